@@ -1,0 +1,48 @@
+# innexport — set-up, demo and tests. Needs only Python 3.11 (and make).
+# `make demo` and `make test` are the two commands of the README.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])")
+OUT    := out
+
+.PHONY: setup demo test bench clean sysdeps
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), 'innexport needs Python 3.11 or newer'"
+	$(MAKE) --no-print-directory sysdeps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# WeasyPrint (PDF) needs the Pango library; install it from Debian's packages when it is missing.
+sysdeps:
+	@if ! ldconfig -p 2>/dev/null | grep -q libpango-1.0; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Pango for PDF output (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	  else echo "warning: the Pango library is missing: PDF output will not work (install libpango-1.0-0)"; fi; \
+	fi
+
+# The demo: the three example wine SMEs, diagnosed, with their reports in HTML, PDF and JSON.
+demo: setup
+	@mkdir -p $(OUT)
+	$(BIN)/innexport diagnose examples/*.yaml --out $(OUT)/ --format html
+	$(BIN)/innexport diagnose examples/*.yaml --out $(OUT)/ --format pdf
+	$(BIN)/innexport diagnose examples/*.yaml --out $(OUT)/results.json
+	$(BIN)/innexport questionnaire --framework iiep --module wine --lang es --out $(OUT)/cuestionario.xlsx
+	@echo "Reports are in $(OUT)/ — open $(OUT)/*.html in a browser."
+
+test: setup
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: setup
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

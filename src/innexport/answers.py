@@ -1,0 +1,300 @@
+"""Reading answer files: YAML, JSON, CSV and XLSX, one firm or many.
+
+* YAML / JSON: one firm (``firm:`` and ``answers:`` at the top) or several (``firms:``, a list
+  of such entries; ``framework``, ``version``, ``modules``, ``lang``, ``assessed_on`` and
+  ``assessor`` at the top apply to all of them).
+* CSV / XLSX table: one row per firm; firm columns (``firm_id``, ``firm_name``, ``country``…),
+  ``framework``, ``version``, ``modules`` (``;``-separated) and one column per question id;
+  ``comment.<question id>`` columns hold comments.
+* XLSX questionnaire (as written by ``innexport questionnaire``): a ``firm`` sheet of
+  field/value rows and a ``questionnaire`` sheet with ``question_id`` and ``answer`` columns.
+
+Every problem is reported with the file, the line or row (and column), the firm and the
+question; nothing is scored unless the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from innexport.assessment import AnswerSheet, AnswersError, Problem
+
+FIRM_COLUMNS = {
+    "firm_id": "id", "firm_name": "name", "country": "country", "region": "region", "sector": "sector",
+    "size": "size", "employees": "employees", "founded": "founded", "export_share": "export_share",
+    "rd_intensity": "rd_intensity", "contact": "contact",
+}
+SHEET_COLUMNS = ("framework", "version", "modules", "lang", "assessed_on", "assessor")
+SHARED_KEYS = SHEET_COLUMNS
+COMMENT_PREFIX = "comment."
+
+
+def read_answers(path: str | Path) -> list[AnswerSheet]:
+    """Answer sheets of every firm in ``path``; raises :class:`AnswersError` naming each problem."""
+    path = Path(path)
+    if not path.exists():
+        raise AnswersError([Problem(str(path), "file not found")])
+    suffix = path.suffix.lower()
+    readers = {".yaml": _read_yaml, ".yml": _read_yaml, ".json": _read_json, ".csv": _read_csv, ".xlsx": _read_xlsx}
+    if suffix not in readers:
+        raise AnswersError([Problem(str(path), f"unsupported answers format '{suffix}' (use .yaml, .json, .csv or .xlsx)")])
+    sheets = readers[suffix](path)
+    if not sheets:
+        raise AnswersError([Problem(str(path), "no firm found in this file")])
+    return sheets
+
+
+# --- YAML and JSON ----------------------------------------------------------------------------------
+
+
+def _read_yaml(path: Path) -> list[AnswerSheet]:
+    text = _read_text(path)
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
+        raise AnswersError([Problem(where, f"broken YAML: {getattr(exc, 'problem', None) or exc}")]) from None
+    return _sheets_from_document(path, data, root)
+
+
+def _read_json(path: Path) -> list[AnswerSheet]:
+    text = _read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AnswersError([Problem(f"{path}, line {exc.lineno}, column {exc.colno}", f"broken JSON: {exc.msg}")]) from None
+    try:
+        root = yaml.compose(text)  # JSON is YAML: gives line numbers for the messages
+    except yaml.YAMLError:
+        root = None
+    return _sheets_from_document(path, data, root)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AnswersError([Problem(str(path), f"not UTF-8 text (byte {exc.start})")]) from None
+
+
+def _sheets_from_document(path: Path, data: Any, root: yaml.Node | None) -> list[AnswerSheet]:
+    if not isinstance(data, dict):
+        raise AnswersError([Problem(str(path), "expected a mapping with `firm:` and `answers:` (or a `firms:` list)")])
+    if "firms" in data:
+        shared = {k: data[k] for k in SHARED_KEYS if k in data}
+        extra = sorted(set(data) - set(SHARED_KEYS) - {"firms"})
+        if extra:
+            raise AnswersError([Problem(f"{path}, line {_line(root, [extra[0]])}", f"unknown top-level field(s): {', '.join(extra)}")])
+        if not isinstance(data["firms"], list):
+            raise AnswersError([Problem(f"{path}, line {_line(root, ['firms'])}", "`firms` must be a list")])
+        entries = [({**shared, **e} if isinstance(e, dict) else e, ["firms", i]) for i, e in enumerate(data["firms"])]
+    else:
+        entries = [(data, [])]
+    sheets, problems = [], []
+    for entry, loc in entries:
+        where = f"{path}, line {_line(root, loc)}"
+        if not isinstance(entry, dict):
+            problems.append(Problem(where, "each firm must be a mapping with `firm:` and `answers:`"))
+            continue
+        try:
+            sheet = AnswerSheet.model_validate(entry)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(exc, lambda l, base=loc: f"{path}, line {_line(root, base + list(l))}"))
+            continue
+        lines = {q: f"line {_line(root, loc + ['answers', q])}" for q in sheet.answers}
+        sheets.append(sheet.located(str(path), lines, f"line {_line(root, loc + ['firm'])}" if root else ""))
+    if problems:
+        raise AnswersError(problems)
+    return sheets
+
+
+def _line(root: yaml.Node | None, loc: Iterable[Any]) -> int | str:
+    node, line = root, "?"
+    for key in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        nxt = None
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if k.value == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            nxt = node.value[key]
+        node = nxt
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _validation_problems(exc: ValidationError, where_of: Any) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in {"str", "int", "float", "bool"}))]
+        field = ".".join(str(p) for p in loc)
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        out.append(Problem(f"{where_of(loc)}, field {field}", msg))
+    return out
+
+
+# --- tables (CSV, XLSX) ----------------------------------------------------------------------------
+
+
+def _read_csv(path: Path) -> list[AnswerSheet]:
+    text = _read_text(path)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:
+        raise AnswersError([Problem(str(path), f"broken CSV: {exc}")]) from None
+    return _sheets_from_table(str(path), rows)
+
+
+def _column_letter(j: int) -> str:
+    letters = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
+    rows = [r for r in rows if any(_cell(c) for c in r)]
+    if not rows:
+        return []
+    header = [str(_cell(h)) for h in rows[0]]
+    problems = []
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
+    if dupes:
+        problems.append(Problem(f"{origin}, row 1", f"duplicated column(s): {', '.join(dupes)}"))
+    if "firm_id" not in header:
+        problems.append(Problem(f"{origin}, row 1", "a `firm_id` column is needed (one row per firm)"))
+    if problems:
+        raise AnswersError(problems)
+    sheets = []
+    for r, row in enumerate(rows[1:], start=2):
+        if len(row) > len(header) and any(_cell(c) for c in row[len(header):]):
+            problems.append(Problem(f"{origin}, row {r}", f"{len(row)} cells but only {len(header)} columns in the header"))
+            continue
+        firm: dict[str, Any] = {}
+        entry: dict[str, Any] = {"answers": {}, "comments": {}}
+        where: dict[str, str] = {}
+        for j, name in enumerate(header):
+            value = _cell(row[j]) if j < len(row) else None
+            if not name:
+                continue
+            if name in FIRM_COLUMNS:
+                if value is not None:
+                    firm[FIRM_COLUMNS[name]] = value
+            elif name in SHEET_COLUMNS:
+                if value is not None:
+                    entry[name] = [m.strip() for m in str(value).split(";") if m.strip()] if name == "modules" else value
+            elif name.startswith(COMMENT_PREFIX):
+                if value is not None:
+                    entry["comments"][name[len(COMMENT_PREFIX):]] = str(value)
+            else:
+                entry["answers"][name] = value
+                where[name] = f"row {r}, column {_column_letter(j)}"
+        entry["firm"] = {"name": firm.get("id", ""), **firm}
+        if "version" in entry:
+            entry["version"] = str(entry["version"])
+        for key in ("id", "sector"):
+            if key in entry["firm"]:
+                entry["firm"][key] = str(entry["firm"][key])
+        try:
+            sheet = AnswerSheet.model_validate(entry)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(exc, lambda loc, r=r: f"{origin}, row {r}"))
+            continue
+        sheets.append(sheet.located(origin, where, f"row {r}"))
+    if problems:
+        raise AnswersError(problems)
+    return sheets
+
+
+def _cell(value: Any) -> Any:
+    """A cell's value, with blanks as None and numbers that are integers as int."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _read_xlsx(path: Path) -> list[AnswerSheet]:
+    import openpyxl  # imported here: only XLSX files need it
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise AnswersError([Problem(str(path), f"broken XLSX file: {exc}")]) from None
+    try:
+        if "questionnaire" in book.sheetnames:
+            return [_sheet_from_questionnaire(path, book)]
+        ws = book.worksheets[0]
+        return _sheets_from_table(f"{path} [{ws.title}]", [list(r) for r in ws.iter_rows(values_only=True)])
+    finally:
+        book.close()
+
+
+def _sheet_from_questionnaire(path: Path, book: Any) -> AnswerSheet:
+    """One firm's filled-in questionnaire workbook (see :mod:`innexport.questionnaire`)."""
+    origin = f"{path} [questionnaire]"
+    entry: dict[str, Any] = {"answers": {}, "comments": {}}
+    firm: dict[str, Any] = {}
+    if "firm" in book.sheetnames:
+        for row in book["firm"].iter_rows(min_row=2, values_only=True):
+            key, value = (_cell(row[0]) if row else None), (_cell(row[1]) if len(row) > 1 else None)
+            if key is None or value is None:
+                continue
+            if key in FIRM_COLUMNS:
+                firm[FIRM_COLUMNS[key]] = str(value) if key in ("firm_id", "sector") else value
+            elif key == "modules":
+                entry["modules"] = [m.strip() for m in str(value).split(";") if m.strip()]
+            elif key in SHEET_COLUMNS:
+                entry[key] = str(value) if key == "version" else value
+    rows = [list(r) for r in book["questionnaire"].iter_rows(values_only=True)]
+    head = next((i for i, r in enumerate(rows) if "question_id" in r and "answer" in r), None)
+    if head is None:
+        raise AnswersError([Problem(origin, "no header row with `question_id` and `answer` columns")])
+    cols = {name: j for j, name in enumerate(rows[head]) if name}
+    where: dict[str, str] = {}
+    for r, row in enumerate(rows[head + 1:], start=head + 2):
+        qid = _cell(row[cols["question_id"]]) if cols["question_id"] < len(row) else None
+        if qid is None:
+            continue
+        qid = str(qid)
+        answer = _cell(row[cols["answer"]]) if cols["answer"] < len(row) else None
+        if qid in entry["answers"]:
+            raise AnswersError([Problem(f"{origin}, row {r}", f"question {qid} appears twice")])
+        entry["answers"][qid] = answer
+        where[qid] = f"row {r}, column {_column_letter(cols['answer'])}"
+        if "comment" in cols and cols["comment"] < len(row) and _cell(row[cols["comment"]]) is not None:
+            entry["comments"][qid] = str(_cell(row[cols["comment"]]))
+    if not firm.get("id"):
+        raise AnswersError([Problem(f"{path} [firm]", "the firm_id field is empty: fill in the firm sheet")])
+    entry["firm"] = {"name": firm["id"], **firm}
+    try:
+        sheet = AnswerSheet.model_validate(entry)
+    except ValidationError as exc:
+        raise AnswersError(_validation_problems(exc, lambda loc: f"{path} [firm]")) from None
+    return sheet.located(origin, where)

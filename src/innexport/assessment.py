@@ -1,0 +1,498 @@
+"""The diagnostic pipeline: answer sheets → values → scores, classes, FlowSort, priorities → results.
+
+:func:`assess` runs the vectorised core on an ``(n, O)`` array (one firm or a million);
+:func:`diagnose` takes answer sheets (what a person filled in), checks them against the
+framework and returns one :class:`FirmResult` per firm: everything a report, the JSON output or
+the web application shows, with the framework version and content hash it was scored with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from innexport import i18n
+from innexport.classes import QUADRANTS, classify, profiles, quadrant, quadrant_cut, thresholds
+from innexport.flowsort import FlowSortResult, PreferenceFunction, flowsort
+from innexport.framework import DONT_KNOW, INDICES, LANGUAGES, Framework
+from innexport.priorities import NextClassPlan, Priorities, next_class_plan, prioritise
+from innexport.scoring import Scores, ScoringModel, score
+
+Lang = Literal["fr", "es", "en"]
+
+
+# --- the vectorised pipeline ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationResult:
+    """Everything the core computes for n assessments, as arrays."""
+
+    model: ScoringModel
+    scores: Scores
+    classes: np.ndarray  # (n, 3) threshold class of IIP, IEP, IIEP (0 = proactive, -1 = missing)
+    flowsort: tuple[FlowSortResult, FlowSortResult, FlowSortResult]  # on the activities of IIP, IEP, IIEP
+    quadrant: np.ndarray  # (n,) index into classes.QUADRANTS
+    priorities: Priorities
+
+
+def assess(model: ScoringModel, values: np.ndarray, leverage: np.ndarray | None = None) -> PopulationResult:
+    """Score, classify (thresholds and FlowSort) and prioritise an ``(n, O)`` array of answers."""
+    fw = model.framework
+    scores = score(model, values)
+    classes = classify(scores.indices, thresholds(fw))
+    settings = fw.flowsort
+    pref = PreferenceFunction(kind=settings.preference, q=settings.q, p=settings.p)
+    class_profiles = profiles(fw)
+    sorted_ = []
+    for k in range(3):
+        cols = model.index_activities[k]
+        weights = model.index_activity_weights[k, cols]
+        prof = np.repeat(class_profiles[:, None], cols.sum(), axis=1)
+        sorted_.append(flowsort(scores.activities[:, cols], prof, weights, pref))
+    quad = quadrant(scores.iip, scores.iep, quadrant_cut(fw))
+    return PopulationResult(model, scores, classes, tuple(sorted_), quad, prioritise(model, scores, leverage))  # type: ignore[arg-type]
+
+
+# --- answer sheets ------------------------------------------------------------------------------
+
+
+class Firm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=120)]
+    name: Annotated[str, Field(min_length=1)]
+    country: str | None = None
+    region: str | None = None
+    sector: str | None = None
+    size: Literal["micro", "small", "medium", "large"] | None = None
+    employees: Annotated[int, Field(ge=0)] | None = None
+    founded: Annotated[int, Field(ge=1000, le=2100)] | None = None
+    export_share: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    rd_intensity: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    contact: str | None = None
+
+
+AnswerValue = str | int | float | bool | None
+
+
+class AnswerSheet(BaseModel):
+    """What was answered for one firm: the input of a diagnostic."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    framework: str = "iiep"
+    version: str | None = None
+    modules: list[str] = Field(default_factory=list)
+    lang: Lang | None = None
+    firm: Firm
+    assessed_on: dt.date | None = None
+    assessor: str | None = None
+    answers: dict[str, AnswerValue] = Field(default_factory=dict)
+    comments: dict[str, str] = Field(default_factory=dict)
+    _origin: str = PrivateAttr(default="")
+    _firm_at: str = PrivateAttr(default="")
+    _where: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def located(self, origin: str, where: dict[str, str], firm_at: str = "") -> AnswerSheet:
+        """Attach where this sheet comes from: the file (``origin``), the firm's entry in it
+        (``firm_at``, e.g. ``line 3`` or ``row 4``) and each answer (``where[question]``)."""
+        self._origin, self._where, self._firm_at = origin, where, firm_at
+        return self
+
+    def where(self, question: str | None = None) -> str:
+        """``file, line/row, firm ID[, question QID]`` for error messages."""
+        at = self._where.get(question, "") if question else self._firm_at
+        parts = [p for p in (self._origin, at) if p]
+        parts.append(f"firm {self.firm.id}")
+        if question:
+            parts.append(f"question {question}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class AnswersError(Exception):
+    """Answers that cannot be scored; ``problems`` names every one (file, row, firm, question)."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        shown = "\n".join(str(p) for p in self.problems[:50])
+        more = len(self.problems) - 50
+        super().__init__(shown + (f"\n… and {more} more problem(s)" if more > 0 else ""))
+
+
+_DONT_KNOW_WORDS = {DONT_KNOW, "don't know", "dont know", "ne sait pas", "nsp", "no sabe", "ns/nc", "ns", "?"}
+_BOOL_CODES = {True: "yes", False: "no"}
+
+
+def _answer_lookup(framework: Framework) -> dict[str, dict[str, int]]:
+    """For each scale, every accepted spelling of a level (code, or label in any language) → level."""
+    table: dict[str, dict[str, int]] = {}
+    for scale in framework.scales:
+        entries: dict[str, int] = {}
+        for i, level in enumerate(scale.levels):
+            entries[level.code.casefold()] = i
+            for lang in LANGUAGES:
+                entries.setdefault(level.label[lang].casefold(), i)
+        table[scale.id] = entries
+    return table
+
+
+def encode(framework: Framework, sheets: Sequence[AnswerSheet], model: ScoringModel | None = None) -> np.ndarray:
+    """The ``(n, O)`` answer values of the sheets; raises :class:`AnswersError` naming every bad answer.
+
+    An answer is a level code (``yes``, ``often``…), a level label in any language, the level's
+    value, or "don't know" (``dk``); an empty answer is unanswered. Both leave a NaN.
+    """
+    model = model or ScoringModel.from_framework(framework)
+    pos = {o: i for i, o in enumerate(model.observable_ids)}
+    lookup = _answer_lookup(framework)
+    values = np.full((len(sheets), len(pos)), np.nan)
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for r, sheet in enumerate(sheets):
+        if sheet.firm.id in seen:
+            problems.append(Problem(sheet.where(), f"firm id '{sheet.firm.id}' already used by {seen[sheet.firm.id]}"))
+        seen.setdefault(sheet.firm.id, sheet.where())
+        for qid, raw in sheet.answers.items():
+            if qid not in pos:
+                problems.append(Problem(sheet.where(qid), f"unknown question id (not in {framework.label})"))
+                continue
+            scale = framework.scale_by_id[framework.observable_by_id[qid].scale]
+            level = _parse_answer(raw, scale.values, lookup[scale.id])
+            if level is None:
+                continue
+            if level < 0:
+                codes = ", ".join(lv.code for lv in scale.levels)
+                problems.append(Problem(sheet.where(qid), f"'{raw}' is not on the scale {scale.id} ({codes}, or {DONT_KNOW})"))
+                continue
+            values[r, pos[qid]] = scale.values[level]
+        for qid in sheet.comments:
+            if qid not in pos:
+                problems.append(Problem(sheet.where(qid), "comment on an unknown question id"))
+    if problems:
+        raise AnswersError(problems)
+    return values
+
+
+def _parse_answer(raw: AnswerValue, scale_values: np.ndarray, spellings: dict[str, int]) -> int | None:
+    """Level index; None when unanswered or "don't know"; -1 when not on the scale."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raw = _BOOL_CODES[raw]
+    if isinstance(raw, int | float):
+        if np.isnan(raw):
+            return None
+        hits = np.flatnonzero(np.isclose(scale_values, float(raw), atol=1e-4))
+        return int(hits[0]) if hits.size else -1
+    text = str(raw).strip().casefold()
+    if not text or text in _DONT_KNOW_WORDS:
+        return None
+    if text in spellings:
+        return spellings[text]
+    try:
+        return _parse_answer(float(text), scale_values, spellings)
+    except ValueError:
+        return -1
+
+
+def answer_codes(framework: Framework, sheet: AnswerSheet) -> dict[str, str]:
+    """Each answered question's canonical level code (or ``dk``), in framework order."""
+    lookup = _answer_lookup(framework)
+    out: dict[str, str] = {}
+    for o in framework.observables:
+        if o.id not in sheet.answers:
+            continue
+        scale = framework.scale_by_id[o.scale]
+        level = _parse_answer(sheet.answers[o.id], scale.values, lookup[scale.id])
+        raw = sheet.answers[o.id]
+        if level is None:
+            if raw is not None and str(raw).strip():
+                out[o.id] = DONT_KNOW
+        elif level >= 0:
+            out[o.id] = scale.levels[level].code
+    return out
+
+
+def check_framework(framework: Framework, sheets: Sequence[AnswerSheet]) -> None:
+    """Refuse sheets made for another framework, version or set of modules."""
+    problems = []
+    wanted_modules = [m.id for m in framework.modules]
+    for sheet in sheets:
+        if sheet.framework != framework.id:
+            problems.append(Problem(sheet.where(), f"answers are for framework '{sheet.framework}', not '{framework.id}'"))
+        if sheet.version is not None and sheet.version != framework.version:
+            problems.append(Problem(sheet.where(), f"answers were made with {sheet.framework} {sheet.version}; "
+                                                   f"this framework is {framework.id} {framework.version}"))
+        if [m.split("@")[0] for m in sheet.modules] != wanted_modules:
+            problems.append(Problem(sheet.where(), f"answers use modules {sheet.modules or 'none'}; "
+                                                   f"the framework has {wanted_modules or 'none'}"))
+    if problems:
+        raise AnswersError(problems)
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FrameworkStamp(_Out):
+    """Which framework a result was scored with: enough to reproduce it."""
+
+    id: str
+    version: str
+    modules: list[dict[str, str]]
+    label: str
+    content_hash: str
+
+
+class FlowSortOut(_Out):
+    class_: str | None = Field(alias="class")
+    net_flow: float | None
+    positive_flow: float | None
+    negative_flow: float | None
+    profile_net_flows: dict[str, float | None]
+    class_by_positive_flow: str | None
+    class_by_negative_flow: str | None
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class IndexOut(_Out):
+    value: float | None
+    class_: str | None = Field(alias="class")
+    flowsort: FlowSortOut
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class ActivityOut(_Out):
+    id: str
+    dimension: str
+    tag: str
+    score: float | None
+    answered: int
+    questions: int
+    weight: dict[str, float]  # effective weight in iip, iep, iiep (all answered)
+
+
+class DimensionOut(_Out):
+    id: str
+    score: float | None
+
+
+class RecommendationOut(_Out):
+    observable: str
+    answer: str | None  # level code, "dk", or None when unanswered
+    value: float | None
+
+
+class PriorityOut(_Out):
+    rank: int
+    activity: str
+    dimension: str
+    tag: str
+    score: float | None
+    target: float | None
+    target_class: str | None
+    gap: float | None
+    leverage: float
+    priority: float | None
+    reason: str
+    recommendations: list[RecommendationOut]
+
+
+class StepOut(_Out):
+    observable: str
+    activity: str
+    from_code: str
+    to_code: str
+    gain_iip: float
+    gain_iep: float
+
+
+class PlanOut(_Out):
+    current: dict[str, str | None]  # class on iip, iep
+    target: dict[str, str | None]
+    needed: dict[str, float | None]
+    reachable: bool
+    steps: list[StepOut]
+    by_activity: dict[str, int]
+    after: dict[str, float | None]
+
+
+class FirmResult(_Out):
+    """Everything a diagnostic says about one firm (what ``--out result.json`` holds)."""
+
+    firm: Firm
+    assessed_on: dt.date | None
+    assessor: str | None
+    lang: Lang
+    framework: FrameworkStamp
+    completeness: float
+    questions: int
+    missing: list[str]
+    dont_know: list[str]
+    indices: dict[str, IndexOut]
+    quadrant: str | None
+    dimensions: list[DimensionOut]
+    activities: list[ActivityOut]
+    priorities: list[PriorityOut]
+    next_class: PlanOut
+    answers: dict[str, str]
+    comments: dict[str, str]
+
+
+class IncompleteError(AnswersError):
+    """Too few questions answered for a meaningful diagnostic."""
+
+
+def stamp(framework: Framework) -> FrameworkStamp:
+    return FrameworkStamp(
+        id=framework.id,
+        version=framework.version,
+        modules=[m.model_dump() for m in framework.modules],
+        label=framework.label,
+        content_hash=framework.content_hash,
+    )
+
+
+def _num(v: float) -> float | None:
+    return None if v is None or not np.isfinite(v) else round(float(v), 6)
+
+
+def diagnose(
+    framework: Framework,
+    sheets: Sequence[AnswerSheet],
+    lang: Lang | None = None,
+    min_completeness: float | None = None,
+    leverage: np.ndarray | None = None,
+) -> list[FirmResult]:
+    """Diagnose each answer sheet; all sheets are checked before any result is returned."""
+    check_framework(framework, sheets)
+    model = ScoringModel.from_framework(framework)
+    values = encode(framework, sheets, model)
+    population = assess(model, values, leverage)
+    floor = framework.scoring.min_completeness if min_completeness is None else min_completeness
+    incomplete = [
+        Problem(sheet.where(), f"only {population.scores.completeness[i]:.0%} of the questions have a scored answer "
+                               f"(at least {floor:.0%} needed); missing: "
+                               + ", ".join(np.array(model.observable_ids)[np.isnan(values[i])]))
+        for i, sheet in enumerate(sheets)
+        if population.scores.completeness[i] + 1e-12 < floor
+    ]
+    if incomplete:
+        raise IncompleteError(incomplete)
+    return [_firm_result(population, i, sheet, lang or sheet.lang or "en") for i, sheet in enumerate(sheets)]
+
+
+def _firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang) -> FirmResult:
+    model, fw, s = pop.model, pop.model.framework, pop.scores
+    cls_ids = fw.class_ids
+
+    def cls(k: int) -> str | None:
+        return cls_ids[k] if k >= 0 else None
+
+    indices = {}
+    for k, name in enumerate(INDICES):
+        fs = pop.flowsort[k]
+        indices[name] = IndexOut(
+            value=_num(s.indices[i, k]),
+            class_=cls(int(pop.classes[i, k])),
+            flowsort=FlowSortOut(
+                class_=cls(int(fs.classes[i])),
+                net_flow=_num(fs.net_flow[i]),
+                positive_flow=_num(fs.positive_flow[i]),
+                negative_flow=_num(fs.negative_flow[i]),
+                profile_net_flows={c: _num(v) for c, v in zip(cls_ids, fs.profile_net_flows[i])},
+                class_by_positive_flow=cls(int(fs.classes_positive[i])),
+                class_by_negative_flow=cls(int(fs.classes_negative[i])),
+            ),
+        )
+    answered = ~np.isnan(s.observables[i])
+    codes = answer_codes(fw, sheet)
+    obs_pos = {o: j for j, o in enumerate(model.observable_ids)}
+    activities = []
+    for j, a in enumerate(fw.activities):
+        rows = [obs_pos[o.id] for o in a.observables]
+        activities.append(ActivityOut(
+            id=a.id, dimension=fw.dimension_of[a.id].id, tag=a.tag, score=_num(s.activities[i, j]),
+            answered=int(answered[rows].sum()), questions=len(rows),
+            weight={name: round(float(model.index_activity_weights[k, j]), 6) for k, name in enumerate(INDICES)},
+        ))
+    pr = pop.priorities
+    target_class = cls(int(pr.target_class[i]))
+    priorities = []
+    for rank, j in enumerate(pr.order[i], start=1):
+        a = fw.activities[j]
+        target = float(pr.target[i])
+        weak = [
+            RecommendationOut(observable=o.id, answer=codes.get(o.id), value=_num(s.observables[i, obs_pos[o.id]]))
+            for o in a.observables
+            if not (s.observables[i, obs_pos[o.id]] >= target - 1e-9)
+        ]
+        weak.sort(key=lambda r: -1.0 if r.value is None else r.value)
+        priorities.append(PriorityOut(
+            rank=rank, activity=a.id, dimension=fw.dimension_of[a.id].id, tag=a.tag,
+            score=_num(s.activities[i, j]), target=_num(target), target_class=target_class,
+            gap=_num(pr.gap[i, j]), leverage=round(float(pr.leverage[j]), 6), priority=_num(pr.priority[i, j]),
+            reason=i18n.priority_reason(fw, a, s.activities[i, j], target, target_class, float(pr.leverage[j]),
+                                        float(pr.leverage.max()), lang),
+            recommendations=weak,
+        ))
+    plan = next_class_plan(model, s, i)
+    missing = [o.id for o in fw.observables if o.id not in codes]
+    dont_know = [o for o, c in codes.items() if c == DONT_KNOW]
+    q = int(pop.quadrant[i])
+    return FirmResult(
+        firm=sheet.firm, assessed_on=sheet.assessed_on, assessor=sheet.assessor, lang=lang, framework=stamp(fw),
+        completeness=round(float(s.completeness[i]), 6), questions=len(model.observable_ids),
+        missing=missing, dont_know=dont_know, indices=indices,
+        quadrant=QUADRANTS[q] if q >= 0 else None,
+        dimensions=[DimensionOut(id=d, score=_num(s.dimensions[i, k])) for k, d in enumerate(model.dimension_ids)],
+        activities=activities, priorities=priorities, next_class=_plan_out(fw, plan), answers=codes,
+        comments=dict(sheet.comments),
+    )
+
+
+def _plan_out(fw: Framework, plan: NextClassPlan) -> PlanOut:
+    ids = fw.class_ids
+
+    def cls(k: int) -> str | None:
+        return ids[k] if k >= 0 else None
+
+    def code(oid: str, level: int) -> str:
+        return fw.scale_by_id[fw.observable_by_id[oid].scale].levels[level].code
+
+    return PlanOut(
+        current={"iip": cls(plan.current[0]), "iep": cls(plan.current[1])},
+        target={"iip": cls(plan.target[0]), "iep": cls(plan.target[1])},
+        needed={"iip": _num(plan.needed[0]), "iep": _num(plan.needed[1])},
+        reachable=plan.reachable,
+        steps=[StepOut(observable=st.observable, activity=st.activity, from_code=code(st.observable, st.from_level),
+                       to_code=code(st.observable, st.to_level), gain_iip=round(st.gain[0], 6),
+                       gain_iep=round(st.gain[1], 6)) for st in plan.steps],
+        by_activity=plan.by_activity,
+        after={"iip": _num(plan.after[0]), "iep": _num(plan.after[1])},
+    )
+
+
+def result_json(results: Sequence[FirmResult]) -> dict[str, Any]:
+    """The ``--out result.json`` document: one entry per firm."""
+    return {"firms": [r.model_dump(mode="json", by_alias=True) for r in results]}

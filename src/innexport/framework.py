@@ -1,0 +1,655 @@
+"""The capability framework: dimensions → activities (innovation, export or joint) → observables.
+
+A framework is data (a YAML file) validated on load by the pydantic models below. A *module*
+(for example the ``wine`` sector module) adds, adapts or removes parts of a framework it extends.
+What a user scores with is always a :class:`Framework`: the base framework with its modules
+applied, carrying its version, the modules' versions and a content hash so that every score can
+be reproduced.
+
+Weights are given at each level either directly (``weight`` on each child, default 1) or as AHP
+pairwise comparison matrices on the parent (``ahp``: one matrix per expert, combined by the
+geometric mean of judgements). A matrix whose consistency ratio exceeds ``max_cr`` is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from innexport import ahp as ahp_mod
+
+LANGUAGES: tuple[str, ...] = ("fr", "es", "en")
+"""Every text of a framework exists in these languages; a missing one is a validation error."""
+
+TAGS: tuple[str, ...] = ("innovation", "export", "joint")
+INDICES: tuple[str, ...] = ("iip", "iep", "iiep")
+"""The three indices and the activity tags each one aggregates."""
+INDEX_TAGS: dict[str, frozenset[str]] = {
+    "iip": frozenset({"innovation", "joint"}),
+    "iep": frozenset({"export", "joint"}),
+    "iiep": frozenset(TAGS),
+}
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(RootModel[dict[str, str]]):
+    """A text in every supported language: ``{fr: ..., es: ..., en: ...}``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @field_validator("root")
+    @classmethod
+    def _all_languages(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [lang for lang in LANGUAGES if not str(value.get(lang) or "").strip()]
+        if missing:
+            raise ValueError(f"missing translation: {', '.join(missing)}")
+        unknown = sorted(set(value) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language(s) {', '.join(unknown)}; expected {', '.join(LANGUAGES)}")
+        return {lang: str(value[lang]).strip() for lang in LANGUAGES}
+
+    def __getitem__(self, lang: str) -> str:
+        return self.root[lang]
+
+    def get(self, lang: str) -> str:
+        return self.root.get(lang) or self.root["en"]
+
+
+class Source(_Strict):
+    """A published source that an activity cites."""
+
+    id: Identifier
+    citation: str
+    url: str | None = None
+    note: str | None = None
+
+
+class Level(_Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    value: Annotated[float, Field(ge=0.0, le=1.0)]
+    label: Text
+
+
+class Scale(_Strict):
+    """An answer scale: yes/no or a verbal scale, each level mapped to a value in [0, 1].
+
+    "Don't know" (answer code ``dk``) is always possible and is never scored.
+    """
+
+    id: Identifier
+    levels: Annotated[list[Level], Field(min_length=2, max_length=7)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        values = [level.value for level in self.levels]
+        if any(b <= a for a, b in zip(values, values[1:])):
+            raise ValueError(f"scale {self.id}: level values must increase strictly, got {values}")
+        codes = [level.code for level in self.levels]
+        if len(set(codes)) != len(codes) or DONT_KNOW in codes:
+            raise ValueError(f"scale {self.id}: level codes must be unique and not '{DONT_KNOW}'")
+        return self
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.array([level.value for level in self.levels])
+
+
+DONT_KNOW = "dk"
+
+
+class AHPJudgements(_Strict):
+    """Pairwise comparisons of a parent's children, one matrix per expert."""
+
+    items: Annotated[list[Identifier], Field(min_length=2)]
+    experts: Annotated[list[list[list[str | float]]], Field(min_length=1)]
+    max_cr: Annotated[float, Field(gt=0.0, le=1.0)] = 0.10
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AHPJudgements:
+        self.result  # noqa: B018 - computing it validates the matrices and their consistency
+        return self
+
+    @cached_property
+    def result(self) -> ahp_mod.AHPResult:
+        n = len(self.items)
+        matrices = []
+        for k, matrix in enumerate(self.experts):
+            if len(matrix) != n or any(len(row) != n for row in matrix):
+                raise ValueError(f"expert {k + 1}: the matrix must be {n}×{n} to match items {self.items}")
+            try:
+                matrices.append(ahp_mod.as_pairwise(matrix, self.items))
+            except ahp_mod.AHPError as exc:
+                raise ValueError(f"expert {k + 1}: {exc}") from None
+        combined = ahp_mod.combine_judgements(matrices) if len(matrices) > 1 else matrices[0]
+        result = ahp_mod.ahp(combined, self.items)
+        if result.consistency_ratio > self.max_cr:
+            raise ValueError(
+                f"AHP matrix over {', '.join(self.items)} is inconsistent: consistency ratio "
+                f"CR = {result.consistency_ratio:.3f} > {self.max_cr:.2f}; revise the judgements"
+            )
+        return result
+
+
+class _Weighted(_Strict):
+    weight: Annotated[float, Field(gt=0.0)] | None = None
+
+
+def _child_weights(children: Sequence[_Weighted], judgements: AHPJudgements | None, where: str) -> np.ndarray:
+    """Weights of a parent's children, normalised to sum to 1 (direct, equal or AHP)."""
+    if judgements is None:
+        raw = np.array([1.0 if c.weight is None else c.weight for c in children])
+        return raw / raw.sum()
+    ids = [c.id for c in children]  # type: ignore[attr-defined]
+    if sorted(ids) != sorted(judgements.items):
+        raise ValueError(
+            f"{where}: the AHP items {judgements.items} must be exactly the children {ids}"
+        )
+    by_id = judgements.result.weights_dict()
+    return np.array([by_id[i] for i in ids])
+
+
+def _check_no_double_weights(children: Sequence[_Weighted], judgements: AHPJudgements | None, where: str) -> None:
+    if judgements is not None:
+        given = [c.id for c in children if c.weight is not None]  # type: ignore[attr-defined]
+        if given:
+            raise ValueError(f"{where}: weights are given by AHP, so remove `weight` from {', '.join(given)}")
+        _child_weights(children, judgements, where)
+
+
+class Observable(_Weighted):
+    """An observable phenomenon: one question of the questionnaire."""
+
+    id: Identifier
+    question: Text
+    help: Text
+    recommendation: Text
+    scale: Identifier
+
+
+class Activity(_Weighted):
+    id: Identifier
+    tag: Literal["innovation", "export", "joint"]
+    name: Text
+    description: Text | None = None
+    sources: Annotated[list[Identifier], Field(min_length=1)]
+    merged_from: list[str] = Field(default_factory=list)
+    ahp: AHPJudgements | None = None
+    observables: Annotated[list[Observable], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _weights(self) -> Activity:
+        _check_no_double_weights(self.observables, self.ahp, f"activity {self.id}")
+        return self
+
+
+class Dimension(_Weighted):
+    id: Identifier
+    name: Text
+    description: Text | None = None
+    ahp: AHPJudgements | None = None
+    activities: Annotated[list[Activity], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _weights(self) -> Dimension:
+        _check_no_double_weights(self.activities, self.ahp, f"dimension {self.id}")
+        return self
+
+
+CLASS_IDS: tuple[str, ...] = ("proactive", "preactive", "reactive", "passive")
+
+
+class ClassDefinition(_Strict):
+    """An attitude class (Godet) with its lower threshold on an index and its FlowSort profile."""
+
+    id: Identifier
+    label: Text
+    description: Text | None = None
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)]
+    profile: Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def default_classes() -> list[ClassDefinition]:
+    """ERPI's thresholds (proactive 0.61, preactive 0.41, reactive 0.29) and interval mid-points as profiles."""
+    labels = {
+        "proactive": {"fr": "Proactive", "es": "Proactiva", "en": "Proactive"},
+        "preactive": {"fr": "Préactive", "es": "Preactiva", "en": "Preactive"},
+        "reactive": {"fr": "Réactive", "es": "Reactiva", "en": "Reactive"},
+        "passive": {"fr": "Passive", "es": "Pasiva", "en": "Passive"},
+    }
+    bounds = [("proactive", 0.61, 1.0), ("preactive", 0.41, 0.61), ("reactive", 0.29, 0.41), ("passive", 0.0, 0.29)]
+    return [
+        ClassDefinition(id=c, label=Text(labels[c]), threshold=lo, profile=round((lo + hi) / 2, 4))
+        for c, lo, hi in bounds
+    ]
+
+
+class FlowSortSettings(_Strict):
+    preference: Literal["usual", "linear"] = "linear"
+    q: Annotated[float, Field(ge=0.0)] = 0.0
+    p: Annotated[float, Field(gt=0.0)] = 0.25
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> FlowSortSettings:
+        if self.preference == "linear" and self.p <= self.q:
+            raise ValueError(f"flowsort: p ({self.p}) must be greater than q ({self.q})")
+        return self
+
+
+class ScoringSettings(_Strict):
+    min_completeness: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
+    """Share of questions that must have a scored answer; below it the diagnostic is refused."""
+
+
+class ModuleRef(_Strict):
+    id: Identifier
+    version: str
+
+
+VERSION_PATTERN = r"^\d+\.\d+\.\d+$"
+
+
+class Framework(_Strict):
+    """A capability framework (possibly with sector modules applied)."""
+
+    kind: Literal["framework"] = "framework"
+    id: Identifier
+    version: Annotated[str, Field(pattern=VERSION_PATTERN)]
+    title: Text
+    description: Text
+    sources: Annotated[list[Source], Field(min_length=1)]
+    scales: Annotated[list[Scale], Field(min_length=1)]
+    classes: list[ClassDefinition] = Field(default_factory=default_classes)
+    flowsort: FlowSortSettings = FlowSortSettings()
+    scoring: ScoringSettings = ScoringSettings()
+    ahp: AHPJudgements | None = None
+    dimensions: Annotated[list[Dimension], Field(min_length=1)]
+    modules: list[ModuleRef] = Field(default_factory=list)
+    """Modules applied to the base framework (filled in by :func:`apply_module`)."""
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Framework:
+        _check_no_double_weights(self.dimensions, self.ahp, f"framework {self.id}")
+        _check_unique("source", [s.id for s in self.sources])
+        _check_unique("scale", [s.id for s in self.scales])
+        _check_unique("dimension", [d.id for d in self.dimensions])
+        _check_unique("activity", [a.id for a in self.activities])
+        _check_unique("observable", [o.id for o in self.observables])
+        sources = {s.id for s in self.sources}
+        scales = {s.id for s in self.scales}
+        for act in self.activities:
+            for src in act.sources:
+                if src not in sources:
+                    raise ValueError(f"activity {act.id} cites unknown source '{src}'")
+            for obs in act.observables:
+                if obs.scale not in scales:
+                    raise ValueError(f"observable {obs.id} uses unknown scale '{obs.scale}'")
+        _check_classes(self.classes)
+        for index in INDICES:
+            if not any(a.tag in INDEX_TAGS[index] for a in self.activities):
+                raise ValueError(f"no activity feeds the {index.upper()} index")
+        return self
+
+    # --- navigation -------------------------------------------------------------------------
+    @property
+    def activities(self) -> list[Activity]:
+        return [a for d in self.dimensions for a in d.activities]
+
+    @property
+    def observables(self) -> list[Observable]:
+        return [o for a in self.activities for o in a.observables]
+
+    @cached_property
+    def scale_by_id(self) -> dict[str, Scale]:
+        return {s.id: s for s in self.scales}
+
+    @cached_property
+    def observable_by_id(self) -> dict[str, Observable]:
+        return {o.id: o for o in self.observables}
+
+    @cached_property
+    def activity_by_id(self) -> dict[str, Activity]:
+        return {a.id: a for a in self.activities}
+
+    @cached_property
+    def activity_of(self) -> dict[str, Activity]:
+        """The activity each observable belongs to."""
+        return {o.id: a for a in self.activities for o in a.observables}
+
+    @cached_property
+    def dimension_of(self) -> dict[str, Dimension]:
+        """The dimension each activity belongs to."""
+        return {a.id: d for d in self.dimensions for a in d.activities}
+
+    @cached_property
+    def source_by_id(self) -> dict[str, Source]:
+        return {s.id: s for s in self.sources}
+
+    @property
+    def class_ids(self) -> list[str]:
+        return [c.id for c in self.classes]
+
+    # --- weights ----------------------------------------------------------------------------
+    def dimension_weights(self) -> np.ndarray:
+        return _child_weights(self.dimensions, self.ahp, f"framework {self.id}")
+
+    def activity_weights(self, dimension: Dimension) -> np.ndarray:
+        return _child_weights(dimension.activities, dimension.ahp, f"dimension {dimension.id}")
+
+    def observable_weights(self, activity: Activity) -> np.ndarray:
+        return _child_weights(activity.observables, activity.ahp, f"activity {activity.id}")
+
+    # --- identity ---------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """Human-readable identity, e.g. ``iiep 1.0.0 + wine 1.0.0``."""
+        return " + ".join([f"{self.id} {self.version}"] + [f"{m.id} {m.version}" for m in self.modules])
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON form of the (merged) framework content."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _check_unique(what: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    dupes = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if dupes:
+        raise ValueError(f"duplicated {what} id(s): {', '.join(dupes)}")
+
+
+def _check_classes(classes: list[ClassDefinition]) -> None:
+    if [c.id for c in classes] != list(CLASS_IDS):
+        raise ValueError(f"classes must be, best first: {', '.join(CLASS_IDS)}")
+    thresholds = [c.threshold for c in classes]
+    if any(b >= a for a, b in zip(thresholds, thresholds[1:])) or thresholds[-1] != 0.0:
+        raise ValueError(f"class thresholds must decrease strictly to 0 (best first), got {thresholds}")
+    for c, upper in zip(classes, [1.0] + thresholds[:-1]):
+        if not (c.threshold <= c.profile <= upper):
+            raise ValueError(
+                f"class {c.id}: its FlowSort profile {c.profile} must lie in its interval [{c.threshold}, {upper}]"
+            )
+
+
+# --- modules ----------------------------------------------------------------------------------
+
+
+class Extends(_Strict):
+    id: Identifier
+    version: Annotated[str, Field(pattern=r"^\d+(\.\d+){0,2}$")]
+    """A version prefix: ``1`` accepts every 1.x.y, ``1.2`` every 1.2.y."""
+
+    def accepts(self, version: str) -> bool:
+        return version.split(".")[: len(self.version.split("."))] == self.version.split(".")
+
+
+class AddedActivity(Activity):
+    dimension: Identifier
+
+
+class AddedObservable(Observable):
+    activity: Identifier
+
+
+class AdaptedObservable(_Strict):
+    id: Identifier
+    question: Text | None = None
+    help: Text | None = None
+    recommendation: Text | None = None
+    scale: Identifier | None = None
+
+
+class Module(_Strict):
+    """A sector module: observables and activities added to, adapted in or removed from a framework."""
+
+    kind: Literal["module"]
+    id: Identifier
+    version: Annotated[str, Field(pattern=VERSION_PATTERN)]
+    extends: Extends
+    title: Text
+    description: Text
+    sources: list[Source] = Field(default_factory=list)
+    scales: list[Scale] = Field(default_factory=list)
+    add_activities: list[AddedActivity] = Field(default_factory=list)
+    add_observables: list[AddedObservable] = Field(default_factory=list)
+    adapt_observables: list[AdaptedObservable] = Field(default_factory=list)
+    remove_observables: list[Identifier] = Field(default_factory=list)
+
+
+def apply_module(framework: Framework, module: Module) -> Framework:
+    """The framework with ``module`` applied; raises :class:`FrameworkError` on a mismatch."""
+    if module.extends.id != framework.id or not module.extends.accepts(framework.version):
+        raise FrameworkError(
+            [Issue(f"module {module.id}", f"extends {module.extends.id} {module.extends.version}.*, "
+                   f"not {framework.id} {framework.version}")]
+        )
+    data = framework.model_dump(mode="python", exclude_none=True)
+    data["sources"] += [s.model_dump(exclude_none=True) for s in module.sources]
+    data["scales"] += [s.model_dump(exclude_none=True) for s in module.scales]
+    problems: list[Issue] = []
+    dims = {d["id"]: d for d in data["dimensions"]}
+    acts = {a["id"]: a for d in data["dimensions"] for a in d["activities"]}
+    obs = {o["id"]: (a, o) for a in acts.values() for o in a["observables"]}
+    where = f"module {module.id}"
+
+    def touch_parent(parent: dict[str, Any], what: str) -> None:
+        if parent.get("ahp") is not None:
+            problems.append(Issue(where, f"{what}: its parent {parent['id']} is weighted by AHP; "
+                                         "a module can only change children weighted directly"))
+
+    for added in module.add_activities:
+        if added.dimension not in dims:
+            problems.append(Issue(where, f"add_activities {added.id}: unknown dimension '{added.dimension}'"))
+            continue
+        touch_parent(dims[added.dimension], f"add_activities {added.id}")
+        dims[added.dimension]["activities"].append(added.model_dump(exclude={"dimension"}, exclude_none=True))
+    acts = {a["id"]: a for d in data["dimensions"] for a in d["activities"]}
+    for added in module.add_observables:
+        if added.activity not in acts:
+            problems.append(Issue(where, f"add_observables {added.id}: unknown activity '{added.activity}'"))
+            continue
+        touch_parent(acts[added.activity], f"add_observables {added.id}")
+        acts[added.activity]["observables"].append(added.model_dump(exclude={"activity"}, exclude_none=True))
+    for adapted in module.adapt_observables:
+        if adapted.id not in obs:
+            problems.append(Issue(where, f"adapt_observables: unknown observable '{adapted.id}'"))
+            continue
+        obs[adapted.id][1].update(adapted.model_dump(exclude={"id"}, exclude_none=True))
+    for removed in module.remove_observables:
+        if removed not in obs:
+            problems.append(Issue(where, f"remove_observables: unknown observable '{removed}'"))
+            continue
+        act = obs[removed][0]
+        touch_parent(act, f"remove_observables {removed}")
+        act["observables"] = [o for o in act["observables"] if o["id"] != removed]
+    if problems:
+        raise FrameworkError(problems)
+    data["modules"] = [*data.get("modules", []), {"id": module.id, "version": module.version}]
+    try:
+        return Framework.model_validate(data)
+    except ValidationError as exc:
+        raise FrameworkError(_issues_from_validation(exc, None, prefix=f"after applying module {module.id}: ")) from None
+
+
+# --- loading and validation ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a framework or module file."""
+
+    location: str
+    message: str
+    line: int | None = None
+    file: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file or ""
+        if self.line is not None:
+            where += f":{self.line}" if where else f"line {self.line}"
+        return f"{where + ': ' if where else ''}{self.location}: {self.message}"
+
+
+class FrameworkError(Exception):
+    """A framework or module that cannot be loaded; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+def _issues_from_validation(exc: ValidationError, root: yaml.Node | None, file: str | None = None,
+                            prefix: str = "") -> list[Issue]:
+    issues = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS))]
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            message = f"required field '{loc[-1]}' is missing"
+        elif err["type"] == "extra_forbidden":
+            message = f"unknown field '{loc[-1]}'"
+        issues.append(Issue(prefix + _describe(loc, root), message, _line_of(root, loc), file))
+    return issues
+
+
+_UNION_TAGS = {"str", "float", "int", "function-after", "constrained-float"}
+
+
+def _describe(loc: Sequence[str | int], root: yaml.Node | None) -> str:
+    """``dimensions[2] (networks) → activities[0] (net_weak_ties) → name`` from a pydantic location."""
+    parts: list[str] = []
+    node = root
+    for p in loc:
+        node = _child(node, p)
+        if isinstance(p, int):
+            ident = _scalar(_child(node, "id"))
+            parts[-1] = f"{parts[-1]}[{p}]" + (f" ({ident})" if ident else "") if parts else f"[{p}]"
+        else:
+            parts.append(str(p))
+    return " → ".join(parts) or "file"
+
+
+def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+        for k, v in node.value:
+            if k.value == key:
+                return v
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def _scalar(node: yaml.Node | None) -> str | None:
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def _line_of(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
+    """1-based line of the deepest YAML node that exists along ``loc``."""
+    node, line = root, None
+    for p in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        node = _child(node, p)
+    if node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FrameworkError([Issue("file", "not found", file=str(path))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrameworkError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
+    try:
+        return yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise FrameworkError([Issue("YAML", str(getattr(exc, "problem", exc)), line, str(path))]) from None
+
+
+def parse_document(path: str | Path) -> Framework | Module:
+    """Parse and validate one framework or module file (a module is not applied here)."""
+    path = Path(path)
+    data, root = _read_yaml(path)
+    if not isinstance(data, dict):
+        raise FrameworkError([Issue("file", "expected a mapping with a `kind: framework` or `kind: module` document",
+                                    1, str(path))])
+    model: type[Framework] | type[Module] = Module if data.get("kind") == "module" else Framework
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise FrameworkError(_issues_from_validation(exc, root, str(path))) from None
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("innexport") / "frameworks"))
+
+
+def builtin_documents() -> dict[str, Path]:
+    """The frameworks and modules shipped with innexport, by id (file stem)."""
+    return {p.stem: p for p in sorted(builtin_dir().glob("*.yaml"))}
+
+
+def _resolve(name_or_path: str | Path) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+        return candidate
+    docs = builtin_documents()
+    if str(name_or_path) not in docs:
+        raise FrameworkError([Issue("name", f"no built-in framework or module '{name_or_path}' "
+                                            f"(available: {', '.join(docs)}); or give a path to a YAML file")])
+    return docs[str(name_or_path)]
+
+
+def load_framework(name_or_path: str | Path = "iiep", modules: Iterable[str | Path] = ()) -> Framework:
+    """Load a framework (built-in id or YAML path) and apply the given modules in order."""
+    doc = parse_document(_resolve(name_or_path))
+    if not isinstance(doc, Framework):
+        raise FrameworkError([Issue("kind", f"{name_or_path} is a module; give its framework and pass it as a module")])
+    framework = doc
+    for mod in modules:
+        module = parse_document(_resolve(mod))
+        if not isinstance(module, Module):
+            raise FrameworkError([Issue("kind", f"{mod} is a framework, not a module")])
+        framework = apply_module(framework, module)
+    return framework
+
+
+def validate_document(path: str | Path) -> Framework | Module:
+    """Validate a framework or module file; a module is also applied to the framework it extends.
+
+    Raises :class:`FrameworkError` listing every problem found (file, line, location).
+    """
+    doc = parse_document(path)
+    if isinstance(doc, Module):
+        base = load_framework(doc.extends.id)
+        apply_module(base, doc)
+    return doc
+

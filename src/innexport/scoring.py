@@ -1,0 +1,188 @@
+"""Scoring: observable answers → activity → dimension → the three indices IIP, IEP and IIEP.
+
+Everything works on matrices: a population of assessments is an ``(n, observables)`` array of
+answer values in [0, 1] with NaN for an unanswered question or a "don't know"; one firm is the
+case ``n = 1``. At each level a score is the weighted mean of its answered children, the weights
+being renormalised over what was answered (ERPI's IIP aggregation, Boly et al. 2014).
+
+* an activity's score is the weighted mean of its observables;
+* a dimension's score is the weighted mean of its activities;
+* IIP is the weighted mean, over dimensions, of each dimension's innovation and joint activities;
+  IEP the same over export and joint activities; IIEP over all activities.
+
+So a joint activity counts in both IIP and IEP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from innexport.framework import INDEX_TAGS, INDICES, Framework
+
+CHUNK_ROWS = 65_536
+"""Rows scored at once: keeps the temporaries in cache and the memory flat for large populations."""
+
+
+@dataclass(frozen=True, eq=False)
+class ScoringModel:
+    """A framework compiled into the weight matrices that scoring multiplies by."""
+
+    framework: Framework
+    observable_ids: tuple[str, ...]
+    activity_ids: tuple[str, ...]
+    dimension_ids: tuple[str, ...]
+    observable_weights: np.ndarray
+    """(O, A): weight of each observable within its activity (columns sum to 1)."""
+    activity_weights: np.ndarray
+    """(A, D): weight of each activity within its dimension (columns sum to 1)."""
+    dimension_weights: np.ndarray
+    """(D,): weight of each dimension (sums to 1)."""
+    index_activities: np.ndarray
+    """(3, A) bool: which activities feed IIP, IEP and IIEP."""
+
+    @classmethod
+    def from_framework(cls, framework: Framework) -> ScoringModel:
+        obs = framework.observables
+        acts = framework.activities
+        dims = framework.dimensions
+        obs_pos = {o.id: i for i, o in enumerate(obs)}
+        act_pos = {a.id: i for i, a in enumerate(acts)}
+        w_oa = np.zeros((len(obs), len(acts)))
+        for a in acts:
+            rows = [obs_pos[o.id] for o in a.observables]
+            w_oa[rows, act_pos[a.id]] = framework.observable_weights(a)
+        w_ad = np.zeros((len(acts), len(dims)))
+        for j, d in enumerate(dims):
+            rows = [act_pos[a.id] for a in d.activities]
+            w_ad[rows, j] = framework.activity_weights(d)
+        masks = np.array([[a.tag in INDEX_TAGS[index] for a in acts] for index in INDICES])
+        return cls(
+            framework=framework,
+            observable_ids=tuple(o.id for o in obs),
+            activity_ids=tuple(a.id for a in acts),
+            dimension_ids=tuple(d.id for d in dims),
+            observable_weights=w_oa,
+            activity_weights=w_ad,
+            dimension_weights=framework.dimension_weights(),
+            index_activities=masks,
+        )
+
+    # --- derived matrices used by score() ---------------------------------------------------
+    @cached_property
+    def _activity_to_dimension_blocks(self) -> np.ndarray:
+        """(A, 3D): activity weights into [all activities | IIP activities | IEP activities] per dimension."""
+        iip, iep, _ = self.index_activities
+        w = self.activity_weights
+        return np.hstack([w, w * iip[:, None], w * iep[:, None]])
+
+    @cached_property
+    def _dimension_to_index(self) -> np.ndarray:
+        """(3D, 3): dimension weights from the blocks above into IIP, IEP, IIEP."""
+        d = len(self.dimension_ids)
+        out = np.zeros((3 * d, 3))
+        out[d : 2 * d, 0] = self.dimension_weights  # IIP over the IIP block
+        out[2 * d :, 1] = self.dimension_weights  # IEP over the IEP block
+        out[:d, 2] = self.dimension_weights  # IIEP over all activities
+        return out
+
+    @cached_property
+    def index_activity_weights(self) -> np.ndarray:
+        """(3, A): each activity's effective weight in IIP, IEP and IIEP when everything is answered."""
+        eff = self.effective_observable_weights(np.ones((1, len(self.observable_ids)), dtype=bool))[0]
+        return eff @ (self.observable_weights > 0)
+
+    @property
+    def leverage(self) -> np.ndarray:
+        """(A,): an activity's weight in IIP plus its weight in IEP (joint activities count in both)."""
+        return self.index_activity_weights[0] + self.index_activity_weights[1]
+
+    def effective_observable_weights(self, answered: np.ndarray) -> np.ndarray:
+        """(n, 3, O): the weight each answered observable has in IIP, IEP and IIEP.
+
+        Each index is linear in the answer values for a fixed set of answered questions; these are
+        its coefficients (they sum to 1 over the answered observables of each index). Used to
+        explain a score and to plan the smallest steps to the next class.
+        """
+        answered = np.asarray(answered, dtype=float)
+        act_den = answered @ self.observable_weights  # (n, A)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            act_share = np.where(act_den > 0, 1.0 / act_den, 0.0)
+        act_answered = (act_den > 0).astype(float)
+        blocks = self._activity_to_dimension_blocks
+        dim_den = act_answered @ blocks  # (n, 3D)
+        dim_answered = (dim_den > 0).astype(float)
+        idx_den = dim_answered @ self._dimension_to_index  # (n, 3)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dim_share = np.where(dim_den > 0, 1.0 / dim_den, 0.0)
+            idx_share = np.where(idx_den > 0, 1.0 / idx_den, 0.0)
+        # weight of activity a in index k = sum_d blocks[a, d_k] * dim_share[d_k] * dim_w[d] * idx_share[k]
+        d2i = self._dimension_to_index  # (3D, 3)
+        act_in_index = np.einsum("ab,nb,bk,nk->nka", blocks, dim_share, d2i, idx_share)  # (n, 3, A)
+        act_in_index *= act_answered[:, None, :]
+        obs_in_act = answered[:, :, None] * self.observable_weights[None] * act_share[:, None, :]  # (n, O, A)
+        return np.einsum("nka,noa->nko", act_in_index, obs_in_act)
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """Scores of n assessments; NaN where nothing below was answered."""
+
+    observables: np.ndarray  # (n, O) answer values in [0, 1], NaN when unanswered or "don't know"
+    activities: np.ndarray  # (n, A)
+    dimensions: np.ndarray  # (n, D)
+    indices: np.ndarray  # (n, 3): IIP, IEP, IIEP
+    completeness: np.ndarray  # (n,) share of questions with a scored answer
+
+    @property
+    def iip(self) -> np.ndarray:
+        return self.indices[:, 0]
+
+    @property
+    def iep(self) -> np.ndarray:
+        return self.indices[:, 1]
+
+    @property
+    def iiep(self) -> np.ndarray:
+        return self.indices[:, 2]
+
+
+def score(model: ScoringModel, values: np.ndarray) -> Scores:
+    """Score an ``(n, O)`` (or ``(O,)``) array of answer values in [0, 1], NaN for unanswered."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    n, o = values.shape
+    if o != len(model.observable_ids):
+        raise ValueError(f"expected {len(model.observable_ids)} observables per assessment, got {o}")
+    finite = values[np.isfinite(values)]
+    if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
+        raise ValueError("answer values must lie in [0, 1] (NaN for unanswered)")
+    a, d = len(model.activity_ids), len(model.dimension_ids)
+    activities = np.empty((n, a))
+    dimensions = np.empty((n, d))
+    indices = np.empty((n, 3))
+    completeness = np.empty(n)
+    blocks = model._activity_to_dimension_blocks
+    d2i = model._dimension_to_index
+    for start in range(0, n, CHUNK_ROWS):
+        rows = slice(start, min(start + CHUNK_ROWS, n))
+        x = values[rows]
+        answered = ~np.isnan(x)
+        completeness[rows] = answered.mean(axis=1)
+        act = _weighted_mean(np.where(answered, x, 0.0), answered, model.observable_weights)
+        act_answered = ~np.isnan(act)
+        dim_blocks = _weighted_mean(np.where(act_answered, act, 0.0), act_answered, blocks)
+        activities[rows] = act
+        dimensions[rows] = dim_blocks[:, :d]
+        dim_answered = ~np.isnan(dim_blocks)
+        indices[rows] = _weighted_mean(np.where(dim_answered, dim_blocks, 0.0), dim_answered, d2i)
+    return Scores(values, activities, dimensions, indices, completeness)
+
+
+def _weighted_mean(x: np.ndarray, answered: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Column-wise weighted means of the answered entries of ``x``; NaN where none is answered."""
+    num = x @ weights
+    den = answered.astype(x.dtype) @ weights
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
