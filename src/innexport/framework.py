@@ -531,6 +531,8 @@ def _issues_from_validation(exc: ValidationError, root: yaml.Node | None, file: 
             message = f"required field '{loc[-1]}' is missing"
         elif err["type"] == "extra_forbidden":
             message = f"unknown field '{loc[-1]}'"
+        elif err["type"] == "string_type" and isinstance(err.get("input"), bool):
+            message += " (YAML reads an unquoted yes/no/on/off as true/false: quote it, e.g. \"no\")"
         issues.append(Issue(prefix + _describe(loc, root), message, _line_of(root, loc), file))
     return issues
 
@@ -619,7 +621,7 @@ def builtin_documents() -> dict[str, Path]:
 
 def _resolve(name_or_path: str | Path) -> Path:
     candidate = Path(name_or_path)
-    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+    if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:
         return candidate
     docs = builtin_documents()
     if str(name_or_path) not in docs:

@@ -22,8 +22,8 @@ import numpy as np
 
 from innexport.framework import INDEX_TAGS, INDICES, Framework
 
-CHUNK_ROWS = 65_536
-"""Rows scored at once: keeps the temporaries in cache and the memory flat for large populations."""
+CHUNK_ROWS = 4_096
+"""Rows scored at once: the temporaries stay in the CPU cache and the memory stays flat."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,27 +155,30 @@ def score(model: ScoringModel, values: np.ndarray) -> Scores:
     n, o = values.shape
     if o != len(model.observable_ids):
         raise ValueError(f"expected {len(model.observable_ids)} observables per assessment, got {o}")
-    finite = values[np.isfinite(values)]
-    if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
-        raise ValueError("answer values must lie in [0, 1] (NaN for unanswered)")
     a, d = len(model.activity_ids), len(model.dimension_ids)
     activities = np.empty((n, a))
     dimensions = np.empty((n, d))
     indices = np.empty((n, 3))
     completeness = np.empty(n)
+    obs_w = model.observable_weights
     blocks = model._activity_to_dimension_blocks
     d2i = model._dimension_to_index
     for start in range(0, n, CHUNK_ROWS):
         rows = slice(start, min(start + CHUNK_ROWS, n))
         x = values[rows]
-        answered = ~np.isnan(x)
-        completeness[rows] = answered.mean(axis=1)
-        act = _weighted_mean(np.where(answered, x, 0.0), answered, model.observable_weights)
-        act_answered = ~np.isnan(act)
+        answered = x == x  # False where NaN
+        x0 = np.where(answered, x, 0.0)
+        if x0.size and (x0.min() < 0.0 or x0.max() > 1.0):
+            bad = np.argwhere((x0 < 0.0) | (x0 > 1.0))[0]
+            raise ValueError(f"answer values must lie in [0, 1] (NaN for unanswered): assessment {start + bad[0]}, "
+                             f"observable {model.observable_ids[bad[1]]} is {x0[tuple(bad)]}")
+        completeness[rows] = np.count_nonzero(answered, axis=1) / o
+        act = _weighted_mean(x0, answered, obs_w)
+        act_answered = act == act
         dim_blocks = _weighted_mean(np.where(act_answered, act, 0.0), act_answered, blocks)
         activities[rows] = act
         dimensions[rows] = dim_blocks[:, :d]
-        dim_answered = ~np.isnan(dim_blocks)
+        dim_answered = dim_blocks == dim_blocks
         indices[rows] = _weighted_mean(np.where(dim_answered, dim_blocks, 0.0), dim_answered, d2i)
     return Scores(values, activities, dimensions, indices, completeness)
 
@@ -185,4 +188,4 @@ def _weighted_mean(x: np.ndarray, answered: np.ndarray, weights: np.ndarray) -> 
     num = x @ weights
     den = answered.astype(x.dtype) @ weights
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
+        return num / den  # 0/0 = NaN where nothing below was answered
