@@ -224,3 +224,5 @@ def test_cli_validate(tmp_path: Path) -> None:
     parse_document(mod)  # a valid module document on its own ...
     res = runner.invoke(app, ["frameworks", "validate", str(mod)])
     assert res.exit_code == 1 and "no built-in framework or module 'mini'" in res.stderr  # ... whose base is not built in
+    res = runner.invoke(app, ["frameworks", "validate", str(mod), "--framework", str(MINI)])
+    assert res.exit_code == 0 and "valid module sector 1.0.0" in res.stdout

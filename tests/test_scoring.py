@@ -208,9 +208,9 @@ def test_permuting_questions_and_activities_changes_nothing(rnd, x: np.ndarray) 
     shuffled = ScoringModel.from_framework(Framework.model_validate(data))
     cols = [_MINI_MODEL.observable_ids.index(o) for o in shuffled.observable_ids]
     a, b = score(_MINI_MODEL, x), score(shuffled, x[:, cols])
-    np.testing.assert_allclose(a.indices, b.indices)
+    np.testing.assert_allclose(a.indices, b.indices, rtol=1e-9, atol=1e-12)
     acts = [_MINI_MODEL.activity_ids.index(i) for i in shuffled.activity_ids]
-    np.testing.assert_allclose(a.activities[:, acts], b.activities)
+    np.testing.assert_allclose(a.activities[:, acts], b.activities, rtol=1e-9, atol=1e-12)
 
 
 @given(arrays(np.float64, (4, 5), elements=st.floats(0, 1)))
@@ -219,9 +219,10 @@ def test_equal_weights_give_plain_means(x: np.ndarray) -> None:
     data["dimensions"][1]["activities"][0]["observables"][1].pop("weight")  # q5 had weight 3
     model = ScoringModel.from_framework(Framework.model_validate(data))
     s = score(model, x)
-    np.testing.assert_allclose(s.activities, np.column_stack([x[:, :2].mean(1), x[:, 2], x[:, 3:].mean(1)]))
-    np.testing.assert_allclose(s.dimensions, np.column_stack([s.activities[:, :2].mean(1), s.activities[:, 2]]))
-    np.testing.assert_allclose(s.iiep, s.dimensions.mean(1))
+    close = {"rtol": 1e-9, "atol": 1e-12}
+    np.testing.assert_allclose(s.activities, np.column_stack([x[:, :2].mean(1), x[:, 2], x[:, 3:].mean(1)]), **close)
+    np.testing.assert_allclose(s.dimensions, np.column_stack([s.activities[:, :2].mean(1), s.activities[:, 2]]), **close)
+    np.testing.assert_allclose(s.iiep, s.dimensions.mean(1), **close)
 
 
 @given(arrays(np.float64, (6, 5), elements=st.one_of(st.just(np.nan), st.floats(0, 1))))
@@ -243,7 +244,7 @@ def test_scaling_all_weights_changes_nothing(x: np.ndarray, c: float) -> None:
             for obs in act["observables"]:
                 obs["weight"] = c * obs.get("weight", 1.0)
     scaled = ScoringModel.from_framework(Framework.model_validate(data))
-    np.testing.assert_allclose(score(scaled, x).indices, score(_MINI_MODEL, x).indices)
+    np.testing.assert_allclose(score(scaled, x).indices, score(_MINI_MODEL, x).indices, rtol=1e-9, atol=1e-12)
 
 
 _MINI_MODEL = ScoringModel.from_framework(load_framework(MINI))

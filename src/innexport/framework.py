@@ -644,14 +644,14 @@ def load_framework(name_or_path: str | Path = "iiep", modules: Iterable[str | Pa
     return framework
 
 
-def validate_document(path: str | Path) -> Framework | Module:
-    """Validate a framework or module file; a module is also applied to the framework it extends.
+def validate_document(path: str | Path, base: str | Path | None = None) -> Framework | Module:
+    """Validate a framework or module file; a module is also applied to the framework it extends
+    (``base``, a framework id or path; by default the built-in framework of its ``extends`` id).
 
     Raises :class:`FrameworkError` listing every problem found (file, line, location).
     """
     doc = parse_document(path)
     if isinstance(doc, Module):
-        base = load_framework(doc.extends.id)
-        apply_module(base, doc)
+        apply_module(load_framework(base or doc.extends.id), doc)
     return doc
 

@@ -161,10 +161,15 @@ def frameworks_list(lang: Annotated[Literal["fr", "es", "en"], typer.Option()] =
             content = f"{len(doc.dimensions)} dimensions, {len(doc.activities)} activities, {len(doc.observables)} questions"
             table.add_row(doc.id, doc.kind, doc.version, doc.title[lang], "", content)
         else:
-            content = f"+{len(doc.add_activities)} activities, +{len(doc.add_observables)} questions, " \
-                      f"{len(doc.adapt_observables)} adapted, -{len(doc.remove_observables)}"
+            content = _module_summary(doc)
             table.add_row(doc.id, doc.kind, doc.version, doc.title[lang], f"{doc.extends.id} {doc.extends.version}", content)
     console.print(table)
+
+
+def _module_summary(module: Module) -> str:
+    added = len(module.add_observables) + sum(len(a.observables) for a in module.add_activities)
+    return (f"+{len(module.add_activities)} activities, +{added} questions, "
+            f"{len(module.adapt_observables)} adapted, -{len(module.remove_observables)} removed")
 
 
 @frameworks_app.command("show")
@@ -203,10 +208,14 @@ def frameworks_show(
 
 
 @frameworks_app.command("validate")
-def frameworks_validate(path: Annotated[Path, typer.Argument(help="Framework or module YAML file.")]) -> None:
+def frameworks_validate(
+    path: Annotated[Path, typer.Argument(help="Framework or module YAML file.")],
+    framework: Annotated[str | None, typer.Option(help="For a module: the framework (id or YAML path) it extends, "
+                                                      "if not the built-in one of its `extends` id.")] = None,
+) -> None:
     """Check a framework or module file and say precisely what is wrong (file, line, location)."""
     try:
-        doc = validate_document(path)
+        doc = validate_document(path, framework)
     except FrameworkError as exc:
         err.print(f"[bold red]{path}: {len(exc.issues)} problem(s)[/]", highlight=False)
         for issue in exc.issues:
@@ -216,7 +225,5 @@ def frameworks_validate(path: Annotated[Path, typer.Argument(help="Framework or 
         what = f"{len(doc.dimensions)} dimensions, {len(doc.activities)} activities, {len(doc.observables)} questions, " \
                f"content hash {doc.content_hash}"
     else:
-        what = f"module extending {doc.extends.id} {doc.extends.version}: +{len(doc.add_activities)} activities, " \
-               f"+{len(doc.add_observables)} questions, {len(doc.adapt_observables)} adapted, " \
-               f"-{len(doc.remove_observables)} removed"
+        what = f"module extending {doc.extends.id} {doc.extends.version}: {_module_summary(doc)}"
     console.print(f"[green]valid[/] {doc.kind} {doc.id} {doc.version}: {what}", highlight=False)
