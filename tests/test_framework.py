@@ -162,6 +162,7 @@ def module_data() -> dict:
                             "observables": [{"id": "n1", **obs}]}],
         "add_observables": [{"activity": "a_inn", "id": "q3b", **obs}],
         "adapt_observables": [{"id": "q1", "question": {"fr": "Q1 vin ?", "es": "¿Q1 vino?", "en": "Q1 wine?"}}],
+        "adapt_activities": [{"id": "a_inn", "add_sources": ["sector_src"]}],
         "remove_observables": ["q4"],
     }
 
@@ -173,6 +174,7 @@ def test_module_adds_adapts_and_removes() -> None:
     assert [o.id for o in fw.observables] == ["q1", "q2", "q3", "q3b", "q5", "n1"]
     assert fw.observable_by_id["q1"].question["en"] == "Q1 wine?"
     assert fw.dimension_of["a_new"].id == "d2"
+    assert fw.activity_by_id["a_inn"].sources == ["hand", "sector_src"]
     assert fw.content_hash != base.content_hash
 
 
@@ -180,6 +182,7 @@ def test_module_errors_name_what_is_wrong() -> None:
     data = module_data()
     data["add_observables"][0]["activity"] = "a_nowhere"
     data["remove_observables"] = ["q99"]
+    data["adapt_activities"][0]["add_sources"] = ["nowhere"]
     with pytest.raises(FrameworkError) as info:
         apply_module(load_framework(MINI), Module.model_validate(data))
     text = str(info.value)

@@ -422,6 +422,13 @@ class AdaptedObservable(_Strict):
     scale: Identifier | None = None
 
 
+class AdaptedActivity(_Strict):
+    """Sources a module adds to an activity of the framework (its sector evidence)."""
+
+    id: Identifier
+    add_sources: Annotated[list[Identifier], Field(min_length=1)]
+
+
 class Module(_Strict):
     """A sector module: observables and activities added to, adapted in or removed from a framework."""
 
@@ -436,6 +443,7 @@ class Module(_Strict):
     add_activities: list[AddedActivity] = Field(default_factory=list)
     add_observables: list[AddedObservable] = Field(default_factory=list)
     adapt_observables: list[AdaptedObservable] = Field(default_factory=list)
+    adapt_activities: list[AdaptedActivity] = Field(default_factory=list)
     remove_observables: list[Identifier] = Field(default_factory=list)
 
 
@@ -478,6 +486,12 @@ def apply_module(framework: Framework, module: Module) -> Framework:
             problems.append(Issue(where, f"adapt_observables: unknown observable '{adapted.id}'"))
             continue
         obs[adapted.id][1].update(adapted.model_dump(exclude={"id"}, exclude_none=True))
+    for adapted_act in module.adapt_activities:
+        if adapted_act.id not in acts:
+            problems.append(Issue(where, f"adapt_activities: unknown activity '{adapted_act.id}'"))
+            continue
+        acts[adapted_act.id]["sources"] += [src for src in adapted_act.add_sources
+                                            if src not in acts[adapted_act.id]["sources"]]
     for removed in module.remove_observables:
         if removed not in obs:
             problems.append(Issue(where, f"remove_observables: unknown observable '{removed}'"))
