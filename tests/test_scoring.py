@@ -171,7 +171,7 @@ def test_assess_flows_and_classes(mini: ScoringModel) -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-answers = arrays(np.float64, 5, elements=st.one_of(st.just(np.nan), st.floats(0, 1)))
+answers = arrays(np.float64, 5, elements=st.one_of(st.just(np.nan), st.floats(0, 1, allow_subnormal=False)))
 
 
 @given(answers)
@@ -182,7 +182,7 @@ def test_indices_in_unit_interval(x: np.ndarray) -> None:
     assert np.isnan(s.indices).all() == np.isnan(x).all()
 
 
-@given(answers, st.integers(0, 4), st.floats(0, 1))
+@given(answers, st.integers(0, 4), st.floats(0, 1, allow_subnormal=False))
 def test_raising_an_answer_never_lowers_an_index(x: np.ndarray, j: int, up: float) -> None:
     if np.isnan(x[j]):
         return
@@ -196,7 +196,7 @@ def test_raising_an_answer_never_lowers_an_index(x: np.ndarray, j: int, up: floa
 
 
 @settings(max_examples=50)
-@given(st.randoms(use_true_random=False), arrays(np.float64, (3, 5), elements=st.floats(0, 1)))
+@given(st.randoms(use_true_random=False), arrays(np.float64, (3, 5), elements=st.floats(0, 1, allow_subnormal=False)))
 def test_permuting_questions_and_activities_changes_nothing(rnd, x: np.ndarray) -> None:
     fw = _MINI_MODEL.framework
     data = fw.model_dump(mode="python", exclude_none=True)
@@ -213,7 +213,7 @@ def test_permuting_questions_and_activities_changes_nothing(rnd, x: np.ndarray) 
     np.testing.assert_allclose(a.activities[:, acts], b.activities, rtol=1e-9, atol=1e-12)
 
 
-@given(arrays(np.float64, (4, 5), elements=st.floats(0, 1)))
+@given(arrays(np.float64, (4, 5), elements=st.floats(0, 1, allow_subnormal=False)))
 def test_equal_weights_give_plain_means(x: np.ndarray) -> None:
     data = _MINI_MODEL.framework.model_dump(mode="python", exclude_none=True)
     data["dimensions"][1]["activities"][0]["observables"][1].pop("weight")  # q5 had weight 3
@@ -225,17 +225,18 @@ def test_equal_weights_give_plain_means(x: np.ndarray) -> None:
     np.testing.assert_allclose(s.iiep, s.dimensions.mean(1), **close)
 
 
-@given(arrays(np.float64, (6, 5), elements=st.one_of(st.just(np.nan), st.floats(0, 1))))
+@given(arrays(np.float64, (6, 5), elements=st.one_of(st.just(np.nan), st.floats(0, 1, allow_subnormal=False))))
 def test_batch_equals_one_by_one(x: np.ndarray) -> None:
     batch = assess(_MINI_MODEL, x)
     for i in range(len(x)):
         one = assess(_MINI_MODEL, x[i : i + 1])
-        np.testing.assert_array_equal(one.scores.indices[0], batch.scores.indices[i])
+        # BLAS may sum in another order for another shape: equal up to rounding
+        np.testing.assert_allclose(one.scores.indices[0], batch.scores.indices[i], rtol=1e-12, atol=1e-12)
         np.testing.assert_array_equal(one.classes[0], batch.classes[i])
         np.testing.assert_array_equal(one.priorities.order[0], batch.priorities.order[i])
 
 
-@given(arrays(np.float64, 5, elements=st.floats(0, 1)), st.floats(0.1, 10))
+@given(arrays(np.float64, 5, elements=st.floats(0, 1, allow_subnormal=False)), st.floats(0.1, 10))
 def test_scaling_all_weights_changes_nothing(x: np.ndarray, c: float) -> None:
     data = _MINI_MODEL.framework.model_dump(mode="python", exclude_none=True)
     for dim in data["dimensions"]:

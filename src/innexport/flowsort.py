@@ -17,16 +17,23 @@ central-profile variant:
   goes to the better class. The assignments by closest ``φ+`` and closest ``φ-`` are returned
   too, so that a caller can report whether the three agree.
 
+Profiles that are indifferent for the preference function (closer than ``q`` on every criterion
+that counts) have equal flows, and the tie rule sends an alternative to the better of them;
+raising one of its scores can then separate the two profiles and move it to the worse one. Keep
+consecutive profiles more than ``q`` apart for assignments monotone in the scores.
+
 Missing scores (NaN) are handled per alternative: the sums over criteria run over the criteria
 the alternative has answered only (weights renormalised over them), for every pair of ``R_a``
 including profile-profile pairs, so that the alternative and the profiles are compared on the
 same criteria. An alternative with no answered criterion of positive weight gets class -1 and
 NaN flows.
 
-The computation is vectorised and processed by blocks of rows: the profile-profile preferences
-are constant per criterion, so their weighted sums for all rows of a block are one matrix
-product; the alternative-profile preferences are evaluated in cache-sized tiles of shape
-``(rows, K, m)`` and reduced with the weights by a matrix-vector product.
+The computation is vectorised and processed by blocks of rows, in parallel threads (NumPy
+releases the GIL inside its loops). The profile-profile preferences are constant per criterion,
+so their weighted sums for all the rows of a block are one product with the renormalised
+weights; the alternative-profile preferences are evaluated in cache-sized tiles of shape
+``(K, rows, m)`` and reduced with the weights. The reductions use ``np.einsum`` rather than BLAS
+on purpose: OpenBLAS's own threads would compete with the block threads for the cores.
 """
 
 from __future__ import annotations
@@ -40,11 +47,11 @@ import numpy as np
 
 __all__ = ["FlowSortResult", "PreferenceFunction", "flowsort"]
 
-_BLOCK_ROWS = 65_536
-"""Rows processed together for the per-row quantities (weights, flows, assignments)."""
+_BLOCK_ROWS = 16_384
+"""Rows of one block, the unit of work of a thread (weights, flows and assignments)."""
 
 _TILE_ROWS = 1_024
-"""Rows of one ``(rows, K, m)`` tile of alternative-profile preferences; small enough to stay in
+"""Rows of one ``(K, rows, m)`` tile of alternative-profile preferences; small enough to stay in
 the CPU cache, which is what makes this kernel fast."""
 
 _TIE_TOLERANCE = 1e-9
@@ -84,15 +91,18 @@ class PreferenceFunction:
 
     def __post_init__(self) -> None:
         if self.kind not in ("usual", "linear"):
-            raise ValueError(f"unknown preference function kind {self.kind!r}; use 'usual' or 'linear'")
+            raise ValueError(
+                f"unknown preference function kind {self.kind!r}; use 'usual' or 'linear'"
+            )
         q = _as_parameter(self.q, "q")
         p = _as_parameter(self.p, "p")
-        if np.ndim(q) == 1 and np.ndim(p) == 1 and np.shape(q) != np.shape(p):
-            raise ValueError(f"q and p have different lengths ({np.size(q)} and {np.size(p)})")
-        if np.any(np.asarray(q) < 0):
-            raise ValueError(f"the indifference threshold q must be >= 0, got {q!r}")
-        if np.any(np.asarray(p) <= np.asarray(q)):
-            raise ValueError(f"the preference threshold p must be > q, got q={q!r}, p={p!r}")
+        if self.kind == "linear":  # the usual function ignores its thresholds
+            if np.ndim(q) == 1 and np.ndim(p) == 1 and np.shape(q) != np.shape(p):
+                raise ValueError(f"q and p have different lengths ({np.size(q)} and {np.size(p)})")
+            if np.any(np.asarray(q) < 0):
+                raise ValueError(f"the indifference threshold q must be >= 0, got {q!r}")
+            if np.any(np.asarray(p) <= np.asarray(q)):
+                raise ValueError(f"the preference threshold p must be > q, got q={q!r}, p={p!r}")
         object.__setattr__(self, "q", q)
         object.__setattr__(self, "p", p)
 
@@ -104,7 +114,10 @@ class PreferenceFunction:
         return np.clip((d - self.q) / (np.asarray(self.p) - self.q), 0.0, 1.0)
 
     def _check_criteria(self, m: int) -> None:
-        """Raise ``ValueError`` if per-criterion thresholds do not have ``m`` values."""
+        """Raise ``ValueError`` if the linear function's per-criterion thresholds do not have
+        ``m`` values."""
+        if self.kind == "usual":
+            return
         for name in ("q", "p"):
             value = getattr(self, name)
             if np.ndim(value) == 1 and np.size(value) != m:
@@ -142,7 +155,7 @@ class FlowSortResult:
 def _validate(
     scores: np.ndarray, profiles: np.ndarray, weights: np.ndarray, preference: PreferenceFunction
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Checked float copies of the inputs: scores (n, m), profiles (K, m), weights (m,)."""
+    """The inputs as checked float arrays: scores (n, m), profiles (K, m), weights (m,)."""
     x = np.asarray(scores, dtype=float)
     if x.ndim == 1:
         x = x[np.newaxis, :]
@@ -152,7 +165,9 @@ def _validate(
     w = np.asarray(weights, dtype=float)
     m = x.shape[1]
     if r.ndim != 2 or r.shape[1] != m:
-        raise ValueError(f"profiles must be a (K, {m}) array for {m} criteria, got shape {r.shape}")
+        raise ValueError(
+            f"profiles must be a (K, {m}) array for {m} criteria, got shape {r.shape}"
+        )
     if w.shape != (m,):
         raise ValueError(f"weights must be a ({m},) array for {m} criteria, got shape {w.shape}")
     if r.shape[0] < 2:
@@ -163,12 +178,18 @@ def _validate(
         raise ValueError("profiles must be finite (no NaN or infinite value)")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError(f"weights must be finite and >= 0, got {w.tolist()}")
-    if not w.sum() > 0:
+    with np.errstate(over="ignore"):
+        weight_sum = w.sum()
+    if not weight_sum > 0:
         raise ValueError("at least one weight must be positive")
+    if not np.isfinite(weight_sum):
+        raise ValueError("weights are too large: their sum overflows (only their ratios matter)")
     for h in range(r.shape[0] - 1):
         worse = np.flatnonzero(r[h] < r[h + 1])
         if worse.size or np.array_equal(r[h], r[h + 1]):
-            detail = f"worse on criteria {worse.tolist()}" if worse.size else "equal on every criterion"
+            detail = (
+                f"worse on criteria {worse.tolist()}" if worse.size else "equal on every criterion"
+            )
             raise ValueError(
                 f"profiles must strictly dominate each other, best class first: the profile of "
                 f"class {h} does not strictly dominate the profile of class {h + 1} ({detail})"
@@ -178,54 +199,58 @@ def _validate(
 
 
 def _alternative_profile_sums(
-    x: np.ndarray, profiles: np.ndarray, weights: np.ndarray, preference: PreferenceFunction
+    x: np.ndarray, row_weights: np.ndarray, profiles: np.ndarray, preference: PreferenceFunction
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``Σ_j w_j P_j(g_j(a) - r_hj)`` and ``Σ_j w_j P_j(r_hj - g_j(a))``, each (K, rows).
+    """``Σ_j w_ij P_j(g_j(a_i) - r_hj)`` and ``Σ_j w_ij P_j(r_hj - g_j(a_i))``, each (K, rows).
 
-    Criteria where ``a`` is NaN contribute 0. The usual function is ``d > 0`` (NaN compares
-    false). For the linear function, with ``t = d / (p - q)`` and ``s = q / (p - q)``,
-    ``P(d) = max(c, s) - s`` and ``P(-d) = -min(c, -s) - s`` where ``c`` is ``t`` clipped to
-    ``[-(1 + s), 1 + s]``: one clip serves both directions, and ``fmax``/``fmin`` map a NaN ``c``
-    to ``±s``, i.e. to a zero preference once the constant ``Σ_j w_j s_j`` is subtracted.
+    ``x`` (rows, m) holds finite scores (missing ones filled with any number) and
+    ``row_weights`` (rows, m) each row's weights, 0 where its score is missing. The usual
+    function is a comparison; the linear one is ``P(d) = clip(d / (p - q) - q / (p - q), 0, 1)``,
+    computed with the profiles pre-scaled and pre-shifted so that each direction is one
+    subtraction and one clip.
     """
     n, m = x.shape
     k = profiles.shape[0]
     linear = preference.kind == "linear"
-    scale: float | np.ndarray = 1.0
-    shift: float | np.ndarray = 0.0
     if linear:
         scale = 1.0 / (np.asarray(preference.p) - preference.q)
         shift = preference.q * scale
-    scaled_scores = x * scale
-    scaled_profiles = profiles * scale
+        x = x * scale
+        ahead = profiles * scale + shift  # P(g(a) - r_h) = clip(g(a)·scale - ahead_h, 0, 1)
+        behind = profiles * scale - shift  # P(r_h - g(a)) = clip(behind_h - g(a)·scale, 0, 1)
 
     forward = np.empty((k, n))
     backward = np.empty((k, n))
-    diff = part = np.empty((k, 0, m))
+    part = np.empty((k, 0, m))
     for start in range(0, n, _TILE_ROWS):
-        stop = min(start + _TILE_ROWS, n)
-        if diff.shape[1] != stop - start:  # the first tile, and a shorter last one
-            diff = np.empty((k, stop - start, m))
-            part = np.empty_like(diff)
+        rows = slice(start, min(start + _TILE_ROWS, n))
+        tile = x[rows]
+        if part.shape[1] != len(tile):  # the first tile, and a shorter last one
+            part = np.empty((k, len(tile), m))
         for h in range(k):
-            np.subtract(scaled_scores[start:stop], scaled_profiles[h], out=diff[h])
+            if linear:
+                np.subtract(tile, ahead[h], out=part[h])
+            else:
+                np.greater(tile, profiles[h], out=part[h])
         if linear:
-            np.clip(diff, -1.0 - shift, 1.0 + shift, out=diff)
-            np.fmax(diff, shift, out=part)
-        else:
-            np.greater(diff, 0.0, out=part)
-        forward[:, start:stop] = np.einsum("ij,j->i", part.reshape(-1, m), weights).reshape(k, -1)
+            np.clip(part, 0.0, 1.0, out=part)
+        forward[:, rows] = np.einsum("hij,ij->hi", part, row_weights[rows])
+        for h in range(k):
+            if linear:
+                np.subtract(behind[h], tile, out=part[h])
+            else:
+                np.less(tile, profiles[h], out=part[h])
         if linear:
-            np.fmin(diff, -shift, out=part)
-        else:
-            np.less(diff, 0.0, out=part)
-        backward[:, start:stop] = np.einsum("ij,j->i", part.reshape(-1, m), weights).reshape(k, -1)
-    if linear:
-        weighted_shift = float(np.sum(weights * shift))
-        forward -= weighted_shift
-        np.negative(backward, out=backward)
-        backward -= weighted_shift
+            np.clip(part, 0.0, 1.0, out=part)
+        backward[:, rows] = np.einsum("hij,ij->hi", part, row_weights[rows])
     return forward, backward
+
+
+def _available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _closest(value: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -256,16 +281,20 @@ def _sort_rows(
     """
     k = profiles.shape[0]
     block = x[rows]
-    answered_weights = np.where(np.isnan(block), 0.0, weights)
-    total = answered_weights.sum(axis=1)
+    answered = ~np.isnan(block)
+    # Weights renormalised over each row's answered criteria, before any product so that tiny
+    # weights do not underflow; a row with nothing to compare on gets NaN weights, hence NaN
+    # flows, without a division warning.
+    row_weights = np.where(answered, weights, 0.0)
+    total = row_weights.sum(axis=1)
     usable = total > 0
-    # A NaN total makes every flow of an unusable row NaN without a division warning.
     total[~usable] = np.nan
+    row_weights /= total[:, np.newaxis]
 
-    between_sums = np.einsum("hj,ij->hi", profile_sums, answered_weights) / total
-    forward, backward = _alternative_profile_sums(block, profiles, weights, preference)
-    forward /= total  # π(a, r_h)
-    backward /= total  # π(r_h, a)
+    between_sums = np.einsum("hj,ij->hi", profile_sums, row_weights)
+    forward, backward = _alternative_profile_sums(  # π(a, r_h) and π(r_h, a)
+        np.where(answered, block, 0.0), row_weights, profiles, preference
+    )
 
     positive = forward.sum(axis=0) / k
     negative = backward.sum(axis=0) / k
@@ -307,8 +336,8 @@ def flowsort(
         The assignments by closest net, positive and negative flow, and the flows.
 
     Raises:
-        ValueError: on inconsistent shapes, non-dominating profiles, negative or all-zero
-            weights, non-finite profiles or thresholds, or infinite scores.
+        ValueError: on inconsistent shapes, non-dominating profiles, negative, all-zero or
+            overflowing weights, non-finite profiles or thresholds, or infinite scores.
     """
     x, r, w = _validate(scores, profiles, weights, preference)
     n = x.shape[0]
@@ -331,13 +360,12 @@ def flowsort(
         classes_negative=np.empty(n, dtype=np.int64),
     )
     blocks = [slice(start, min(start + _BLOCK_ROWS, n)) for start in range(0, n, _BLOCK_ROWS)]
-    workers = min(len(blocks), os.cpu_count() or 1)
+    workers = min(len(blocks), _available_cpus())
     if workers <= 1:
         for rows in blocks:
             _sort_rows(x, r, w, preference, profile_sums, rows, result)
     else:
-        # NumPy releases the GIL inside its loops: blocks are sorted in parallel threads, each
-        # writing its own rows of the result.
+        # Each thread writes the rows of its own blocks only.
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for done in [
                 pool.submit(_sort_rows, x, r, w, preference, profile_sums, rows, result)

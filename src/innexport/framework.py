@@ -307,6 +307,10 @@ class Framework(_Strict):
                 if obs.scale not in scales:
                     raise ValueError(f"observable {obs.id} uses unknown scale '{obs.scale}'")
         _check_classes(self.classes)
+        gaps = np.diff([c.profile for c in self.classes])
+        if self.flowsort.preference == "linear" and np.any(-gaps <= self.flowsort.q):
+            raise ValueError(f"flowsort: consecutive class profiles must be more than q = {self.flowsort.q} apart, "
+                             "or FlowSort cannot tell their classes apart")
         for index in INDICES:
             if not any(a.tag in INDEX_TAGS[index] for a in self.activities):
                 raise ValueError(f"no activity feeds the {index.upper()} index")
