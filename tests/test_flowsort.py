@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from innexport import flowsort as flowsort_module
+from innexport import parallel
 from innexport.flowsort import FlowSortResult, PreferenceFunction, flowsort
 
 PROFILES = np.array([[0.8, 0.8], [0.5, 0.5], [0.2, 0.2]])
@@ -345,7 +346,7 @@ def test_tiles_blocks_and_threads_do_not_change_the_result(monkeypatch: pytest.M
     # Tiles of 3 rows (a shorter last one), blocks of 7 rows, processed by two threads.
     monkeypatch.setattr(flowsort_module, "_TILE_ROWS", 3)
     monkeypatch.setattr(flowsort_module, "_BLOCK_ROWS", 7)
-    monkeypatch.setattr(flowsort_module, "_available_cpus", lambda: 2)
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
     batch = flowsort(scores, profiles, weights, preference)
     for name in RESULT_FIELDS:
         np.testing.assert_allclose(

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from innexport import parallel, priorities, scoring
 from innexport.assessment import assess
 from innexport.classes import QUADRANTS, classify, quadrant
 from innexport.framework import Framework, load_framework
@@ -234,6 +235,20 @@ def test_batch_equals_one_by_one(x: np.ndarray) -> None:
         np.testing.assert_allclose(one.scores.indices[0], batch.scores.indices[i], rtol=1e-12, atol=1e-12)
         np.testing.assert_array_equal(one.classes[0], batch.classes[i])
         np.testing.assert_array_equal(one.priorities.order[0], batch.priorities.order[i])
+
+
+def test_blocks_on_threads_give_the_row_by_row_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.random((37, 5))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    one_by_one = [assess(_MINI_MODEL, row[None]) for row in x]
+    monkeypatch.setattr(scoring, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(priorities, "BLOCK_ROWS", 3)
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 2)
+    batch = assess(_MINI_MODEL, x)
+    np.testing.assert_allclose(batch.scores.indices, np.vstack([o.scores.indices for o in one_by_one]), atol=1e-12)
+    np.testing.assert_allclose(batch.scores.completeness, [o.scores.completeness[0] for o in one_by_one])
+    np.testing.assert_array_equal(batch.priorities.order, np.vstack([o.priorities.order for o in one_by_one]))
 
 
 @given(arrays(np.float64, 5, elements=st.floats(0, 1, allow_subnormal=False)), st.floats(0.1, 10))

@@ -50,11 +50,10 @@ def assess(model: ScoringModel, values: np.ndarray, leverage: np.ndarray | None 
     pref = PreferenceFunction(kind=settings.preference, q=settings.q, p=settings.p)
     class_profiles = profiles(fw)
     sorted_ = []
+    prof = np.repeat(class_profiles[:, None], len(model.activity_ids), axis=1)
     for k in range(3):
-        cols = model.index_activities[k]
-        weights = model.index_activity_weights[k, cols]
-        prof = np.repeat(class_profiles[:, None], cols.sum(), axis=1)
-        sorted_.append(flowsort(scores.activities[:, cols], prof, weights, pref))
+        # the activities outside the index have weight 0: they play no part in its flows
+        sorted_.append(flowsort(scores.activities, prof, model.index_activity_weights[k], pref))
     quad = quadrant(scores.iip, scores.iep, quadrant_cut(fw))
     return PopulationResult(model, scores, classes, tuple(sorted_), quad, prioritise(model, scores, leverage))  # type: ignore[arg-type]
 

@@ -38,12 +38,12 @@ on purpose: OpenBLAS's own threads would compete with the block threads for the 
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
+from innexport.parallel import over_row_blocks
 
 __all__ = ["FlowSortResult", "PreferenceFunction", "flowsort"]
 
@@ -246,13 +246,6 @@ def _alternative_profile_sums(
     return forward, backward
 
 
-def _available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the platform has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def _closest(value: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Index (row of ``centres``, (K, rows)) of the centre closest to each value; ties go to
     the lowest index."""
@@ -359,17 +352,5 @@ def flowsort(
         classes_positive=np.empty(n, dtype=np.int64),
         classes_negative=np.empty(n, dtype=np.int64),
     )
-    blocks = [slice(start, min(start + _BLOCK_ROWS, n)) for start in range(0, n, _BLOCK_ROWS)]
-    workers = min(len(blocks), _available_cpus())
-    if workers <= 1:
-        for rows in blocks:
-            _sort_rows(x, r, w, preference, profile_sums, rows, result)
-    else:
-        # Each thread writes the rows of its own blocks only.
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for done in [
-                pool.submit(_sort_rows, x, r, w, preference, profile_sums, rows, result)
-                for rows in blocks
-            ]:
-                done.result()
+    over_row_blocks(n, _BLOCK_ROWS, lambda rows: _sort_rows(x, r, w, preference, profile_sums, rows, result))
     return result

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from innexport.classes import classify, profiles, thresholds
+from innexport.parallel import over_row_blocks
 from innexport.scoring import Scores, ScoringModel
 
 TOLERANCE = 1e-9
+BLOCK_ROWS = 16_384
+"""Rows ranked at once by one thread."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,12 +50,18 @@ def prioritise(model: ScoringModel, scores: Scores, leverage: np.ndarray | None 
     # A proactive firm aims at the top of the scale: consolidating its weakest activities.
     target = np.where(current == 0, 1.0, profile_values[np.clip(target_class, 0, None)])
     target = np.where(current < 0, np.nan, target)
-    gap = np.maximum(target[:, None] - scores.activities, 0.0)
-    priority = gap * lev
-    # Stable sort on the columns pre-ordered by leverage: ties keep leverage order, then framework order.
     by_leverage = np.argsort(-lev, kind="stable")
-    key = np.where(np.isnan(priority), np.inf, -priority)[:, by_leverage]
-    order = by_leverage[np.argsort(key, axis=1, kind="stable")]
+    shape = scores.activities.shape
+    gap, priority, order = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.intp)
+
+    def rank(rows: slice) -> None:
+        gap[rows] = np.maximum(target[rows, None] - scores.activities[rows], 0.0)  # NaN stays NaN
+        np.multiply(gap[rows], lev, out=priority[rows])
+        # Stable sort on the columns pre-ordered by leverage: ties keep leverage order, then framework order.
+        key = np.where(np.isnan(priority[rows]), np.inf, -priority[rows])[:, by_leverage]
+        order[rows] = by_leverage[np.argsort(key, axis=1, kind="stable")]
+
+    over_row_blocks(shape[0], BLOCK_ROWS, rank)
     return Priorities(target_class, target, gap, lev, priority, order)
 
 

@@ -21,6 +21,7 @@ from functools import cached_property
 import numpy as np
 
 from innexport.framework import INDEX_TAGS, INDICES, Framework
+from innexport.parallel import over_row_blocks
 
 CHUNK_ROWS = 4_096
 """Rows scored at once: the temporaries stay in the CPU cache and the memory stays flat."""
@@ -77,6 +78,11 @@ class ScoringModel:
         iip, iep, _ = self.index_activities
         w = self.activity_weights
         return np.hstack([w, w * iip[:, None], w * iep[:, None]])
+
+    @cached_property
+    def _observable_weights_and_count(self) -> np.ndarray:
+        """(O, A+1): the observable weights and a column of ones."""
+        return np.hstack([self.observable_weights, np.ones((len(self.observable_ids), 1))])
 
     @cached_property
     def _dimension_to_index(self) -> np.ndarray:
@@ -150,42 +156,52 @@ class Scores:
 
 
 def score(model: ScoringModel, values: np.ndarray) -> Scores:
-    """Score an ``(n, O)`` (or ``(O,)``) array of answer values in [0, 1], NaN for unanswered."""
+    """Score an ``(n, O)`` (or ``(O,)``) array of answer values in [0, 1], NaN for unanswered.
+
+    Rows are scored in cache-sized chunks, spread over the CPU cores (numpy releases the GIL).
+    """
     values = np.atleast_2d(np.asarray(values, dtype=float))
     n, o = values.shape
     if o != len(model.observable_ids):
         raise ValueError(f"expected {len(model.observable_ids)} observables per assessment, got {o}")
-    a, d = len(model.activity_ids), len(model.dimension_ids)
-    activities = np.empty((n, a))
-    dimensions = np.empty((n, d))
-    indices = np.empty((n, 3))
-    completeness = np.empty(n)
-    obs_w = model.observable_weights
-    blocks = model._activity_to_dimension_blocks
-    d2i = model._dimension_to_index
-    for start in range(0, n, CHUNK_ROWS):
-        rows = slice(start, min(start + CHUNK_ROWS, n))
-        x = values[rows]
-        answered = x == x  # False where NaN
-        x0 = np.where(answered, x, 0.0)
-        if x0.size and (x0.min() < 0.0 or x0.max() > 1.0):
-            bad = np.argwhere((x0 < 0.0) | (x0 > 1.0))[0]
-            raise ValueError(f"answer values must lie in [0, 1] (NaN for unanswered): assessment {start + bad[0]}, "
-                             f"observable {model.observable_ids[bad[1]]} is {x0[tuple(bad)]}")
-        completeness[rows] = np.count_nonzero(answered, axis=1) / o
-        act = _weighted_mean(x0, answered, obs_w)
-        act_answered = act == act
-        dim_blocks = _weighted_mean(np.where(act_answered, act, 0.0), act_answered, blocks)
-        activities[rows] = act
-        dimensions[rows] = dim_blocks[:, :d]
-        dim_answered = dim_blocks == dim_blocks
-        indices[rows] = _weighted_mean(np.where(dim_answered, dim_blocks, 0.0), dim_answered, d2i)
-    return Scores(values, activities, dimensions, indices, completeness)
+    out = Scores(
+        observables=values,
+        activities=np.empty((n, len(model.activity_ids))),
+        dimensions=np.empty((n, len(model.dimension_ids))),
+        indices=np.empty((n, 3)),
+        completeness=np.empty(n),
+    )
+    over_row_blocks(n, CHUNK_ROWS, lambda rows: _score_rows(model, out, rows))
+    return out
+
+
+def _score_rows(model: ScoringModel, out: Scores, rows: slice) -> None:
+    """Score a block of rows into ``out``."""
+    x = out.observables[rows]
+    answered = x == x  # False where NaN
+    x0 = np.where(answered, x, 0.0)
+    if x0.size and (x0.min() < 0.0 or x0.max() > 1.0):
+        bad = np.argwhere((x0 < 0.0) | (x0 > 1.0))[0]
+        raise ValueError(f"answer values must lie in [0, 1] (NaN for unanswered): assessment {rows.start + bad[0]}, "
+                         f"observable {model.observable_ids[bad[1]]} is {x0[tuple(bad)]}")
+    # one more column of ones in the weights counts the answered questions (completeness)
+    num = x0 @ model._observable_weights_and_count
+    den = answered.astype(float) @ model._observable_weights_and_count
+    out.completeness[rows] = den[:, -1] / x.shape[1]
+    act = _ratio(num[:, :-1], den[:, :-1])
+    out.activities[rows] = act
+    act_answered = act == act
+    dim_blocks = _weighted_mean(np.where(act_answered, act, 0.0), act_answered, model._activity_to_dimension_blocks)
+    out.dimensions[rows] = dim_blocks[:, : len(model.dimension_ids)]
+    dim_answered = dim_blocks == dim_blocks
+    out.indices[rows] = _weighted_mean(np.where(dim_answered, dim_blocks, 0.0), dim_answered, model._dimension_to_index)
 
 
 def _weighted_mean(x: np.ndarray, answered: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Column-wise weighted means of the answered entries of ``x``; NaN where none is answered."""
-    num = x @ weights
-    den = answered.astype(x.dtype) @ weights
+    return _ratio(x @ weights, answered.astype(x.dtype) @ weights)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return num / den  # 0/0 = NaN where nothing below was answered

@@ -1,0 +1,36 @@
+"""Large populations processed in row blocks on every CPU core.
+
+numpy releases the GIL in its array operations, so threads over row blocks use all cores without
+copying the data. BLAS is held to one thread meanwhile: its own threads would compete with ours.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from threadpoolctl import threadpool_limits
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def over_row_blocks(n: int, block_rows: int, work: Callable[[slice], None]) -> None:
+    """Call ``work(rows)`` on every block of ``block_rows`` rows of ``range(n)``.
+
+    Each call must write only its own rows. The first error raised by a block is raised here.
+    """
+    blocks = [slice(start, min(start + block_rows, n)) for start in range(0, n, block_rows)]
+    workers = min(len(blocks), available_cpus())
+    if workers <= 1:
+        for rows in blocks:
+            work(rows)
+        return
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(max_workers=workers) as pool:
+        for done in [pool.submit(work, rows) for rows in blocks]:
+            done.result()
