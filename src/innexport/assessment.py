@@ -133,7 +133,7 @@ class AnswersError(Exception):
         super().__init__(shown + (f"\n… and {more} more problem(s)" if more > 0 else ""))
 
 
-_DONT_KNOW_WORDS = {DONT_KNOW, "don't know", "dont know", "ne sait pas", "nsp", "no sabe", "ns/nc", "ns", "?"}
+_DONT_KNOW_WORDS = {DONT_KNOW, "don't know", "don’t know", "dont know", "ne sait pas", "nsp", "no sabe", "ns/nc", "ns", "?"}
 _BOOL_CODES = {True: "yes", False: "no"}
 
 
