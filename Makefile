@@ -20,13 +20,15 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# WeasyPrint (PDF) needs the Pango library; install it from Debian's packages when it is missing.
+# WeasyPrint (PDF) needs Pango (and subsets fonts faster with HarfBuzz-subset); install them from
+# Debian's packages when they are missing.
+SYSLIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 sysdeps:
-	@if ! ldconfig -p 2>/dev/null | grep -q libpango-1.0; then \
+	@if ! ldconfig -p 2>/dev/null | grep -q libpango-1.0 || ! ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Pango for PDF output (apt-get)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
-	  else echo "warning: the Pango library is missing: PDF output will not work (install libpango-1.0-0)"; fi; \
+	    echo "installing $(SYSLIBS) for PDF output (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSLIBS) >/dev/null; \
+	  else echo "warning: install $(SYSLIBS) for PDF output (WeasyPrint)"; fi; \
 	fi
 
 # The demo: the three example wine SMEs, diagnosed, with their reports in HTML, PDF and JSON.
