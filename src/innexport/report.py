@@ -1,0 +1,542 @@
+"""The diagnostic report: one firm's result as a standalone HTML page or a PDF, in the result's language.
+
+:func:`render_html` builds a self-contained page (inline CSS and SVG charts, no external
+resource) from a :class:`~innexport.assessment.FirmResult` and the
+:class:`~innexport.framework.Framework` it was scored with; :func:`render_pdf` prints that page
+with WeasyPrint (an optional dependency: ``pip install innexport[pdf]``).
+
+Every text comes from the framework (names, questions, recommendations, scale labels) or from the
+``report.*`` messages of ``locale/report.yaml``, in ``result.lang``; the layout is the Jinja2
+template ``templates/report.html.j2`` (autoescaped) with its stylesheet ``report.css.j2``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from innexport import charts, i18n
+from innexport.assessment import FirmResult, PriorityOut
+from innexport.framework import DONT_KNOW, INDICES, Framework
+
+TOP_PRIORITIES = 8
+"""Priorities shown in full (with their recommendations); the others go in a compact table."""
+SUMMARY_PRIORITIES = 3
+"""Priorities named in the summary paragraph."""
+
+__all__ = ["ReportError", "render_html", "render_pdf", "TOP_PRIORITIES"]
+
+
+class ReportError(ValueError):
+    """A result that cannot be reported with the given framework."""
+
+
+# --- Jinja environment (built once) ---------------------------------------------------------------
+
+
+def _css_string(value: object) -> Markup:
+    """A CSS string literal: every character that could end it or the style element is hex-escaped."""
+    out = []
+    for ch in str(value):
+        out.append(ch if ch.isalnum() or ch in " .,-_:/()" else f"\\{ord(ch):x} ")
+    return Markup('"' + "".join(out) + '"')
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("innexport", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["css_string"] = _css_string
+    return env
+
+
+@cache
+def _package_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("innexport")
+    except Exception:  # pragma: no cover - not installed as a distribution
+        return ""
+
+
+# --- small language helpers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Lang:
+    """The messages and number formats of one language."""
+
+    code: str
+
+    def t(self, key: str, **values: Any) -> str:
+        return i18n.t(key, self.code, **values)
+
+    def markup(self, key: str, **values: Any) -> Markup:
+        """A message as HTML: its text escaped, Markup values (bold names…) kept, the others escaped."""
+        return Markup(escape(i18n.catalogue()[key][self.code])).format(**values)
+
+    def num(self, value: float | None, digits: int = 2) -> str:
+        return i18n.fmt(value, self.code, digits)
+
+    def percent(self, share: float) -> str:
+        return self.t("report.percent", value=self.num(100 * share, 0))
+
+    def date(self, day: dt.date | None) -> str | None:
+        if day is None:
+            return None
+        months = self.t("report.months").split(",")
+        number = "1er" if self.code == "fr" and day.day == 1 else str(day.day)
+        return self.t("report.date", day=number, month=months[day.month - 1], year=day.year)
+
+    def number_word(self, n: int) -> str:
+        words = self.t("report.numbers").split(",")
+        return words[n] if 0 <= n < len(words) else str(n)
+
+    def join(self, items: Sequence[Markup | str]) -> Markup:
+        """``a, b and c`` in the language (Spanish ``y`` becomes ``e`` before an /i/ sound)."""
+        items = [escape(i) for i in items]
+        if len(items) <= 1:
+            return Markup("").join(items)
+        word = self.t("report.and")
+        if self.code == "es":
+            last = Markup(items[-1]).striptags().lower()
+            if (last.startswith("i") or last.startswith("hi")) and not last.startswith(("hia", "hie", "hio", "hiu")):
+                word = "e"
+        return Markup(", ").join(items[:-1]) + Markup(f" {escape(word)} ") + items[-1]
+
+
+def _bold(text: str) -> Markup:
+    return Markup("<strong>{}</strong>").format(text)
+
+
+# --- the view model -----------------------------------------------------------------------------------
+
+
+def _check(result: FirmResult, framework: Framework) -> None:
+    if result.framework.id != framework.id or result.framework.content_hash != framework.content_hash:
+        raise ReportError(
+            f"this result was scored with {result.framework.label} ({result.framework.content_hash[:19]}…), "
+            f"not with the framework given, {framework.label} ({framework.content_hash[:19]}…): "
+            "load the same framework and modules to report it"
+        )
+
+
+def _context(result: FirmResult, framework: Framework, generated_on: dt.date) -> dict[str, Any]:
+    _check(result, framework)
+    L = _Lang(result.lang)
+    lang = result.lang
+    fw = framework
+    firm = result.firm
+    classes = fw.classes
+    thresholds = [c.threshold for c in classes]
+    class_pos = {c.id: k for k, c in enumerate(classes)}
+
+    def cls(class_id: str | None) -> dict[str, Any] | None:
+        if class_id is None or class_id not in class_pos:
+            return None
+        k = class_pos[class_id]
+        label = classes[k].label[lang]
+        return {"id": class_id, "label": label, "word": label.lower(), "color": charts.CLASS_COLORS[k],
+                "tint": charts.CLASS_TINTS[k], "pos": k}
+
+    def cls_of_value(value: float | None) -> dict[str, Any] | None:
+        k = charts.class_of(value, thresholds)
+        return None if k is None else cls(classes[k].id)
+
+    def bar(value: float | None, target: float | None) -> dict[str, Any]:
+        """A score bar drawn in CSS: fill width and target position in percent."""
+        return {"pct": None if value is None else round(100 * min(max(value, 0.0), 1.0), 1),
+                "cls": cls_of_value(value),
+                "target": None if target is None else round(100 * min(max(target, 0.0), 1.0), 1)}
+
+    class_legend = [
+        {**cls(c.id), "low": L.num(c.threshold), "high": L.num(1.0 if k == 0 else classes[k - 1].threshold)}  # type: ignore[dict-item]
+        for k, c in enumerate(classes)
+    ]
+    tag = {t: {"id": t, "label": L.t(f"tag.{t}")} for t in ("innovation", "export", "joint")}
+
+    def answer_label(oid: str, code: str | None) -> str:
+        if code is None:
+            return L.t("report.answer.none")
+        if code == DONT_KNOW:
+            return L.t("report.answer.dk")
+        scale = fw.scale_by_id[fw.observable_by_id[oid].scale]
+        return next((lv.label[lang] for lv in scale.levels if lv.code == code), code)
+
+    def act_name(aid: str) -> str:
+        return fw.activity_by_id[aid].name[lang]
+
+    def dim_name(aid: str) -> str:
+        return fw.dimension_of[aid].name[lang]
+
+    # --- header ---
+    meta: list[tuple[str, str]] = []
+    if firm.country:
+        key = f"report.country.{firm.country.upper()}"
+        meta.append((L.t("report.field.country"), L.t(key) if key in i18n.catalogue() else firm.country))
+    if firm.region:
+        meta.append((L.t("report.field.region"), firm.region))
+    if firm.sector:
+        key = f"report.sector.{firm.sector.casefold()}"
+        meta.append((L.t("report.field.sector"), L.t(key) if key in i18n.catalogue() else firm.sector))
+    if firm.size:
+        meta.append((L.t("report.field.size"), L.t(f"report.size.{firm.size}")))
+    if firm.employees is not None:
+        meta.append((L.t("report.field.employees"), str(firm.employees)))
+    if firm.founded is not None:
+        meta.append((L.t("report.field.founded"), str(firm.founded)))
+    if firm.export_share is not None:
+        meta.append((L.t("report.field.export_share"), L.percent(firm.export_share)))
+    if firm.rd_intensity is not None:
+        meta.append((L.t("report.field.rd_intensity"), L.percent(firm.rd_intensity)))
+    if firm.contact:
+        meta.append((L.t("report.field.contact"), firm.contact))
+    n_dk, n_missing = len(result.dont_know), len(result.missing)
+    scored = result.questions - n_dk - n_missing
+    completeness = L.t("report.completeness", answered=scored, total=result.questions,
+                       percent=L.percent(result.completeness))
+    extras = []
+    if n_dk:
+        extras.append(L.t("report.completeness.dont_know", n=n_dk))
+    if n_missing:
+        extras.append(L.t("report.completeness.unanswered", n=n_missing))
+    assessment_meta = []
+    if result.assessed_on:
+        assessment_meta.append((L.t("report.field.assessed_on"), L.date(result.assessed_on)))
+    assessment_meta.append((L.t("report.field.generated_on"), L.date(generated_on)))
+    if result.assessor:
+        assessment_meta.append((L.t("report.field.assessor"), result.assessor))
+    short_hash = result.framework.content_hash.split(":")[-1][:12]
+    assessment_meta.append((L.t("report.field.framework"), f"{fw.title[lang]} · {result.framework.label} · {short_hash}"))
+    assessment_meta.append((L.t("report.field.completeness"), " · ".join([completeness, *extras])))
+
+    # --- indices ---
+    indices = []
+    flowsort_notes: list[Markup] = []
+    for name in INDICES:
+        out = result.indices[name]
+        threshold_cls, flowsort_cls = cls(out.class_), cls(out.flowsort.class_)
+        indices.append({
+            "id": name, "abbr": name.upper(), "name": L.t(f"index.{name}"), "value": L.num(out.value),
+            "raw": out.value, "cls": threshold_cls, "flowsort": flowsort_cls,
+            "differs": threshold_cls is not None and flowsort_cls is not None and threshold_cls["id"] != flowsort_cls["id"],
+            "gauge": Markup(charts.gauge_svg(out.value, thresholds, tick_labels=[L.num(v) for v in thresholds],
+                                             title=f"{name.upper()} {L.num(out.value)}")),
+        })
+        if indices[-1]["differs"]:
+            lower = flowsort_cls["pos"] > threshold_cls["pos"]  # type: ignore[index]
+            flowsort_notes.append(
+                L.markup("report.flowsort.differs", index=_bold(name.upper()), flowsort=flowsort_cls["word"],  # type: ignore[index]
+                         threshold=threshold_cls["word"])  # type: ignore[index]
+                + Markup(" ") + L.markup("report.flowsort.lower" if lower else "report.flowsort.higher")
+            )
+    if flowsort_notes:
+        flowsort_notes.append(L.markup("report.flowsort.see_annex"))
+
+    iip, iep, iiep = (result.indices[n].value for n in INDICES)
+    cut = fw.classes[1].threshold
+    plan = result.next_class
+
+    # --- priorities ---
+    target_value = next((p.target for p in result.priorities if p.target is not None), None)
+    target_class = next((p.target_class for p in result.priorities if p.target_class is not None), None)
+    top_raw = [p for p in result.priorities if p.gap is not None and p.gap > 1e-9][:TOP_PRIORITIES]
+    top_ids = {p.activity for p in top_raw}
+    rest_raw = [p for p in result.priorities if p.activity not in top_ids]
+
+    def priority_row(p: PriorityOut) -> dict[str, Any]:
+        return {
+            "rank": p.rank, "name": act_name(p.activity), "dimension": dim_name(p.activity), "tag": tag[p.tag],
+            "score": L.num(p.score), "target": L.num(p.target), "gap": L.num(p.gap), "leverage": L.num(p.leverage),
+            "priority": L.num(p.priority, 3), "reason": p.reason, "assessed": p.score is not None,
+            "reached": p.gap is not None and p.gap <= 1e-9,
+            "cls": cls_of_value(p.score),
+            "bar": bar(p.score, p.target),
+            "recommendations": [
+                {"question": fw.observable_by_id[r.observable].question[lang],
+                 "answer": answer_label(r.observable, r.answer), "unanswered": r.answer in (None, DONT_KNOW),
+                 "recommendation": fw.observable_by_id[r.observable].recommendation[lang], "id": r.observable}
+                for r in p.recommendations
+            ],
+        }
+
+    top = [priority_row(p) for p in top_raw]
+    rest = [priority_row(p) for p in rest_raw]
+    top_is_proactive = target_value is not None and target_value >= 1.0 - 1e-9
+    priorities_intro = (
+        L.t("report.priorities.intro_top") if top_is_proactive
+        else L.t("report.priorities.intro", target_class=(cls(target_class) or {}).get("word", "–"),
+                 target=L.num(target_value))
+    )
+
+    # --- next class ---
+    next_state, next_steps, next_rows = _plan_view(result, fw, L, cls, cls_of_value, answer_label, act_name, tag)
+
+    # --- summary paragraph ---
+    summary = _summary(result, L, cut, cls, top_raw, act_name, next_state)
+
+    # --- charts ---
+    dims = result.dimensions
+    dim_names = {d.id: d.name[lang] for d in fw.dimensions}
+    radar = charts.radar_svg(
+        [dim_names.get(d.id, d.id) for d in dims],
+        [d.score for d in dims],
+        rings=thresholds[:-1],
+        ring_colors=list(charts.CLASS_TINTS),
+        ring_labels=[L.num(v) for v in thresholds[:-1]],
+        value_labels=[L.num(d.score) for d in dims],
+        title=L.t("report.radar.title"),
+    ) if len(dims) >= 3 else None
+    quadrant_target = None
+    if next_state in ("plan", "unreachable"):
+        quadrant_target = (fw.classes[class_pos[plan.target["iip"]]].threshold,  # type: ignore[index]
+                           fw.classes[class_pos[plan.target["iep"]]].threshold)  # type: ignore[index]
+    after = (plan.after["iip"], plan.after["iep"]) if plan.steps and next_state == "plan" else None
+    quadrant = charts.quadrant_svg(
+        iip, iep, cut, target=quadrant_target, after=after,
+        labels={q: L.t(f"quadrant.{q}") for q in ("innovative_exporter", "exporter_not_innovating",
+                                                   "innovator_not_exporting", "neither")},
+        point_label=_short(firm.name, 28), axis_labels=(L.t("report.quadrant.axis_x"), L.t("report.quadrant.axis_y")),
+        thresholds=thresholds, target_label=L.t("report.quadrant.target") if quadrant_target else None,
+        title=L.t("report.quadrant.title"), decimal="," if lang in ("fr", "es") else ".",
+    )
+
+    # --- activities by dimension ---
+    act_out = {a.id: a for a in result.activities}
+    dim_score = {d.id: d.score for d in result.dimensions}
+    dimensions = []
+    for d in fw.dimensions:
+        rows = []
+        for a in d.activities:
+            out = act_out.get(a.id)
+            if out is None:
+                continue
+            rows.append({"name": a.name[lang], "tag": tag[a.tag], "score": L.num(out.score), "cls": cls_of_value(out.score),
+                         "answered": out.answered, "questions": out.questions,
+                         "bar": bar(out.score, target_value)})
+        dimensions.append({"name": d.name[lang], "score": L.num(dim_score.get(d.id)), "cls": cls_of_value(dim_score.get(d.id)),
+                           "activities": rows})
+
+    # --- annex ---
+    answer_groups = []
+    for d in fw.dimensions:
+        for a in d.activities:
+            answer_groups.append({
+                "dimension": d.name[lang], "activity": a.name[lang], "tag": tag[a.tag],
+                "rows": [{"id": o.id, "question": o.question[lang], "answer": answer_label(o.id, result.answers.get(o.id)),
+                          "code": result.answers.get(o.id), "comment": result.comments.get(o.id, "")}
+                         for o in a.observables],
+            })
+
+    def question_list(ids: Sequence[str]) -> list[dict[str, str]]:
+        return [{"id": o, "question": fw.observable_by_id[o].question[lang], "activity": act_name(fw.activity_of[o].id)}
+                for o in ids if o in fw.observable_by_id]
+
+    flows = []
+    for name in INDICES:
+        fs = result.indices[name].flowsort
+        flows.append({
+            "abbr": name.upper(), "net": L.num(fs.net_flow, 3), "positive": L.num(fs.positive_flow, 3),
+            "negative": L.num(fs.negative_flow, 3), "cls": cls(fs.class_), "by_positive": cls(fs.class_by_positive_flow),
+            "by_negative": cls(fs.class_by_negative_flow),
+            "profiles": [L.num(fs.profile_net_flows.get(c.id), 3) for c in classes],
+        })
+    class_ranges = str(L.join([L.t("report.method.class_range", cls=c["label"], low=c["low"], high=c["high"])
+                               for c in class_legend]).unescape())
+
+    return {
+        "lang": lang, "t": L.t, "num": L.num, "colon": L.t("report.colon"),
+        "firm": firm, "meta": meta, "assessment_meta": assessment_meta,
+        "bar_ticks": [round(100 * v, 1) for v in thresholds[:-1]],
+        "title": L.t("report.title"), "subtitle": L.t("report.subtitle"),
+        "indices": indices, "flowsort_notes": flowsort_notes,
+        "quadrant_label": L.t(f"quadrant.{result.quadrant}") if result.quadrant else None,
+        "summary": summary, "classes": class_legend,
+        "radar": Markup(radar) if radar else None, "quadrant": Markup(quadrant),
+        "quadrant_caption": L.t("report.quadrant.caption", cut=L.num(cut)),
+        "priorities_intro": priorities_intro, "top": top, "rest": rest,
+        "next_state": next_state, "next_steps": next_steps, "next_rows": next_rows,
+        "next_intro": L.t("report.next.intro",
+                          iip_target=(cls(plan.target.get("iip")) or {}).get("word", "–"),
+                          iep_target=(cls(plan.target.get("iep")) or {}).get("word", "–")),
+        "next_text": _plan_text(result, L, next_state),
+        "activities_intro": L.t("report.activities.intro", target=L.num(target_value)),
+        "dimensions": dimensions,
+        "answer_groups": answer_groups,
+        "dont_know": question_list(result.dont_know), "unanswered": question_list(result.missing),
+        "flows": flows, "class_ranges": class_ranges,
+        "sources": [{"citation": s.citation, "url": s.url} for s in fw.sources],
+        "framework": {"title": fw.title[lang], "label": result.framework.label, "hash": result.framework.content_hash,
+                      "short_hash": short_hash, "description": fw.description[lang]},
+        "generator": L.t("report.generated_by", version=_package_version()).strip(),
+        "generated_on": generated_on.isoformat(),
+        "class_colors": [(c.id, charts.CLASS_COLORS[k], charts.CLASS_TINTS[k]) for k, c in enumerate(classes)],
+        "accent": charts.ACCENT,
+    }
+
+
+def _count(L: _Lang, key: str, n: int) -> str:
+    """``key.one`` for 1, ``key.many`` otherwise."""
+    return L.t(f"{key}.one" if n == 1 else f"{key}.many", n=n)
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _plan_view(result: FirmResult, fw: Framework, L: _Lang, cls: Callable, cls_of_value: Callable,
+               answer_label: Callable, act_name: Callable, tag: dict) -> tuple[str, list[dict], list[dict]]:
+    """State of the next-class plan, its steps grouped by activity, and the before → after rows."""
+    plan = result.next_class
+    top_id = fw.classes[0].id
+    if plan.current.get("iip") is None or plan.current.get("iep") is None:
+        state = "missing"
+    elif plan.current["iip"] == top_id and plan.current["iep"] == top_id:
+        state = "top"
+    elif not plan.reachable:
+        state = "unreachable"
+    else:
+        state = "plan"
+    groups: list[dict] = []
+    if state in ("plan", "unreachable"):
+        by_act: dict[str, list] = {a: [] for a in plan.by_activity}
+        for st in plan.steps:
+            by_act.setdefault(st.activity, []).append(st)
+        for aid, steps in by_act.items():
+            merged: dict[str, dict] = {}
+            for st in steps:
+                m = merged.get(st.observable)
+                if m is None:
+                    merged[st.observable] = {"id": st.observable, "from": st.from_code, "to": st.to_code,
+                                             "gain_iip": st.gain_iip, "gain_iep": st.gain_iep, "levels": 1}
+                else:
+                    m["to"] = st.to_code
+                    m["gain_iip"] += st.gain_iip
+                    m["gain_iep"] += st.gain_iep
+                    m["levels"] += 1
+            rows = [{
+                "question": fw.observable_by_id[m["id"]].question[L.code],
+                "from": answer_label(m["id"], m["from"]), "to": answer_label(m["id"], m["to"]),
+                "gain": f"+{L.num(m['gain_iip'])} / +{L.num(m['gain_iep'])}", "levels": m["levels"],
+            } for m in merged.values()]
+            a = fw.activity_by_id[aid]
+            groups.append({"activity": act_name(aid), "tag": tag[a.tag], "rows": rows,
+                           "count": _count(L, "report.next.count", sum(r["levels"] for r in rows))})
+    rows = []
+    if state != "missing":
+        for name in ("iip", "iep"):
+            before = result.indices[name].value
+            after = plan.after.get(name)
+            needed = plan.needed.get(name) or 0.0
+            rows.append({
+                "abbr": name.upper(), "before": L.num(before), "before_cls": cls(plan.current.get(name)),
+                "target_cls": cls(plan.target.get(name)),
+                "after": L.num(after if state in ("plan", "unreachable") and after is not None else before),
+                "after_cls": cls_of_value(after if after is not None else before),
+                "reached": needed <= 1e-9,
+            })
+    return state, groups, rows
+
+
+def _plan_text(result: FirmResult, L: _Lang, state: str) -> str | None:
+    if state == "top":
+        return L.t("report.next.both_top", firm=result.firm.name)
+    if state == "missing":
+        return L.t("report.next.missing")
+    if state == "unreachable":
+        n = len(result.missing) + len(result.dont_know)
+        return L.t("report.next.unreachable", n=n) if n else L.t("report.next.unreachable_none")
+    return None
+
+
+def _summary(result: FirmResult, L: _Lang, cut: float, cls: Callable, top: Sequence[PriorityOut],
+             act_name: Callable, next_state: str) -> list[Markup]:
+    """The plain-language summary, one Markup sentence per item."""
+    firm = _bold(result.firm.name)
+    iip, iep, iiep = (result.indices[n] for n in INDICES)
+    sentences: list[Markup] = []
+    quad = result.quadrant or "unknown"
+    sentences.append(L.markup(f"report.summary.quadrant.{quad}", firm=firm, iip=L.num(iip.value), iep=L.num(iep.value),
+                              cut=L.num(cut)))
+    current = cls(iiep.class_)
+    target = next((p.target_class for p in result.priorities if p.target_class is not None), None)
+    if current is not None:
+        if current["pos"] == 0:
+            sentences.append(L.markup("report.summary.class_top", iiep=L.num(iiep.value), cls=current["word"]))
+        else:
+            sentences.append(L.markup("report.summary.class", iiep=L.num(iiep.value), cls=current["word"],
+                                      target=(cls(target) or {}).get("word", "–")))
+    named = list(top[:SUMMARY_PRIORITIES])
+    if named:
+        names = [_bold(act_name(p.activity)) for p in named]
+        key = "report.summary.priorities" if len(named) > 1 else "report.summary.priority"
+        sentence = L.markup(key, list=L.join(names))
+        joint = sum(p.tag == "joint" for p in named)
+        if len(named) == 1:
+            ending = "report.summary.joint_single" if joint else "report.summary.joint_none"
+            sentence += L.markup(ending)
+        elif joint == len(named):
+            sentence += L.markup("report.summary.joint_all")
+        elif joint == 1:
+            sentence += L.markup("report.summary.joint_one")
+        elif joint > 1:
+            sentence += L.markup("report.summary.joint_some", n=L.number_word(joint))
+        else:
+            sentence += L.markup("report.summary.joint_none")
+        sentences.append(sentence)
+    else:
+        sentences.append(L.markup("report.summary.no_priorities"))
+    plan = result.next_class
+    if next_state == "plan" and plan.steps:
+        n_steps, n_acts = len(plan.steps), len(plan.by_activity)
+        values = {"steps": n_steps, "activities": n_acts, "iip": L.num(iip.value), "iep": L.num(iep.value),
+                  "iip_after": L.num(plan.after["iip"]), "iep_after": L.num(plan.after["iep"])}
+        key = ("report.summary.plan_one" if n_steps == 1 else
+               "report.summary.plan_one_activity" if n_acts == 1 else "report.summary.plan")
+        sentences.append(L.markup(key, **values))
+    elif next_state == "unreachable":
+        sentences.append(L.markup("report.summary.plan_unreachable"))
+    unscored = len(result.missing) + len(result.dont_know)
+    if unscored:
+        sentences.append(L.markup("report.summary.incomplete", answered=result.questions - unscored,
+                                  total=result.questions, n=unscored))
+    return sentences
+
+
+# --- public API ----------------------------------------------------------------------------------------
+
+
+def render_html(result: FirmResult, framework: Framework, *, generated_on: dt.date | None = None) -> str:
+    """The report of one firm as a standalone HTML page (inline CSS and SVG), in ``result.lang``.
+
+    ``framework`` must be the one the result was scored with (same content hash), since the
+    report's texts (activity names, questions, recommendations) come from it. ``generated_on`` is
+    the report date (today by default).
+    """
+    context = _context(result, framework, generated_on or dt.date.today())
+    return _environment().get_template("report.html.j2").render(context)
+
+
+def render_pdf(result: FirmResult, framework: Framework, *, generated_on: dt.date | None = None) -> bytes:
+    """The report of one firm as an A4 PDF (WeasyPrint), in ``result.lang``."""
+    try:
+        import weasyprint
+    except (ImportError, OSError) as exc:  # OSError: WeasyPrint installed but Pango missing
+        raise RuntimeError(
+            "PDF reports need WeasyPrint: pip install innexport[pdf] (WeasyPrint also needs the system "
+            f"Pango library, e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0). Cause: {exc}"
+        ) from exc
+    html = render_html(result, framework, generated_on=generated_on)
+    return weasyprint.HTML(string=html).write_pdf()
