@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from innexport import flowsort as flowsort_module
 from innexport import parallel
-from innexport.flowsort import FlowSortResult, PreferenceFunction, flowsort
+from innexport.flowsort import FlowSortResult, PreferenceFunction, flowsort, flowsort_many
 
 PROFILES = np.array([[0.8, 0.8], [0.5, 0.5], [0.2, 0.2]])
 EQUAL_WEIGHTS = np.array([1.0, 1.0])
@@ -515,3 +515,21 @@ def test_dominating_the_best_or_dominated_by_the_worst_profile(problem, data) ->
     k = len(profiles)
     for name in CLASS_FIELDS:
         assert getattr(result, name).tolist() == [0, k - 1], name
+
+
+def test_several_weight_sets_equal_separate_runs() -> None:
+    rng = np.random.default_rng(11)
+    scores = rng.random((50, 4))
+    scores[rng.random(scores.shape) < 0.2] = np.nan
+    profiles = np.array([[0.8] * 4, [0.5] * 4, [0.2] * 4])
+    sets = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 2.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
+    preference = PreferenceFunction("linear", q=0.0, p=0.3)
+    together = flowsort_many(scores, profiles, sets, preference)
+    for weights, result in zip(sets, together):
+        alone = flowsort(scores, profiles, weights, preference)
+        for name in RESULT_FIELDS:
+            np.testing.assert_allclose(getattr(result, name), getattr(alone, name), atol=1e-12)
+    # a row whose answered criteria all weigh 0 in a set has no class in that set only
+    row = np.array([[np.nan, np.nan, 0.5, 0.5]])
+    first, second, _ = flowsort_many(row, profiles, sets, preference)
+    assert first.classes[0] == -1 and second.classes[0] >= 0

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from innexport import i18n
 from innexport.classes import QUADRANTS, classify, profiles, quadrant, quadrant_cut, thresholds
-from innexport.flowsort import FlowSortResult, PreferenceFunction, flowsort
+from innexport.flowsort import FlowSortResult, PreferenceFunction, flowsort_many
 from innexport.framework import DONT_KNOW, INDICES, LANGUAGES, Framework
 from innexport.priorities import NextClassPlan, Priorities, next_class_plan, prioritise
 from innexport.scoring import Scores, ScoringModel, score
@@ -49,11 +49,9 @@ def assess(model: ScoringModel, values: np.ndarray, leverage: np.ndarray | None 
     settings = fw.flowsort
     pref = PreferenceFunction(kind=settings.preference, q=settings.q, p=settings.p)
     class_profiles = profiles(fw)
-    sorted_ = []
     prof = np.repeat(class_profiles[:, None], len(model.activity_ids), axis=1)
-    for k in range(3):
-        # the activities outside the index have weight 0: they play no part in its flows
-        sorted_.append(flowsort(scores.activities, prof, model.index_activity_weights[k], pref))
+    # one weight set per index; the activities outside an index weigh 0 in it
+    sorted_ = flowsort_many(scores.activities, prof, model.index_activity_weights, pref)
     quad = quadrant(scores.iip, scores.iep, quadrant_cut(fw))
     return PopulationResult(model, scores, classes, tuple(sorted_), quad, prioritise(model, scores, leverage))  # type: ignore[arg-type]
 

@@ -45,7 +45,7 @@ import numpy as np
 
 from innexport.parallel import over_row_blocks
 
-__all__ = ["FlowSortResult", "PreferenceFunction", "flowsort"]
+__all__ = ["FlowSortResult", "PreferenceFunction", "flowsort", "flowsort_many"]
 
 _BLOCK_ROWS = 16_384
 """Rows of one block, the unit of work of a thread (weights, flows and assignments)."""
@@ -155,7 +155,7 @@ class FlowSortResult:
 def _validate(
     scores: np.ndarray, profiles: np.ndarray, weights: np.ndarray, preference: PreferenceFunction
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The inputs as checked float arrays: scores (n, m), profiles (K, m), weights (m,)."""
+    """The inputs as checked float arrays: scores (n, m), profiles (K, m), weight sets (S, m)."""
     x = np.asarray(scores, dtype=float)
     if x.ndim == 1:
         x = x[np.newaxis, :]
@@ -168,22 +168,23 @@ def _validate(
         raise ValueError(
             f"profiles must be a (K, {m}) array for {m} criteria, got shape {r.shape}"
         )
-    if w.shape != (m,):
-        raise ValueError(f"weights must be a ({m},) array for {m} criteria, got shape {w.shape}")
+    if w.ndim != 2 or w.shape[1:] != (m,) or len(w) == 0:
+        raise ValueError(f"weights must be a ({m},) array for {m} criteria, got shape {w.shape[1:]}")
     if r.shape[0] < 2:
         raise ValueError(f"FlowSort needs at least two classes, got {r.shape[0]} profile(s)")
     if np.any(np.isinf(x)):
         raise ValueError("scores must be finite or NaN (missing), found an infinite value")
     if not np.all(np.isfinite(r)):
         raise ValueError("profiles must be finite (no NaN or infinite value)")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError(f"weights must be finite and >= 0, got {w.tolist()}")
-    with np.errstate(over="ignore"):
-        weight_sum = w.sum()
-    if not weight_sum > 0:
-        raise ValueError("at least one weight must be positive")
-    if not np.isfinite(weight_sum):
-        raise ValueError("weights are too large: their sum overflows (only their ratios matter)")
+    for ws in w:
+        if not np.all(np.isfinite(ws)) or np.any(ws < 0):
+            raise ValueError(f"weights must be finite and >= 0, got {ws.tolist()}")
+        with np.errstate(over="ignore"):
+            weight_sum = ws.sum()
+        if not weight_sum > 0:
+            raise ValueError("at least one weight must be positive")
+        if not np.isfinite(weight_sum):
+            raise ValueError("weights are too large: their sum overflows (only their ratios matter)")
     for h in range(r.shape[0] - 1):
         worse = np.flatnonzero(r[h] < r[h + 1])
         if worse.size or np.array_equal(r[h], r[h + 1]):
@@ -201,10 +202,11 @@ def _validate(
 def _alternative_profile_sums(
     x: np.ndarray, row_weights: np.ndarray, profiles: np.ndarray, preference: PreferenceFunction
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``Σ_j w_ij P_j(g_j(a_i) - r_hj)`` and ``Σ_j w_ij P_j(r_hj - g_j(a_i))``, each (K, rows).
+    """``Σ_j w_sij P_j(g_j(a_i) - r_hj)`` and ``Σ_j w_sij P_j(r_hj - g_j(a_i))``, each (S, K, rows).
 
     ``x`` (rows, m) holds finite scores (missing ones filled with any number) and
-    ``row_weights`` (rows, m) each row's weights, 0 where its score is missing. The usual
+    ``row_weights`` (S, rows, m) each row's weights in each weight set, 0 where its score is
+    missing. The preferences are computed once and reduced with every weight set. The usual
     function is a comparison; the linear one is ``P(d) = clip(d / (p - q) - q / (p - q), 0, 1)``,
     computed with the profiles pre-scaled and pre-shifted so that each direction is one
     subtraction and one clip.
@@ -219,8 +221,8 @@ def _alternative_profile_sums(
         ahead = profiles * scale + shift  # P(g(a) - r_h) = clip(g(a)·scale - ahead_h, 0, 1)
         behind = profiles * scale - shift  # P(r_h - g(a)) = clip(behind_h - g(a)·scale, 0, 1)
 
-    forward = np.empty((k, n))
-    backward = np.empty((k, n))
+    forward = np.empty((len(row_weights), k, n))
+    backward = np.empty((len(row_weights), k, n))
     part = np.empty((k, 0, m))
     for start in range(0, n, _TILE_ROWS):
         rows = slice(start, min(start + _TILE_ROWS, n))
@@ -234,7 +236,7 @@ def _alternative_profile_sums(
                 np.greater(tile, profiles[h], out=part[h])
         if linear:
             np.clip(part, 0.0, 1.0, out=part)
-        forward[:, rows] = np.einsum("hij,ij->hi", part, row_weights[rows])
+        forward[:, :, rows] = np.einsum("hij,sij->shi", part, row_weights[:, rows])
         for h in range(k):
             if linear:
                 np.subtract(behind[h], tile, out=part[h])
@@ -242,7 +244,7 @@ def _alternative_profile_sums(
                 np.less(tile, profiles[h], out=part[h])
         if linear:
             np.clip(part, 0.0, 1.0, out=part)
-        backward[:, rows] = np.einsum("hij,ij->hi", part, row_weights[rows])
+        backward[:, :, rows] = np.einsum("hij,sij->shi", part, row_weights[:, rows])
     return forward, backward
 
 
@@ -260,13 +262,14 @@ def _closest(value: np.ndarray, centres: np.ndarray) -> np.ndarray:
 def _sort_rows(
     x: np.ndarray,
     profiles: np.ndarray,
-    weights: np.ndarray,
+    weight_sets: np.ndarray,
     preference: PreferenceFunction,
     profile_sums: np.ndarray,
     rows: slice,
-    result: FlowSortResult,
+    results: list[FlowSortResult],
 ) -> None:
-    """Compute the flows and assignments of ``x[rows]`` and write them into ``result[rows]``.
+    """Compute the flows and assignments of ``x[rows]`` for every weight set and write them into
+    ``results[s][rows]``.
 
     ``profile_sums`` (2K, m) holds ``Σ_g P(r_h - r_g)`` then ``Σ_g P(r_g - r_h)`` per criterion.
     Per-row quantities are laid out (K, rows) so that sums and minima over the K profiles are
@@ -278,32 +281,32 @@ def _sort_rows(
     # Weights renormalised over each row's answered criteria, before any product so that tiny
     # weights do not underflow; a row with nothing to compare on gets NaN weights, hence NaN
     # flows, without a division warning.
-    row_weights = np.where(answered, weights, 0.0)
-    total = row_weights.sum(axis=1)
+    row_weights = np.where(answered, weight_sets[:, np.newaxis, :], 0.0)  # (S, rows, m)
+    total = row_weights.sum(axis=2)
     usable = total > 0
     total[~usable] = np.nan
-    row_weights /= total[:, np.newaxis]
+    row_weights /= total[:, :, np.newaxis]
 
-    between_sums = np.einsum("hj,ij->hi", profile_sums, row_weights)
+    between_sums = np.einsum("hj,sij->shi", profile_sums, row_weights)
     forward, backward = _alternative_profile_sums(  # π(a, r_h) and π(r_h, a)
         np.where(answered, block, 0.0), row_weights, profiles, preference
     )
-
-    positive = forward.sum(axis=0) / k
-    negative = backward.sum(axis=0) / k
-    profiles_positive = (between_sums[:k] + backward) / k
-    profiles_negative = (between_sums[k:] + forward) / k
-    for flows, profile_flows, assigned, flow, profile_flow in (
-        (result.net_flow, result.profile_net_flows, result.classes,
-         positive - negative, profiles_positive - profiles_negative),
-        (result.positive_flow, result.profile_positive_flows, result.classes_positive,
-         positive, profiles_positive),
-        (result.negative_flow, result.profile_negative_flows, result.classes_negative,
-         negative, profiles_negative),
-    ):
-        flows[rows] = flow
-        profile_flows[rows] = profile_flow.T
-        assigned[rows] = np.where(usable, _closest(flow, profile_flow), -1)
+    for s, result in enumerate(results):
+        positive = forward[s].sum(axis=0) / k
+        negative = backward[s].sum(axis=0) / k
+        profiles_positive = (between_sums[s, :k] + backward[s]) / k
+        profiles_negative = (between_sums[s, k:] + forward[s]) / k
+        for flows, profile_flows, assigned, flow, profile_flow in (
+            (result.net_flow, result.profile_net_flows, result.classes,
+             positive - negative, profiles_positive - profiles_negative),
+            (result.positive_flow, result.profile_positive_flows, result.classes_positive,
+             positive, profiles_positive),
+            (result.negative_flow, result.profile_negative_flows, result.classes_negative,
+             negative, profiles_negative),
+        ):
+            flows[rows] = flow
+            profile_flows[rows] = profile_flow.T
+            assigned[rows] = np.where(usable[s], _closest(flow, profile_flow), -1)
 
 
 def flowsort(
@@ -332,7 +335,18 @@ def flowsort(
         ValueError: on inconsistent shapes, non-dominating profiles, negative, all-zero or
             overflowing weights, non-finite profiles or thresholds, or infinite scores.
     """
-    x, r, w = _validate(scores, profiles, weights, preference)
+    return flowsort_many(scores, profiles, np.asarray(weights, dtype=float)[np.newaxis], preference)[0]
+
+
+def flowsort_many(
+    scores: np.ndarray,
+    profiles: np.ndarray,
+    weight_sets: np.ndarray,
+    preference: PreferenceFunction = PreferenceFunction(),
+) -> list[FlowSortResult]:
+    """:func:`flowsort` of the same alternatives and profiles under several weight sets
+    ``(S, m)`` (e.g. one per index), computing the preferences once: one result per set."""
+    x, r, w = _validate(scores, profiles, weight_sets, preference)
     n = x.shape[0]
     k = r.shape[0]
 
@@ -341,16 +355,19 @@ def flowsort(
     between = preference(r[:, np.newaxis, :] - r[np.newaxis, :, :])
     profile_sums = np.concatenate([between.sum(axis=1), between.sum(axis=0)])  # (2K, m)
 
-    result = FlowSortResult(
-        classes=np.empty(n, dtype=np.int64),
-        net_flow=np.empty(n),
-        positive_flow=np.empty(n),
-        negative_flow=np.empty(n),
-        profile_net_flows=np.empty((n, k)),
-        profile_positive_flows=np.empty((n, k)),
-        profile_negative_flows=np.empty((n, k)),
-        classes_positive=np.empty(n, dtype=np.int64),
-        classes_negative=np.empty(n, dtype=np.int64),
-    )
-    over_row_blocks(n, _BLOCK_ROWS, lambda rows: _sort_rows(x, r, w, preference, profile_sums, rows, result))
-    return result
+    results = [
+        FlowSortResult(
+            classes=np.empty(n, dtype=np.int64),
+            net_flow=np.empty(n),
+            positive_flow=np.empty(n),
+            negative_flow=np.empty(n),
+            profile_net_flows=np.empty((n, k)),
+            profile_positive_flows=np.empty((n, k)),
+            profile_negative_flows=np.empty((n, k)),
+            classes_positive=np.empty(n, dtype=np.int64),
+            classes_negative=np.empty(n, dtype=np.int64),
+        )
+        for _ in range(len(w))
+    ]
+    over_row_blocks(n, _BLOCK_ROWS, lambda rows: _sort_rows(x, r, w, preference, profile_sums, rows, results))
+    return results
