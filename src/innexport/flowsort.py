@@ -281,13 +281,13 @@ def _sort_rows(
     # Weights renormalised over each row's answered criteria, before any product so that tiny
     # weights do not underflow; a row with nothing to compare on gets NaN weights, hence NaN
     # flows, without a division warning.
-    row_weights = np.where(answered, weight_sets[:, np.newaxis, :], 0.0)  # (S, rows, m)
-    total = row_weights.sum(axis=2)
+    total = weight_sets @ answered.T.astype(float)  # (S, rows)
     usable = total > 0
     total[~usable] = np.nan
+    row_weights = np.where(answered, weight_sets[:, np.newaxis, :], 0.0)  # (S, rows, m)
     row_weights /= total[:, :, np.newaxis]
 
-    between_sums = np.einsum("hj,sij->shi", profile_sums, row_weights)
+    between_sums = np.matmul(profile_sums, row_weights.transpose(0, 2, 1))  # (S, 2K, rows)
     forward, backward = _alternative_profile_sums(  # π(a, r_h) and π(r_h, a)
         np.where(answered, block, 0.0), row_weights, profiles, preference
     )
@@ -305,7 +305,7 @@ def _sort_rows(
              negative, profiles_negative),
         ):
             flows[rows] = flow
-            profile_flows[rows] = profile_flow.T
+            profile_flows.T[:, rows] = profile_flow
             assigned[rows] = np.where(usable[s], _closest(flow, profile_flow), -1)
 
 
@@ -361,9 +361,10 @@ def flowsort_many(
             net_flow=np.empty(n),
             positive_flow=np.empty(n),
             negative_flow=np.empty(n),
-            profile_net_flows=np.empty((n, k)),
-            profile_positive_flows=np.empty((n, k)),
-            profile_negative_flows=np.empty((n, k)),
+            # (n, K) views of (K, n) arrays: the blocks write whole contiguous rows of each profile
+            profile_net_flows=np.empty((k, n)).T,
+            profile_positive_flows=np.empty((k, n)).T,
+            profile_negative_flows=np.empty((k, n)).T,
             classes_positive=np.empty(n, dtype=np.int64),
             classes_negative=np.empty(n, dtype=np.int64),
         )
