@@ -599,33 +599,47 @@ def _line_of(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
     return line
 
 
-def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+def parse_document(path: str | Path) -> Framework | Module:
+    """Parse and validate one framework or module file (a module is not applied here)."""
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FrameworkError([Issue("file", "not found", file=str(path))]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FrameworkError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
+    return parse_text(text, str(path))
+
+
+def parse_text(text: str, origin: str = "<text>") -> Framework | Module:
+    """Parse and validate a framework or module document given as YAML text (``origin`` names it)."""
     try:
-        return yaml.safe_load(text), yaml.compose(text)
+        data, root = yaml.safe_load(text), yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise FrameworkError([Issue("YAML", str(getattr(exc, "problem", exc)), line, str(path))]) from None
-
-
-def parse_document(path: str | Path) -> Framework | Module:
-    """Parse and validate one framework or module file (a module is not applied here)."""
-    path = Path(path)
-    data, root = _read_yaml(path)
+        raise FrameworkError([Issue("YAML", str(getattr(exc, "problem", exc)), line, origin)]) from None
     if not isinstance(data, dict):
         raise FrameworkError([Issue("file", "expected a mapping with a `kind: framework` or `kind: module` document",
-                                    1, str(path))])
+                                    1, origin)])
     model: type[Framework] | type[Module] = Module if data.get("kind") == "module" else Framework
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise FrameworkError(_issues_from_validation(exc, root, str(path))) from None
+        raise FrameworkError(_issues_from_validation(exc, root, origin)) from None
+
+
+def framework_from_texts(framework_text: str, module_texts: Sequence[str] = (), origin: str = "<text>") -> Framework:
+    """A framework with its modules applied, from YAML texts (as stored by the web application)."""
+    doc = parse_text(framework_text, origin)
+    if not isinstance(doc, Framework):
+        raise FrameworkError([Issue("kind", "expected a framework, got a module", file=origin)])
+    for k, text in enumerate(module_texts):
+        module = parse_text(text, f"{origin} module {k + 1}")
+        if not isinstance(module, Module):
+            raise FrameworkError([Issue("kind", "expected a module, got a framework", file=f"{origin} module {k + 1}")])
+        doc = apply_module(doc, module)
+    return doc
 
 
 def builtin_dir() -> Path:

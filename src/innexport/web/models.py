@@ -1,0 +1,198 @@
+"""The web application's data: organisations, their people, firms, assessments and answers.
+
+Every firm, assessment, answer and audit entry belongs to exactly one organisation; views and the
+API reach them only through :mod:`innexport.web.tenancy`, which filters by the user's
+organisation. Frameworks are shared (published versions), and an assessment keeps the exact
+framework version (and content hash) it was made with.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Organisation(models.Model):
+    """A support structure: a chamber of commerce, an agency, one of their regional offices."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Organisation admin")
+    ADVISOR = "advisor", _("Advisor")
+    ANALYST = "analyst", _("Read-only analyst")
+
+
+class Membership(models.Model):
+    """A user's organisation and role (one organisation per user)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.ADVISOR)
+    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES, default="en")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.organisation})"
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in (Role.ADMIN, Role.ADVISOR)
+
+
+class SizeClass(models.TextChoices):
+    MICRO = "micro", _("Micro (< 10 employees)")
+    SMALL = "small", _("Small (10–49)")
+    MEDIUM = "medium", _("Medium (50–249)")
+    LARGE = "large", _("Large (250+)")
+
+
+class Firm(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="firms")
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code, e.g. FR, CL, AR"))
+    region = models.CharField(_("region"), max_length=120, blank=True)
+    sector = models.CharField(_("sector (NACE/ISIC code)"), max_length=16, blank=True,
+                              help_text=_("e.g. 11.02 for the manufacture of wine from grape"))
+    size_class = models.CharField(_("size class"), max_length=8, choices=SizeClass.choices, blank=True)
+    year_founded = models.PositiveSmallIntegerField(_("year founded"), null=True, blank=True)
+    export_share = models.DecimalField(_("export share (%)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    rd_intensity = models.DecimalField(_("R&D intensity (% of sales)"), max_digits=5, decimal_places=2,
+                                       null=True, blank=True)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="firm_name_unique_in_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FrameworkVersion(models.Model):
+    """A framework (with its modules) as published in the application; immutable once used."""
+
+    framework_id = models.CharField(max_length=64)
+    version = models.CharField(max_length=32)
+    modules = models.JSONField(default=list, help_text="module ids applied, in order")
+    label = models.CharField(max_length=200)
+    content_hash = models.CharField(max_length=80, unique=True)
+    framework_yaml = models.TextField(help_text="the framework file")
+    modules_yaml = models.JSONField(default=list, help_text="the module files, in order")
+    published = models.BooleanField(default=False)
+    builtin = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["framework_id", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class AssessmentStatus(models.TextChoices):
+    DRAFT = "draft", _("In progress")
+    COMPLETED = "completed", _("Completed")
+
+
+def _share_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Assessment(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="assessments")
+    firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="assessments")
+    framework = models.ForeignKey(FrameworkVersion, on_delete=models.PROTECT, related_name="assessments")
+    lang = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES, default="en")
+    status = models.CharField(max_length=12, choices=AssessmentStatus.choices, default=AssessmentStatus.DRAFT)
+    assessed_on = models.DateField(_("date of the assessment"), default=timezone.localdate)
+    assessor = models.CharField(_("assessor"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True, help_text="the FirmResult, once scored")
+    share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    share_expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.firm} — {self.assessed_on}"
+
+    def open_share_link(self, days: int | None = None) -> str:
+        self.share_token = _share_token()
+        self.share_expires_at = timezone.now() + timedelta(days=days or settings.SHARE_LINK_DAYS)
+        return self.share_token
+
+    @property
+    def share_link_valid(self) -> bool:
+        return bool(self.share_token and self.share_expires_at and self.share_expires_at > timezone.now())
+
+
+class Answer(models.Model):
+    """One answer, saved as it is given (a level code, or ``dk``) with an optional comment."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    question_id = models.CharField(max_length=64)
+    value = models.CharField(max_length=32, blank=True)
+    comment = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    via_share_link = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assessment", "question_id"], name="one_answer_per_question")]
+
+
+class AuditEntry(models.Model):
+    """Who created, changed, exported or deleted what, and when."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        CHANGE = "change", _("changed")
+        EXPORT = "export", _("exported")
+        DELETE = "delete", _("deleted")
+        LOGIN = "login", _("logged in")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="audit", null=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=40, blank=True)
+    description = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class ApiToken(models.Model):
+    """A per-user API token; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)

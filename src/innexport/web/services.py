@@ -1,0 +1,172 @@
+"""The web application's bridge to the core: frameworks, answers and scoring.
+
+Views and the API call these functions; none of them duplicates the core's logic (framework
+model, scoring, classes, priorities, reports all come from :mod:`innexport`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db import transaction
+from django.utils import timezone
+
+from innexport import report
+from innexport.assessment import AnswersError, AnswerSheet, FirmResult, diagnose
+from innexport.framework import DONT_KNOW, Framework, FrameworkError, builtin_documents, framework_from_texts
+from innexport.web.models import Answer, Assessment, AssessmentStatus, Firm, FrameworkVersion
+
+BUILTIN_COMBINATIONS: list[tuple[str, list[str]]] = [("iiep", []), ("iiep", ["wine"])]
+"""The shipped frameworks published in the application on start."""
+
+
+# --- frameworks ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _parse(framework_yaml: str, modules_yaml: tuple[str, ...]) -> Framework:
+    return framework_from_texts(framework_yaml, modules_yaml)
+
+
+def framework_of(version: FrameworkVersion) -> Framework:
+    """The framework an assessment was (or will be) scored with, parsed once per process."""
+    return _parse(version.framework_yaml, tuple(version.modules_yaml))
+
+
+def framework_version_from_texts(framework_yaml: str, modules_yaml: list[str], *, published: bool,
+                                 builtin: bool = False, user=None) -> FrameworkVersion:
+    """Validate the texts and store them as a framework version (or return the identical one).
+
+    Raises :class:`FrameworkError` listing the problems when the files are not valid.
+    """
+    fw = _parse(framework_yaml, tuple(modules_yaml))
+    existing = FrameworkVersion.objects.filter(content_hash=fw.content_hash).first()
+    if existing is not None:
+        return existing
+    return FrameworkVersion.objects.create(
+        framework_id=fw.id, version=fw.version, modules=[m.id for m in fw.modules], label=fw.label,
+        content_hash=fw.content_hash, framework_yaml=framework_yaml, modules_yaml=list(modules_yaml),
+        published=published, builtin=builtin, uploaded_by=user,
+    )
+
+
+def register_builtin_frameworks() -> list[FrameworkVersion]:
+    """Publish the frameworks shipped with innexport (idempotent)."""
+    docs = builtin_documents()
+    out = []
+    for framework_id, modules in BUILTIN_COMBINATIONS:
+        texts = [docs[m].read_text(encoding="utf-8") for m in modules]
+        out.append(framework_version_from_texts(docs[framework_id].read_text(encoding="utf-8"), texts,
+                                                published=True, builtin=True))
+    return out
+
+
+def published_frameworks():
+    return FrameworkVersion.objects.filter(published=True).order_by("framework_id", "label")
+
+
+# --- answers --------------------------------------------------------------------------------------
+
+
+class AnswerRejected(ValueError):
+    """An answer that does not fit its question; the message names the question."""
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    question_id: str
+    value: str
+    comment: str
+    answered: int
+    total: int
+
+
+def validate_answer(fw: Framework, question_id: str, value: str) -> str:
+    """The canonical level code (or ``dk``, or ``""`` to clear) of ``value`` for ``question_id``."""
+    obs = fw.observable_by_id.get(question_id)
+    if obs is None:
+        raise AnswerRejected(f"unknown question id '{question_id}' (not in {fw.label})")
+    value = (value or "").strip()
+    if value in ("", DONT_KNOW):
+        return value
+    codes = [level.code for level in fw.scale_by_id[obs.scale].levels]
+    if value not in codes:
+        raise AnswerRejected(f"question {question_id}: '{value}' is not one of {', '.join(codes)} or {DONT_KNOW}")
+    return value
+
+
+def save_answer(assessment: Assessment, question_id: str, value: str, comment: str | None = None, *,
+                user=None, via_share_link: bool = False) -> SavedAnswer:
+    """Save one answer at once (autosave); checks it first, so nothing invalid is stored."""
+    fw = framework_of(assessment.framework)
+    code = validate_answer(fw, question_id, value)
+    with transaction.atomic():
+        answer, _ = Answer.objects.select_for_update().get_or_create(assessment=assessment, question_id=question_id)
+        answer.value = code
+        if comment is not None:
+            answer.comment = comment[:5000]
+        answer.updated_by = user if getattr(user, "is_authenticated", False) else None
+        answer.via_share_link = via_share_link
+        answer.save()
+        Assessment.objects.filter(pk=assessment.pk).update(updated_at=timezone.now(), result=None)
+    answered = Answer.objects.filter(assessment=assessment).exclude(value="").count()
+    return SavedAnswer(question_id, answer.value, answer.comment, answered, len(fw.observables))
+
+
+def answers_of(assessment: Assessment) -> dict[str, Answer]:
+    return {a.question_id: a for a in assessment.answers.all()}
+
+
+def sheet_of(assessment: Assessment) -> AnswerSheet:
+    """The assessment as an answer sheet, the core's input."""
+    firm: Firm = assessment.firm
+    fw = framework_of(assessment.framework)
+    answers = answers_of(assessment)
+    size = firm.size_class or None
+    return AnswerSheet(
+        framework=fw.id, version=fw.version, modules=[m.id for m in fw.modules], lang=assessment.lang,
+        firm={
+            "id": f"firm-{firm.pk}", "name": firm.name, "country": firm.country or None, "region": firm.region or None,
+            "sector": firm.sector or None, "size": size, "founded": firm.year_founded,
+            "export_share": float(firm.export_share) / 100 if firm.export_share is not None else None,
+            "rd_intensity": float(firm.rd_intensity) / 100 if firm.rd_intensity is not None else None,
+        },
+        assessed_on=assessment.assessed_on, assessor=assessment.assessor or None,
+        answers={q: a.value for q, a in answers.items() if a.value},
+        comments={q: a.comment for q, a in answers.items() if a.comment},
+    )
+
+
+# --- scoring and reports ----------------------------------------------------------------------------
+
+
+def score(assessment: Assessment, *, complete: bool = False) -> FirmResult:
+    """Score the assessment (refused below the framework's completeness, naming the missing
+    questions) and keep the result; ``complete`` also marks it completed."""
+    fw = framework_of(assessment.framework)
+    result = diagnose(fw, [sheet_of(assessment)], assessment.lang)[0]
+    assessment.result = result.model_dump(mode="json", by_alias=True)
+    if complete and assessment.status != AssessmentStatus.COMPLETED:
+        assessment.status = AssessmentStatus.COMPLETED
+        assessment.completed_at = timezone.now()
+    assessment.save(update_fields=["result", "status", "completed_at", "updated_at"])
+    return result
+
+
+def result_of(assessment: Assessment) -> FirmResult | None:
+    """The kept result, or a fresh one; None when the answers cannot be scored yet."""
+    if assessment.result:
+        return FirmResult.model_validate(assessment.result)
+    try:
+        return score(assessment)
+    except (AnswersError, FrameworkError):
+        return None
+
+
+def report_html(assessment: Assessment, result: FirmResult) -> str:
+    return report.render_html(result, framework_of(assessment.framework))
+
+
+def report_pdf(assessment: Assessment, result: FirmResult) -> bytes:
+    return report.render_pdf(result, framework_of(assessment.framework))

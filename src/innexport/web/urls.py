@@ -1,0 +1,16 @@
+"""URL map: each area of the application lists its own routes in its module."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="firm-list", permanent=False)),
+    path("", include("innexport.web.views.accounts")),
+    path("", include("innexport.web.views.firms")),
+    path("", include("innexport.web.views.assessments")),
+    path("", include("innexport.web.views.results")),
+    path("", include("innexport.web.views.share")),
+    path("api/", include("innexport.web.api")),
+    path("admin/", admin.site.urls),
+]
