@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])")
 OUT    := out
 
-.PHONY: setup demo test bench clean sysdeps
+.PHONY: setup demo test bench clean sysdeps sysdeps-test
 
 setup: $(STAMP)
 
@@ -31,6 +31,16 @@ sysdeps:
 	  else echo "warning: install $(SYSLIBS) for PDF output (WeasyPrint)"; fi; \
 	fi
 
+# The test suite also needs a PostgreSQL server and a real browser (Debian's chromium).
+TESTLIBS := postgresql chromium
+sysdeps-test:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null; then \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing $(TESTLIBS) for the tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TESTLIBS) >/dev/null; \
+	  else echo "warning: install $(TESTLIBS) to run the whole test suite"; fi; \
+	fi
+
 # The demo: the three example wine SMEs, diagnosed, with their reports in HTML, PDF and JSON.
 demo: setup
 	@mkdir -p $(OUT)
@@ -40,8 +50,8 @@ demo: setup
 	$(BIN)/innexport questionnaire --framework iiep --module wine --lang es --out $(OUT)/cuestionario.xlsx
 	@echo "Reports are in $(OUT)/ — open $(OUT)/*.html in a browser."
 
-test: setup
-	$(BIN)/python -m pytest -n 2 -q
+test: setup sysdeps-test
+	scripts/test.sh
 
 bench: setup
 	$(BIN)/python bench/bench_core.py

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` runs it:
+#   1. every test on the embedded default (SQLite), browser tests included;
+#   2. the web application's tests again on a real PostgreSQL server, started here on loopback
+#      from Debian's packages in a throwaway cluster, and stopped at the end.
+# Needs the .venv made by `make setup`. Extra arguments go to both pytest runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+echo "== tests on SQLite =="
+$PY -m pytest -n 2 -q "$@"
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "$pg_bin" ]; then
+  echo "PostgreSQL is not installed (make sysdeps-test installs it): the PostgreSQL run is skipped" >&2
+  exit 1
+fi
+
+echo "== web tests on PostgreSQL ($("$pg_bin/postgres" --version)) =="
+work=$(mktemp -d /tmp/innexport-pg.XXXXXX)
+port=$($PY -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+as_pg=()
+if [ "$(id -u)" = 0 ]; then  # PostgreSQL refuses to run as root
+  chown postgres "$work"
+  as_pg=(runuser -u postgres --)
+fi
+"${as_pg[@]}" "$pg_bin/initdb" -D "$work/data" -A trust -U postgres --no-sync >/dev/null
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/data" -l "$work/log" -w \
+  -o "-h 127.0.0.1 -p $port -k $work -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+stop_pg() { "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap stop_pg EXIT
+DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres" $PY -m pytest -n 2 -q -m "not browser" tests/web "$@"
