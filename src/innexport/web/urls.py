@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("innexport.web.views.assessments")),
     path("", include("innexport.web.views.results")),
     path("", include("innexport.web.views.share")),
+    path("", include("innexport.web.views.frameworks")),
+    path("", include("innexport.web.views.tokens")),
     path("api/", include("innexport.web.api")),
     path("admin/", admin.site.urls),
 ]
