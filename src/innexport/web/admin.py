@@ -45,6 +45,9 @@ class FrameworkVersionAdmin(admin.ModelAdmin):
     readonly_fields = ("framework_id", "version", "modules", "label", "content_hash", "framework_yaml",
                        "modules_yaml", "builtin", "uploaded_by", "created_at")
 
+    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+        return False  # versions come in validated, through the framework upload page
+
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):

@@ -103,8 +103,21 @@ class FrameworkVersion(models.Model):
     class Meta:
         ordering = ["framework_id", "-created_at"]
 
+    CONTENT_FIELDS = ("framework_id", "version", "modules", "label", "content_hash", "framework_yaml",
+                      "modules_yaml", "builtin")
+    """Never changed once stored (only ``published`` is): an assessment is scored with exactly these texts."""
+
     def __str__(self) -> str:
         return self.label
+
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        if not self._state.adding and self.pk is not None:
+            stored = FrameworkVersion.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS).first()
+            changed = [f for f in self.CONTENT_FIELDS if stored is not None and stored[f] != getattr(self, f)]
+            if changed:
+                raise ValueError(f"the content of framework version {self.label} is never changed "
+                                 f"({', '.join(changed)}): upload a new version instead")
+        super().save(*args, **kwargs)
 
 
 class AssessmentStatus(models.TextChoices):
