@@ -102,7 +102,7 @@ def test_the_director_answers_without_an_account(org_a, french) -> None:  # noqa
     assert response.status_code == 200 and response["Content-Language"] == "fr" and '<html lang="fr">' in page
     fw = services.framework_of(french.framework)
     assert escape(fw.observable_by_id[KNOWN].question["fr"]) in page and "Ne sait pas" in page
-    assert "Chamber A" in page and "noindex" in page and response["Referrer-Policy"] == "no-referrer"
+    assert "Chamber A" in page and "noindex" in page and response["Referrer-Policy"] == "same-origin"
     assert reverse("firm-list") not in page and "assessment-complete" not in page and "/complete/" not in page
     # the page's form
     response = director.post(reverse("share-page", args=[token, 1]),

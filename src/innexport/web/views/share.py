@@ -59,7 +59,8 @@ def share_link(*, json: bool = False) -> Callable[..., Any]:
                 else:
                     response = view(request, assessment, *args, **kwargs)
             response["Content-Language"] = lang
-            response["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+            # the token must not leak to other sites; same-origin still sends the Origin that CSRF checks
+            response["Referrer-Policy"] = "same-origin"
             response["X-Robots-Tag"] = "noindex, nofollow"
             add_never_cache_headers(response)
             return response
