@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])")
 OUT    := out
 
-.PHONY: setup demo test bench clean sysdeps sysdeps-test
+.PHONY: setup demo test bench clean sysdeps sysdeps-test messages serve
 
 setup: $(STAMP)
 
@@ -55,6 +55,12 @@ test: setup sysdeps-test
 
 bench: setup
 	$(BIN)/python bench/bench_core.py
+
+# Interface catalogues of the web application (needs GNU gettext): extract, then translate the .po
+# files and compile them.
+messages: setup
+	cd src/innexport/web && DJANGO_SETTINGS_MODULE=innexport.web.settings ../../../$(BIN)/django-admin makemessages -l fr -l es --no-location --keyword=_lazy
+	cd src/innexport/web && DJANGO_SETTINGS_MODULE=innexport.web.settings ../../../$(BIN)/django-admin compilemessages
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

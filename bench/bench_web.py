@@ -5,8 +5,9 @@
 Starts gunicorn on a free loopback port with a throwaway database (SQLite in WAL mode, or a
 throwaway PostgreSQL cluster from Debian's packages started on loopback), creates one advisor
 and one diagnostic per simulated user, logs them all in, then for a bounded time each advisor
-saves answers one after the other (the questionnaire's autosave call) and every tenth time opens
-a results page. Prints requests per second and the p50/p95/p99 latencies of saving an answer
+saves answers one after the other (the questionnaire's autosave call), pausing about --think
+seconds between two (an advisor reading the next question; 0 for a stress test), and every tenth
+time opens a results page. Prints requests per second and the p50/p95/p99 latencies of saving an answer
 (target p95 < 150 ms) and of rendering a results page. Only 127.0.0.1 is ever contacted.
 """
 
@@ -136,7 +137,7 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def run(db: str, advisors: int, seconds: float, workers: int) -> None:
+def run(db: str, advisors: int, seconds: float, workers: int, think: float) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="innexport-load-"))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "innexport.web.settings", "INNEXPORT_DATA_DIR": str(data_dir)}
     with (postgres_cluster() if db == "postgres" else _nothing()) as url:
@@ -179,6 +180,8 @@ def run(db: str, advisors: int, seconds: float, workers: int) -> None:
                         with lock:
                             errors.append(str(exc))
                     i += 1
+                    if think:
+                        time.sleep(rnd.uniform(0.5, 1.5) * think)  # an advisor reads the next question
 
             started = time.monotonic()
             threads = [threading.Thread(target=work, args=(p, a["answer_url"])) for p, a in zip(people, setup["advisors"])]
@@ -192,7 +195,8 @@ def run(db: str, advisors: int, seconds: float, workers: int) -> None:
             server.wait(timeout=30)
     shutil.rmtree(data_dir, ignore_errors=True)
     total = len(answer_times) + len(result_times)
-    print(f"web load test — {db}, gunicorn {workers} workers × 4 threads, {advisors} advisors, {elapsed:.0f} s")
+    print(f"web load test — {db}, gunicorn {workers} workers × 4 threads, {advisors} advisors "
+          f"(pause {think:g} s on average), {elapsed:.0f} s")
     print(f"  requests: {total} ({total / elapsed:.0f}/s), errors: {len(errors)}")
     for name, times, target in (("save an answer", answer_times, " (target p95 < 150 ms)"),
                                 ("results page", result_times, "")):
@@ -226,9 +230,11 @@ def main() -> None:
     parser.add_argument("--advisors", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="mean pause of an advisor between two actions, seconds (0: as fast as possible)")
     args = parser.parse_args()
     for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
-        run(db, args.advisors, args.seconds, args.workers)
+        run(db, args.advisors, args.seconds, args.workers, args.think)
 
 
 if __name__ == "__main__":

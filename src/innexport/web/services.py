@@ -6,6 +6,7 @@ model, scoring, classes, priorities, reports all come from :mod:`innexport`).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,9 +30,30 @@ def _parse(framework_yaml: str, modules_yaml: tuple[str, ...]) -> Framework:
     return framework_from_texts(framework_yaml, modules_yaml)
 
 
+_BY_HASH: dict[str, Framework] = {}
+_PARSING = threading.Lock()
+
+
 def framework_of(version: FrameworkVersion) -> Framework:
-    """The framework an assessment was (or will be) scored with, parsed once per process."""
-    return _parse(version.framework_yaml, tuple(version.modules_yaml))
+    """The framework an assessment was (or will be) scored with, parsed once per process.
+
+    Cached by content hash, so a request that loaded the version without its (large) YAML texts
+    (see ``tenancy.assessments``) reads them only the first time; one thread parses, the others wait.
+    """
+    fw = _BY_HASH.get(version.content_hash)
+    if fw is None:
+        with _PARSING:
+            fw = _BY_HASH.get(version.content_hash)
+            if fw is None:
+                texts = FrameworkVersion.objects.values_list("framework_yaml", "modules_yaml").get(pk=version.pk)
+                fw = _BY_HASH[version.content_hash] = _parse(texts[0], tuple(texts[1]))
+    return fw
+
+
+def warm_up() -> None:
+    """Parse the published frameworks now (at a worker's start) rather than in its first requests."""
+    for version in published_frameworks().defer("framework_yaml", "modules_yaml"):
+        framework_of(version)
 
 
 def framework_version_from_texts(framework_yaml: str, modules_yaml: list[str], *, published: bool,

@@ -36,7 +36,8 @@ def firms(user: Any) -> QuerySet[Firm]:
 
 
 def assessments(user: Any) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(organisation=organisation(user)).select_related("firm", "framework")
+    return (Assessment.objects.filter(organisation=organisation(user)).select_related("firm", "framework")
+            .defer("framework__framework_yaml", "framework__modules_yaml"))
 
 
 def audit_entries(user: Any) -> QuerySet[AuditEntry]:
