@@ -48,13 +48,19 @@ demo: setup
 	$(BIN)/innexport diagnose examples/*.yaml --out $(OUT)/ --format pdf
 	$(BIN)/innexport diagnose examples/*.yaml --out $(OUT)/results.json
 	$(BIN)/innexport questionnaire --framework iiep --module wine --lang es --out $(OUT)/cuestionario.xlsx
-	@echo "Reports are in $(OUT)/ — open $(OUT)/*.html in a browser."
+	@echo "Reports are in $(OUT)/ — open $(OUT)/*.html in a browser. Now the web application (Ctrl-C stops it):"
+	$(BIN)/innexport serve
+
+# The web application alone, with the demo organisation (credentials printed on start).
+serve: setup
+	$(BIN)/innexport serve
 
 test: setup sysdeps-test
 	scripts/test.sh
 
 bench: setup
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_web.py
 
 # Interface catalogues of the web application (needs GNU gettext): extract, then translate the .po
 # files and compile them.
