@@ -630,10 +630,6 @@ def get_result(request: HttpRequest, assessment_id: int) -> FirmResult:
     return _scored(request, assessment_id)[1]
 
 
-def _report_name(a: Assessment, ext: str) -> str:
-    return f"innexport-assessment-{a.pk}-{a.assessed_on.isoformat()}.{ext}"
-
-
 @api.get("/assessments/{assessment_id}/report.pdf", response={200: None, **READ_ONE, 409: Error}, tags=["results"],
          summary="The report as PDF",
          openapi_extra={"responses": {200: {"description": "the report",
@@ -644,7 +640,7 @@ def report_pdf(request: HttpRequest, assessment_id: int) -> HttpResponse:
     pdf = services.report_pdf(a, result)
     tenancy.record(request, AuditEntry.Action.EXPORT, a, "report PDF (API)")
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_report_name(a, "pdf")}"'
+    response["Content-Disposition"] = f'attachment; filename="{services.report_filename(a, "pdf")}"'
     return response
 
 
@@ -657,7 +653,7 @@ def report_html(request: HttpRequest, assessment_id: int) -> HttpResponse:
     html = services.report_html(a, result)
     tenancy.record(request, AuditEntry.Action.EXPORT, a, "report HTML (API)")
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="{_report_name(a, "html")}"'
+    response["Content-Disposition"] = f'inline; filename="{services.report_filename(a, "html")}"'
     return response
 
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from innexport import report
 from innexport.assessment import AnswersError, AnswerSheet, FirmResult, diagnose
@@ -184,6 +185,12 @@ def result_of(assessment: Assessment) -> FirmResult | None:
         return score(assessment)
     except (AnswersError, FrameworkError):
         return None
+
+
+def report_filename(assessment: Assessment, ext: str) -> str:
+    """The download name of an assessment's report or result, e.g. ``innexport-domaine-x-2026-10-15.pdf``."""
+    slug = slugify(assessment.firm.name) or f"firm-{assessment.firm_id}"
+    return f"innexport-{slug}-{assessment.assessed_on.isoformat()}.{ext}"
 
 
 def report_html(assessment: Assessment, result: FirmResult) -> str:

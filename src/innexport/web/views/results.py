@@ -22,7 +22,6 @@ from django.utils import translation
 from django.utils.formats import date_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from innexport import charts, i18n
@@ -69,11 +68,6 @@ def _completed_result(assessment: Assessment) -> FirmResult:
 
 def _conflict(exc: _NoResult) -> HttpResponse:
     return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
-
-
-def _filename(assessment: Assessment, ext: str) -> str:
-    slug = slugify(assessment.firm.name) or f"firm-{assessment.firm_id}"
-    return f"innexport-{slug}-{assessment.assessed_on.isoformat()}.{ext}"
 
 
 def _short_hash(content_hash: str) -> str:
@@ -194,7 +188,7 @@ def assessment_pdf(request: HttpRequest, pk: int) -> HttpResponse:
                             status=503, content_type="text/plain; charset=utf-8")
     tenancy.record(request, AuditEntry.Action.EXPORT, assessment, "PDF report")
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(assessment, "pdf")}"'
+    response["Content-Disposition"] = f'attachment; filename="{services.report_filename(assessment, "pdf")}"'
     return response
 
 
@@ -207,7 +201,7 @@ def assessment_json(request: HttpRequest, pk: int) -> HttpResponse:
         return _conflict(exc)
     tenancy.record(request, AuditEntry.Action.EXPORT, assessment, "JSON result")
     response = JsonResponse(result_json([result]), json_dumps_params={"ensure_ascii": False, "indent": 2})
-    response["Content-Disposition"] = f'attachment; filename="{_filename(assessment, "json")}"'
+    response["Content-Disposition"] = f'attachment; filename="{services.report_filename(assessment, "json")}"'
     return response
 
 
