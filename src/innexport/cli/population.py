@@ -1,0 +1,208 @@
+"""``innexport population …``: analyses of a population of firms, or of any table of answers.
+
+Every command reads its table with :func:`read_table` (CSV with ``,`` or ``;``, XLSX, Parquet).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from innexport.cli import app
+from innexport.population.reliability import ReliabilityError, reliability_report
+
+population_app = typer.Typer(
+    name="population",
+    help="Analyse a population of firms, or any table with one row per respondent.",
+    no_args_is_help=True,
+)
+app.add_typer(population_app, name="population")
+
+#: Exit code for unusable input (unreadable file, unknown or non-numeric columns…).
+EXIT_BAD_INPUT = 2
+
+console = Console()
+err = Console(stderr=True)
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table."""
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading tables (shared by the population commands)
+# --------------------------------------------------------------------------------------------
+
+
+def _csv_text(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A table from a CSV (separator ``,`` or ``;``, sniffed from the header line), XLSX or Parquet file.
+
+    In a ``;``-separated CSV, numbers written with a decimal comma (``3,5``) are read as numbers.
+    """
+    if not path.is_file():
+        raise TableError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt", ".tsv"):
+            text = _csv_text(path)
+            header = text.split("\n", 1)[0]
+            sep = "\t" if suffix == ".tsv" else (";" if header.count(";") > header.count(",") else ",")
+            frame = pd.read_csv(io.StringIO(text), sep=sep)
+            if sep == ";":
+                frame = frame.apply(_decimal_comma)
+            return frame
+        if suffix in (".xlsx", ".xlsm"):
+            return pd.read_excel(path)
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+    except ImportError as exc:
+        raise TableError(f"cannot read {path.name}: {exc}") from None
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise TableError(f"cannot read {path.name} as a table: {exc}") from None
+    raise TableError(f"unsupported table format {suffix or '(none)'}: use .csv, .xlsx or .parquet")
+
+
+def _decimal_comma(column: pd.Series) -> pd.Series:
+    """The column as numbers when all its values are numbers with a decimal comma, else unchanged."""
+    if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
+        return column
+    try:
+        return pd.to_numeric(column.str.strip().str.replace(",", ".", regex=False))
+    except (ValueError, TypeError, AttributeError):
+        return column
+
+
+def _names(values: list[str] | None) -> list[str]:
+    """Names given as ``A,B`` and/or as repeated options, in order, without blanks."""
+    return [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
+
+
+# --------------------------------------------------------------------------------------------
+# innexport population reliability
+# --------------------------------------------------------------------------------------------
+
+
+def _f(x: Any, digits: int = 2) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "—"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _kaiser(kmo: float) -> str:
+    """Kaiser's (1974) words for a KMO value."""
+    for bound, word in ((0.9, "marvelous"), (0.8, "meritorious"), (0.7, "middling"), (0.6, "mediocre"), (0.5, "miserable")):
+        if kmo >= bound:
+            return word
+    return "unacceptable"
+
+
+def _print_reliability(report: dict[str, Any], source: str) -> None:
+    a = report["alpha"]
+    say = {"markup": False, "highlight": False}
+    console.print(f"Reliability of {', '.join(report['items'])} ({source})", style="bold", **say)
+    cases = f"{a['n_cases']} cases ({a['missing']} deletion)"
+    if abs(a["n_effective"] - a["n_cases"]) > 1e-9:
+        cases += f", weighted: effective n = {a['n_effective']:.1f}"
+    console.print(f"{a['n_items']} items, {cases}", **say)
+    ci = a["ci"]
+    console.print(
+        f"Cronbach's alpha = {_f(a['alpha'], 3)}, {ci['confidence']:.0%} CI [{_f(ci['low'], 3)}, {_f(ci['high'], 3)}] "
+        f"(Feldt); standardized alpha = {_f(a['std_alpha'], 3)}; average r = {_f(a['average_r'], 3)}", **say)
+    console.print(f"Scale score (mean of the items): mean = {_f(a['mean'])}, sd = {_f(a['sd'])}", **say)
+
+    kmo = report["kmo"]
+    table = Table(title="Items", caption="r total: with the scale score; r rest: with the other items; "
+                  "alpha drop: alpha without the item (raw, standardized); MSA: KMO of the item; - : reversed")
+    for name in ("Item", "n", "Mean", "SD", "r total", "r rest", "alpha drop", "std drop", "MSA"):
+        table.add_column(name, justify="left" if name == "Item" else "right")
+    for item, s in report["item_statistics"].items():
+        table.add_row(
+            f"{item}-" if s["reversed"] else item, str(s["n"]), _f(s["mean"]), _f(s["sd"]),
+            _f(s["r_total"]), _f(s["r_rest"]), _f(s["alpha_if_dropped"], 3), _f(s["std_alpha_if_dropped"], 3),
+            _f(kmo["items"][item]) if kmo else "—")
+    console.print(table)
+    if kmo:
+        console.print(f"KMO (Kaiser-Meyer-Olkin) = {kmo['overall']:.2f}: {_kaiser(kmo['overall'])}", **say)
+    b = report["bartlett"]
+    if b:
+        chi2 = "inf (singular correlation matrix)" if b["chi2"] is None else f"{b['chi2']:.2f}"
+        p = _p(b["p"])
+        console.print(f"Bartlett's test of sphericity: chi2 = {chi2}, df = {b['df']}, "
+                      f"p {p if p.startswith('<') else '= ' + p}", **say)
+    e = report["efa"]
+    if e:
+        factors = list(e["variance"])
+        title = f"Factor loadings ({e['method']}, rotation {e['rotation'] or 'none'})"
+        loadings = Table(title=title)
+        loadings.add_column("Item")
+        for f in factors:
+            loadings.add_column(f, justify="right")
+        loadings.add_column("h2", justify="right")
+        for item, row in e["loadings"].items():
+            loadings.add_row(item, *(_f(row[f]) for f in factors), _f(e["communalities"][item]))
+        loadings.add_row("SS loadings", *(_f(e["variance"][f]["ss_loadings"]) for f in factors), "")
+        loadings.add_row("Cumulative", *(_f(e["variance"][f]["cumulative"]) for f in factors), "")
+        console.print(loadings)
+        if not e["converged"]:
+            console.print("warning: the factor analysis did not fully converge", style="yellow", **say)
+
+
+@population_app.command("reliability")
+def reliability_command(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Table with one row per respondent: CSV (, or ;), XLSX or Parquet.",
+                                         show_default=False)],
+    items: Annotated[list[str], typer.Option("--items", help="The scale's item columns, comma-separated (or repeated).",
+                                             show_default=False)],
+    reverse: Annotated[list[str] | None, typer.Option("--reverse", help="Negatively keyed items, comma-separated (or repeated).",
+                                                      show_default=False)] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    missing: Annotated[Literal["listwise", "pairwise"], typer.Option(
+        help="Rows with a missing item: dropped (listwise) or each covariance from the rows answering both (pairwise, as R's psych).")] = "listwise",
+    weight: Annotated[str | None, typer.Option("--weight", help="Column of survey weights (default: unweighted).")] = None,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Level of the confidence interval of alpha.")] = 0.95,
+    factors: Annotated[int | None, typer.Option("--factors", min=1, help="Also run an exploratory factor analysis with this many factors.")] = None,
+    rotation: Annotated[Literal["oblimin", "varimax", "promax", "none"], typer.Option(help="Rotation of the factors.")] = "oblimin",
+    method: Annotated[Literal["minres", "ml", "principal"], typer.Option(help="Factoring method.")] = "minres",
+) -> None:
+    """Cronbach's alpha (Feldt CI), item-total and item-rest correlations, alpha if dropped, KMO and Bartlett.
+
+    Works on any table, not only on a population scored by innexport. Exit code 2 on bad input.
+    """
+    try:
+        frame = read_table(file)
+        report = reliability_report(
+            frame, _names(items), _names(reverse), missing=missing, weights=weight, confidence=confidence,
+            n_factors=factors, rotation=None if rotation == "none" else rotation, method=method)
+    except (TableError, ReliabilityError) as exc:
+        raise fail(str(exc)) from None
+    if json_output:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_reliability(report, file.name)
