@@ -1,0 +1,520 @@
+"""Reading surveys of many firms and writing population tables, with survey weights, missing codes and labels.
+
+:func:`read_survey` reads one file — CSV, XLSX, SPSS ``.sav``, Stata ``.dta``, R ``.rds`` or Parquet,
+chosen by its suffix — into a :class:`Survey`: one row per firm, labelled categories as pandas
+Categoricals of their labels, the survey's missing-value codes turned into NaN, and the weight and
+firm-id columns checked. :func:`write_table` writes a table (a survey or a population table) in the
+same formats, keeping value labels where the format can (SPSS, Stata, Parquet).
+
+Every problem is a :class:`SurveyError` naming the file, the column(s) and the data rows (1-based,
+the header not counted; at most ten listed).
+
+Cleaning applied on reading, whatever the format: text cells are stripped of surrounding blanks
+and an empty text cell is missing; the ``missing_codes`` given (numbers or texts) become NaN.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SUFFIXES: dict[str, str] = {
+    ".csv": "csv", ".txt": "csv", ".tsv": "csv",
+    ".xlsx": "xlsx", ".xlsm": "xlsx",
+    ".sav": "sav", ".zsav": "sav",
+    ".dta": "dta",
+    ".rds": "rds",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+"""File suffixes read by :func:`read_survey` and the format each one means."""
+
+WRITE_SUFFIXES: tuple[str, ...] = (".csv", ".xlsx", ".sav", ".dta", ".parquet")
+MAX_ROWS_LISTED = 10
+
+MissingCodes = Sequence[Any] | Mapping[str, Sequence[Any]] | None
+
+
+class SurveyError(ValueError):
+    """A survey file that cannot be read as asked; the message names the file, columns and rows."""
+
+
+@dataclass
+class Survey:
+    """A survey read from a file: one row per firm."""
+
+    data: pd.DataFrame
+    """One row per firm; labelled categorical columns are pandas Categoricals of their labels."""
+    weight: str | None
+    """The name of the weight column (``None``: every firm weighs 1)."""
+    value_labels: dict[str, dict] = field(default_factory=dict)
+    """Column → {code: label}, as the file gives them (SPSS, Stata; R factor levels numbered from 1)."""
+    variable_labels: dict[str, str] = field(default_factory=dict)
+    """Column → its label (question text), when the file has them."""
+    source: str = ""
+    """The file read."""
+    id_column: str | None = None
+    """The column identifying firms (unique, never missing), if one was given."""
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The survey weights (1 for every firm when the survey has none)."""
+        if self.weight is None:
+            return np.ones(len(self.data))
+        return pd.to_numeric(self.data[self.weight], errors="coerce").to_numpy(dtype=float)
+
+
+# --- helpers shared with mapping.py ---------------------------------------------------------------
+
+
+def format_rows(positions: Iterable[int] | np.ndarray, limit: int = MAX_ROWS_LISTED) -> str:
+    """``rows 3, 8 and 12`` or ``rows 1, 2, … (and 40 more)`` from 0-based positions."""
+    rows = [int(p) + 1 for p in positions]
+    if not rows:
+        return "no rows"
+    shown = ", ".join(str(r) for r in rows[:limit])
+    word = "row" if len(rows) == 1 else "rows"
+    if len(rows) > limit:
+        return f"{word} {shown} (and {len(rows) - limit} more)"
+    return f"{word} {shown}"
+
+
+def _where(source: str | Path | None) -> str:
+    return f"{source}: " if source else ""
+
+
+def check_columns(data: pd.DataFrame, columns: Iterable[str], source: str | Path | None, what: str = "column") -> None:
+    """Raise :class:`SurveyError` naming every column of ``columns`` that ``data`` lacks."""
+    missing = [c for c in dict.fromkeys(columns) if c not in data.columns]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise SurveyError(f"{_where(source)}unknown {what}{plural} {', '.join(repr(c) for c in missing)} "
+                          f"(the file has {len(data.columns)} columns: {_preview(data.columns)})")
+
+
+def _preview(columns: Iterable[Any], limit: int = 12) -> str:
+    cols = [str(c) for c in columns]
+    return ", ".join(cols[:limit]) + (", …" if len(cols) > limit else "")
+
+
+def check_weights(data: pd.DataFrame, weight: str, source: str | Path | None) -> None:
+    """The weight column exists and every weight is a finite number > 0, else :class:`SurveyError`."""
+    check_columns(data, [weight], source, what="weight column")
+    raw = data[weight]
+    values = pd.to_numeric(raw.astype(object) if isinstance(raw.dtype, pd.CategoricalDtype) else raw,
+                           errors="coerce").to_numpy(dtype=float)
+    problems = []
+    not_number = raw.notna().to_numpy() & np.isnan(values)
+    if not_number.any():
+        problems.append(f"not a number in {format_rows(np.flatnonzero(not_number))}")
+    missing = raw.isna().to_numpy()
+    if missing.any():
+        problems.append(f"missing in {format_rows(np.flatnonzero(missing))}")
+    with np.errstate(invalid="ignore"):
+        infinite = np.isinf(values)
+        negative = values < 0
+        zero = values == 0
+    if infinite.any():
+        problems.append(f"infinite in {format_rows(np.flatnonzero(infinite))}")
+    if negative.any():
+        problems.append(f"negative in {format_rows(np.flatnonzero(negative))}")
+    if zero.any():
+        problems.append(f"zero in {format_rows(np.flatnonzero(zero))}")
+    if problems:
+        raise SurveyError(f"{_where(source)}weight column '{weight}': every weight must be a number > 0; "
+                          + "; ".join(problems))
+
+
+def check_ids(data: pd.DataFrame, id_column: str, source: str | Path | None) -> None:
+    """The id column exists, is never missing and is unique, else :class:`SurveyError`."""
+    check_columns(data, [id_column], source, what="id column")
+    ids = data[id_column]
+    problems = []
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        problems.append(f"missing in {format_rows(np.flatnonzero(missing))}")
+    dupes = ids.duplicated(keep=False).to_numpy() & ~missing
+    if dupes.any():
+        values = pd.unique(ids[dupes])[:5]
+        problems.append(f"duplicated ({', '.join(repr(_plain(v)) for v in values)}) in {format_rows(np.flatnonzero(dupes))}")
+    if problems:
+        raise SurveyError(f"{_where(source)}id column '{id_column}': each firm needs its own id; " + "; ".join(problems))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python values (for messages); integral floats as ints."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _is_text_dtype(dtype: Any) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
+def _code_texts(code: Any) -> set[str]:
+    """The texts under which a missing code may appear in a text column (``-99`` → ``-99``, ``-99.0``)."""
+    if isinstance(code, str):
+        return {code.strip()}
+    if isinstance(code, bool):
+        return set()
+    number = float(code)
+    texts = {repr(number), str(code)}
+    if number.is_integer():
+        texts.add(str(int(number)))
+    return texts
+
+
+def _code_numbers(codes: Iterable[Any]) -> list[float]:
+    numbers = []
+    for code in codes:
+        if isinstance(code, bool):
+            continue
+        if isinstance(code, (int, float, np.number)):
+            numbers.append(float(code))
+        elif isinstance(code, str):
+            try:
+                numbers.append(float(code))
+            except ValueError:
+                pass
+    return numbers
+
+
+def _blank_to_missing(series: pd.Series) -> pd.Series:
+    """Strip text cells; an empty text cell becomes missing. Other values are left as they are."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = series.cat.categories
+        if not _is_text_dtype(cats.dtype):
+            return series
+        stripped = [str(c).strip() for c in cats]
+        if stripped == list(cats) and "" not in stripped:
+            return series
+        values = series.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+        values = values.where(values != "", None)
+        order = [c for c in dict.fromkeys(stripped) if c != ""]
+        return pd.Series(pd.Categorical(values, categories=order, ordered=series.cat.ordered),
+                         index=series.index, name=series.name)
+    if not _is_text_dtype(series.dtype):
+        return series
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
+        stripped = series.str.strip()  # a pandas string dtype: vectorised
+        return stripped.mask(stripped == "")
+    obj = series.astype(object)
+    stripped = obj.map(lambda v: v.strip() if isinstance(v, str) else v)
+    blank = stripped.map(lambda v: isinstance(v, str) and v == "").astype(bool)
+    return stripped.mask(blank) if blank.any() else stripped
+
+
+def apply_missing_codes(data: pd.DataFrame, missing_codes: MissingCodes, source: str | Path | None = None) -> pd.DataFrame:
+    """A copy of ``data`` where the missing codes are NaN.
+
+    ``missing_codes`` is a list applied to every column (numbers match numeric cells and their text
+    forms, texts match text and categorical cells after stripping blanks) or a dict
+    ``{column: [codes]}``; a column of the dict that ``data`` lacks is a :class:`SurveyError`.
+    """
+    if not missing_codes:
+        return data
+    if isinstance(missing_codes, Mapping):
+        check_columns(data, missing_codes.keys(), source, what="column in missing_codes")
+        per_column = {col: list(codes if isinstance(codes, (list, tuple, set)) else [codes])
+                      for col, codes in missing_codes.items()}
+    elif isinstance(missing_codes, (str, int, float)):
+        per_column = {col: [missing_codes] for col in data.columns}
+    else:
+        codes = list(missing_codes)
+        per_column = {col: codes for col in data.columns}
+    out = data.copy()
+    for col, codes in per_column.items():
+        out[col] = _drop_codes(out[col], codes)
+    return out
+
+
+def _drop_codes(series: pd.Series, codes: Sequence[Any]) -> pd.Series:
+    if not codes:
+        return series
+    texts: set[str] = set().union(*(_code_texts(c) for c in codes))
+    numbers = _code_numbers(codes)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = series.cat.categories
+        if pd.api.types.is_numeric_dtype(cats.dtype):
+            drop = [c for c in cats if float(c) in numbers]
+        else:
+            drop = [c for c in cats if str(c).strip() in texts]
+        if not drop:
+            return series
+        return series.where(~series.isin(drop)).cat.remove_categories(drop)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        if not numbers:
+            return series
+        return series.mask(series.isin(numbers))
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
+        hit = series.str.strip().isin(texts).fillna(False).astype(bool)  # a pandas string dtype: vectorised
+        return series.mask(hit) if hit.any() else series
+    if _is_text_dtype(series.dtype):
+        obj = series.astype(object)
+        hit = obj.map(lambda v: (isinstance(v, str) and v.strip() in texts)
+                      or (isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and float(v) in numbers))
+        if not hit.any():
+            return series
+        return series.mask(hit.astype(bool))
+    return series
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def read_survey(path: str | Path, *, weight: str | None = None, missing_codes: MissingCodes = None,
+                id_column: str | None = None) -> Survey:
+    """Read a survey file (format by suffix) into a :class:`Survey`.
+
+    ``weight`` names the survey-weight column (every weight must be a number > 0); ``missing_codes``
+    (a list for every column, or ``{column: [codes]}``) become NaN; ``id_column`` names the column
+    identifying firms (unique, never missing). Problems raise :class:`SurveyError`.
+    """
+    path = Path(path)
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise SurveyError(f"{path}: unknown file type '{path.suffix}'; expected one of {', '.join(sorted(SUFFIXES))}")
+    if not path.is_file():
+        raise SurveyError(f"{path}: file not found")
+    reader = {"csv": _read_csv, "xlsx": _read_xlsx, "sav": _read_spss_stata, "dta": _read_spss_stata,
+              "rds": _read_rds, "parquet": _read_parquet}[kind]
+    try:
+        data, value_labels, variable_labels = reader(path)
+    except SurveyError:
+        raise
+    except Exception as exc:  # a reader's own error: say which file could not be read
+        raise SurveyError(f"{path}: cannot be read as {kind.upper()}: {exc}") from exc
+    data = data.reset_index(drop=True)
+    data.columns = [str(c) for c in data.columns]
+    dupes = sorted(set(data.columns[data.columns.duplicated()]))
+    if dupes:
+        raise SurveyError(f"{path}: duplicated column name(s) {', '.join(dupes)}")
+    data = pd.DataFrame({col: _blank_to_missing(data[col]) for col in data.columns}, index=data.index)
+    data = apply_missing_codes(data, missing_codes, path)
+    if weight is not None:
+        check_weights(data, weight, path)
+    if id_column is not None:
+        check_ids(data, id_column, path)
+    return Survey(data=data, weight=weight, value_labels=value_labels, variable_labels=variable_labels,
+                  source=str(path), id_column=id_column)
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else Latin-1 (which decodes any byte)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _sniff_separator(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        counts = {sep: header.count(sep) for sep in (";", ",", "\t", "|")}
+        best = max(counts, key=counts.get)  # type: ignore[arg-type]
+        return best if counts[best] else ","
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, dict, dict]:
+    text = _decode(path.read_bytes())
+    if not text.strip():
+        raise SurveyError(f"{path}: the file is empty")
+    sep = _sniff_separator(text)
+    try:
+        data = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
+    except pd.errors.ParserError as exc:
+        raise SurveyError(f"{path}: broken CSV (separator '{sep}'): {exc}") from None
+    return data, {}, {}
+
+
+def _read_xlsx(path: Path) -> tuple[pd.DataFrame, dict, dict]:
+    return pd.read_excel(path, sheet_name=0, engine="openpyxl"), {}, {}
+
+
+def _read_spss_stata(path: Path) -> tuple[pd.DataFrame, dict, dict]:
+    import pyreadstat
+
+    read = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    # user_missing=False: SPSS user-defined missing values (and Stata's extended missing) come as NaN
+    data, meta = read(str(path), apply_value_formats=False, user_missing=False)
+    value_labels: dict[str, dict] = {}
+    for col, labels in (meta.variable_value_labels or {}).items():
+        if col in data.columns and labels:
+            value_labels[col] = {_plain(k): v for k, v in labels.items()}
+            data[col] = _labelled(data[col], value_labels[col])
+    variable_labels = {c: lab for c, lab in (meta.column_names_to_labels or {}).items() if lab}
+    return data, value_labels, variable_labels
+
+
+def _labelled(series: pd.Series, labels: dict) -> pd.Series:
+    """A coded column as a Categorical of its labels (codes in order); unlabelled codes keep their code as label."""
+    present = [_plain(v) for v in pd.unique(series.dropna())]
+    codes = sorted(set(labels) | set(present), key=lambda c: (isinstance(c, str), c))
+    names: dict[Any, str] = {}
+    for code in codes:
+        name = str(labels.get(code, code))
+        if name in names.values():  # two codes with one label: keep them apart
+            name = f"{name} ({code})"
+        names[code] = name
+    values = series.map(lambda v: names.get(_plain(v)) if pd.notna(v) else None)
+    return pd.Series(pd.Categorical(values, categories=list(names.values())), index=series.index, name=series.name)
+
+
+def _read_rds(path: Path) -> tuple[pd.DataFrame, dict, dict]:
+    import pyreadr
+
+    result = pyreadr.read_r(str(path))
+    frames = [v for v in result.values() if isinstance(v, pd.DataFrame)]
+    if len(frames) != 1:
+        raise SurveyError(f"{path}: expected one data frame, found {len(frames)}")
+    data = frames[0]
+    value_labels = {col: {k + 1: str(c) for k, c in enumerate(data[col].cat.categories)}
+                    for col in data.columns if isinstance(data[col].dtype, pd.CategoricalDtype)}
+    return data, value_labels, {}
+
+
+def _read_parquet(path: Path) -> tuple[pd.DataFrame, dict, dict]:
+    data = pd.read_parquet(path, engine="pyarrow")
+    labels = data.attrs.get("variable_labels") if isinstance(data.attrs.get("variable_labels"), dict) else {}
+    return data, {}, dict(labels)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, *, variable_labels: Mapping[str, str] | None = None) -> None:
+    """Write ``frame`` to ``path``; the format comes from the suffix (.csv, .xlsx, .sav, .dta, .parquet).
+
+    Categorical columns are written as their labels (CSV, XLSX), as integer codes 1..k with value
+    labels (SPSS, Stata) or as categories (Parquet). ``variable_labels`` (column → text) are written
+    where the format has them (SPSS, Stata). Stata names allow only letters, digits and ``_`` (32
+    characters at most): other names are changed (``obs.x`` → ``obs_x``) and the original name
+    becomes the variable label when there is none.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WRITE_SUFFIXES:
+        raise SurveyError(f"{path}: cannot write '{suffix}' files; expected one of {', '.join(WRITE_SUFFIXES)}")
+    frame = frame.reset_index(drop=True)
+    labels = {str(k): str(v) for k, v in (variable_labels or {}).items() if k in frame.columns and v}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".csv":
+        frame.to_csv(path, index=False, encoding="utf-8")
+    elif suffix == ".xlsx":
+        _to_plain(frame, keep_categories=False).to_excel(path, index=False, engine="openpyxl")
+    elif suffix == ".parquet":
+        out = frame.copy()
+        out.attrs = {k: v for k, v in frame.attrs.items() if _jsonable(v)}
+        if labels:
+            out.attrs["variable_labels"] = labels
+        out.to_parquet(path, index=False, engine="pyarrow")
+    else:
+        _write_spss_stata(frame, path, labels, stata=suffix == ".dta")
+
+
+def _jsonable(value: Any) -> bool:
+    import json
+
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _to_plain(frame: pd.DataFrame, keep_categories: bool) -> pd.DataFrame:
+    """Categoricals as labels (object), nullable and string dtypes as plain numpy ones."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        if isinstance(s.dtype, pd.CategoricalDtype) and not keep_categories:
+            out[col] = s.astype(object).where(s.notna(), None)
+        elif pd.api.types.is_bool_dtype(s.dtype):
+            out[col] = s.astype(float) if s.isna().any() else s.astype(int)
+        elif pd.api.types.is_extension_array_dtype(s.dtype) and pd.api.types.is_numeric_dtype(s.dtype):
+            out[col] = s.astype(float)
+        elif _is_text_dtype(s.dtype):
+            out[col] = s.astype(object).where(s.notna(), None)
+        else:
+            out[col] = s
+    return pd.DataFrame(out)
+
+
+_STATA_NAME = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _stata_names(columns: Sequence[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for col in columns:
+        name = _STATA_NAME.sub("_", col) or "v"
+        if not (name[0].isalpha() or name[0] == "_"):
+            name = "_" + name
+        name = name[:32]
+        base, k = name, 2
+        while name.lower() in used:
+            suffix = f"_{k}"
+            name = base[: 32 - len(suffix)] + suffix
+            k += 1
+        used.add(name.lower())
+        names[col] = name
+    return names
+
+
+def _write_spss_stata(frame: pd.DataFrame, path: Path, labels: dict[str, str], stata: bool) -> None:
+    import pyreadstat
+
+    value_labels: dict[str, dict[int, str]] = {}
+    data = {}
+    for col in frame.columns:
+        s = frame[col]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            codes = s.cat.codes.astype(float).replace(-1.0, np.nan) + 1.0
+            data[col] = codes
+            value_labels[col] = {k + 1: str(c) for k, c in enumerate(s.cat.categories)}
+        else:
+            data[col] = s
+    out = _to_plain(pd.DataFrame(data), keep_categories=True)
+    if stata:
+        names = _stata_names(list(out.columns))
+        for col, name in names.items():
+            if name != col and col not in labels:
+                labels[col] = col
+        out = out.rename(columns=names)
+        labels = {names[c]: v for c, v in labels.items()}
+        value_labels = {names[c]: v for c, v in value_labels.items()}
+    else:
+        bad = [c for c in out.columns if not re.match(r"^[A-Za-z@#$][A-Za-z0-9_.@#$]*$", c) or c.endswith(".")
+               or len(c.encode("utf-8")) > 64]
+        if bad:
+            raise SurveyError(f"{path}: SPSS cannot hold the column name(s) {', '.join(repr(c) for c in bad)} "
+                              "(letters, digits, _ . @ # $, starting with a letter, 64 bytes at most): rename them")
+    column_labels = [labels.get(c) for c in out.columns]
+    kwargs: dict[str, Any] = {"variable_value_labels": value_labels or None}
+    if any(column_labels):
+        kwargs["column_labels"] = [lab or "" for lab in column_labels]
+    try:
+        if stata:
+            pyreadstat.write_dta(out, str(path), **kwargs)
+        else:
+            pyreadstat.write_sav(out, str(path), **kwargs)
+    except Exception as exc:
+        raise SurveyError(f"{path}: cannot be written: {exc}") from exc

@@ -1,0 +1,816 @@
+"""Instrument mappings: an existing survey's variables read as the framework's observables.
+
+A survey not designed for innexport (a national innovation survey, say) can still give every firm
+capability scores and the IIP, IEP and IIEP indices if each observable it informs is computed from
+its variables. A *mapping* (a YAML file, ``kind: mapping``) says how: for each observable, which
+column or columns, how their answers become values in [0, 1], and why (``note``); which activities
+the survey cannot inform (``not_covered``, with the reason); the firm id, the survey weight and the
+missing-value codes; the grouping columns (country, sector, size…) and outcome columns (innovates,
+exports…) to carry along. The format is described in ``docs/mappings.md``.
+
+How one observable's value is computed, for each firm:
+
+1. each source column's answer is turned into a number: ``recode`` (answer → value, ``null`` for
+   "not observed"), or ``order`` (ordered answers spread evenly over 0..1), or ``bands``
+   (numeric thresholds → value), or, with none of them, the column's own number;
+2. several columns are combined: ``any_of`` (1 if any is 1, else 0), ``all_of`` (0 if any is 0,
+   else 1), ``mean_of``, ``max_of``, ``min_of`` (over the answered columns) or ``sum_of`` (whose
+   total then goes through ``bands``); a firm with none of the columns answered is not observed;
+3. ``reverse: true`` takes ``1 - value``; ``only_when`` leaves the firms outside a sub-population
+   (a survey's skip pattern) unobserved.
+
+Every answer must be foreseen: a value that a recode or an order does not list is an error naming
+the column, the value and the rows, never a silent NaN.
+
+:func:`load_mapping` reads and validates a mapping (built-in name or path); :func:`apply_mapping`
+scores a :class:`~innexport.population.io.Survey` into the population table of
+:mod:`innexport.population.frame`; :func:`coverage` says which activities and questions the survey
+informs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel as _BaseModel
+
+from innexport.framework import (
+    Extends,
+    Framework,
+    FrameworkError,
+    Identifier,
+    Issue,
+    Text,
+    _issues_from_validation,
+    builtin_documents,
+    load_framework,
+)
+from innexport.population.frame import ACT, CLASS, DIM, FIRM_ID, OBS, WEIGHT, score_population
+from innexport.population.io import (
+    Survey,
+    SurveyError,
+    apply_missing_codes,
+    check_ids,
+    check_weights,
+    format_rows,
+    read_survey,
+)
+
+COMBINATIONS: tuple[str, ...] = ("column", "any_of", "all_of", "mean_of", "max_of", "min_of", "sum_of")
+"""How a mapping names its source: one column, or a combination of several."""
+
+RESERVED_COLUMNS = frozenset({FIRM_ID, WEIGHT, "iip", "iep", "iiep", "completeness"})
+RESERVED_PREFIXES = (OBS, ACT, DIM, CLASS)
+
+Key = str | float
+"""An answer as a recode, an order or a condition lists it: a text or a number."""
+
+
+class MappingError(ValueError):
+    """A mapping that is invalid, or that does not fit a framework or a survey; ``issues`` lists every problem."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+class _Strict(_BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _finite(value: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class Condition(_Strict):
+    """Rows to keep: those whose ``column`` holds one of the answers ``in``."""
+
+    column: str
+    in_: Annotated[list[Key], Field(alias="in", min_length=1)]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Source(_Strict):
+    """Where a value comes from (one column or a combination) and how answers become numbers."""
+
+    column: str | None = None
+    any_of: Annotated[list[str], Field(min_length=1)] | None = None
+    all_of: Annotated[list[str], Field(min_length=1)] | None = None
+    mean_of: Annotated[list[str], Field(min_length=1)] | None = None
+    max_of: Annotated[list[str], Field(min_length=1)] | None = None
+    min_of: Annotated[list[str], Field(min_length=1)] | None = None
+    sum_of: Annotated[list[str], Field(min_length=1)] | None = None
+    recode: dict[Key, float | None] | None = None
+    """Answer (code or label) → number; ``null``: the answer means "not observed"."""
+    order: Annotated[list[Key], Field(min_length=2)] | None = None
+    """Answers from lowest to highest, spread evenly over 0..1."""
+    bands: Annotated[list[tuple[float, float]], Field(min_length=1)] | None = None
+    """``[threshold, value]`` pairs, thresholds increasing: a number takes the value of the last threshold it reaches.
+    Applied to each column's number, or for ``sum_of`` to the sum."""
+    reverse: bool = False
+    only_when: Condition | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Source:
+        given = [name for name in COMBINATIONS if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(COMBINATIONS)}" + (f" (got {', '.join(given)})" if given else ""))
+        transforms = [name for name in ("recode", "order") if getattr(self, name) is not None]
+        if len(transforms) > 1:
+            raise ValueError("give `recode` or `order`, not both")
+        if self.sum_of is not None and self.bands is None:
+            raise ValueError("`sum_of` needs `bands` to turn the sum into a value")
+        if self.bands is not None and self.sum_of is None and transforms:
+            raise ValueError(f"`bands` turn a number into a value: give `bands` or `{transforms[0]}`, not both "
+                             "(with `sum_of`, `bands` apply to the sum)")
+        if self.bands is not None:
+            thresholds = [t for t, _ in self.bands]
+            if not all(_finite(t) for t in thresholds) or any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+                raise ValueError(f"band thresholds must be finite numbers in increasing order, got {thresholds}")
+        if self.order is not None and len({_norm_text(k) if isinstance(k, str) else float(k) for k in self.order}) != len(self.order):
+            raise ValueError("`order` lists an answer twice")
+        return self
+
+    @property
+    def combination(self) -> str:
+        return next(name for name in COMBINATIONS if getattr(self, name) is not None)
+
+    @property
+    def columns(self) -> list[str]:
+        value = getattr(self, self.combination)
+        return [value] if isinstance(value, str) else list(value)
+
+    def describe(self) -> str:
+        """``any_of(p.9.2.b, p.9.4.b)``, ``p.2.3.5``…"""
+        cols = self.columns
+        return cols[0] if self.combination == "column" else f"{self.combination}({', '.join(cols)})"
+
+
+class ObservableMap(Source):
+    """How a survey informs one observable (values in [0, 1])."""
+
+    fidelity: Literal["direct", "proxy"] | None = None
+    """``direct``: the survey asks about the same practice; ``proxy``: a related practice stands for it."""
+
+    @model_validator(mode="after")
+    def _unit_values(self) -> ObservableMap:
+        bad = []
+        if self.recode is not None:
+            bad += [f"{k!r} → {v}" for k, v in self.recode.items() if v is not None and not (0.0 <= v <= 1.0)]
+        if self.bands is not None:
+            bad += [f"band {t} → {v}" for t, v in self.bands if not (0.0 <= v <= 1.0)]
+        if bad:
+            raise ValueError(f"observable values must lie in [0, 1]: {', '.join(bad)}")
+        return self
+
+
+class OutcomeMap(Source):
+    """An outcome column (innovates, exports…): numbers, or an ordered category with ``order``."""
+
+    recode: dict[Key, float | str | None] | None = None  # type: ignore[assignment]
+    bands: Annotated[list[tuple[float, float | str]], Field(min_length=1)] | None = None  # type: ignore[assignment]
+
+
+class GroupMap(_Strict):
+    """A grouping column: a constant ``value`` or a survey ``column`` (optionally recoded)."""
+
+    value: str | float | None = None
+    column: str | None = None
+    recode: dict[Key, str | float | None] | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> GroupMap:
+        if (self.value is None) == (self.column is None):
+            raise ValueError("give exactly one of `value` (the same for every firm) or `column`")
+        if self.recode is not None and self.column is None:
+            raise ValueError("`recode` needs a `column`")
+        return self
+
+
+class NotCovered(_Strict):
+    """An activity (or one observable) the survey cannot inform, with the reason."""
+
+    activity: Identifier | None = None
+    observable: Identifier | None = None
+    reason: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _one(self) -> NotCovered:
+        if (self.activity is None) == (self.observable is None):
+            raise ValueError("give exactly one of `activity` or `observable`")
+        return self
+
+
+class Mapping(_Strict):
+    """A survey instrument mapped onto a framework's observables."""
+
+    kind: Literal["mapping"]
+    id: Identifier
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")] = "1.0.0"
+    title: Text
+    survey: Annotated[str, Field(min_length=3)]
+    """The survey, cited."""
+    url: str | None = None
+    description: str | None = None
+    framework: Extends
+    id_column: str | None = None
+    weight: str | None = None
+    missing_codes: list[Key] | dict[str, list[Key]] | None = None
+    groups: dict[str, GroupMap] = Field(default_factory=dict)
+    outcomes: dict[str, OutcomeMap] = Field(default_factory=dict)
+    observables: Annotated[dict[Identifier, ObservableMap], Field(min_length=1)]
+    not_covered: list[NotCovered] = Field(default_factory=list)
+
+    _file: str | None = PrivateAttr(default=None)
+    _root: Any = PrivateAttr(default=None)
+
+    @field_validator("groups", "outcomes")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if name in RESERVED_COLUMNS or name.startswith(RESERVED_PREFIXES):
+                raise ValueError(f"'{name}' is a column of the population table; choose another name")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Mapping:
+        clash = sorted(set(self.groups) & set(self.outcomes))
+        if clash:
+            raise ValueError(f"{', '.join(clash)}: both a group and an outcome")
+        seen: set[tuple[str, str]] = set()
+        for entry in self.not_covered:
+            key = ("activity", entry.activity) if entry.activity else ("observable", entry.observable)
+            if key in seen:
+                raise ValueError(f"not_covered lists {key[0]} {key[1]} twice")
+            seen.add(key)  # type: ignore[arg-type]
+        both = sorted(o for kind, o in seen if kind == "observable" and o in self.observables)
+        if both:
+            raise ValueError(f"{', '.join(both)}: both mapped and listed in not_covered")
+        return self
+
+    # --- where things are ---------------------------------------------------------------------
+    @property
+    def file(self) -> str | None:
+        """The file the mapping was read from (for messages)."""
+        return self._file
+
+    def line(self, *loc: str | int) -> int | None:
+        """1-based line of ``loc`` (e.g. ``("observables", "x")``) in the mapping file, if known."""
+        return _key_line(self._root, loc) if self._root is not None else None
+
+    def issue(self, loc: Sequence[str | int], message: str) -> Issue:
+        return Issue(" → ".join(str(p) for p in loc) or "file", message, self.line(*loc), self._file)
+
+    @property
+    def not_covered_activities(self) -> dict[str, str]:
+        return {e.activity: e.reason for e in self.not_covered if e.activity}
+
+    @property
+    def not_covered_observables(self) -> dict[str, str]:
+        return {e.observable: e.reason for e in self.not_covered if e.observable}
+
+    def columns_used(self) -> dict[str, list[tuple[str, ...]]]:
+        """Every survey column the mapping reads → the places (``("observables", id)``…) that read it."""
+        used: dict[str, list[tuple[str, ...]]] = {}
+
+        def add(col: str | None, *where: str) -> None:
+            if col is not None:
+                used.setdefault(col, []).append(tuple(where))
+
+        add(self.id_column, "id_column")
+        add(self.weight, "weight")
+        for section in ("observables", "outcomes"):
+            for name, spec in getattr(self, section).items():
+                for col in spec.columns:
+                    add(col, section, name)
+                if spec.only_when is not None:
+                    add(spec.only_when.column, section, name, "only_when")
+        for name, group in self.groups.items():
+            add(group.column, "groups", name)
+        if isinstance(self.missing_codes, dict):
+            for col in self.missing_codes:
+                add(col, "missing_codes")
+        return used
+
+
+def _key_line(root: yaml.Node, loc: Sequence[str | int]) -> int | None:
+    """1-based line of the deepest key (or list item) along ``loc`` that exists in the YAML tree."""
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML with YAML 1.2 booleans: only true/false are booleans, so ``No: 0`` keeps the answer "No"."""
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("innexport") / "mappings"))
+
+
+def builtin_mappings() -> dict[str, Path]:
+    """The mappings shipped with innexport, by name (file stem)."""
+    folder = builtin_dir()
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+
+
+def _resolve(name_or_path: str | Path) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:
+        return candidate
+    found = builtin_mappings()
+    if str(name_or_path) not in found:
+        raise MappingError([Issue("name", f"no built-in mapping '{name_or_path}' (available: {', '.join(found) or 'none'}); "
+                                          "or give the path of a YAML file")])
+    return found[str(name_or_path)]
+
+
+def parse_mapping(text: str, origin: str = "<text>") -> Mapping:
+    """Parse and validate a mapping given as YAML text (``origin`` names it in messages)."""
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(text, Loader=_Loader)  # noqa: S506
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise MappingError([Issue("YAML", str(getattr(exc, "problem", exc)),
+                                  mark.line + 1 if mark is not None else None, origin)]) from None
+    if not isinstance(data, dict) or data.get("kind") != "mapping":
+        raise MappingError([Issue("kind", "expected a mapping document with `kind: mapping`", 1, origin)])
+    try:
+        mapping = Mapping.model_validate(data)
+    except ValidationError as exc:
+        raise MappingError(_issues_from_validation(exc, root, origin)) from None
+    mapping._file = origin
+    mapping._root = root
+    return mapping
+
+
+def load_mapping(name_or_path: str | Path, framework: Framework | None = None) -> Mapping:
+    """Load and validate a mapping: a built-in name (``endei_ii``) or a YAML path.
+
+    The mapping is checked against ``framework`` or, by default, the built-in framework it names
+    (observable and activity ids, version); raises :class:`MappingError` listing every problem by
+    file, line and place. Survey columns are checked when the mapping is applied.
+    """
+    path = _resolve(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MappingError([Issue("file", "not found", file=str(path))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MappingError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
+    mapping = parse_mapping(text, str(path))
+    if framework is None and mapping.framework.id in builtin_documents():
+        try:
+            framework = load_framework(mapping.framework.id)
+        except FrameworkError as exc:
+            raise MappingError([mapping.issue(["framework"], f"cannot load framework '{mapping.framework.id}': {exc}")]) from None
+    if framework is not None:
+        problems = check_mapping(mapping, framework)
+        if problems:
+            raise MappingError(problems)
+    return mapping
+
+
+def check_mapping(mapping: Mapping, framework: Framework, explain_uncovered: bool = True) -> list[Issue]:
+    """Every problem between ``mapping`` and ``framework``: version, unknown ids, uncovered activities.
+
+    With ``explain_uncovered``, an activity with no mapped observable must be listed in
+    ``not_covered`` (not asked of a framework with sector modules, whose added activities a
+    mapping of the base framework cannot know).
+    """
+    problems: list[Issue] = []
+    if mapping.framework.id != framework.id or not mapping.framework.accepts(framework.version):
+        problems.append(mapping.issue(["framework"], f"the mapping is for {mapping.framework.id} "
+                                      f"{mapping.framework.version}.*, not {framework.id} {framework.version}"))
+        return problems
+    known_obs = framework.observable_by_id
+    for obs_id in mapping.observables:
+        if obs_id not in known_obs:
+            problems.append(mapping.issue(["observables", obs_id], f"unknown observable '{obs_id}' in framework "
+                                          f"{framework.id} {framework.version}"))
+    for k, entry in enumerate(mapping.not_covered):
+        if entry.activity and entry.activity not in framework.activity_by_id:
+            problems.append(mapping.issue(["not_covered", k], f"unknown activity '{entry.activity}'"))
+        if entry.observable and entry.observable not in known_obs:
+            problems.append(mapping.issue(["not_covered", k], f"unknown observable '{entry.observable}'"))
+    uncovered = mapping.not_covered_activities
+    for k, entry in enumerate(mapping.not_covered):
+        act = framework.activity_by_id.get(entry.activity or "")
+        if act is not None:
+            mapped = [o.id for o in act.observables if o.id in mapping.observables]
+            if mapped:
+                problems.append(mapping.issue(["not_covered", k], f"activity {act.id} is listed as not covered but "
+                                              f"{', '.join(mapped)} {'is' if len(mapped) == 1 else 'are'} mapped"))
+    for act in framework.activities if explain_uncovered else []:
+        if not any(o.id in mapping.observables for o in act.observables) and act.id not in uncovered:
+            problems.append(mapping.issue(["not_covered"], f"activity {act.id} has no mapped observable: "
+                                          "list it in not_covered with the reason"))
+    return problems
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+
+def read_for_mapping(path: str | Path, mapping: Mapping | str | Path) -> Survey:
+    """Read a survey file with the id column, weight and missing codes that ``mapping`` declares."""
+    if not isinstance(mapping, Mapping):
+        mapping = load_mapping(mapping)
+    return read_survey(path, weight=mapping.weight, missing_codes=mapping.missing_codes, id_column=mapping.id_column)
+
+
+def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Framework | None = None) -> pd.DataFrame:
+    """The population table of ``survey`` read through ``mapping`` (see :mod:`innexport.population.frame`).
+
+    One row per firm: ``firm_id`` (the mapping's id column, else the row number), the groups and
+    outcomes the mapping declares, ``weight``, the observables (NaN where the survey says nothing)
+    and the scores, indices and classes the core computes. ``framework`` defaults to the built-in
+    framework the mapping names. Raises :class:`MappingError` (columns the survey lacks, answers a
+    recode does not foresee, values outside [0, 1]: every problem, by observable, column, value and
+    rows) or :class:`~innexport.population.io.SurveyError` (weights, ids).
+    """
+    if not isinstance(mapping, Mapping):
+        mapping = load_mapping(mapping, framework)
+    if framework is None:
+        try:
+            framework = load_framework(mapping.framework.id)
+        except FrameworkError as exc:
+            raise MappingError([mapping.issue(["framework"], f"cannot load framework '{mapping.framework.id}': {exc}; "
+                                                             "pass the framework")]) from None
+    problems = check_mapping(mapping, framework, explain_uncovered=not framework.modules)
+    if problems:
+        raise MappingError(problems)
+    source = survey.source or "the survey"
+    used = mapping.columns_used()
+    unknown = {col: places for col, places in used.items() if col not in survey.data.columns}
+    if unknown:
+        raise MappingError([mapping.issue(list(places[0]), f"unknown column '{col}' in {source}"
+                                          + (f" (also used by {', '.join(' → '.join(p) for p in places[1:])})"
+                                             if len(places) > 1 else ""))
+                            for col, places in unknown.items()])
+    # only the columns the mapping reads, with the mapping's missing codes
+    data = apply_missing_codes(survey.data[list(used)], mapping.missing_codes, survey.source).reset_index(drop=True)
+
+    weight_col = survey.weight or mapping.weight
+    if weight_col is not None:
+        check_weights(data, weight_col, survey.source)
+        weights = pd.to_numeric(data[weight_col], errors="coerce").to_numpy(dtype=float)
+    else:
+        weights = None
+    id_col = mapping.id_column or survey.id_column
+    if id_col is not None:
+        check_ids(data, id_col, survey.source)
+        firm_ids = [_id_text(v) for v in data[id_col]]
+    else:
+        firm_ids = [str(k + 1) for k in range(len(data))]
+
+    issues: list[Issue] = []
+    values = np.full((len(data), len(framework.observables)), np.nan)
+    for j, obs in enumerate(framework.observables):
+        spec = mapping.observables.get(obs.id)
+        if spec is not None:
+            result = _evaluate(data, spec, mapping, ("observables", obs.id), source, issues, unit=True)
+            if result is not None:
+                values[:, j] = result
+    meta = pd.DataFrame({FIRM_ID: firm_ids})
+    for name, group in mapping.groups.items():
+        meta[name] = _group(data, group, mapping, name, source, issues)
+    for name, spec in mapping.outcomes.items():
+        result = _evaluate(data, spec, mapping, ("outcomes", name), source, issues, unit=False)
+        meta[name] = result if result is not None else np.nan
+    if issues:
+        raise MappingError(issues)
+    frame = score_population(framework, values, meta, weights)
+    frame.attrs.update(mapping=mapping.id, mapping_version=mapping.version, survey=survey.source)
+    return frame
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
+
+
+def _norm_text(value: str) -> str:
+    """Answers match after stripping and collapsing blanks (``"a  b "`` is ``"a b"``)."""
+    return " ".join(value.split())
+
+
+class _Lookup:
+    """Answer → entry, matching texts (blanks collapsed) and numbers (``1`` is ``1.0`` is ``"1"``)."""
+
+    def __init__(self, table: dict[Any, Any]):
+        self.texts: dict[str, Any] = {}
+        self.numbers: dict[float, Any] = {}
+        for key, value in table.items():
+            if isinstance(key, str):
+                self.texts[_norm_text(key)] = value
+            else:
+                self.numbers[float(key)] = value
+
+    _MISSING = object()
+
+    def get(self, answer: Any) -> Any:
+        if isinstance(answer, np.generic):
+            answer = answer.item()
+        if isinstance(answer, str):
+            text = _norm_text(answer)
+            if text in self.texts:
+                return self.texts[text]
+            try:
+                number = float(text)
+            except ValueError:
+                return self._MISSING
+            return self.numbers.get(number, self._MISSING)
+        if isinstance(answer, (bool, int, float)):
+            number = float(answer)
+            if number in self.numbers:
+                return self.numbers[number]
+            for text in {repr(number), str(answer)} | ({str(int(number))} if number.is_integer() else set()):
+                if text in self.texts:
+                    return self.texts[text]
+        return self._MISSING
+
+
+def _answers(series: pd.Series) -> pd.Series:
+    """A column as plain Python answers (labels for categoricals), missing as NaN."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.astype(object).where(series.notna(), np.nan)
+    return series
+
+
+def _translate(series: pd.Series, table: dict[Any, Any]) -> tuple[pd.Series, dict[Any, np.ndarray]]:
+    """``series`` through ``table`` (answers matched by :class:`_Lookup`); unforeseen answers → their rows."""
+    lookup = _Lookup(table)
+    answers = _answers(series)
+    present = answers.notna().to_numpy()
+    translation: dict[Any, Any] = {}
+    unforeseen: dict[Any, np.ndarray] = {}
+    for answer in pd.unique(answers[present]):
+        found = lookup.get(answer)
+        if found is _Lookup._MISSING:
+            unforeseen[answer] = np.flatnonzero(present & (answers == answer).to_numpy())
+        else:
+            translation[answer] = found
+    out = answers.map(lambda a: translation.get(a) if a == a and a is not None else None)
+    return out, unforeseen
+
+
+def _unforeseen_message(col: str, what: str, unforeseen: dict[Any, np.ndarray], source: str) -> str:
+    parts = [f"{_show(v)} ({format_rows(rows)})" for v, rows in list(unforeseen.items())[:5]]
+    more = f"; and {len(unforeseen) - 5} more answers" if len(unforeseen) > 5 else ""
+    return f"column '{col}' of {source} has answers that the {what} does not list: {'; '.join(parts)}{more}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return repr(value)
+
+
+def _numbers(series: pd.Series) -> tuple[np.ndarray, dict[Any, np.ndarray]]:
+    """A column as floats; non-numeric answers → their rows."""
+    answers = _answers(series)
+    if pd.api.types.is_bool_dtype(answers.dtype):
+        return answers.astype(float).to_numpy(), {}
+    numbers = pd.to_numeric(answers, errors="coerce")
+    bad = answers.notna().to_numpy() & numbers.isna().to_numpy()
+    unforeseen = {a: np.flatnonzero(bad & (answers == a).to_numpy()) for a in pd.unique(answers[bad])}
+    return numbers.to_numpy(dtype=float), unforeseen
+
+
+def _band(x: np.ndarray, bands: Sequence[tuple[float, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``x`` through ``bands``; also the mask of numbers below the first threshold."""
+    thresholds = np.array([t for t, _ in bands], dtype=float)
+    idx = np.searchsorted(thresholds, x, side="right") - 1
+    below = (idx < 0) & ~np.isnan(x)
+    labels = [v for _, v in bands]
+    if all(isinstance(v, (int, float)) for v in labels):
+        out = np.array(labels, dtype=float)[np.clip(idx, 0, None)]
+        out[np.isnan(x) | below] = np.nan
+        return out, below
+    out_obj = np.array(labels, dtype=object)[np.clip(idx, 0, None)]
+    out_obj[np.isnan(x) | below] = None
+    return out_obj, below
+
+
+def _evaluate(data: pd.DataFrame, spec: Source, mapping: Mapping, loc: tuple[str, str], source: str,
+              issues: list[Issue], unit: bool) -> np.ndarray | pd.Categorical | None:
+    """One observable's (``unit``) or outcome's values for every row; problems go to ``issues``."""
+    n = len(data)
+    before = len(issues)
+    per_column: list[np.ndarray] = []
+    categorical = spec.order is not None and not unit
+    text_values = False
+    for col in spec.columns:
+        series = data[col]
+        if spec.recode is not None:
+            translated, unforeseen = _translate(series, spec.recode)
+            if unforeseen:
+                issues.append(mapping.issue([*loc, "recode"], _unforeseen_message(col, "recode", unforeseen, source)))
+                continue
+            if any(isinstance(v, str) for v in translated.dropna()):
+                text_values = True
+                per_column.append(translated.to_numpy(dtype=object))
+            else:
+                per_column.append(pd.to_numeric(translated, errors="coerce").to_numpy(dtype=float))
+        elif spec.order is not None:
+            k = len(spec.order)
+            table = {a: (i / (k - 1)) for i, a in enumerate(spec.order)}
+            translated, unforeseen = _translate(series, table)
+            if unforeseen:
+                issues.append(mapping.issue([*loc, "order"], _unforeseen_message(col, "order", unforeseen, source)))
+                continue
+            per_column.append(pd.to_numeric(translated, errors="coerce").to_numpy(dtype=float))
+        else:
+            numbers, unforeseen = _numbers(series)
+            if unforeseen:
+                issues.append(mapping.issue(list(loc), _unforeseen_message(
+                    col, "mapping (no recode or order: numbers expected)", unforeseen, source)))
+                continue
+            if spec.bands is not None and spec.sum_of is None:
+                banded, below = _band(numbers, spec.bands)
+                if below.any():
+                    issues.append(mapping.issue([*loc, "bands"], f"column '{col}' of {source} has numbers below the "
+                                                f"first band ({spec.bands[0][0]}) in {format_rows(np.flatnonzero(below))}"))
+                    continue
+                if banded.dtype == object:
+                    text_values = True
+                numbers = banded
+            per_column.append(numbers)
+    if len(issues) > before:
+        return None
+    if text_values:
+        if spec.combination != "column":
+            issues.append(mapping.issue(list(loc), f"{spec.combination} combines numbers, but the recode gives texts"))
+            return None
+        result_obj = per_column[0]
+        return _only_when(pd.Series(result_obj, dtype=object), data, spec, mapping, loc, source, issues)
+    stack = np.column_stack(per_column) if per_column else np.full((n, 1), np.nan)
+    observed = ~np.isnan(stack)
+    any_observed = observed.any(axis=1)
+    combination = spec.combination
+    if combination in ("any_of", "all_of"):
+        not_binary = observed & (stack != 0) & (stack != 1)
+        if not_binary.any():
+            rows, cols = np.nonzero(not_binary)
+            names = sorted({spec.columns[c] for c in cols})
+            issues.append(mapping.issue(list(loc), f"{combination} needs answers worth 0 or 1; column(s) {', '.join(names)} "
+                                        f"of {source} give other values in {format_rows(np.unique(rows))}"))
+            return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if combination == "column":
+            result = stack[:, 0]
+        elif combination == "any_of":
+            result = np.where((stack == 1).any(axis=1), 1.0, np.where(any_observed, 0.0, np.nan))
+        elif combination == "all_of":
+            result = np.where((stack == 0).any(axis=1), 0.0, np.where(any_observed, 1.0, np.nan))
+        elif combination == "mean_of":
+            result = np.nanmean(stack, axis=1)
+        elif combination == "max_of":
+            result = np.nanmax(stack, axis=1)
+        elif combination == "min_of":
+            result = np.nanmin(stack, axis=1)
+        else:  # sum_of, then bands
+            total = np.where(any_observed, np.nansum(stack, axis=1), np.nan)
+            result, below = _band(total, spec.bands or [])
+            if below.any():
+                issues.append(mapping.issue([*loc, "bands"], f"sums below the first band ({(spec.bands or [[0]])[0][0]}) "
+                                            f"in {format_rows(np.flatnonzero(below))}"))
+                return None
+            if result.dtype == object:
+                return _only_when(pd.Series(result, dtype=object), data, spec, mapping, loc, source, issues)
+    result = np.asarray(result, dtype=float)
+    if spec.reverse:
+        result = 1.0 - result
+    if unit:
+        outside = ~np.isnan(result) & ((result < 0.0) | (result > 1.0))
+        if outside.any():
+            issues.append(mapping.issue(list(loc), f"values must lie in [0, 1]; got {_show(result[outside][0])} … "
+                                        f"from {spec.describe()} of {source} in {format_rows(np.flatnonzero(outside))} "
+                                        "(add a recode, an order or bands)"))
+            return None
+    kept = _only_when(result, data, spec, mapping, loc, source, issues)
+    if kept is None or not categorical:
+        return kept
+    cats = [str(a) if not isinstance(a, str) else a for a in spec.order or []]
+    codes = np.where(np.isnan(kept), -1, np.rint(kept * (len(cats) - 1))).astype(int)
+    return pd.Categorical.from_codes(codes, categories=cats, ordered=True)
+
+
+def _only_when(result: Any, data: pd.DataFrame, spec: Source, mapping: Mapping, loc: tuple[str, str],
+               source: str, issues: list[Issue]) -> Any:
+    if spec.only_when is None:
+        return result
+    cond = spec.only_when
+    lookup = _Lookup({k: True for k in cond.in_})
+    answers = _answers(data[cond.column])
+    keep = np.array([a == a and a is not None and lookup.get(a) is True for a in answers], dtype=bool)
+    if isinstance(result, pd.Series):
+        return result.where(keep, None).to_numpy(dtype=object)
+    return np.where(keep, result, np.nan)
+
+
+def _group(data: pd.DataFrame, group: GroupMap, mapping: Mapping, name: str, source: str,
+           issues: list[Issue]) -> Any:
+    if group.column is None:
+        return [group.value] * len(data)
+    series = data[group.column]
+    if group.recode is None:
+        return _answers(series).to_numpy(dtype=object) if isinstance(series.dtype, pd.CategoricalDtype) else series.to_numpy()
+    translated, unforeseen = _translate(series, group.recode)
+    if unforeseen:
+        issues.append(mapping.issue(["groups", name, "recode"], _unforeseen_message(group.column, "recode", unforeseen, source)))
+        return [None] * len(data)
+    return translated.to_numpy(dtype=object)
+
+
+# --- coverage ---------------------------------------------------------------------------------
+
+
+def coverage(mapping: Mapping, framework: Framework | None = None, level: Literal["activity", "observable"] = "activity"
+             ) -> pd.DataFrame:
+    """What the survey informs, per activity (default) or per observable, in the framework's order.
+
+    Per activity: ``dimension``, ``activity``, ``tag``, ``covered`` (mapped observables), ``total``,
+    ``share``, ``observables`` (the mapped ones), ``reason`` (why the activity, or each of its
+    unmapped observables, is not covered). Per observable: ``dimension``, ``activity``, ``tag``,
+    ``observable``, ``covered``, ``source`` (columns), ``fidelity`` and ``note`` or ``reason``.
+    """
+    if framework is None:
+        framework = load_framework(mapping.framework.id)
+    act_reasons = mapping.not_covered_activities
+    obs_reasons = mapping.not_covered_observables
+    rows = []
+    for act in framework.activities:
+        dim = framework.dimension_of[act.id]
+        if level == "observable":
+            for obs in act.observables:
+                spec = mapping.observables.get(obs.id)
+                rows.append({
+                    "dimension": dim.id, "activity": act.id, "tag": act.tag, "observable": obs.id,
+                    "covered": spec is not None,
+                    "source": spec.describe() if spec is not None else "",
+                    "fidelity": (spec.fidelity or "") if spec is not None else "",
+                    "note": (spec.note or "") if spec is not None else obs_reasons.get(obs.id, act_reasons.get(act.id, "")),
+                })
+            continue
+        mapped = [o.id for o in act.observables if o.id in mapping.observables]
+        if act.id in act_reasons:
+            reason = act_reasons[act.id]
+        else:
+            reason = "; ".join(f"{o.id}: {obs_reasons[o.id]}" for o in act.observables
+                               if o.id not in mapping.observables and o.id in obs_reasons)
+        rows.append({
+            "dimension": dim.id, "activity": act.id, "tag": act.tag, "covered": len(mapped),
+            "total": len(act.observables), "share": len(mapped) / len(act.observables),
+            "observables": ", ".join(mapped), "reason": reason,
+        })
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "GroupMap", "Mapping", "MappingError", "NotCovered", "ObservableMap", "OutcomeMap", "Source", "SurveyError",
+    "apply_mapping", "builtin_mappings", "check_mapping", "coverage", "load_mapping", "parse_mapping",
+    "read_for_mapping",
+]
+
