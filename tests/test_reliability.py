@@ -556,11 +556,11 @@ def test_cli_bad_input_exits_2(tmp_path: Path) -> None:
     res = invoke(str(path), "--items", "a,b", "--reverse", "c")
     assert res.exit_code == 2 and "not among the items: c" in res.stderr
     res = invoke(str(tmp_path / "missing.csv"), "--items", "a,b")
-    assert res.exit_code == 2 and "no such file" in res.stderr
+    assert res.exit_code == 2 and "missing.csv: file not found" in res.stderr
     other = tmp_path / "t.json"
     other.write_text("{}")
     res = invoke(str(other), "--items", "a,b")
-    assert res.exit_code == 2 and "unsupported table format" in res.stderr
+    assert res.exit_code == 2 and "unknown file type '.json'" in res.stderr
 
 
 @needs_bfi

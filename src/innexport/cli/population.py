@@ -5,7 +5,6 @@ Every command reads its table with :func:`read_table` (CSV with ``,`` or ``;``, 
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from innexport.cli import app
+from innexport.population.io import SurveyError, read_survey
 from innexport.population.reliability import ReliabilityError, reliability_report
 
 population_app = typer.Typer(
@@ -47,42 +47,16 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
 # --------------------------------------------------------------------------------------------
 
 
-def _csv_text(path: Path) -> str:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
-
-
 def read_table(path: Path) -> pd.DataFrame:
-    """A table from a CSV (separator ``,`` or ``;``, sniffed from the header line), XLSX or Parquet file.
+    """Any table the population import reads (CSV, XLSX, SPSS, Stata, R, Parquet), as a DataFrame.
 
-    In a ``;``-separated CSV, numbers written with a decimal comma (``3,5``) are read as numbers.
+    In a CSV, numbers written with a decimal comma (``3,5``) are read as numbers.
     """
-    if not path.is_file():
-        raise TableError(f"no such file: {path}")
-    suffix = path.suffix.lower()
     try:
-        if suffix in (".csv", ".txt", ".tsv"):
-            text = _csv_text(path)
-            header = text.split("\n", 1)[0]
-            sep = "\t" if suffix == ".tsv" else (";" if header.count(";") > header.count(",") else ",")
-            frame = pd.read_csv(io.StringIO(text), sep=sep)
-            if sep == ";":
-                frame = frame.apply(_decimal_comma)
-            return frame
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path)
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-    except ImportError as exc:
-        raise TableError(f"cannot read {path.name}: {exc}") from None
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise TableError(f"cannot read {path.name} as a table: {exc}") from None
-    raise TableError(f"unsupported table format {suffix or '(none)'}: use .csv, .xlsx or .parquet")
+        frame = read_survey(path).data
+    except SurveyError as exc:
+        raise TableError(str(exc)) from None
+    return frame.apply(_decimal_comma) if path.suffix.lower() in (".csv", ".txt", ".tsv") else frame
 
 
 def _decimal_comma(column: pd.Series) -> pd.Series:
