@@ -180,3 +180,90 @@ def reliability_command(
         typer.echo(json.dumps(report, indent=2))
     else:
         _print_reliability(report, file.name)
+
+
+# --------------------------------------------------------------------------------------------
+# Import and description of a population
+# --------------------------------------------------------------------------------------------
+
+
+def read_population(path: Path) -> pd.DataFrame:
+    """A population table written by ``population import`` (Parquet keeps its types best)."""
+    try:
+        return read_survey(path).data
+    except SurveyError as exc:
+        raise TableError(str(exc)) from None
+
+
+@population_app.command("import")
+def import_command(
+    survey: Annotated[Path, typer.Argument(metavar="SURVEY", help="Survey file: CSV, XLSX, SPSS .sav, Stata .dta, R .rds or Parquet.",
+                                           show_default=False)],
+    mapping: Annotated[str, typer.Option("--mapping", help="Built-in mapping name (e.g. endei_ii) or a mapping YAML file.",
+                                         show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The population table: .parquet, .csv, .xlsx, .sav or .dta.",
+                                      show_default=False)],
+    framework: Annotated[str | None, typer.Option(help="Framework id or YAML (default: the one the mapping names).")] = None,
+    module: Annotated[list[str] | None, typer.Option(help="Sector module to apply (repeatable).")] = None,
+) -> None:
+    """Read a survey through an instrument mapping: every firm gets its capability scores, IIP, IEP and IIEP."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from innexport.framework import FrameworkError, load_framework
+    from innexport.population.io import write_table
+    from innexport.population.mapping import MappingError, apply_mapping, load_mapping, read_for_mapping
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:
+        try:
+            task = progress.add_task("Loading the mapping", total=None)
+            spec = load_mapping(mapping)
+            fw = load_framework(framework or spec.framework.id, module or []) if (framework or module) else None
+            progress.update(task, description=f"Reading {survey.name}")
+            data = read_for_mapping(survey, spec)
+            progress.update(task, description="Mapping and scoring")
+            frame = apply_mapping(data, spec, fw)
+            progress.update(task, description=f"Writing {out.name}")
+            write_table(frame, out)
+        except (SurveyError, MappingError, FrameworkError) as exc:
+            raise fail(str(exc)) from None
+    weighted = frame["weight"].sum()
+    console.print(f"wrote {out}: {len(frame):,} firms ({weighted:,.0f} weighted), scored with {frame.attrs.get('framework', '')}",
+                  highlight=False)
+
+
+@population_app.command("describe")
+def describe_command(
+    population: Annotated[Path, typer.Argument(metavar="POP", help="A population table (from population import).",
+                                               show_default=False)],
+    by: Annotated[str | None, typer.Option("--by", help="Group column, e.g. size or sector.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+) -> None:
+    """Weighted and unweighted counts, means and shares of every mapped observable, activity and index."""
+    from innexport.population.describe import counts, describe
+
+    try:
+        frame = read_population(population)
+        table = describe(frame, by=by)
+        sizes = counts(frame, by=by)
+    except (TableError, KeyError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    if json_output:
+        typer.echo(json.dumps({"counts": json.loads(sizes.reset_index(names="group").to_json(orient="records")),
+                               "variables": json.loads(table.to_json(orient="records"))}, indent=2))
+        return
+    t = Table(title=f"Firms in {population.name}" + (f" by {by}" if by else ""))
+    for col in ("group", *sizes.columns):
+        t.add_column(str(col), justify="left" if col == "group" else "right")
+    for group, row in sizes.iterrows():
+        t.add_row(escape(str(group)), *[f"{v:,.0f}" if "firms" in c else f"{v:.1%}" for c, v in row.items()])
+    console.print(t)
+    for group, part in table.groupby("group", sort=False):
+        t = Table(title=f"{group}: means (weighted) of the observed values")
+        for col in ("variable", "n", "weighted n", "mean", "weighted mean"):
+            t.add_column(col, justify="left" if col == "variable" else "right")
+        for _, r in part.iterrows():
+            if r["n"] == 0:
+                continue
+            t.add_row(r["variable"], f"{r['n']:,}", f"{r['weighted_n']:,.0f}", _f(r["mean"]), _f(r["weighted_mean"]))
+        console.print(t)

@@ -1,0 +1,63 @@
+"""The population commands end to end: import through a mapping, then describe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from innexport.cli import _register, app
+from innexport.framework import load_framework
+from innexport.population.frame import score_population
+from innexport.population.io import write_table
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+ENDEI = DATA / "endei-ii" / "endei_ii.rds"
+MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
+runner = CliRunner()
+
+
+def run(*args: str):
+    _register()
+    return runner.invoke(app, ["population", *args])
+
+
+def test_describe_a_population_file(tmp_path: Path) -> None:
+    values = np.array([[1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [1, np.nan, 0, 1, 1 / 3]])
+    meta = pd.DataFrame({"firm_id": ["a", "b", "c"], "size": ["small", "small", "large"]})
+    path = tmp_path / "pop.parquet"
+    write_table(score_population(load_framework(MINI), values, meta, weights=[1.0, 3.0, 2.0]), path)
+    res = run("describe", str(path), "--by", "size", "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    small = next(c for c in doc["counts"] if c["group"] == "small")
+    assert small["firms"] == 2 and small["weighted_firms"] == 4.0
+    q1 = next(v for v in doc["variables"] if v["group"] == "all" and v["variable"] == "obs.q1")
+    assert q1["weighted_mean"] == pytest.approx(0.5)
+    res = run("describe", str(path), "--by", "region")
+    assert res.exit_code == 2 and "no column 'region'" in res.stderr
+    res = run("describe", str(tmp_path / "none.parquet"))
+    assert res.exit_code == 2 and "none.parquet" in res.stderr
+
+
+@pytest.mark.skipif(not ENDEI.exists(), reason=f"the ENDEI II survey is not at {ENDEI}")
+def test_import_endei_reproduces_the_official_counts(tmp_path: Path) -> None:
+    out = tmp_path / "endei.parquet"
+    res = run("import", str(ENDEI), "--mapping", "endei_ii", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "3,944 firms (18,359 weighted)" in res.stdout
+    res = run("describe", str(out), "--by", "size", "--json")
+    counts = {c["group"]: c["weighted_firms"] for c in json.loads(res.stdout)["counts"]}
+    assert counts == pytest.approx({"small": 10538, "medium": 5850, "large": 1971})
+
+
+def test_import_errors_name_the_problem(tmp_path: Path) -> None:
+    res = run("import", str(tmp_path / "nope.csv"), "--mapping", "endei_ii", "--out", str(tmp_path / "p.parquet"))
+    assert res.exit_code == 2 and "nope.csv" in res.stderr
+    res = run("import", str(tmp_path / "nope.csv"), "--mapping", "no_such_mapping", "--out", str(tmp_path / "p.parquet"))
+    assert res.exit_code == 2 and "no_such_mapping" in res.stderr
+    assert not (tmp_path / "p.parquet").exists()
