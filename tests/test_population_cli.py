@@ -61,3 +61,41 @@ def test_import_errors_name_the_problem(tmp_path: Path) -> None:
     res = run("import", str(tmp_path / "nope.csv"), "--mapping", "no_such_mapping", "--out", str(tmp_path / "p.parquet"))
     assert res.exit_code == 2 and "no_such_mapping" in res.stderr
     assert not (tmp_path / "p.parquet").exists()
+
+
+@pytest.fixture
+def synthetic(tmp_path: Path) -> Path:
+    """200 firms on the mini framework, two countries, an outcome driven by the joint activity."""
+    rng = np.random.default_rng(3)
+    n = 200
+    values = rng.choice([0.0, 1.0], size=(n, 5)).astype(float)
+    values[:, 1] = rng.choice([0, 1 / 3, 2 / 3, 1], n)
+    values[:, 4] = rng.choice([0, 1 / 3, 2 / 3, 1], n)
+    meta = pd.DataFrame({"firm_id": [f"f{i}" for i in range(n)], "country": rng.choice(["FR", "CL"], n),
+                         "sector": "11.02", "size": "small"})
+    meta["innovates"] = (rng.random(n) < 0.2 + 0.6 * values[:, :2].mean(axis=1)).astype(int)
+    path = tmp_path / "pop.parquet"
+    write_table(score_population(load_framework(MINI), values, meta, weights=rng.uniform(1, 3, n)), path)
+    return path
+
+
+def test_benchmark_map_and_impact_commands(synthetic: Path, tmp_path: Path) -> None:
+    res = run("benchmark", str(synthetic), "--firm", "f7", "--by", "sector,size", "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["n"] == 199  # the firm itself is not its own peer
+    res = run("benchmark", str(synthetic), "--firm", "f7", "--by", "sector,size", "--min-group", "500")
+    assert res.exit_code == 2 and "199" in res.stderr
+    for name in ("map.svg", "map.html"):
+        res = run("map", str(synthetic), "--out", str(tmp_path / name), "--firm", "f7", "--color-by", "country")
+        assert res.exit_code == 0, res.output
+        assert "<svg" in (tmp_path / name).read_text(encoding="utf-8")
+    res = run("map", str(synthetic), "--out", str(tmp_path / "map.png"))
+    assert res.exit_code == 2 and ".svg or .html" in res.stderr
+    res = run("impact", str(synthetic), "--outcome", "innovates", "--json")
+    assert res.exit_code == 0, res.output
+    caps = {c["capability"]: c for c in json.loads(res.stdout)["capabilities"]}
+    assert set(caps) == {"act.a_joint", "act.a_inn", "act.a_exp"}
+    assert caps["act.a_joint"]["coef"] > 0 and caps["act.a_joint"]["p"] < 0.05  # the simulated effect is found
+    res = run("impact", str(synthetic), "--outcome", "nope")
+    assert res.exit_code == 2 and "nope" in res.stderr

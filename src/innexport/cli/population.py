@@ -267,3 +267,92 @@ def describe_command(
                 continue
             t.add_row(r["variable"], f"{r['n']:,}", f"{r['weighted_n']:,.0f}", _f(r["mean"]), _f(r["weighted_mean"]))
         console.print(t)
+
+
+# --------------------------------------------------------------------------------------------
+# Benchmark, map, impact
+# --------------------------------------------------------------------------------------------
+
+
+@population_app.command("benchmark")
+def benchmark_command(
+    population: Annotated[Path, typer.Argument(metavar="POP", help="A population table (from population import).",
+                                               show_default=False)],
+    firm: Annotated[str, typer.Option("--firm", help="The firm's id (firm_id column).", show_default=False)],
+    by: Annotated[str, typer.Option("--by", help="Peer group columns, comma-separated.")] = "country,sector,size",
+    min_group: Annotated[int, typer.Option(min=2, help="Refuse peer groups smaller than this.")] = 30,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+) -> None:
+    """A firm's weighted percentile on each activity, dimension and index among its peers."""
+    from innexport.population.benchmark import PeerGroupTooSmall, benchmark
+
+    try:
+        frame = read_population(population)
+        result = benchmark(frame, firm, by=_names([by]), min_group=min_group)
+    except (TableError, PeerGroupTooSmall, KeyError, ValueError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    if json_output:
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        console.print(escape(result.to_text()), highlight=False)
+
+
+@population_app.command("map")
+def map_command(
+    population: Annotated[Path, typer.Argument(metavar="POP", help="A population table (from population import).",
+                                               show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="map.svg or map.html", show_default=False)],
+    firm: Annotated[str | None, typer.Option("--firm", help="Highlight this firm among the others.")] = None,
+    color_by: Annotated[str | None, typer.Option("--color-by", help="Colour the firms by this column (e.g. class.iiep, size) "
+                                                                    "or 'typology' for clusters.")] = None,
+) -> None:
+    """A 2-D map (PCA) of the firms' capability profiles, with the activities as arrows."""
+    from innexport.population.maps import map_html, map_svg, pca_map, typology
+
+    if out.suffix.lower() not in (".svg", ".html"):
+        raise fail(f"--out {out}: use a .svg or .html file")
+    try:
+        frame = read_population(population)
+        result = pca_map(frame)
+        colour: object = color_by
+        if color_by == "typology":
+            colour = typology(frame)
+        elif color_by is not None and color_by not in frame:
+            raise KeyError(f"no column '{color_by}' in the population")
+        content = (map_svg if out.suffix.lower() == ".svg" else map_html)(result, highlight_firm=firm, color_by=colour)
+    except (TableError, KeyError, ValueError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    out.write_text(content, encoding="utf-8")
+    console.print(f"wrote {out}", highlight=False)
+
+
+@population_app.command("impact")
+def impact_command(
+    population: Annotated[Path, typer.Argument(metavar="POP", help="A population table (from population import).",
+                                               show_default=False)],
+    outcome: Annotated[str, typer.Option("--outcome", help="Outcome column: binary (logit) or ordered bands (ordered logit).",
+                                         show_default=False)],
+    mode: Annotated[Literal["joint", "each"], typer.Option(help="All capabilities in one model, or one at a time.")] = "joint",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+) -> None:
+    """The effect of each capability on an outcome: weighted (ordered) logit with robust standard errors."""
+    from innexport.population.impact import ImpactError, impact
+
+    try:
+        frame = read_population(population)
+        result = impact(frame, outcome, mode=mode)
+    except (TableError, ImpactError) as exc:
+        raise fail(str(exc)) from None
+    table = result.table
+    if json_output:
+        typer.echo(json.dumps({"outcome": outcome, "kind": result.kind, "mode": result.mode,
+                               "capabilities": json.loads(table.reset_index(names="capability").to_json(orient="records"))},
+                              indent=2))
+        return
+    t = Table(title=f"Impact on {outcome} ({result.kind}, {result.mode}; robust SE)")
+    for col in ("capability", "coef", "95% CI", "odds ratio", "p", "+0.1 → Δ prob.", "n"):
+        t.add_column(col, justify="left" if col == "capability" else "right")
+    for name, r in table.sort_values("coef", ascending=False).iterrows():
+        t.add_row(str(name), _f(r["coef"]), f"[{_f(r['ci_low'])}, {_f(r['ci_high'])}]", _f(r["odds_ratio"]),
+                  _p(r["p"]), f"{r['ame']:+.3f}", f"{int(r['n']):,}")
+    console.print(t)

@@ -484,7 +484,8 @@ def impact(frame: pd.DataFrame, outcome: str, capabilities: Sequence[str] | None
         raise ImpactError(f"cov_type must be 'HC0' or 'HC1', not {cov_type!r}")
     if not 0 < confidence < 1:
         raise ImpactError(f"confidence must lie in (0, 1), not {confidence!r}")
-    caps = columns(frame, ACT) if capabilities is None else list(capabilities)
+    # by default the activities the population informs (a survey mapping may leave some unobserved)
+    caps = [c for c in columns(frame, ACT) if frame[c].notna().any()] if capabilities is None else list(capabilities)
     if not caps:
         raise ImpactError("no capability to estimate (no act.* column and none given)")
     controls = list(controls)
