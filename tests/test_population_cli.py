@@ -99,3 +99,15 @@ def test_benchmark_map_and_impact_commands(synthetic: Path, tmp_path: Path) -> N
     assert caps["act.a_joint"]["coef"] > 0 and caps["act.a_joint"]["p"] < 0.05  # the simulated effect is found
     res = run("impact", str(synthetic), "--outcome", "nope")
     assert res.exit_code == 2 and "nope" in res.stderr
+
+
+def test_analysis_report(synthetic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "analysis.html"
+    res = run("report", str(synthetic), "--out", str(out), "--title", "Synthetic wine firms")
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "Synthetic wine firms" in html and "<svg" in html
+    assert "Indices by country" in html and "Impact of the capabilities on “innovates”" in html
+    assert "act.a_joint" in html
+    res = run("report", str(synthetic), "--out", str(tmp_path / "a.pdf"))
+    assert res.exit_code == 2 and ".html" in res.stderr

@@ -356,3 +356,25 @@ def impact_command(
         t.add_row(str(name), _f(r["coef"]), f"[{_f(r['ci_low'])}, {_f(r['ci_high'])}]", _f(r["odds_ratio"]),
                   _p(r["p"]), f"{r['ame']:+.3f}", f"{int(r['n']):,}")
     console.print(t)
+
+
+@population_app.command("report")
+def report_command(
+    population: Annotated[Path, typer.Argument(metavar="POP", help="A population table (from population import).",
+                                               show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="analysis.html", show_default=False)],
+    title: Annotated[str | None, typer.Option(help="Title of the report (default: the file's name).")] = None,
+) -> None:
+    """An HTML analysis report: classes, index means by group with CIs, map, typology, impact of each capability."""
+    from innexport.population.report import render_html
+
+    if out.suffix.lower() != ".html":
+        raise fail(f"--out {out}: the analysis report is an .html file")
+    try:
+        frame = read_population(population)
+        with err.status("Analysing the population"):
+            html = render_html(frame, title or population.stem)
+    except (TableError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    out.write_text(html, encoding="utf-8")
+    console.print(f"wrote {out}", highlight=False)
