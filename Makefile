@@ -61,6 +61,7 @@ test: setup sysdeps-test
 bench: setup
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_web.py
+	$(BIN)/python bench/bench_population.py
 
 # Interface catalogues of the web application (needs GNU gettext): extract, then translate the .po
 # files and compile them.
