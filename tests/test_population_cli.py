@@ -111,3 +111,30 @@ def test_analysis_report(synthetic: Path, tmp_path: Path) -> None:
     assert "act.a_joint" in html
     res = run("report", str(synthetic), "--out", str(tmp_path / "a.pdf"))
     assert res.exit_code == 2 and ".html" in res.stderr
+
+
+def test_impact_based_leverage_feeds_the_priorities(synthetic: Path, tmp_path: Path) -> None:
+    pop = pd.read_parquet(synthetic)
+    pop["exports"] = pop["innovates"]  # one outcome for both sides: enough to check the plumbing
+    pop.to_parquet(synthetic)
+    lev = tmp_path / "leverage.json"
+    res = run("leverage", str(synthetic), "--innovation", "innovates", "--export", "exports", "--out", str(lev),
+              "--framework", str(MINI))
+    assert res.exit_code == 0, res.output
+    values = json.loads(lev.read_text())["leverage"]
+    assert set(values) == {"a_joint", "a_inn", "a_exp"} and sum(values.values()) == pytest.approx(2.0)
+    assert values["a_joint"] > 0  # the simulated effect
+    answers = tmp_path / "a.yaml"
+    answers.write_text("framework: mini\nfirm: {id: f, name: F}\n"
+                       "answers: {q1: 'no', q2: never, q3: 'no', q4: 'no', q5: never}\n", encoding="utf-8")
+    _register()
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(out),
+                              "--leverage", str(lev)])
+    assert res.exit_code == 0, res.output
+    priorities = json.loads(out.read_text())["firms"][0]["priorities"]
+    assert {p["activity"]: p["leverage"] for p in priorities} == pytest.approx(values, abs=1e-6)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"leverage": {"a_joint": 1}}')
+    res = runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(out), "--leverage", str(bad)])
+    assert res.exit_code == 2 and "no leverage for the activities a_inn, a_exp" in res.stderr

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -17,7 +18,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from innexport.answers import read_answers
-from innexport.assessment import AnswersError, AnswerSheet, FirmResult, diagnose, result_json
+from innexport.assessment import AnswersError, AnswerSheet, FirmResult, Problem, diagnose, result_json
 from innexport.cli import app
 from innexport.framework import (
     Framework,
@@ -51,6 +52,7 @@ def diagnose_command(
     module: Annotated[list[str] | None, typer.Option(help="Module YAML to use instead of the built-in module of that id (repeatable).")] = None,
     fmt: Annotated[Literal["html", "pdf", "json"], typer.Option("--format", help="Format of the reports when --out is a folder.")] = "html",
     min_completeness: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Refuse firms with a smaller share of scored answers (default: the framework's).")] = None,
+    leverage: Annotated[Path | None, typer.Option(help="Leverage of the activities for the priorities (JSON from `population leverage`); default: weight in IIP + weight in IEP.")] = None,
 ) -> None:
     """Score firms' answers and write their reports (HTML, PDF) or results (JSON).
 
@@ -58,7 +60,8 @@ def diagnose_command(
     """
     try:
         sheets = [s for path in answers for s in read_answers(path)]
-        results, frameworks = _diagnose_all(sheets, framework, module or [], lang, min_completeness)
+        results, frameworks = _diagnose_all(sheets, framework, module or [], lang, min_completeness,
+                                            _read_leverage(leverage) if leverage else None)
     except (AnswersError, FrameworkError) as exc:
         raise fail(f"no report written:\n{exc}") from None
     targets = _targets(out, fmt, results, frameworks)
@@ -73,8 +76,26 @@ def diagnose_command(
         console.print(f"wrote {path}", highlight=False)
 
 
+def _read_leverage(path: Path) -> dict[str, float]:
+    """``{activity id: leverage}`` from a JSON file (as `innexport population leverage` writes)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        values = doc["leverage"] if isinstance(doc, dict) and "leverage" in doc else doc
+        return {str(k): float(v) for k, v in values.items()}
+    except (OSError, ValueError, AttributeError, TypeError, KeyError) as exc:
+        raise AnswersError([Problem(str(path), f"not a leverage file ({{activity id: number}}): {exc}")]) from None
+
+
+def _leverage_vector(fw: Framework, leverage: dict[str, float], origin: str = "--leverage") -> np.ndarray:
+    missing = [a.id for a in fw.activities if a.id not in leverage]
+    if missing:
+        raise AnswersError([Problem(origin, f"no leverage for the activities {', '.join(missing)} of {fw.label}")])
+    return np.array([leverage[a.id] for a in fw.activities])
+
+
 def _diagnose_all(sheets: list[AnswerSheet], framework_path: str | None, modules: list[str],
-                  lang: str | None, min_completeness: float | None) -> tuple[list[FirmResult], dict[str, Framework]]:
+                  lang: str | None, min_completeness: float | None,
+                  leverage: dict[str, float] | None = None) -> tuple[list[FirmResult], dict[str, Framework]]:
     """Group the sheets by framework and modules, load each framework once, diagnose every group.
 
     Returns the results in the sheets' order and the frameworks used, by content hash.
@@ -88,7 +109,8 @@ def _diagnose_all(sheets: list[AnswerSheet], framework_path: str | None, modules
         fw = _framework_for(fw_id, mods, framework_path, modules)
         frameworks[fw.content_hash] = fw
         group = [sheets[i] for i in rows]
-        for i, result in zip(rows, diagnose(fw, group, lang, min_completeness)):  # type: ignore[arg-type]
+        lev = _leverage_vector(fw, leverage) if leverage is not None else None
+        for i, result in zip(rows, diagnose(fw, group, lang, min_completeness, lev)):  # type: ignore[arg-type]
             results[i] = result
     return [results[i] for i in range(len(sheets))], frameworks
 

@@ -378,3 +378,43 @@ def report_command(
         raise fail(str(exc)) from None
     out.write_text(html, encoding="utf-8")
     console.print(f"wrote {out}", highlight=False)
+
+
+@population_app.command("leverage")
+def leverage_command(
+    population: Annotated[Path, typer.Argument(metavar="POP", help="A population table (from population import).",
+                                               show_default=False)],
+    innovation: Annotated[str, typer.Option("--innovation", help="Innovation outcome column (e.g. innovates).",
+                                            show_default=False)],
+    export: Annotated[str, typer.Option("--export", help="Export outcome column (e.g. exports or an export band).",
+                                        show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="leverage.json, for `innexport diagnose --leverage`.",
+                                      show_default=False)],
+    framework: Annotated[str, typer.Option(help="Framework whose activities the leverage is for.")] = "iiep",
+    module: Annotated[list[str] | None, typer.Option(help="Sector module (repeatable).")] = None,
+) -> None:
+    """An impact-based leverage for the priorities: each activity's estimated effect on innovation and on export.
+
+    An option: by default the priorities' leverage is an activity's weight in IIP plus its weight in
+    IEP. Activities that the population does not inform, or whose effect is not positive and
+    significant, get no leverage.
+    """
+    from innexport.framework import FrameworkError, load_framework
+    from innexport.population.impact import ImpactError, impact, impact_leverage
+    from innexport.scoring import ScoringModel
+
+    try:
+        fw = load_framework(framework, module or [])
+        frame = read_population(population)
+        with err.status("Fitting the impact models"):
+            inn, exp = impact(frame, innovation), impact(frame, export)
+        ids = ScoringModel.from_framework(fw).activity_ids
+        lev = impact_leverage(inn, exp, ids, missing="zero")
+    except (TableError, ImpactError, FrameworkError) as exc:
+        raise fail(str(exc)) from None
+    doc = {"framework": fw.label, "content_hash": fw.content_hash, "population": population.name,
+           "innovation_outcome": innovation, "export_outcome": export,
+           "leverage": {a: round(float(v), 6) for a, v in zip(ids, lev)}}
+    out.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    console.print(f"wrote {out}: leverage of {sum(v > 0 for v in lev)} of {len(ids)} activities from "
+                  f"{innovation} and {export}", highlight=False)
