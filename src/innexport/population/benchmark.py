@@ -48,7 +48,8 @@ import numpy as np
 import pandas as pd
 
 from innexport.framework import INDICES
-from innexport.population.frame import ACT, DIM, FIRM_ID, WEIGHT, columns as prefixed
+from innexport.population.frame import ACT, DIM, FIRM_ID, WEIGHT, survey_weights
+from innexport.population.frame import columns as prefixed
 
 __all__ = [
     "DEFAULT_BY", "BenchmarkIndex", "BenchmarkResult", "PeerGroupTooSmall", "benchmark", "measure",
@@ -273,16 +274,6 @@ def weighted_quantile(values: Sequence[float] | np.ndarray, weights: Sequence[fl
 # --- inputs ---------------------------------------------------------------------------------------
 
 
-def _weights(frame: pd.DataFrame, weights: bool | str) -> np.ndarray:
-    if isinstance(weights, str):
-        w = frame[weights].to_numpy(dtype=float)
-    elif weights and WEIGHT in frame:
-        w = frame[WEIGHT].to_numpy(dtype=float)
-    else:
-        return np.ones(len(frame))
-    if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError("weights must be positive and finite")
-    return w
 
 
 def _columns(frame: pd.DataFrame, columns: Sequence[str] | None) -> list[str]:
@@ -377,7 +368,7 @@ def benchmark(frame: pd.DataFrame, firm: pd.Series | Mapping[str, object] | obje
     cols = _columns(frame, columns)
     mask = peer_group(frame, row, by).to_numpy()
     group = _group_of(row, by)
-    w = _weights(frame, weights)[mask]
+    w = survey_weights(frame, weights)[mask]
     n, total = int(mask.sum()), float(w.sum())
     if n < min_group:
         raise PeerGroupTooSmall(group, n, total, min_group)
@@ -411,7 +402,7 @@ class BenchmarkIndex:
         self.min_group = min_group
         self.weighted = bool(weights)
         self.cache_mb = cache_mb
-        self._w = _weights(frame, weights)
+        self._w = survey_weights(frame, weights)
         self._equal_weights = bool(np.all(self._w == self._w[0])) if len(self._w) else True
         self._x = np.asfortranarray(frame[self.columns].to_numpy(dtype=float))  # one contiguous array per column
         self._frame = frame

@@ -47,7 +47,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from innexport.population.frame import WEIGHT
+from innexport.population.frame import WEIGHT, survey_weights
 
 __all__ = ["compare_groups", "hedges_correction", "t_ppf", "t_sf", "weighted_mean_ci"]
 
@@ -192,16 +192,6 @@ def _welch(x1: np.ndarray, x2: np.ndarray) -> tuple[float, float, float]:
     return float(t), float(df), 2.0 * t_sf(abs(t), df)
 
 
-def _weights(frame: pd.DataFrame, weights: bool | str) -> np.ndarray:
-    if isinstance(weights, str):
-        w = frame[weights].to_numpy(dtype=float)
-    elif weights and WEIGHT in frame:
-        w = frame[WEIGHT].to_numpy(dtype=float)
-    else:
-        return np.ones(len(frame))
-    if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError("weights must be positive and finite")
-    return w
 
 
 # --- the comparison -----------------------------------------------------------------------------------
@@ -228,7 +218,7 @@ def compare_groups(frame: pd.DataFrame, by: str, columns: str | Sequence[str], w
     missing = [c for c in [by, *cols] if c not in frame]
     if missing:
         raise KeyError(f"no column {', '.join(map(repr, missing))} in the frame")
-    w_all = _weights(frame, weights)
+    w_all = survey_weights(frame, weights)
     keys = frame[by]
     known = keys.notna().to_numpy()
     present = list(pd.unique(keys[known]))

@@ -34,6 +34,24 @@ def columns(frame: pd.DataFrame, prefix: str) -> list[str]:
     return [c for c in frame.columns if c.startswith(prefix)]
 
 
+def survey_weights(frame: pd.DataFrame, weights: bool | str | Sequence[float] | np.ndarray = True) -> np.ndarray:
+    """The weight of each row: the ``weight`` column (True; 1 when the frame has none), another column
+    (its name), every row the same (False), or the given values; all must be positive and finite."""
+    if isinstance(weights, str):
+        if weights not in frame:
+            raise ValueError(f"unknown weight column '{weights}'")
+        w = frame[weights].to_numpy(dtype=float)
+    elif isinstance(weights, (bool, np.bool_)):
+        w = frame[WEIGHT].to_numpy(dtype=float) if weights and WEIGHT in frame else np.ones(len(frame))
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (len(frame),):
+            raise ValueError(f"weights must have one value per row ({len(frame)})")
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("weights must be positive and finite")
+    return w
+
+
 def score_population(framework: Framework, values: np.ndarray, meta: pd.DataFrame,
                      weights: Sequence[float] | np.ndarray | None = None) -> pd.DataFrame:
     """The population table of ``values`` (n × the framework's observables, NaN = not observed).

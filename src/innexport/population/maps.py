@@ -58,7 +58,8 @@ import pandas as pd
 
 from innexport.charts import ACCENT, CLASS_COLORS, GRID, INK, MUTED, _halo_text, _n, _svg, _text, _x, text_width, wrap
 from innexport.framework import CLASS_IDS, INDICES, Framework
-from innexport.population.frame import ACT, DIM, FIRM_ID, OBS, WEIGHT, columns as prefixed
+from innexport.population.frame import ACT, DIM, FIRM_ID, OBS, WEIGHT, survey_weights
+from innexport.population.frame import columns as prefixed
 from innexport.population.weights import test_values
 
 __all__ = [
@@ -107,18 +108,6 @@ def _join(names: Sequence[str]) -> str:
 # --- inputs ----------------------------------------------------------------------------------------
 
 
-def _weights(frame: pd.DataFrame, weights: bool | str | Sequence[float] | np.ndarray) -> np.ndarray:
-    if isinstance(weights, str):
-        w = frame[weights].to_numpy(dtype=float)
-    elif isinstance(weights, (bool, np.bool_)):
-        w = frame[WEIGHT].to_numpy(dtype=float) if weights and WEIGHT in frame else np.ones(len(frame))
-    else:
-        w = np.asarray(weights, dtype=float)
-        if w.shape != (len(frame),):
-            raise ValueError(f"weights must have one value per row ({len(frame)})")
-    if not np.all(np.isfinite(w)) or np.any(w <= 0):
-        raise ValueError("weights must be positive and finite")
-    return w
 
 
 def _row_index(frame: pd.DataFrame) -> pd.Index:
@@ -246,7 +235,7 @@ def pca_map(frame: pd.DataFrame, columns: Sequence[str] | None = None, weights: 
     cols = prefixed(frame, ACT) if columns is None else list(columns)
     if len(frame) < 3:
         raise ValueError("a map needs at least three firms")
-    w = _weights(frame, weights)
+    w = survey_weights(frame, weights)
     st = _standardise(frame, cols, w)
     p = w / w.sum()
     _, s, vt = np.linalg.svd(np.sqrt(p)[:, None] * st.z, full_matrices=False)
@@ -576,7 +565,7 @@ def typology(frame: pd.DataFrame, k: int | None = None, columns: Sequence[str] |
     :func:`names_from_framework`) or by their ids.
     """
     cols = prefixed(frame, ACT) if columns is None else list(columns)
-    w = _weights(frame, weights)
+    w = survey_weights(frame, weights)
     st = _standardise(frame, cols, w)
     n = len(frame)
     rng = np.random.default_rng(seed)
