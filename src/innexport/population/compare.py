@@ -47,7 +47,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from innexport.population.frame import WEIGHT, survey_weights
+from innexport.population.frame import survey_weights
 
 __all__ = ["compare_groups", "hedges_correction", "t_ppf", "t_sf", "weighted_mean_ci"]
 

@@ -58,7 +58,7 @@ import pandas as pd
 
 from innexport.charts import ACCENT, CLASS_COLORS, GRID, INK, MUTED, _halo_text, _n, _svg, _text, _x, text_width, wrap
 from innexport.framework import CLASS_IDS, INDICES, Framework
-from innexport.population.frame import ACT, DIM, FIRM_ID, OBS, WEIGHT, survey_weights
+from innexport.population.frame import ACT, DIM, FIRM_ID, OBS, survey_weights
 from innexport.population.frame import columns as prefixed
 from innexport.population.weights import test_values
 
