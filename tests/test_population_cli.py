@@ -138,3 +138,30 @@ def test_impact_based_leverage_feeds_the_priorities(synthetic: Path, tmp_path: P
     bad.write_text('{"leverage": {"a_joint": 1}}')
     res = runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(out), "--leverage", str(bad)])
     assert res.exit_code == 2 and "no leverage for the activities a_inn, a_exp" in res.stderr
+
+
+def test_diagnose_places_the_firm_among_its_peers(synthetic: Path, tmp_path: Path) -> None:
+    answers = tmp_path / "a.yaml"
+    answers.write_text("framework: mini\nlang: fr\nfirm: {id: f, name: Domaine F, country: FR, sector: '11.02', size: small}\n"
+                       "answers: {q1: 'yes', q2: often, q3: 'no', q4: 'yes', q5: sometimes}\n", encoding="utf-8")
+    _register()
+    out = tmp_path / "r.json"
+    res = runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(out),
+                              "--benchmark", str(synthetic)])
+    assert res.exit_code == 0, res.output
+    bench = json.loads(out.read_text())["firms"][0]["benchmark"]
+    pop = pd.read_parquet(synthetic)
+    peers = pop[(pop.country == "FR") & (pop.sector == "11.02") & (pop["size"] == "small")]
+    assert bench["n"] == len(peers) and bench["group"] == {"country": "FR", "sector": "11.02", "size": "small"}
+    # the percentile of IIEP 11/24 among the peers, weighted mid-rank, computed here
+    # (scores rounded to 6 decimals, as the result gives them)
+    x, v, w = round(11 / 24, 6), peers["iiep"].round(6).to_numpy(), peers["weight"].to_numpy()
+    expected = 100 * (w[v < x].sum() + 0.5 * w[v == x].sum()) / w.sum()
+    assert bench["columns"]["iiep"]["percentile"] == pytest.approx(expected, abs=1e-6)
+    html = tmp_path / "r.html"
+    assert runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(html),
+                               "--benchmark", str(synthetic)]).exit_code == 0
+    assert "Parmi ses pairs" in html.read_text(encoding="utf-8")
+    res = runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(out),
+                              "--benchmark", str(synthetic), "--by", "country,region"])
+    assert res.exit_code == 2 and "no column region" in res.stderr

@@ -354,6 +354,8 @@ class FirmResult(_Out):
     next_class: PlanOut
     answers: dict[str, str]
     comments: dict[str, str]
+    benchmark: dict[str, Any] | None = None
+    """The firm among its peers of a population (see ``population.benchmark.benchmark_firm``), if asked."""
 
 
 class IncompleteError(AnswersError):

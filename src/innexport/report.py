@@ -357,6 +357,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date) ->
                                for c in class_legend]).unescape())
 
     return {
+        "benchmark": _benchmark_context(result, fw, L),
         "lang": lang, "t": L.t, "num": L.num, "colon": L.t("report.colon"),
         "firm": firm, "meta": meta, "assessment_meta": assessment_meta,
         "bar_ticks": [round(100 * v, 1) for v in thresholds[:-1]],
@@ -516,6 +517,27 @@ def _summary(result: FirmResult, L: _Lang, cut: float, cls: Callable, top: Seque
 
 
 # --- public API ----------------------------------------------------------------------------------------
+
+
+def _benchmark_context(result: FirmResult, fw: Framework, L: _Lang) -> dict[str, Any] | None:
+    """The firm among its peers (indices and dimensions), when the result carries a benchmark."""
+    bench = result.benchmark
+    if not bench:
+        return None
+    group = ", ".join(f"{k} = {v}" for k, v in (bench.get("group") or {}).items())
+    if bench.get("refused"):
+        return {"refused": L.t("report.benchmark.refused", group=group)}
+    names = {**{i: L.t(f"index.{i}") for i in ("iip", "iep", "iiep")},
+             **{f"dim.{d.id}": d.name[L.code] for d in fw.dimensions}}
+    rows = []
+    for col, label in names.items():
+        row = (bench.get("columns") or {}).get(col)
+        if not row or row.get("value") is None:
+            continue
+        rows.append({"label": label, "value": L.num(row["value"]), "percentile": L.num(row["percentile"], 0),
+                     "median": L.num(row["median"]), "iqr": f"{L.num(row['p25'])} – {L.num(row['p75'])}",
+                     "index": not col.startswith("dim.")})
+    return {"intro": L.t("report.benchmark.intro", n=bench["n"], group=group), "rows": rows}
 
 
 def render_html(result: FirmResult, framework: Framework, *, generated_on: dt.date | None = None) -> str:

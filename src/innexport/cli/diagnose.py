@@ -53,6 +53,8 @@ def diagnose_command(
     fmt: Annotated[Literal["html", "pdf", "json"], typer.Option("--format", help="Format of the reports when --out is a folder.")] = "html",
     min_completeness: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Refuse firms with a smaller share of scored answers (default: the framework's).")] = None,
     leverage: Annotated[Path | None, typer.Option(help="Leverage of the activities for the priorities (JSON from `population leverage`); default: weight in IIP + weight in IEP.")] = None,
+    benchmark: Annotated[Path | None, typer.Option(help="A population table (from `population import`): place each firm among its peers.")] = None,
+    by: Annotated[str, typer.Option("--by", help="With --benchmark: the peer group's columns, comma-separated.")] = "country,sector,size",
 ) -> None:
     """Score firms' answers and write their reports (HTML, PDF) or results (JSON).
 
@@ -64,6 +66,8 @@ def diagnose_command(
                                             _read_leverage(leverage) if leverage else None)
     except (AnswersError, FrameworkError) as exc:
         raise fail(f"no report written:\n{exc}") from None
+    if benchmark is not None:
+        results = _with_benchmark(results, benchmark, [c.strip() for c in by.split(",") if c.strip()])
     targets = _targets(out, fmt, results, frameworks)
     with Progress(console=err, transient=True, disable=len(results) < 2) as progress:
         task = progress.add_task("Rendering reports", total=len(targets))
@@ -74,6 +78,21 @@ def diagnose_command(
     for path, content in rendered:
         _write_atomic(path, content)
         console.print(f"wrote {path}", highlight=False)
+
+
+def _with_benchmark(results: list[FirmResult], population: Path, by: list[str]) -> list[FirmResult]:
+    """Each result with its place among its peers of ``population`` (refusals kept in the result)."""
+    from innexport.population.benchmark import benchmark_firm
+    from innexport.population.io import SurveyError, read_survey
+
+    try:
+        frame = read_survey(population).data
+    except SurveyError as exc:
+        raise fail(f"no report written: --benchmark: {exc}") from None
+    missing = [c for c in by if c not in frame]
+    if missing:
+        raise fail(f"no report written: --benchmark: the population has no column {', '.join(missing)}")
+    return [r.model_copy(update={"benchmark": benchmark_firm(frame, r, by)}) for r in results]
 
 
 def _read_leverage(path: Path) -> dict[str, float]:

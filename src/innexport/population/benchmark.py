@@ -47,12 +47,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from innexport.assessment import FirmResult
 from innexport.framework import INDICES
 from innexport.population.frame import ACT, DIM, FIRM_ID, WEIGHT, survey_weights
 from innexport.population.frame import columns as prefixed
 
 __all__ = [
-    "DEFAULT_BY", "BenchmarkIndex", "BenchmarkResult", "PeerGroupTooSmall", "benchmark", "measure",
+    "DEFAULT_BY", "BenchmarkIndex", "BenchmarkResult", "PeerGroupTooSmall", "benchmark", "benchmark_firm", "measure",
     "peer_group", "score_columns", "synthetic_frame", "weighted_percentile_rank", "weighted_quantile",
 ]
 
@@ -670,3 +671,30 @@ def _main() -> None:  # pragma: no cover - a command for people
 
 if __name__ == "__main__":  # pragma: no cover
     _main()
+
+
+RESULT_DECIMALS = 6
+"""Decimals of the scores in a :class:`~innexport.assessment.FirmResult`."""
+
+
+def benchmark_firm(frame: pd.DataFrame, result: FirmResult, by: Sequence[str] = DEFAULT_BY,
+                   min_group: int = 30) -> dict[str, object]:
+    """A diagnosed firm (a :class:`~innexport.assessment.FirmResult`) among its peers of ``frame``.
+
+    The firm's group values come from its record (``country``, ``sector``, ``size``…), its values
+    from its activity, dimension and index scores. Returns :meth:`BenchmarkResult.to_dict`, or
+    ``{"refused": message, "group": ...}`` when the peer group is too small.
+    """
+    firm: dict[str, object] = {col: getattr(result.firm, col, None) for col in by}
+    firm.update({ACT + a.id: a.score for a in result.activities})
+    firm.update({DIM + d.id: d.score for d in result.dimensions})
+    firm.update({name: index.value for name, index in result.indices.items()})
+    wanted = [c for c in score_columns(frame) if c in firm]
+    # a result's scores are rounded to 6 decimals: round the peers' the same way, so that equal
+    # scores are ties and not "just above"
+    keep = [c for c in (*by, *wanted, WEIGHT, FIRM_ID) if c in frame]
+    peers = frame[keep].round({c: RESULT_DECIMALS for c in wanted})
+    try:
+        return benchmark(peers, firm, by=by, min_group=min_group, columns=wanted).to_dict()
+    except PeerGroupTooSmall as exc:
+        return {"refused": str(exc), "group": {k: firm[k] for k in by}}
