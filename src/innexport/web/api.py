@@ -621,7 +621,7 @@ def _scored(request: HttpRequest, assessment_id: int) -> tuple[Assessment, FirmR
     a = _get(tenancy.assessments(request.user), assessment_id, "assessment")
     if not a.result:
         raise HttpError(409, f"assessment {a.pk} has no result yet (POST /api/assessments/{a.pk}/score first)")
-    return a, FirmResult.model_validate(a.result)
+    return a, services.with_benchmark(FirmResult.model_validate(a.result))
 
 
 @api.get("/assessments/{assessment_id}/result", response={200: FirmResult, **READ_ONE, 409: Error}, by_alias=True,

@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -178,13 +179,39 @@ def score(assessment: Assessment, *, complete: bool = False) -> FirmResult:
 
 
 def result_of(assessment: Assessment) -> FirmResult | None:
-    """The kept result, or a fresh one; None when the answers cannot be scored yet."""
+    """The kept result, or a fresh one; None when the answers cannot be scored yet.
+
+    When a benchmark population is configured (``INNEXPORT_BENCHMARK_POPULATION``), the result
+    also places the firm among its peers, so the results page, the report and the JSON show it.
+    """
     if assessment.result:
-        return FirmResult.model_validate(assessment.result)
-    try:
-        return score(assessment)
-    except (AnswersError, FrameworkError):
-        return None
+        result = FirmResult.model_validate(assessment.result)
+    else:
+        try:
+            result = score(assessment)
+        except (AnswersError, FrameworkError):
+            return None
+    return with_benchmark(result)
+
+
+@lru_cache(maxsize=2)
+def _benchmark_population(path: str):  # noqa: ANN202
+    from innexport.population.io import read_survey
+
+    return read_survey(path).data
+
+
+def with_benchmark(result: FirmResult) -> FirmResult:
+    """``result`` with its place among the configured benchmark population (unchanged if none)."""
+    path = getattr(settings, "BENCHMARK_POPULATION", "")
+    if not path:
+        return result
+    from innexport.population.benchmark import benchmark_firm
+
+    by = [c.strip() for c in settings.BENCHMARK_BY.split(",") if c.strip()]
+    frame = _benchmark_population(path)
+    by = [c for c in by if c in frame]
+    return result.model_copy(update={"benchmark": benchmark_firm(frame, result, by)})
 
 
 def report_filename(assessment: Assessment, ext: str) -> str:

@@ -153,6 +153,10 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
+BENCHMARK_POPULATION = os.environ.get("INNEXPORT_BENCHMARK_POPULATION", "")
+"""A population table (``innexport population import``) to place every firm among its peers; empty: none."""
+BENCHMARK_BY = os.environ.get("INNEXPORT_BENCHMARK_BY", "country,sector,size")
+
 SHARE_LINK_DAYS = int(os.environ.get("INNEXPORT_SHARE_LINK_DAYS", "14"))
 """Default validity of a director's private link."""
 
