@@ -305,11 +305,11 @@ def iiep():
 
 @pytest.fixture(scope="module")
 def endei_mapping(iiep):
-    return load_mapping("endei_ii", framework=iiep)
+    return load_mapping("endei2", framework=iiep)
 
 
 def test_endei_mapping_is_built_in_and_valid(endei_mapping, iiep) -> None:
-    assert "endei_ii" in builtin_mappings()
+    assert "endei2" in builtin_mappings()
     assert endei_mapping.weight == "factor2" and endei_mapping.id_column == "ide_endei_ii"
     assert {"Ns/Nc", -99.0} <= set(endei_mapping.missing_codes)
     assert endei_mapping.groups["country"].value == "AR"

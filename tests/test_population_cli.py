@@ -47,7 +47,7 @@ def test_describe_a_population_file(tmp_path: Path) -> None:
 @pytest.mark.skipif(not ENDEI.exists(), reason=f"the ENDEI II survey is not at {ENDEI}")
 def test_import_endei_reproduces_the_official_counts(tmp_path: Path) -> None:
     out = tmp_path / "endei.parquet"
-    res = run("import", str(ENDEI), "--mapping", "endei_ii", "--out", str(out))
+    res = run("import", str(ENDEI), "--mapping", "endei2", "--out", str(out))
     assert res.exit_code == 0, res.output
     assert "3,944 firms (18,359 weighted)" in res.stdout
     res = run("describe", str(out), "--by", "size", "--json")
@@ -56,7 +56,7 @@ def test_import_endei_reproduces_the_official_counts(tmp_path: Path) -> None:
 
 
 def test_import_errors_name_the_problem(tmp_path: Path) -> None:
-    res = run("import", str(tmp_path / "nope.csv"), "--mapping", "endei_ii", "--out", str(tmp_path / "p.parquet"))
+    res = run("import", str(tmp_path / "nope.csv"), "--mapping", "endei2", "--out", str(tmp_path / "p.parquet"))
     assert res.exit_code == 2 and "nope.csv" in res.stderr
     res = run("import", str(tmp_path / "nope.csv"), "--mapping", "no_such_mapping", "--out", str(tmp_path / "p.parquet"))
     assert res.exit_code == 2 and "no_such_mapping" in res.stderr

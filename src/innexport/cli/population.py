@@ -199,7 +199,7 @@ def read_population(path: Path) -> pd.DataFrame:
 def import_command(
     survey: Annotated[Path, typer.Argument(metavar="SURVEY", help="Survey file: CSV, XLSX, SPSS .sav, Stata .dta, R .rds or Parquet.",
                                            show_default=False)],
-    mapping: Annotated[str, typer.Option("--mapping", help="Built-in mapping name (e.g. endei_ii) or a mapping YAML file.",
+    mapping: Annotated[str, typer.Option("--mapping", help="Built-in mapping name (e.g. endei2) or a mapping YAML file.",
                                          show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="The population table: .parquet, .csv, .xlsx, .sav or .dta.",
                                       show_default=False)],

@@ -380,7 +380,7 @@ def parse_mapping(text: str, origin: str = "<text>") -> Mapping:
 
 
 def load_mapping(name_or_path: str | Path, framework: Framework | None = None) -> Mapping:
-    """Load and validate a mapping: a built-in name (``endei_ii``) or a YAML path.
+    """Load and validate a mapping: a built-in name (``endei2``) or a YAML path.
 
     The mapping is checked against ``framework`` or, by default, the built-in framework it names
     (observable and activity ids, version); raises :class:`MappingError` listing every problem by
