@@ -1,0 +1,338 @@
+"""Catalogue of public support programmes, and which ones an SME is eligible for.
+
+A catalogue is data (a YAML file, by default the built-in ``catalogues/programmes.yaml``) validated
+on load like a framework: a bad entry is reported with its file, line, entry id and field. Each
+programme says what it helps with (ids of activities of the ``iiep`` framework with the ``wine``
+module), whether it serves innovation, export or both (``joint``), and who may apply (size,
+sector, age, region). :func:`eligible` and :func:`proposals` match a firm against it, putting
+first the programmes that serve innovation and export together.
+
+A catalogue is dated (``as_of``): programmes change, so the operator's page is the authority.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic.functional_validators import AfterValidator
+
+from innexport.framework import (
+    VERSION_PATTERN,
+    Framework,
+    FrameworkError,
+    Identifier,
+    Issue,
+    Text,
+    _issues_from_validation,
+    _line_of,
+    load_framework,
+)
+
+KINDS: tuple[str, ...] = ("grant", "loan", "insurance", "advice", "training", "trade_mission", "tax_credit", "network")
+SCOPES: tuple[str, ...] = ("innovation", "export", "joint")
+SIZES: tuple[str, ...] = ("micro", "small", "medium", "large")
+
+Kind = Literal["grant", "loan", "insurance", "advice", "training", "trade_mission", "tax_credit", "network"]
+Scope = Literal["innovation", "export", "joint"]
+Size = Literal["micro", "small", "medium", "large"]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. FR, CL, AR")]
+Url = Annotated[str, Field(pattern=r"^https?://\S+$")]
+SectorPrefix = Annotated[str, Field(pattern=r"^[A-Za-z]?[0-9.]*$", min_length=1, max_length=8)]
+
+
+class CatalogueError(FrameworkError):
+    """A catalogue that cannot be loaded; ``issues`` lists every problem (file, line, entry, field)."""
+
+
+def _known_activity(value: str, info: ValidationInfo) -> str:
+    known = (info.context or {}).get("activities")
+    if known is not None and value not in known:
+        raise ValueError(f"unknown activity '{value}' (not in the framework the catalogue refers to)")
+    return value
+
+
+ActivityId = Annotated[Identifier, AfterValidator(_known_activity)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Eligibility(_Strict):
+    """Who may apply; an empty list or a missing bound means no restriction."""
+
+    sizes: list[Size] = Field(default_factory=list)
+    sectors: list[SectorPrefix] = Field(default_factory=list)
+    """NACE / ISIC code prefixes (``C11``, ``11.02``, ``A``); a firm's code matches if it starts with one."""
+    min_age: Annotated[int, Field(ge=0)] | None = None
+    max_age: Annotated[int, Field(ge=0)] | None = None
+    """Age of the firm in whole years since its founding, bounds included."""
+    regions: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ages(self) -> Eligibility:
+        if self.min_age is not None and self.max_age is not None and self.min_age > self.max_age:
+            raise ValueError(f"min_age ({self.min_age}) must not exceed max_age ({self.max_age})")
+        return self
+
+
+class Programme(_Strict):
+    id: Identifier
+    name: Text
+    operator: str
+    country: Country
+    region: str | None = None
+    """``None``: a national programme."""
+    kind: Kind
+    scope: Scope
+    activities: Annotated[list[ActivityId], Field(min_length=1)]
+    eligibility: Eligibility = Eligibility()
+    url: Url
+    source: Url
+    """The public page the facts of this entry come from."""
+    description: Text
+
+
+class Catalogue(_Strict):
+    kind: Literal["catalogue"] = "catalogue"
+    id: Identifier
+    version: Annotated[str, Field(pattern=VERSION_PATTERN)]
+    as_of: dt.date
+    """The date the entries were checked against their sources."""
+    title: Text | None = None
+    note: Text | None = None
+    programmes: Annotated[list[Programme], Field(min_length=1)]
+
+    @field_validator("programmes")
+    @classmethod
+    def _unique(cls, value: list[Programme], info: ValidationInfo) -> list[Programme]:
+        if (info.context or {}).get("duplicates_checked"):
+            return value
+        seen: set[str] = set()
+        dupes = sorted({p.id for p in value if p.id in seen or seen.add(p.id)})  # type: ignore[func-returns-value]
+        if dupes:
+            raise ValueError(f"duplicated programme id(s): {', '.join(dupes)}")
+        return value
+
+    @property
+    def by_id(self) -> dict[str, Programme]:
+        return {p.id: p for p in self.programmes}
+
+    def countries(self) -> list[str]:
+        return sorted({p.country for p in self.programmes})
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _default_activity_ids() -> frozenset[str]:
+    return frozenset(load_framework("iiep", ["wine"]).activity_by_id)
+
+
+def _activity_ids(framework: Framework | None) -> frozenset[str]:
+    return frozenset(framework.activity_by_id) if framework is not None else _default_activity_ids()
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("innexport") / "catalogues"))
+
+
+def builtin_catalogues() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(builtin_dir().glob("*.yaml"))}
+
+
+def _resolve(name_or_path: str | Path) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:
+        return candidate
+    docs = builtin_catalogues()
+    if str(name_or_path) not in docs:
+        raise CatalogueError([Issue("name", f"no built-in catalogue '{name_or_path}' "
+                                            f"(available: {', '.join(docs)}); or give a path to a YAML file")])
+    return docs[str(name_or_path)]
+
+
+def load_catalogue(name_or_path: str | Path = "programmes", framework: Framework | None = None) -> Catalogue:
+    """Load and validate a catalogue (built-in name or YAML path).
+
+    Activity ids are checked against ``framework`` (default: ``iiep`` with the ``wine`` module).
+    Raises :class:`CatalogueError` listing every problem (file, line, entry, field).
+    """
+    path = _resolve(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CatalogueError([Issue("file", "not found", file=str(path))]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
+    return parse_catalogue(text, str(path), framework)
+
+
+def parse_catalogue(text: str, origin: str = "<text>", framework: Framework | None = None) -> Catalogue:
+    """Validate a catalogue given as YAML text (``origin`` names it in messages)."""
+    try:
+        data, root = yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise CatalogueError([Issue("YAML", str(getattr(exc, "problem", exc)),
+                                    mark.line + 1 if mark is not None else None, origin)]) from None
+    if not isinstance(data, dict):
+        raise CatalogueError([Issue("file", "expected a mapping with a `kind: catalogue` document", 1, origin)])
+    issues = _duplicate_issues(data, root, origin)
+    context = {"activities": _activity_ids(framework), "duplicates_checked": True}
+    try:
+        catalogue = Catalogue.model_validate(data, context=context)
+    except ValidationError as exc:
+        issues += _issues_from_validation(exc, root, origin)
+    if issues:
+        issues.sort(key=lambda i: (i.line is None, i.line or 0))
+        raise CatalogueError(issues)
+    return catalogue
+
+
+def _duplicate_issues(data: dict[str, Any], root: yaml.Node | None, origin: str) -> list[Issue]:
+    entries = data.get("programmes")
+    if not isinstance(entries, list):
+        return []
+    first: dict[str, int] = {}
+    issues = []
+    for k, entry in enumerate(entries):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(ident, str):
+            continue
+        if ident in first:
+            line = _line_of(root, ["programmes", k, "id"])
+            first_line = _line_of(root, ["programmes", first[ident], "id"])
+            issues.append(Issue(f"programmes[{k}] ({ident}) → id",
+                                f"duplicated programme id '{ident}' (first at programmes[{first[ident]}], "
+                                f"line {first_line})", line, origin))
+        else:
+            first[ident] = k
+    return issues
+
+
+def validate_catalogue(path: str | Path, framework: Framework | None = None) -> Catalogue:
+    return load_catalogue(path, framework)
+
+
+# --- eligibility ---------------------------------------------------------------------------
+
+
+def _split_code(code: str) -> tuple[str, str]:
+    code = "".join(ch for ch in str(code).upper() if ch.isalnum())
+    return (code[0], code[1:]) if code[:1].isalpha() else ("", code)
+
+
+def _sector_matches(firm_code: str, prefixes: Iterable[str]) -> bool:
+    """Whether a NACE / ISIC code starts with one of ``prefixes``; dots are ignored and the section
+    letter is optional (``C1102``, ``11.02`` and ``1102`` all match ``C11`` and ``11``)."""
+    letter, digits = _split_code(firm_code)
+    for prefix in prefixes:
+        p_letter, p_digits = _split_code(prefix)
+        if p_letter and letter and p_letter != letter:
+            continue
+        if not p_digits:
+            if p_letter == letter:
+                return True
+            continue
+        if digits.startswith(p_digits):
+            return True
+    return False
+
+
+def _founding(value: Any) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        return dt.date(int(value), 1, 1)
+    return dt.date.fromisoformat(str(value).strip())
+
+
+def firm_age(founded: Any, today: dt.date | None = None) -> int | None:
+    """Whole years since ``founded`` (a year, a date or an ISO date string), or ``None`` if unknown."""
+    start = _founding(founded)
+    if start is None:
+        return None
+    today = today or dt.date.today()
+    return today.year - start.year - ((today.month, today.day) < (start.month, start.day))
+
+
+def _same(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def is_eligible(programme: Programme, firm: Mapping[str, Any], today: dt.date | None = None) -> bool:
+    """Whether ``firm`` (keys ``country``, ``region``, ``size``, ``sector``, ``founded``) may apply.
+
+    What the firm does not say (a missing or empty key) never excludes it: the operator decides.
+    """
+    rule = programme.eligibility
+    country = firm.get("country")
+    if country and str(country).strip().upper() != programme.country:
+        return False
+    region = firm.get("region")
+    if region:
+        if programme.region is not None and not _same(programme.region, str(region)):
+            return False
+        if rule.regions and not any(_same(r, str(region)) for r in rule.regions):
+            return False
+    size = firm.get("size")
+    if size and rule.sizes and str(size).strip().lower() not in rule.sizes:
+        return False
+    sector = firm.get("sector")
+    if sector and rule.sectors and not _sector_matches(str(sector), rule.sectors):
+        return False
+    age = firm_age(firm.get("founded"), today)
+    if age is not None:
+        if rule.min_age is not None and age < rule.min_age:
+            return False
+        if rule.max_age is not None and age > rule.max_age:
+            return False
+    return True
+
+
+def eligible(catalogue: Catalogue, firm: Mapping[str, Any], activity_id: str | None = None,
+             today: dt.date | None = None, framework: Framework | None = None) -> list[Programme]:
+    """The programmes ``firm`` may apply to (helping with ``activity_id`` if given).
+
+    Sorted joint (innovation and export together) first, then those whose scope matches the
+    activity's tag (an export activity: export programmes before innovation ones), then by name.
+    """
+    tag = None
+    if activity_id is not None:
+        fw = framework or load_framework("iiep", ["wine"])
+        activity = fw.activity_by_id.get(activity_id)
+        if activity is None:
+            raise CatalogueError([Issue("activity", f"unknown activity '{activity_id}'")])
+        tag = activity.tag
+    found = [p for p in catalogue.programmes
+             if (activity_id is None or activity_id in p.activities) and is_eligible(p, firm, today)]
+    return sorted(found, key=lambda p: (p.scope != "joint", tag is not None and p.scope != tag,
+                                        p.name.get("en").casefold(), p.id))
+
+
+def proposals(catalogue: Catalogue, firm: Mapping[str, Any], priorities: Sequence[str],
+              today: dt.date | None = None, framework: Framework | None = None) -> dict[str, list[Programme]]:
+    """For each priority activity (in the given order), the eligible programmes, joint first."""
+    fw = framework or load_framework("iiep", ["wine"])
+    return {a: eligible(catalogue, firm, a, today, fw) for a in priorities}
