@@ -1,0 +1,64 @@
+"""``innexport plan``: a firm's action plan (XLSX, iCalendar or JSON) from its answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from innexport.actions import ActionPlan, build_plan, to_ics, to_json, xlsx_bytes
+from innexport.answers import read_answers
+from innexport.assessment import AnswersError
+from innexport.cli import app
+from innexport.cli.diagnose import _diagnose_all, _write_atomic, console, fail
+from innexport.framework import FrameworkError
+
+RENDERERS: dict[str, Callable[[ActionPlan], bytes]] = {
+    ".xlsx": xlsx_bytes,
+    ".ics": lambda plan: to_ics(plan).encode("utf-8"),
+    ".json": lambda plan: to_json(plan).encode("utf-8"),
+}
+
+
+@app.command("plan")
+def plan_command(
+    answers: Annotated[list[Path], typer.Argument(help="Answers files: YAML, JSON, CSV or XLSX (one or many firms each).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="plan.xlsx, plan.ics or plan.json; several firms: plan-<firm id>.<ext>.")],
+    lang: Annotated[Literal["fr", "es", "en"] | None, typer.Option(help="Language of the plan (default: the answers' own, else en).")] = None,
+    top: Annotated[int, typer.Option(min=1, help="How many priorities become actions.")] = 5,
+    start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default: today).")] = None,
+    spacing: Annotated[int, typer.Option(min=0, help="Days between the due dates of successive priorities.")] = 30,
+    owner: Annotated[str, typer.Option(help="Owner of every action (editable afterwards).")] = "",
+    catalogue: Annotated[str | None, typer.Option(help="Programme catalogue (built-in name or YAML path) to propose programmes from; 'none' for none.")] = "programmes",
+) -> None:
+    """Turn each firm's priorities into an action plan: owner, due date, status, programmes.
+
+    Nothing is written unless every firm is valid.
+    """
+    suffix = out.suffix.lower()
+    if suffix not in RENDERERS:
+        raise fail(f"--out {out}: unknown format '{out.suffix}' (use {', '.join(RENDERERS)})")
+    try:
+        start_on = dt.date.fromisoformat(start) if start else dt.date.today()
+    except ValueError:
+        raise fail(f"--start {start}: not a date (YYYY-MM-DD)") from None
+    try:
+        sheets = [s for path in answers for s in read_answers(path)]
+        results, frameworks = _diagnose_all(sheets, None, [], lang, None)
+        cat = None
+        if catalogue and catalogue.strip().lower() != "none":
+            from innexport.programmes import load_catalogue
+
+            cat = load_catalogue(catalogue)
+        plans = [build_plan(r, frameworks[r.framework.content_hash], cat, top=top, start=start_on,
+                            spacing_days=spacing, owner=owner) for r in results]
+    except (AnswersError, FrameworkError) as exc:
+        raise fail(f"no plan written:\n{exc}") from None
+    paths = [out] if len(plans) == 1 else [out.with_name(f"{out.stem}-{p.firm_id}{suffix}") for p in plans]
+    rendered = [(path, RENDERERS[suffix](plan), len(plan.actions)) for path, plan in zip(paths, plans)]
+    for path, content, n in rendered:
+        _write_atomic(path, content)
+        console.print(f"wrote {path} ({n} actions)", highlight=False)
