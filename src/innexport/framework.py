@@ -18,7 +18,6 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,6 +34,7 @@ from pydantic import (
 )
 
 from innexport import ahp as ahp_mod
+from innexport import builtin
 
 LANGUAGES: tuple[str, ...] = ("fr", "es", "en")
 """Every text of a framework exists in these languages; a missing one is a validation error."""
@@ -642,24 +642,16 @@ def framework_from_texts(framework_text: str, module_texts: Sequence[str] = (), 
     return doc
 
 
-def builtin_dir() -> Path:
-    return Path(str(resources.files("innexport") / "frameworks"))
-
-
 def builtin_documents() -> dict[str, Path]:
     """The frameworks and modules shipped with innexport, by id (file stem)."""
-    return {p.stem: p for p in sorted(builtin_dir().glob("*.yaml"))}
+    return builtin.files("frameworks")
 
 
 def _resolve(name_or_path: str | Path) -> Path:
-    candidate = Path(name_or_path)
-    if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:
-        return candidate
-    docs = builtin_documents()
-    if str(name_or_path) not in docs:
-        raise FrameworkError([Issue("name", f"no built-in framework or module '{name_or_path}' "
-                                            f"(available: {', '.join(docs)}); or give a path to a YAML file")])
-    return docs[str(name_or_path)]
+    try:
+        return builtin.resolve(name_or_path, "frameworks", "framework or module")
+    except LookupError as exc:
+        raise FrameworkError([Issue("name", str(exc))]) from None
 
 
 def load_framework(name_or_path: str | Path = "iiep", modules: Iterable[str | Path] = ()) -> Framework:

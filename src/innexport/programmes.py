@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +30,7 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
+from innexport import builtin
 from innexport.framework import (
     VERSION_PATTERN,
     Framework,
@@ -149,23 +149,15 @@ def _activity_ids(framework: Framework | None) -> frozenset[str]:
     return frozenset(framework.activity_by_id) if framework is not None else _default_activity_ids()
 
 
-def builtin_dir() -> Path:
-    return Path(str(resources.files("innexport") / "catalogues"))
-
-
 def builtin_catalogues() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(builtin_dir().glob("*.yaml"))}
+    return builtin.files("catalogues")
 
 
 def _resolve(name_or_path: str | Path) -> Path:
-    candidate = Path(name_or_path)
-    if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:
-        return candidate
-    docs = builtin_catalogues()
-    if str(name_or_path) not in docs:
-        raise CatalogueError([Issue("name", f"no built-in catalogue '{name_or_path}' "
-                                            f"(available: {', '.join(docs)}); or give a path to a YAML file")])
-    return docs[str(name_or_path)]
+    try:
+        return builtin.resolve(name_or_path, "catalogues", "catalogue")
+    except LookupError as exc:
+        raise CatalogueError([Issue("name", str(exc))]) from None
 
 
 def load_catalogue(name_or_path: str | Path = "programmes", framework: Framework | None = None) -> Catalogue:

@@ -34,7 +34,6 @@ import math
 import re
 import warnings
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -44,6 +43,7 @@ import yaml
 from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic import BaseModel as _BaseModel
 
+from innexport import builtin
 from innexport.framework import (
     Extends,
     Framework,
@@ -338,25 +338,16 @@ _Loader.yaml_implicit_resolvers = {
 _Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
-def builtin_dir() -> Path:
-    return Path(str(resources.files("innexport") / "mappings"))
-
-
 def builtin_mappings() -> dict[str, Path]:
     """The mappings shipped with innexport, by name (file stem)."""
-    folder = builtin_dir()
-    return {p.stem: p for p in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+    return builtin.files("mappings")
 
 
 def _resolve(name_or_path: str | Path) -> Path:
-    candidate = Path(name_or_path)
-    if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:
-        return candidate
-    found = builtin_mappings()
-    if str(name_or_path) not in found:
-        raise MappingError([Issue("name", f"no built-in mapping '{name_or_path}' (available: {', '.join(found) or 'none'}); "
-                                          "or give the path of a YAML file")])
-    return found[str(name_or_path)]
+    try:
+        return builtin.resolve(name_or_path, "mappings", "mapping")
+    except LookupError as exc:
+        raise MappingError([Issue("name", str(exc))]) from None
 
 
 def parse_mapping(text: str, origin: str = "<text>") -> Mapping:
