@@ -24,6 +24,8 @@ NOT_TENANT_DATA = {
     "frameworks/", "frameworks/upload/", "frameworks/<int:pk>/", "frameworks/<int:pk>/publish/",
     "frameworks/<int:pk>/unpublish/", "account/tokens/", "api/openapi.json", "api/docs", "api/frameworks",
     "api/frameworks/<framework_version_id>", "api/firms", "api/",
+    # lists of the user's own organisation (their own tests check nothing of another one shows)
+    "programmes/", "portfolio/",
 }
 
 

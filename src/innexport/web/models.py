@@ -142,11 +142,22 @@ class Assessment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True, help_text="the FirmResult, once scored")
+    # A summary of ``result`` kept in columns, so the portfolio of thousands of firms is read
+    # without parsing every result (set by ``services.score``; see ``summary_fields``).
+    iip = models.FloatField(null=True, blank=True)
+    iep = models.FloatField(null=True, blank=True)
+    iiep = models.FloatField(null=True, blank=True)
+    class_iip = models.CharField(max_length=32, blank=True)
+    class_iep = models.CharField(max_length=32, blank=True)
+    class_iiep = models.CharField(max_length=32, blank=True)
+    top_activities = models.JSONField(default=list, blank=True, help_text="ids of the top priorities, in order")
+    dimension_scores = models.JSONField(default=dict, blank=True, help_text="dimension id → score")
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     share_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-assessed_on", "-created_at"]
+        indexes = [models.Index(fields=["organisation", "status", "assessed_on"], name="assessment_org_status_date")]
 
     def __str__(self) -> str:
         return f"{self.firm} — {self.assessed_on}"
@@ -159,6 +170,26 @@ class Assessment(models.Model):
     @property
     def share_link_valid(self) -> bool:
         return bool(self.share_token and self.share_expires_at and self.share_expires_at > timezone.now())
+
+
+TOP_PRIORITIES = 5
+"""How many priorities an assessment's summary keeps (the portfolio's "top priorities")."""
+
+
+def summary_fields(result: dict | None) -> dict:
+    """The summary columns of an assessment from its result (a FirmResult as JSON), or blanks."""
+    if not result:
+        return {"iip": None, "iep": None, "iiep": None, "class_iip": "", "class_iep": "", "class_iiep": "",
+                "top_activities": [], "dimension_scores": {}}
+    idx = result.get("indices", {})
+    out: dict = {}
+    for name in ("iip", "iep", "iiep"):
+        out[name] = (idx.get(name) or {}).get("value")
+        out[f"class_{name}"] = (idx.get(name) or {}).get("class") or ""
+    out["top_activities"] = [p["activity"] for p in result.get("priorities", [])
+                             if p.get("gap") is not None and p["gap"] > 1e-12][:TOP_PRIORITIES]
+    out["dimension_scores"] = {d["id"]: d["score"] for d in result.get("dimensions", []) if d.get("score") is not None}
+    return out
 
 
 class Answer(models.Model):
@@ -209,3 +240,73 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+
+class ActionStatus(models.TextChoices):
+    TODO = "todo", _("To do")
+    DOING = "doing", _("In progress")
+    DONE = "done", _("Done")
+    DROPPED = "dropped", _("Dropped")
+
+
+class ActionPlan(models.Model):
+    """The action plan made from a completed assessment (built by :func:`innexport.actions.build_plan`)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="plans")
+    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="plan")
+    lang = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES, default="en")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"plan of {self.assessment}"
+
+
+class PlanAction(models.Model):
+    """One action of a plan: the core's :class:`innexport.actions.Action`, editable by advisors."""
+
+    plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="actions")
+    key = models.CharField(max_length=64, help_text="the core action's id (an observable's or activity's id)")
+    position = models.PositiveIntegerField(default=0)
+    rank = models.PositiveSmallIntegerField(default=1)
+    activity = models.CharField(max_length=64)
+    activity_name = models.CharField(max_length=300, blank=True)
+    observable = models.CharField(max_length=64, blank=True)
+    title = models.TextField(_("action"))
+    targets = models.JSONField(default=list, blank=True)
+    owner = models.CharField(_("owner"), max_length=200, blank=True)
+    due = models.DateField(_("due date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=ActionStatus.choices, default=ActionStatus.TODO)
+    proposed = models.JSONField(default=list, blank=True, help_text="ids of the eligible programmes proposed")
+    chosen = models.JSONField(default=list, blank=True, help_text="ids of the programmes picked for this action")
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["plan", "key"], name="one_action_key_per_plan")]
+
+
+class LocalProgramme(models.Model):
+    """A support programme an organisation adds to the shipped catalogue (e.g. a regional one).
+
+    ``data`` is a :class:`innexport.programmes.Programme` as JSON, validated by the core on save.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="programmes")
+    programme_id = models.CharField(max_length=64)
+    data = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["programme_id"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "programme_id"],
+                                               name="programme_id_unique_in_org")]
+
+    def __str__(self) -> str:
+        return self.programme_id

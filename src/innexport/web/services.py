@@ -18,7 +18,7 @@ from django.utils.text import slugify
 from innexport import report
 from innexport.assessment import AnswersError, AnswerSheet, FirmResult, diagnose
 from innexport.framework import DONT_KNOW, Framework, FrameworkError, builtin_documents, framework_from_texts
-from innexport.web.models import Answer, Assessment, AssessmentStatus, Firm, FrameworkVersion
+from innexport.web.models import Answer, Assessment, AssessmentStatus, Firm, FrameworkVersion, summary_fields
 
 BUILTIN_COMBINATIONS: list[tuple[str, list[str]]] = [("iiep", []), ("iiep", ["wine"])]
 """The shipped frameworks published in the application on start."""
@@ -133,7 +133,8 @@ def save_answer(assessment: Assessment, question_id: str, value: str, comment: s
         answer.updated_by = user if getattr(user, "is_authenticated", False) else None
         answer.via_share_link = via_share_link
         answer.save()
-        Assessment.objects.filter(pk=assessment.pk).update(updated_at=timezone.now(), result=None)
+        Assessment.objects.filter(pk=assessment.pk).update(updated_at=timezone.now(), result=None,
+                                                           **summary_fields(None))
     answered = Answer.objects.filter(assessment=assessment).exclude(value="").count()
     return SavedAnswer(question_id, answer.value, answer.comment, answered, len(fw.observables))
 
@@ -171,10 +172,12 @@ def score(assessment: Assessment, *, complete: bool = False) -> FirmResult:
     fw = framework_of(assessment.framework)
     result = diagnose(fw, [sheet_of(assessment)], assessment.lang)[0]
     assessment.result = result.model_dump(mode="json", by_alias=True)
+    for field, value in summary_fields(assessment.result).items():
+        setattr(assessment, field, value)
     if complete and assessment.status != AssessmentStatus.COMPLETED:
         assessment.status = AssessmentStatus.COMPLETED
         assessment.completed_at = timezone.now()
-    assessment.save(update_fields=["result", "status", "completed_at", "updated_at"])
+    assessment.save(update_fields=["result", "status", "completed_at", "updated_at", *summary_fields(None)])
     return result
 
 
@@ -226,3 +229,29 @@ def report_html(assessment: Assessment, result: FirmResult) -> str:
 
 def report_pdf(assessment: Assessment, result: FirmResult) -> bytes:
     return report.render_pdf(result, framework_of(assessment.framework))
+
+
+# --- support programmes ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def builtin_catalogue():  # noqa: ANN201
+    """The catalogue shipped with innexport (``catalogues/programmes.yaml``), loaded once."""
+    from innexport.programmes import load_catalogue
+
+    return load_catalogue("programmes")
+
+
+def catalogue_for(organisation):  # noqa: ANN001, ANN201
+    """The programmes an organisation's plans propose: the shipped catalogue and its own local ones.
+
+    Local programmes are stored validated (see :class:`~innexport.web.models.LocalProgramme`); their
+    ids never clash with the shipped ones (refused on save).
+    """
+    from innexport.programmes import Programme
+
+    base = builtin_catalogue()
+    local = [Programme.model_validate(p.data) for p in organisation.programmes.all()]
+    if not local:
+        return base
+    return base.model_copy(update={"programmes": [*base.programmes, *local]})

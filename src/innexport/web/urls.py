@@ -13,6 +13,9 @@ urlpatterns = [
     path("", include("innexport.web.views.share")),
     path("", include("innexport.web.views.frameworks")),
     path("", include("innexport.web.views.tokens")),
+    path("", include("innexport.web.views.plans")),
+    path("", include("innexport.web.views.programmes")),
+    path("", include("innexport.web.views.portfolio")),
     path("api/", include("innexport.web.api")),
     path("admin/", admin.site.urls),
 ]
