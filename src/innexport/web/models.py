@@ -258,9 +258,40 @@ class ActionPlan(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A summary of the actions kept in columns for the portfolio (see ``refresh_summary``).
+    actions_total = models.PositiveIntegerField(default=0)
+    actions_done = models.PositiveIntegerField(default=0)
+    programmes_proposed = models.JSONField(default=list, blank=True, help_text="ids proposed by any action")
+    programmes_picked = models.JSONField(default=list, blank=True,
+                                         help_text="ids picked on an action that is not dropped")
+    programmes_used = models.JSONField(default=list, blank=True, help_text="ids picked on an action that is done")
 
     def __str__(self) -> str:
         return f"plan of {self.assessment}"
+
+    @property
+    def supported(self) -> bool:
+        """Whether the firm acted on the plan: an action done or a programme used."""
+        return self.actions_done > 0 or bool(self.programmes_used)
+
+    def refresh_summary(self, save: bool = True) -> None:
+        """Recompute the summary columns from the actions (call after any change of an action)."""
+        rows = list(self.actions.values_list("status", "proposed", "chosen"))
+        proposed: dict[str, None] = {}
+        picked: dict[str, None] = {}
+        used: dict[str, None] = {}
+        for status, offered, chosen in rows:
+            proposed.update(dict.fromkeys(offered or []))
+            if status != ActionStatus.DROPPED:
+                picked.update(dict.fromkeys(chosen or []))
+            if status == ActionStatus.DONE:
+                used.update(dict.fromkeys(chosen or []))
+        self.actions_total = len(rows)
+        self.actions_done = sum(1 for status, _o, _c in rows if status == ActionStatus.DONE)
+        self.programmes_proposed, self.programmes_picked, self.programmes_used = list(proposed), list(picked), list(used)
+        if save:
+            self.save(update_fields=["actions_total", "actions_done", "programmes_proposed", "programmes_picked",
+                                     "programmes_used", "updated_at"])
 
 
 class PlanAction(models.Model):
