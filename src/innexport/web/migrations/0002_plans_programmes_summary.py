@@ -152,8 +152,6 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('plan', 'key'), name='one_action_key_per_plan'),
         ),
     ]
-        ),
-    ]
 
 
 def _backfill_summaries(apps, schema_editor):  # noqa: ANN001
