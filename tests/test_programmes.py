@@ -240,3 +240,95 @@ def test_cli_list_table_and_json(wide):
     data = json.loads(res.output)
     assert data["as_of"] == "2026-11-23"
     assert data["programmes"] and all(p["country"] == "FR" and p["scope"] == "joint" for p in data["programmes"])
+
+
+# --- one entry as a mapping, ids already taken, writing a catalogue ----------------------------
+
+
+def _entry_dict(**changes) -> dict:
+    data = {"id": "occ_pass", "name": {"fr": "Pass", "es": "Pase", "en": "Pass"}, "operator": "AD'OCC",
+            "country": "FR", "region": "Occitanie", "kind": "grant", "scope": "joint",
+            "activities": ["net_weak_ties", "strat_global"],
+            "eligibility": {"sizes": ["micro"], "sectors": ["C11"], "min_age": None, "max_age": 10, "regions": []},
+            "url": "https://example.org/", "source": "https://example.org/source",
+            "description": {"fr": "D", "es": "D", "en": "D"}}
+    data.update(changes)
+    return data
+
+
+def test_validate_programme_accepts_a_good_entry():
+    from innexport.programmes import validate_programme
+
+    programme = validate_programme(_entry_dict())
+    assert programme.id == "occ_pass" and programme.eligibility.max_age == 10
+    assert programme.model_dump(mode="json") == _entry_dict()
+
+
+def test_validate_programme_names_each_field():
+    from innexport.programmes import ProgrammeError, validate_programme
+
+    with pytest.raises(ProgrammeError) as info:
+        validate_programme(_entry_dict(url="www.example.org", country="fr", activities=["strat_global", "nope"],
+                                       name={"fr": "Pass", "en": "Pass"}), taken={"occ_pass": "the shipped catalogue"})
+    got = [(p.path, p.kind, p.value) for p in info.value.problems]
+    assert got == [
+        (("id",), "taken", "occ_pass"),
+        (("name",), "value_error", {"fr": "Pass", "en": "Pass"}),
+        (("country",), "string_pattern_mismatch", "fr"),
+        (("activities", 1), "value_error", "nope"),
+        (("url",), "string_pattern_mismatch", "www.example.org"),
+    ]
+    messages = [p.message for p in info.value.problems]
+    assert messages[0] == "programme id 'occ_pass' is already used by the shipped catalogue"
+    assert messages[1] == "missing translation: es"
+    assert messages[3].startswith("unknown activity 'nope'")
+    assert str(info.value.problems[3]) == ("activities → 1: unknown activity 'nope' (not in the framework the "
+                                           "catalogue refers to)")
+    assert isinstance(info.value, CatalogueError) and len(info.value.issues) == 5
+
+
+def test_validate_programme_age_bounds_and_missing_fields():
+    from innexport.programmes import ProgrammeError, validate_programme
+
+    with pytest.raises(ProgrammeError) as info:
+        validate_programme(_entry_dict(eligibility={"min_age": 9, "max_age": 2}))
+    [problem] = info.value.problems
+    assert problem.path == ("eligibility",) and problem.message == "min_age (9) must not exceed max_age (2)"
+    assert problem.value == {"min_age": 9, "max_age": 2}
+    data = _entry_dict()
+    del data["operator"]
+    with pytest.raises(ProgrammeError) as info:
+        validate_programme({**data, "activities": [], "extra": 1})
+    assert [(p.path, p.kind, p.message) for p in info.value.problems] == [
+        (("operator",), "missing", "required field 'operator' is missing"),
+        (("activities",), "too_short", "List should have at least 1 item after validation, not 0"),
+        (("extra",), "extra_forbidden", "unknown field 'extra'"),
+    ]
+
+
+def test_parse_catalogue_refuses_taken_ids_at_their_line():
+    text = HEADER + entry("fresh") + entry("fr_cir") + entry("also_fresh")
+    with pytest.raises(CatalogueError) as info:
+        parse_catalogue(text, "mine.yaml", taken={"fr_cir": "a programme of the shipped catalogue"})
+    [issue] = info.value.issues
+    assert issue.file == "mine.yaml" and issue.location == "programmes[1] (fr_cir) → id"
+    assert issue.message == "programme id 'fr_cir' is already used by a programme of the shipped catalogue"
+    assert issue.line == len(HEADER.splitlines()) + len(entry().splitlines()) + 1
+    assert text.splitlines()[issue.line - 1] == "  - id: fr_cir"
+    assert parse_catalogue(text).programmes[1].id == "fr_cir"  # nothing taken: accepted
+
+
+def test_dump_catalogue_round_trips():
+    from innexport.programmes import dump_catalogue
+
+    shipped = load_catalogue()
+    text = dump_catalogue(shipped, "first line\n\nthird line")
+    assert text.startswith("# first line\n#\n# third line\nkind: catalogue\nid: programmes\nversion: 1.0.0\n"
+                           "as_of: 2026-11-23\n")
+    assert parse_catalogue(text) == shipped
+    small = catalogue(entry("plain"), entry("young", eligibility="{max_age: 7}"))
+    text = dump_catalogue(small)
+    data = yaml.safe_load(text)
+    assert "eligibility" not in data["programmes"][0] and "region" not in data["programmes"][0]
+    assert data["programmes"][1]["eligibility"] == {"max_age": 7}
+    assert parse_catalogue(text) == small

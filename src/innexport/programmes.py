@@ -8,12 +8,16 @@ sector, age, region). :func:`eligible` and :func:`proposals` match a firm agains
 first the programmes that serve innovation and export together.
 
 A catalogue is dated (``as_of``): programmes change, so the operator's page is the authority.
+
+One entry given as a mapping (e.g. from a web form) is checked by :func:`validate_programme`, whose
+errors name the field; :func:`dump_catalogue` writes a catalogue back as YAML in the same format.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -176,8 +180,14 @@ def load_catalogue(name_or_path: str | Path = "programmes", framework: Framework
     return parse_catalogue(text, str(path), framework)
 
 
-def parse_catalogue(text: str, origin: str = "<text>", framework: Framework | None = None) -> Catalogue:
-    """Validate a catalogue given as YAML text (``origin`` names it in messages)."""
+def parse_catalogue(text: str, origin: str = "<text>", framework: Framework | None = None,
+                    taken: Mapping[str, str] | None = None) -> Catalogue:
+    """Validate a catalogue given as YAML text (``origin`` names it in messages).
+
+    ``taken`` maps programme ids the entries may not use to what already uses them (e.g. the
+    shipped catalogue's ids, when the file adds programmes to it): each clash is one more issue,
+    at the line of the entry's id.
+    """
     try:
         data, root = yaml.safe_load(text), yaml.compose(text)
     except yaml.YAMLError as exc:
@@ -186,7 +196,7 @@ def parse_catalogue(text: str, origin: str = "<text>", framework: Framework | No
                                     mark.line + 1 if mark is not None else None, origin)]) from None
     if not isinstance(data, dict):
         raise CatalogueError([Issue("file", "expected a mapping with a `kind: catalogue` document", 1, origin)])
-    issues = _duplicate_issues(data, root, origin)
+    issues = _duplicate_issues(data, root, origin) + _taken_issues(data, root, origin, taken or {})
     context = {"activities": _activity_ids(framework), "duplicates_checked": True}
     try:
         catalogue = Catalogue.model_validate(data, context=context)
@@ -219,8 +229,104 @@ def _duplicate_issues(data: dict[str, Any], root: yaml.Node | None, origin: str)
     return issues
 
 
+def _taken_issues(data: dict[str, Any], root: yaml.Node | None, origin: str,
+                  taken: Mapping[str, str]) -> list[Issue]:
+    entries = data.get("programmes")
+    if not taken or not isinstance(entries, list):
+        return []
+    issues = []
+    for k, entry in enumerate(entries):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(ident, str) and ident in taken:
+            issues.append(Issue(f"programmes[{k}] ({ident}) → id",
+                                f"programme id '{ident}' is already used by {taken[ident]}",
+                                _line_of(root, ["programmes", k, "id"]), origin))
+    return issues
+
+
 def validate_catalogue(path: str | Path, framework: Framework | None = None) -> Catalogue:
     return load_catalogue(path, framework)
+
+
+# --- one entry (e.g. from a form), and writing a catalogue ---------------------------------
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """What is wrong with one field of a programme entry given as a mapping."""
+
+    path: tuple[str | int, ...]
+    """Where, as in the entry: ``("url",)``, ``("name", "es")``, ``("activities", 1)``,
+    ``("eligibility", "min_age")``; ``("eligibility",)`` for the age bounds checked together."""
+    message: str
+    kind: str
+    """The kind of problem: ``missing``, ``taken``, or pydantic's error type (``string_pattern_mismatch``,
+    ``literal_error``, ``value_error``, ...)."""
+    value: Any = None
+    """The value given for that field (``None`` when missing)."""
+
+    def __str__(self) -> str:
+        return f"{' → '.join(str(p) for p in self.path) or 'entry'}: {self.message}"
+
+
+class ProgrammeError(CatalogueError):
+    """A programme entry that is not valid; ``problems`` says which field and why."""
+
+    def __init__(self, problems: list[FieldProblem]):
+        self.problems = problems
+        super().__init__([Issue(" → ".join(str(p) for p in f.path) or "entry", f.message) for f in problems])
+
+
+def validate_programme(data: Mapping[str, Any], framework: Framework | None = None,
+                       taken: Mapping[str, str] | None = None) -> Programme:
+    """Validate one catalogue entry given as a mapping (e.g. built from a form).
+
+    Activities are checked against ``framework`` (default: ``iiep`` with the ``wine`` module);
+    ``taken`` maps the ids the entry may not use to what already uses them. Raises
+    :class:`ProgrammeError` with every problem, each naming its field.
+    """
+    problems: list[FieldProblem] = []
+    programme = None
+    try:
+        programme = Programme.model_validate(dict(data), context={"activities": _activity_ids(framework)})
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                message = f"required field '{path[-1]}' is missing"
+            elif err["type"] == "extra_forbidden":
+                message = f"unknown field '{path[-1]}'"
+            problems.append(FieldProblem(path, message, err["type"], None if err["type"] == "missing" else err.get("input")))
+    ident = data.get("id")
+    if taken and isinstance(ident, str) and ident in taken:
+        problems.insert(0, FieldProblem(("id",), f"programme id '{ident}' is already used by {taken[ident]}",
+                                        "taken", ident))
+    if problems:
+        raise ProgrammeError(problems)
+    assert programme is not None
+    return programme
+
+
+_UNION_TAGS = {"str", "int", "function-after", "constrained-str"}
+
+
+def dump_catalogue(catalogue: Catalogue, comment: str | None = None) -> str:
+    """The catalogue as YAML in the catalogue format (read back by :func:`parse_catalogue`).
+
+    Empty optional fields are left out; ``comment`` (one or more lines) heads the file.
+    """
+    data = catalogue.model_dump(mode="json", exclude_none=True)
+    data["as_of"] = catalogue.as_of  # a YAML date, as written by hand
+    for entry, programme in zip(data["programmes"], catalogue.programmes):
+        rule = programme.eligibility.model_dump(mode="json", exclude_defaults=True)
+        if rule:
+            entry["eligibility"] = rule
+        else:
+            entry.pop("eligibility", None)
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False)
+    head = "".join(f"# {line}\n".replace("# \n", "#\n") for line in comment.splitlines()) if comment else ""
+    return head + text
 
 
 # --- eligibility ---------------------------------------------------------------------------
