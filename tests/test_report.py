@@ -334,3 +334,70 @@ def test_examples_pdf():
         first = reader.pages[0].extract_text()
         assert result.firm.name in first, stem
         assert i18n.fmt(result.indices["iiep"].value, result.lang) in first, stem
+
+
+# --- the action plan in the report ----------------------------------------------------------------------
+
+
+def _mini_plan(fw, result):
+    from innexport.actions import build_plan, update_action
+
+    plan = build_plan(result, fw, start=dt.date(2027, 1, 4), owner="Claire", created_on=dt.date(2026, 11, 23))
+    q3 = plan.action("q3").model_copy(update={"programmes": ["fr_x", "fr_y"]})
+    q3 = update_action(q3, {"status": "done", "chosen": ["fr_y"]}, today=dt.date(2027, 1, 20))
+    return plan.model_copy(update={"actions": [q3, plan.action("q5")],
+                                   "programme_names": {"fr_x": "Programme X", "fr_y": "Programme Y"}})
+
+
+def test_report_without_plan_has_no_plan_section(mini):
+    html = render_html(mini_result(mini, "fr"), mini)
+    assert 'class="action-plan"' not in html and "Plan d'action" not in html
+
+
+def test_report_lists_the_action_plan(mini):
+    result = mini_result(mini, "fr")
+    html = render_html(result, mini, plan=_mini_plan(mini, result), generated_on=dt.date(2027, 3, 6))
+    section = re.search(r'<section class="action-plan">.*?</section>', html, flags=re.S).group(0)
+    assert html.index('<section class="next-class">') < html.index(section) < html.index('<section class="activity-scores">')
+    text = " ".join(visible_text(section).split())
+    assert text.startswith("Plan d'action Les actions décidées à partir de ces priorités, avec leur responsable, "
+                           "leur échéance et les programmes d'appui retenus. Actions réalisées : 1 sur 2 (50 %).")  # nbsp joined as a space
+    rows = [" ".join(visible_text(r).split()) for r in re.findall(r"<tr.*?</tr>", section, flags=re.S)]
+    assert rows == [
+        "Action Responsable Échéance Statut Programmes retenus",
+        "Priorité 1 · Innovation innovation",
+        "Reco 3 Claire 3 février 2027 Réalisée le 20 janvier 2027 Programme Y",
+        "Priorité 2 · Export export",
+        "Reco 5 Claire 5 mars 2027 en retard À faire –",
+    ]
+
+
+def test_report_plan_in_english_and_spanish(mini):
+    for lang, expected in (("en", ["Action plan", "Actions done: 1 of 2 (50%)", "Done", "on 20 January 2027"]),
+                           ("es", ["Plan de acción", "Acciones realizadas: 1 de 2 (50 %)", "Realizada",
+                                   "el 20 de enero de 2027"])):
+        result = mini_result(mini, lang)
+        from innexport.actions import build_plan, update_action
+
+        plan = build_plan(result, mini, start=dt.date(2027, 1, 4), lang=lang)
+        plan = plan.model_copy(update={"actions": [update_action(plan.actions[0], {"status": "done"},
+                                                                  today=dt.date(2027, 1, 20)), *plan.actions[1:]]})
+        text = visible_text(render_html(result, mini, plan=plan))
+        for words in expected:
+            assert words in text, (lang, words)
+
+
+def test_report_refuses_a_plan_of_another_framework(mini):
+    result = mini_result(mini, "fr")
+    plan = _mini_plan(mini, result).model_copy(update={"content_hash": "sha256:" + "0" * 64})
+    with pytest.raises(ReportError, match="action plan was made with the framework"):
+        render_html(result, mini, plan=plan)
+
+
+@needs_weasyprint
+def test_pdf_with_the_action_plan(mini):
+    pypdf = pytest.importorskip("pypdf", reason="pypdf is needed to read the PDF back")
+    result = mini_result(mini, "fr")
+    pdf = render_pdf(result, mini, plan=_mini_plan(mini, result))
+    text = " ".join("\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Plan d'action" in text and "Reco 3 Claire 3 février 2027 Réalisée" in text and "Programme Y" in text

@@ -8,6 +8,12 @@ with WeasyPrint (an optional dependency: ``pip install innexport[pdf]``).
 Every text comes from the framework (names, questions, recommendations, scale labels) or from the
 ``report.*`` messages of ``locale/report.yaml``, in ``result.lang``; the layout is the Jinja2
 template ``templates/report.html.j2`` (autoescaped) with its stylesheet ``report.css.j2``.
+
+Given the firm's action plan (:class:`innexport.actions.ActionPlan`, made from this result), the
+report gains a section "Action plan" after the path to the next class: each action with its owner,
+due date, status and the programmes picked, grouped by priority, and the progress. The same
+Jinja environment, stylesheet and :func:`html_to_pdf` print the plan on its own
+(:func:`innexport.actions.plan_pdf`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from innexport import charts, i18n
+from innexport.actions import ActionPlan, plan_view
 from innexport.assessment import FirmResult, PriorityOut
 from innexport.framework import DONT_KNOW, INDICES, Framework
 
@@ -30,7 +37,7 @@ TOP_PRIORITIES = 8
 SUMMARY_PRIORITIES = 3
 """Priorities named in the summary paragraph."""
 
-__all__ = ["ReportError", "render_html", "render_pdf", "TOP_PRIORITIES"]
+__all__ = ["ReportError", "html_to_pdf", "render_html", "render_pdf", "TOP_PRIORITIES"]
 
 
 class ReportError(ValueError):
@@ -133,8 +140,19 @@ def _check(result: FirmResult, framework: Framework) -> None:
         )
 
 
-def _context(result: FirmResult, framework: Framework, generated_on: dt.date) -> dict[str, Any]:
+def _check_plan(result: FirmResult, plan: ActionPlan) -> None:
+    if plan.content_hash != result.framework.content_hash:
+        raise ReportError(
+            f"this action plan was made with the framework {plan.framework} ({plan.content_hash[:19]}…), not with "
+            f"the one of the result, {result.framework.label} ({result.framework.content_hash[:19]}…)"
+        )
+
+
+def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
+             action_plan: ActionPlan | None = None) -> dict[str, Any]:
     _check(result, framework)
+    if action_plan is not None:
+        _check_plan(result, action_plan)
     L = _Lang(result.lang)
     lang = result.lang
     fw = framework
@@ -358,6 +376,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date) ->
 
     return {
         "benchmark": _benchmark_context(result, fw, L),
+        "action_plan": None if action_plan is None else _action_plan_context(action_plan, L, generated_on),
         "lang": lang, "t": L.t, "num": L.num, "colon": L.t("report.colon"),
         "firm": firm, "meta": meta, "assessment_meta": assessment_meta,
         "bar_ticks": [round(100 * v, 1) for v in thresholds[:-1]],
@@ -540,19 +559,31 @@ def _benchmark_context(result: FirmResult, fw: Framework, L: _Lang) -> dict[str,
     return {"intro": L.t("report.benchmark.intro", n=bench["n"], group=group), "rows": rows}
 
 
-def render_html(result: FirmResult, framework: Framework, *, generated_on: dt.date | None = None) -> str:
+def _action_plan_context(plan: ActionPlan, L: _Lang, generated_on: dt.date) -> dict[str, Any]:
+    """The report's action-plan section: the plan's view (see :func:`innexport.actions.plan_view`),
+    its texts in the report's language."""
+    view = plan_view(plan, today=generated_on)
+    return {**view, "intro": L.t("plan.report_intro", progress=view["progress"])}
+
+
+def render_html(result: FirmResult, framework: Framework, *, generated_on: dt.date | None = None,
+                plan: ActionPlan | None = None) -> str:
     """The report of one firm as a standalone HTML page (inline CSS and SVG), in ``result.lang``.
 
     ``framework`` must be the one the result was scored with (same content hash), since the
     report's texts (activity names, questions, recommendations) come from it. ``generated_on`` is
-    the report date (today by default).
+    the report date (today by default). ``plan``, the firm's action plan made from this result
+    (same framework), adds the section "Action plan".
     """
-    context = _context(result, framework, generated_on or dt.date.today())
+    context = _context(result, framework, generated_on or dt.date.today(), plan)
     return _environment().get_template("report.html.j2").render(context)
 
 
-def render_pdf(result: FirmResult, framework: Framework, *, generated_on: dt.date | None = None) -> bytes:
-    """The report of one firm as an A4 PDF (WeasyPrint), in ``result.lang``."""
+def html_to_pdf(html: str) -> bytes:
+    """A standalone HTML page (the report's or the plan's) printed as a PDF with WeasyPrint.
+
+    Raises :class:`RuntimeError` saying what to install when WeasyPrint or Pango is missing.
+    """
     try:
         import weasyprint
     except (ImportError, OSError) as exc:  # OSError: WeasyPrint installed but Pango missing
@@ -560,5 +591,11 @@ def render_pdf(result: FirmResult, framework: Framework, *, generated_on: dt.dat
             "PDF reports need WeasyPrint: pip install innexport[pdf] (WeasyPrint also needs the system "
             f"Pango library, e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0). Cause: {exc}"
         ) from exc
-    html = render_html(result, framework, generated_on=generated_on)
     return weasyprint.HTML(string=html).write_pdf()
+
+
+def render_pdf(result: FirmResult, framework: Framework, *, generated_on: dt.date | None = None,
+               plan: ActionPlan | None = None) -> bytes:
+    """The report of one firm as an A4 PDF (WeasyPrint), in ``result.lang`` (with ``plan``: see
+    :func:`render_html`)."""
+    return html_to_pdf(render_html(result, framework, generated_on=generated_on, plan=plan))

@@ -1,4 +1,4 @@
-"""``innexport plan``: a firm's action plan (XLSX, iCalendar or JSON) from its answers."""
+"""``innexport plan``: a firm's action plan (XLSX, iCalendar, JSON, or a document: PDF, HTML) from its answers."""
 
 from __future__ import annotations
 
@@ -9,24 +9,27 @@ from typing import Annotated, Literal
 
 import typer
 
-from innexport.actions import ActionPlan, build_plan, to_ics, to_json, xlsx_bytes
+from innexport.actions import ActionPlan, build_plan, plan_html, plan_pdf, to_ics, to_json, xlsx_bytes
 from innexport.answers import read_answers
 from innexport.assessment import AnswersError
 from innexport.cli import app
 from innexport.cli.diagnose import _diagnose_all, _write_atomic, console, fail
 from innexport.framework import FrameworkError
+from innexport.programmes import Catalogue
 
-RENDERERS: dict[str, Callable[[ActionPlan], bytes]] = {
-    ".xlsx": xlsx_bytes,
-    ".ics": lambda plan: to_ics(plan).encode("utf-8"),
-    ".json": lambda plan: to_json(plan).encode("utf-8"),
+RENDERERS: dict[str, Callable[[ActionPlan, Catalogue | None], bytes]] = {
+    ".xlsx": lambda plan, _cat: xlsx_bytes(plan),
+    ".ics": lambda plan, _cat: to_ics(plan).encode("utf-8"),
+    ".json": lambda plan, _cat: to_json(plan).encode("utf-8"),
+    ".pdf": plan_pdf,
+    ".html": lambda plan, cat: plan_html(plan, cat).encode("utf-8"),
 }
 
 
 @app.command("plan")
 def plan_command(
     answers: Annotated[list[Path], typer.Argument(help="Answers files: YAML, JSON, CSV or XLSX (one or many firms each).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="plan.xlsx, plan.ics or plan.json; several firms: plan-<firm id>.<ext>.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="plan.xlsx, plan.ics, plan.json, plan.pdf or plan.html; several firms: plan-<firm id>.<ext>.")],
     lang: Annotated[Literal["fr", "es", "en"] | None, typer.Option(help="Language of the plan (default: the answers' own, else en).")] = None,
     top: Annotated[int, typer.Option(min=1, help="How many priorities become actions.")] = 5,
     start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default: today).")] = None,
@@ -58,7 +61,10 @@ def plan_command(
     except (AnswersError, FrameworkError) as exc:
         raise fail(f"no plan written:\n{exc}") from None
     paths = [out] if len(plans) == 1 else [out.with_name(f"{out.stem}-{p.firm_id}{suffix}") for p in plans]
-    rendered = [(path, RENDERERS[suffix](plan), len(plan.actions)) for path, plan in zip(paths, plans)]
+    try:
+        rendered = [(path, RENDERERS[suffix](plan, cat), len(plan.actions)) for path, plan in zip(paths, plans)]
+    except RuntimeError as exc:  # PDF without WeasyPrint (or Pango)
+        raise fail(f"no plan written: {exc}") from None
     for path, content, n in rendered:
         _write_atomic(path, content)
         console.print(f"wrote {path} ({n} actions)", highlight=False)

@@ -224,11 +224,17 @@ def report_filename(assessment: Assessment, ext: str) -> str:
 
 
 def report_html(assessment: Assessment, result: FirmResult) -> str:
-    return report.render_html(result, framework_of(assessment.framework))
+    """The report, with the assessment's action plan when it has one."""
+    from innexport.web.plans import core_plan_of
+
+    return report.render_html(result, framework_of(assessment.framework), plan=core_plan_of(assessment))
 
 
 def report_pdf(assessment: Assessment, result: FirmResult) -> bytes:
-    return report.render_pdf(result, framework_of(assessment.framework))
+    """The report as PDF, with the assessment's action plan when it has one."""
+    from innexport.web.plans import core_plan_of
+
+    return report.render_pdf(result, framework_of(assessment.framework), plan=core_plan_of(assessment))
 
 
 # --- support programmes ---------------------------------------------------------------------------

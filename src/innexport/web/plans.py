@@ -1,0 +1,284 @@
+"""Action plans in the web application: the core's plan kept as rows, edited by advisors.
+
+The logic is the core's (:mod:`innexport.actions`): :func:`~innexport.actions.build_plan` makes the
+actions from a completed assessment's result, :func:`~innexport.actions.update_action` checks an
+advisor's change (owner, due date, status, programmes picked among those proposed; ``done_on``
+follows the status), :func:`~innexport.actions.extra_action` makes an action added by hand, and the
+exports (PDF, XLSX, iCalendar, JSON) are the core's, from :func:`core_plan`. This module moves
+plans between the core and the database (:class:`~innexport.web.models.ActionPlan`,
+:class:`~innexport.web.models.PlanAction`), each change in one transaction that also refreshes the
+plan's summary columns and writes an audit entry.
+
+Callers look objects up through :mod:`innexport.web.tenancy` first (another organisation's plan is
+never found) and check the user's role; errors here are :class:`PlanRefused` (the assessment cannot
+have a plan now: 409) and :class:`PlanInputError` (bad input, naming the field: 400), with messages
+in the user's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from innexport import actions
+from innexport.assessment import FirmResult
+from innexport.web import services, tenancy
+from innexport.web.models import ActionPlan, Assessment, AssessmentStatus, AuditEntry, PlanAction
+
+CUSTOM_PREFIX = "custom-"
+"""Key of the actions an advisor adds by hand: ``custom-1``, ``custom-2``…"""
+
+EXPORTS: dict[str, str] = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ics": "text/calendar; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+}
+
+
+class PlanRefused(Exception):
+    """The assessment cannot have (another) plan now."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class PlanInputError(ValueError):
+    """Bad input for an action; ``field`` names the form field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def owner_name(user: Any) -> str:
+    """How an advisor is named as the owner of the actions: full name, else user name."""
+    return (user.get_full_name() or user.get_username()).strip()
+
+
+def plan_filename(assessment: Assessment, ext: str) -> str:
+    """``innexport-plan-<firm>-<date>.<ext>``, like :func:`services.report_filename`."""
+    name = services.report_filename(assessment, ext)
+    return "innexport-plan-" + name.removeprefix("innexport-")
+
+
+def _plan_input_error(exc: actions.ActionError) -> PlanInputError:
+    """The core's refusal in the user's language, naming the field."""
+    value = "" if exc.value is None else str(exc.value)
+    messages = {
+        "status": _("Status: “%(value)s” is not a status (use to do, in progress, done or dropped).") % {"value": value},
+        "due": _("Due date: “%(value)s” is not a date (use YYYY-MM-DD).") % {"value": value},
+        "chosen": _("Programmes: “%(value)s” is not among the programmes proposed for this action.") % {"value": value},
+        "owner": _("Owner: at most %(n)d characters.") % {"n": actions.OWNER_MAX},
+        "title": (_("Title: give the action's title.") if not value else
+                  _("Title: at most %(n)d characters.") % {"n": actions.TITLE_MAX}),
+        "activity": _("Activity: “%(value)s” is not an activity of this diagnostic's framework.") % {"value": value},
+    }
+    return PlanInputError(exc.field, messages.get(exc.field, f"{exc.field}: {exc.message}"))
+
+
+# --- from the core to the database and back ---------------------------------------------------------
+
+
+def _result(assessment: Assessment) -> FirmResult:
+    if assessment.status != AssessmentStatus.COMPLETED:
+        raise PlanRefused(_("This diagnostic is still in progress: its action plan can be made once it is completed."))
+    result = services.result_of(assessment)
+    if result is None:
+        raise PlanRefused(_("The answers of this diagnostic cannot be scored (too few questions answered)."))
+    return result
+
+
+def _row(plan: ActionPlan, action: actions.Action, position: int, user: Any) -> PlanAction:
+    return PlanAction(
+        plan=plan, key=action.id, position=position, rank=action.rank, activity=action.activity,
+        activity_name=action.activity_name, observable=action.observable or "", title=action.title,
+        targets=list(action.targets), owner=action.owner, due=action.due, status=action.status,
+        proposed=list(action.programmes), chosen=list(action.chosen), done_on=action.done_on, updated_by=user,
+    )
+
+
+def _action(row: PlanAction) -> actions.Action:
+    return actions.Action(
+        id=row.key, rank=row.rank, activity=row.activity, activity_name=row.activity_name,
+        observable=row.observable or None, title=row.title, targets=list(row.targets or []), owner=row.owner,
+        due=row.due, status=row.status, programmes=list(row.proposed or []), chosen=list(row.chosen or []),
+        done_on=row.done_on,
+    )
+
+
+def make_plan(assessment: Assessment, user: Any, *, today: dt.date | None = None) -> ActionPlan:
+    """Build the assessment's plan with the core and store it (with its actions), audited.
+
+    The actions start ``today`` (due dates staggered by priority), are owned by ``user`` and
+    propose the programmes of the organisation's catalogue (:func:`services.catalogue_for`).
+    Raises :class:`PlanRefused` for a draft, for answers that cannot be scored, or when the
+    assessment already has a plan.
+    """
+    result = _result(assessment)
+    if plan_of(assessment) is not None:
+        raise PlanRefused(_("This diagnostic already has an action plan."))
+    today = today or timezone.localdate()
+    fw = services.framework_of(assessment.framework)
+    core = actions.build_plan(result, fw, services.catalogue_for(assessment.organisation), start=today,
+                              owner=owner_name(user), lang=assessment.lang, created_on=today)
+    try:
+        with transaction.atomic():
+            plan = ActionPlan.objects.create(organisation=assessment.organisation, assessment=assessment,
+                                             lang=assessment.lang, created_by=user)
+            PlanAction.objects.bulk_create([_row(plan, a, k, user) for k, a in enumerate(core.actions)])
+            plan.refresh_summary()
+            tenancy.record(user, AuditEntry.Action.CREATE, plan,
+                           f"action plan of assessment {assessment.pk}: {len(core.actions)} actions")
+    except IntegrityError:  # made at the same moment by someone else
+        raise PlanRefused(_("This diagnostic already has an action plan.")) from None
+    return plan
+
+
+def remake_plan(plan: ActionPlan, user: Any, *, today: dt.date | None = None) -> ActionPlan:
+    """Replace the plan by a new one built from the assessment (the actions' edits are lost)."""
+    assessment = plan.assessment
+    _result(assessment)
+    with transaction.atomic():
+        n = plan.actions.count()
+        ActionPlan.objects.filter(pk=plan.pk).delete()
+        tenancy.record(user, AuditEntry.Action.DELETE, plan,
+                       f"action plan of assessment {assessment.pk} ({n} actions) replaced by a new one")
+        return make_plan(assessment, user, today=today)
+
+
+def plan_of(assessment: Assessment) -> ActionPlan | None:
+    return ActionPlan.objects.filter(assessment=assessment).first()
+
+
+def core_plan(plan: ActionPlan, catalogue: Any = None) -> actions.ActionPlan:
+    """The stored plan as the core's :class:`innexport.actions.ActionPlan` (actions in priority
+    order), the programmes named in the plan's language from ``catalogue`` (default: the
+    organisation's, see :func:`services.catalogue_for`)."""
+    assessment = plan.assessment
+    catalogue = services.catalogue_for(plan.organisation) if catalogue is None else catalogue
+    rows = sorted(plan.actions.all(), key=lambda r: (r.rank, r.position, r.pk))
+    known = catalogue.by_id
+    ids = dict.fromkeys(p for r in rows for p in [*(r.proposed or []), *(r.chosen or [])])
+    return actions.ActionPlan(
+        firm_id=f"firm-{assessment.firm_id}", firm_name=assessment.firm.name, lang=plan.lang,
+        framework=assessment.framework.label, content_hash=assessment.framework.content_hash,
+        created_on=timezone.localdate(plan.created_at), actions=[_action(r) for r in rows],
+        programme_names={p: known[p].name.get(plan.lang) for p in ids if p in known},
+    )
+
+
+def core_plan_of(assessment: Assessment) -> actions.ActionPlan | None:
+    """The assessment's plan for its report (:func:`services.report_html`), or None."""
+    plan = plan_of(assessment)
+    return None if plan is None else core_plan(plan)
+
+
+# --- advisors' changes -----------------------------------------------------------------------------------
+
+
+def changes_from_form(data: Any) -> dict[str, Any]:
+    """The fields of an action's form that were sent (a ``QueryDict`` or a mapping): ``owner``,
+    ``due``, ``status``, and ``chosen`` (all its values; the form sends an empty one so that
+    unticking every programme still says "none")."""
+    changes: dict[str, Any] = {k: data.get(k) for k in ("owner", "due", "status") if k in data}
+    if "chosen" in data:
+        values = data.getlist("chosen") if hasattr(data, "getlist") else data["chosen"]
+        changes["chosen"] = [values] if isinstance(values, str) else list(values or [])
+    return changes
+
+
+def update_action(row: PlanAction, user: Any, changes: Mapping[str, Any], *,
+                  today: dt.date | None = None) -> list[str]:
+    """Apply an advisor's changes to an action (checked by the core), refresh the plan's summary
+    and audit; returns the names of the fields that changed (none: nothing written)."""
+    try:
+        new = actions.update_action(_action(row), changes, today=today or timezone.localdate())
+    except actions.ActionError as exc:
+        raise _plan_input_error(exc) from None
+    before = _action(row)
+    changed = [f for f in ("owner", "due", "status", "chosen", "done_on") if getattr(new, f) != getattr(before, f)]
+    if not changed:
+        return []
+    with transaction.atomic():
+        plan = ActionPlan.objects.select_for_update().get(pk=row.plan_id)
+        row.owner, row.due, row.status, row.chosen, row.done_on = new.owner, new.due, new.status, new.chosen, new.done_on
+        row.updated_by = user
+        row.save(update_fields=["owner", "due", "status", "chosen", "done_on", "updated_by", "updated_at"])
+        plan.refresh_summary()
+        described = ", ".join(f"{f}={_describe(getattr(new, f))}" for f in changed)
+        tenancy.record(user, AuditEntry.Action.CHANGE, row, f"action {row.key} of plan {plan.pk}: {described}")
+    return changed
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, list):
+        return "[" + ", ".join(value) + "]"
+    return str(value)
+
+
+def add_action(plan: ActionPlan, user: Any, data: Mapping[str, Any], *, today: dt.date | None = None) -> PlanAction:
+    """Add an action by hand: ``title``, ``activity`` (any of the framework's), ``owner``, ``due``;
+    it proposes the programmes the firm is eligible for, like the plan's own actions."""
+    assessment = plan.assessment
+    result = _result(assessment)
+    fw = services.framework_of(assessment.framework)
+    with transaction.atomic():
+        plan = ActionPlan.objects.select_for_update().get(pk=plan.pk)
+        keys = set(plan.actions.values_list("key", flat=True))
+        n = 1
+        while f"{CUSTOM_PREFIX}{n}" in keys:
+            n += 1
+        try:
+            action, _names = actions.extra_action(
+                result, fw, services.catalogue_for(plan.organisation), action_id=f"{CUSTOM_PREFIX}{n}",
+                title=data.get("title", ""), activity=data.get("activity", ""), owner=data.get("owner", ""),
+                due=data.get("due"), lang=plan.lang, today=today or timezone.localdate(),
+            )
+        except actions.ActionError as exc:
+            raise _plan_input_error(exc) from None
+        position = (plan.actions.aggregate(m=Max("position"))["m"] or 0) + 1
+        row = _row(plan, action, position, user)
+        row.save()
+        plan.refresh_summary()
+        tenancy.record(user, AuditEntry.Action.CREATE, row, f"action {row.key} added to plan {plan.pk}: {row.title}")
+    return row
+
+
+def delete_action(row: PlanAction, user: Any) -> None:
+    with transaction.atomic():
+        plan = ActionPlan.objects.select_for_update().get(pk=row.plan_id)
+        tenancy.record(user, AuditEntry.Action.DELETE, row, f"action {row.key} of plan {plan.pk} deleted: {row.title}")
+        row.delete()
+        plan.refresh_summary()
+
+
+# --- exports -----------------------------------------------------------------------------------------------
+
+
+def export(plan: ActionPlan, fmt: str) -> bytes:
+    """The plan as a document in the plan's language: ``pdf``, ``xlsx``, ``ics`` or ``json``.
+
+    Raises :class:`RuntimeError` for a PDF when WeasyPrint is missing on the server.
+    """
+    catalogue = services.catalogue_for(plan.organisation)
+    core = core_plan(plan, catalogue)
+    if fmt == "pdf":
+        return actions.plan_pdf(core, catalogue)
+    if fmt == "xlsx":
+        return actions.xlsx_bytes(core)
+    if fmt == "ics":
+        return actions.to_ics(core).encode("utf-8")
+    if fmt == "json":
+        return actions.to_json(core).encode("utf-8")
+    raise ValueError(f"unknown export format '{fmt}' (use {', '.join(EXPORTS)})")
