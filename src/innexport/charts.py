@@ -403,3 +403,150 @@ def gauge_svg(
                     f'fill="{INK}"/>')
         body.append(f'<line x1="{_n(xv)}" y1="{_n(bar_y - 1)}" x2="{_n(xv)}" y2="{_n(bar_y + bar_h)}" stroke="{INK}" stroke-width="2"/>')
     return _svg(width, height, body, title, "chart gauge")
+
+
+# --- trajectory ---------------------------------------------------------------------------------------
+
+
+def trajectory_svg(
+    points: Sequence[tuple[float | None, float | None]],
+    cut: float,
+    labels: Mapping[str, str] | None = None,
+    *,
+    current: int | None = None,
+    compared: Sequence[int] = (),
+    point_labels: Sequence[str] | None = None,
+    axis_labels: tuple[str, str] = ("IIP", "IEP"),
+    thresholds: Sequence[float] = (),
+    class_colors: Sequence[str] = CLASS_COLORS,
+    title: str | None = None,
+    geometry: QuadrantGeometry = QuadrantGeometry(),
+    digits: int = 2,
+    decimal: str = ".",
+) -> str:
+    """A firm's successive diagnostics on the innovation (IIP, x) × export (IEP, y) plane: the
+    quadrant chart of :func:`quadrant_svg`, the diagnostics joined by arrows, oldest first.
+
+    ``points`` are the (IIP, IEP) of each diagnostic in date order; one with a missing index is
+    left out. ``current`` (default: the last point placed) is drawn as the firm's point (filled,
+    labelled with its ``point_labels`` entry); the other ``compared`` points are highlighted
+    (class ``compared``: a larger ring, labelled); every other point is a small ring titled with
+    its label, of class ``earlier`` or ``later`` than the current one. The steps between the
+    compared points are solid arrows, the others dashed and lighter; a step shorter than 12 px
+    (the rings overlap) is not drawn.
+    """
+    g = geometry
+    names = list(point_labels) if point_labels is not None else [""] * len(points)
+    if len(names) != len(points):
+        raise ValueError(f"{len(points)} points but {len(names)} point labels")
+    placed = [k for k, (x, y) in enumerate(points) if x is not None and y is not None and x == x and y == y]
+    if current is None or current not in placed:
+        current = placed[-1] if placed else None
+    common = dict(labels=labels, axis_labels=axis_labels, thresholds=thresholds, class_colors=class_colors,
+                  title=title, geometry=g, digits=digits, decimal=decimal)
+    if current is None:
+        return quadrant_svg(None, None, cut, **common)
+    highlighted = {k for k in compared if k in placed} | {current}
+    svg = quadrant_svg(points[current][0], points[current][1], cut, point_label=names[current] or None, **common)
+    span = (min(highlighted), max(highlighted))
+    xy = {k: g.xy(points[k][0], points[k][1]) for k in placed}  # type: ignore[arg-type]
+    marks = [f'<defs><marker id="trajectory-head" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
+             f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" fill="{ACCENT}"/>'
+             '</marker></defs>']
+    for k0, k1 in zip(placed, placed[1:]):
+        (x0, y0), (x1, y1) = xy[k0], xy[k1]
+        length = math.hypot(x1 - x0, y1 - y0)
+        if length < 12:
+            continue
+        ux, uy = (x1 - x0) / length, (y1 - y0) / length
+        strong = span[0] <= k0 and k1 <= span[1]
+        style = ('stroke-width="1.8" stroke-opacity="0.85"' if strong
+                 else 'stroke-width="1.2" stroke-opacity="0.45" stroke-dasharray="4 3"')
+        marks.append(f'<line class="step{" compared" if strong else ""}" x1="{_n(x0 + 5 * ux)}" y1="{_n(y0 + 5 * uy)}" '
+                     f'x2="{_n(x1 - 8 * ux)}" y2="{_n(y1 - 8 * uy)}" stroke="{ACCENT}" {style} '
+                     'marker-end="url(#trajectory-head)"/>')
+    for k in placed:
+        if k == current:
+            continue
+        x, y = xy[k]
+        position = "earlier" if k < current else "later"
+        if k in highlighted:
+            marks.append(f'<circle class="{position} compared" cx="{_n(x)}" cy="{_n(y)}" r="5" fill="#ffffff" '
+                         f'stroke="{ACCENT}" stroke-width="2"><title>{_x(names[k])}</title></circle>')
+            if names[k]:  # beside the ring, inside the plot: right if there is room, above in the lower half
+                room_right = g.left + g.side - x - 10
+                anchor, lx = ("start", x + 7) if text_width(names[k], 10) <= room_right else ("end", x - 7)
+                ly = y - 9 if y > g.top + g.side / 2 else y + 17
+                marks.append(_halo_text(lx, ly, names[k], size=10, anchor=anchor, fill=ACCENT))
+        else:
+            marks.append(f'<circle class="{position}" cx="{_n(x)}" cy="{_n(y)}" r="3.5" fill="#ffffff" '
+                         f'stroke="{ACCENT}" stroke-width="1.2"><title>{_x(names[k])}</title></circle>')
+    at = svg.find('<circle class="firm"')
+    return svg[:at] + "".join(marks) + svg[at:]
+
+
+# --- the portfolio's plane ----------------------------------------------------------------------------
+
+
+def portfolio_plane_svg(
+    iip: Sequence[float | None],
+    iep: Sequence[float | None],
+    class_pos: Sequence[int | None],
+    cut: float,
+    *,
+    labels: Mapping[str, str] | None = None,
+    axis_labels: tuple[str, str] = ("IIP", "IEP"),
+    thresholds: Sequence[float] = (),
+    class_colors: Sequence[str] = CLASS_COLORS,
+    titles: Sequence[str] | None = None,
+    max_points: int = 2000,
+    bins: int = 40,
+    title: str | None = None,
+    geometry: QuadrantGeometry = QuadrantGeometry(),
+    decimal: str = ".",
+) -> str:
+    """Many firms on the innovation (IIP, x) × export (IEP, y) plane, on the frame of :func:`quadrant_svg`.
+
+    Up to ``max_points`` firms: one small dot per firm, coloured by ``class_pos`` (0 = best class,
+    None = no class: grey), with ``titles`` as tooltips if given. Beyond: a density grid of
+    ``bins`` × ``bins`` cells, each shaded by its number of firms (log scale, tooltip = the number),
+    so the chart stays light whatever the number of firms. Firms without both indices are left out.
+    """
+    import numpy as np
+
+    x = np.asarray(iip, dtype=float)
+    y = np.asarray(iep, dtype=float)
+    keep = ~(np.isnan(x) | np.isnan(y))
+    svg = quadrant_svg(None, None, cut, labels=labels, axis_labels=axis_labels, thresholds=thresholds,
+                       class_colors=class_colors, title=title, geometry=geometry, decimal=decimal)
+    g = geometry
+    marks: list[str] = []
+    n = int(keep.sum())
+    if n <= max_points:
+        radius = 3.5 if n <= 300 else 2.6
+        pos = list(class_pos)
+        for k in np.flatnonzero(keep):
+            px, py = g.xy(float(x[k]), float(y[k]))
+            c = pos[k]
+            colour = class_colors[c] if c is not None and 0 <= c < len(class_colors) else GRID
+            tip = f"<title>{_x(titles[k])}</title>" if titles is not None and titles[k] else ""
+            marks.append(f'<circle class="dot" cx="{_n(px)}" cy="{_n(py)}" r="{_n(radius)}" fill="{colour}" '
+                         f'fill-opacity="0.75" stroke="#ffffff" stroke-width="0.4">{tip}</circle>' if tip else
+                         f'<circle class="dot" cx="{_n(px)}" cy="{_n(py)}" r="{_n(radius)}" fill="{colour}" '
+                         f'fill-opacity="0.75" stroke="#ffffff" stroke-width="0.4"/>')
+    else:
+        counts, _xe, _ye = np.histogram2d(np.clip(x[keep], 0, 1), np.clip(y[keep], 0, 1), bins=bins,
+                                          range=[[0.0, 1.0], [0.0, 1.0]])
+        top = float(np.log1p(counts.max())) or 1.0
+        cell = g.side / bins
+        for i, j in zip(*np.nonzero(counts)):
+            c = int(counts[i, j])
+            opacity = 0.12 + 0.83 * float(np.log1p(c)) / top
+            marks.append(f'<rect class="density" x="{_n(g.left + i * cell)}" y="{_n(g.top + g.side - (j + 1) * cell)}" '
+                         f'width="{_n(cell)}" height="{_n(cell)}" fill="{ACCENT}" fill-opacity="{opacity:.2f}">'
+                         f"<title>{c}</title></rect>")
+    cx, _cy = g.xy(cut, cut)
+    anchor = f'<line x1="{_n(cx)}" y1="{_n(g.top)}" x2="{_n(cx)}" y2="{_n(g.top + g.side)}" stroke="{INK}"'
+    at = svg.find(anchor)
+    at = at if at >= 0 else svg.rfind("</svg>")
+    return svg[:at].replace('class="chart quadrant"', 'class="chart quadrant plane"', 1) + "".join(marks) + svg[at:]

@@ -21,6 +21,7 @@ def _root() -> None:
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from innexport.cli import ahp, diagnose, plan, population, programmes, questionnaire, web  # noqa: F401
+    from innexport.cli import followup  # noqa: F401
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """Results of a diagnostic: the results page, the report (HTML, PDF), the JSON result, and the
-comparison of two diagnostics of the same firm.
+follow-up of a firm between two of its diagnostics (:mod:`innexport.followup`).
 
 Everything shown comes from the core: the kept :class:`~innexport.assessment.FirmResult`
 (:func:`services.result_of`), the report of :mod:`innexport.report` (:func:`services.report_html`,
@@ -11,7 +11,6 @@ results page says it is in progress (with a link to continue) and the report, PD
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,15 +19,18 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.utils import translation
 from django.utils.formats import date_format, number_format
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from innexport import charts, i18n
+from innexport import charts, followup, i18n
+from innexport.actions import Action as CoreAction
+from innexport.actions import ActionPlan as CorePlan
 from innexport.assessment import FirmResult, result_json
 from innexport.classes import quadrant_cut
-from innexport.framework import INDICES, LANGUAGES, Framework
+from innexport.followup import FollowUp
+from innexport.framework import INDICES, LANGUAGES, Activity, Framework
 from innexport.web import services, tenancy
+from innexport.web.models import ActionPlan as SavedPlan
 from innexport.web.models import Assessment, AssessmentStatus, AuditEntry, Firm
 from innexport.web.tenancy import member_required
 
@@ -205,7 +207,7 @@ def assessment_json(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-# --- comparison ---------------------------------------------------------------------------------------
+# --- follow-up (comparison of two diagnostics) ------------------------------------------------------
 
 
 def _pick_pair(request: HttpRequest, completed: list[Assessment]) -> tuple[Assessment, Assessment] | None:
@@ -234,97 +236,112 @@ def _pick_pair(request: HttpRequest, completed: list[Assessment]) -> tuple[Asses
     return older, newer
 
 
-def _activity_rows(before: FirmResult, after: FirmResult, fw_before: Framework, fw_after: Framework,
-                   lang: str) -> list[dict[str, Any]]:
-    """Every activity of either diagnostic, the largest changes first."""
-    b = {a.id: a for a in before.activities}
-    a_ = {a.id: a for a in after.activities}
-    order = [x.id for x in after.activities] + [x.id for x in before.activities if x.id not in a_]
+def _activity_of(aid: str, fw_before: Framework, fw_after: Framework) -> tuple[Framework, Activity | None]:
+    fw = fw_after if aid in fw_after.activity_by_id else fw_before
+    return fw, fw.activity_by_id.get(aid)
+
+
+def _activity_rows(fu: FollowUp, fw_before: Framework, fw_after: Framework, lang: str) -> list[dict[str, Any]]:
+    """Every activity of either diagnostic, in the follow-up's order (the largest changes first)."""
     rows = []
-    for k, aid in enumerate(order):
-        fw = fw_after if aid in fw_after.activity_by_id else fw_before
-        activity = fw.activity_by_id.get(aid)
-        s_before = b[aid].score if aid in b else None
-        s_after = a_[aid].score if aid in a_ else None
-        delta = s_after - s_before if s_before is not None and s_after is not None else None
+    for change in fu.activities:
+        fw, activity = _activity_of(change.id, fw_before, fw_after)
         rows.append({
-            "id": aid, "name": activity.name[lang] if activity else aid,
-            "dimension": fw.dimension_of[aid].name[lang] if activity else "",
-            "tag": activity.tag if activity else "", "tag_label": i18n.t(f"tag.{activity.tag}", lang) if activity else "",
-            "in_before": aid in b, "in_after": aid in a_, "before": s_before, "after": s_after,
-            "delta": delta, "delta_text": _signed(delta), "direction": _direction(delta), "order": k,
+            "id": change.id, "name": activity.name[lang] if activity else change.id,
+            "dimension": fw.dimension_of[change.id].name[lang] if activity else "",
+            "tag": change.tag, "tag_label": i18n.t(f"tag.{change.tag}", lang) if change.tag else "",
+            "in_before": change.presence != "added", "in_after": change.presence != "removed",
+            "before": change.before, "after": change.after, "delta": change.delta,
+            "delta_text": _signed(change.delta), "direction": _direction(change.delta),
         })
-    rows.sort(key=lambda r: (r["delta"] is None, not (r["in_before"] and r["in_after"]),
-                             -abs(r["delta"] or 0.0), r["order"]))
     return rows
 
 
-def _index_rows(before: FirmResult, after: FirmResult, fw_before: Framework, fw_after: Framework,
-                lang: str) -> list[dict[str, Any]]:
+def _index_rows(fu: FollowUp, fw_before: Framework, fw_after: Framework, lang: str) -> list[dict[str, Any]]:
     cb, ca = _classes(fw_before, lang), _classes(fw_after, lang)
+    return [
+        {"abbr": ch.index.upper(), "name": i18n.t(f"index.{ch.index}", lang), "before": ch.before, "after": ch.after,
+         "delta": ch.delta, "delta_text": _signed(ch.delta), "direction": _direction(ch.delta),
+         "cls_before": cb.get(ch.class_before or ""), "cls_after": ca.get(ch.class_after or ""),
+         "cls_moved": ch.movement or "none", "fs_before": cb.get(ch.flowsort_before or ""),
+         "fs_after": ca.get(ch.flowsort_after or ""), "fs_moved": ch.flowsort_movement or "none"}
+        for ch in fu.indices
+    ]
+
+
+def _plans_between(request: HttpRequest, completed: list[Assessment], older: Assessment, newer: Assessment,
+                   firm_id: str) -> list[CorePlan]:
+    """The plans of the firm's diagnostics from ``older`` up to, not including, ``newer``, as the
+    core's plans (oldest first)."""
+    window = {a.pk: a for a in completed if _chronological(older) <= _chronological(a) < _chronological(newer)}
+    saved = (SavedPlan.objects.filter(organisation=tenancy.organisation(request.user), assessment_id__in=list(window))
+             .prefetch_related("actions"))
+    plans = []
+    for plan in sorted(saved, key=lambda p: _chronological(window[p.assessment_id])):
+        a = window[plan.assessment_id]
+        plans.append(CorePlan(
+            firm_id=firm_id, firm_name=a.firm.name, lang=plan.lang, framework=a.framework.label,
+            content_hash=a.framework.content_hash, created_on=plan.created_at.date(),
+            actions=[CoreAction(id=x.key, rank=x.rank, activity=x.activity, activity_name=x.activity_name,
+                                observable=x.observable or None, title=x.title, targets=list(x.targets or []),
+                                owner=x.owner, due=x.due, status=x.status, programmes=list(x.proposed or []),
+                                chosen=list(x.chosen or []), done_on=x.done_on)
+                     for x in plan.actions.all()],
+        ))
+    return plans
+
+
+def _programmes(request: HttpRequest, ids: list[str], lang: str) -> dict[str, dict[str, Any]]:
+    """Name and link of each programme id in the organisation's catalogue (the id itself when unknown)."""
+    if not ids:
+        return {}
+    known = services.catalogue_for(tenancy.organisation(request.user)).by_id
+    return {pid: ({"id": pid, "name": known[pid].name.get(lang), "url": known[pid].url, "known": True}
+                  if pid in known else {"id": pid, "name": pid, "url": None, "known": False}) for pid in ids}
+
+
+def _done_rows(fu: FollowUp, programmes: dict[str, dict[str, Any]], fw_before: Framework, fw_after: Framework,
+               lang: str) -> list[dict[str, Any]]:
     rows = []
-    for name in INDICES:
-        ib, ia = before.indices[name], after.indices[name]
-        delta = ia.value - ib.value if ia.value is not None and ib.value is not None else None
-        cls_b, cls_a = cb.get(ib.class_ or ""), ca.get(ia.class_ or "")
-        fs_b, fs_a = cb.get(ib.flowsort.class_ or ""), ca.get(ia.flowsort.class_ or "")
-        moved = "none" if cls_a is None or cls_b is None else (
-            "up" if cls_a.pos < cls_b.pos else "down" if cls_a.pos > cls_b.pos else "same")
+    for done in fu.actions_done:
+        _fw, activity = _activity_of(done.activity, fw_before, fw_after)
         rows.append({
-            "abbr": name.upper(), "name": i18n.t(f"index.{name}", lang), "before": ib.value, "after": ia.value,
-            "delta": delta, "delta_text": _signed(delta), "direction": _direction(delta),
-            "cls_before": cls_b, "cls_after": cls_a, "cls_moved": moved, "fs_before": fs_b, "fs_after": fs_a,
+            "title": done.title, "activity": activity.name[lang] if activity else (done.activity_name or done.activity),
+            "done_on": done.done_on, "owner": done.owner, "moved": done.activity_movement or "none",
+            "programmes": [programmes[p] for p in done.programmes],
         })
     return rows
 
 
 def _trajectory_svg(points: list[tuple[Assessment, FirmResult]], older: Assessment, newer: Assessment,
                     fw: Framework, lang: str) -> str | None:
-    """The firm's diagnostics on the innovation × export plane: the core's quadrant chart with the
-    newest compared diagnostic as the firm's point, and the earlier ones joined by arrows."""
-    placed = [(a, r.indices["iip"].value, r.indices["iep"].value) for a, r in points]
-    placed = [(a, x, y) for a, x, y in placed if x is not None and y is not None]
-    last = next(((a, x, y) for a, x, y in placed if a.pk == newer.pk), None)
-    if last is None:
+    """All the firm's diagnostics (``points``, oldest first) on the innovation × export plane, the
+    compared ones highlighted: the core's trajectory drawn by :func:`charts.trajectory_svg`."""
+    path = followup.trajectory([r for _a, r in points])
+    assessments = [points[p.position][0] for p in path]
+    xy = [(p.iip, p.iep) for p in path]
+    if not any(x is not None and y is not None for x, y in xy):
         return None
-    geometry = charts.QuadrantGeometry()
-    svg = charts.quadrant_svg(
-        last[1], last[2], quadrant_cut(fw),
+    position = {a.pk: k for k, a in enumerate(assessments)}
+    return charts.trajectory_svg(
+        xy, quadrant_cut(fw),
         labels={q: i18n.t(f"quadrant.{q}", lang) for q in ("innovative_exporter", "exporter_not_innovating",
                                                           "innovator_not_exporting", "neither")},
-        point_label=date_format(newer.assessed_on),
+        current=position.get(newer.pk), compared=[position[older.pk]] if older.pk in position else [],
+        point_labels=[date_format(a.assessed_on) for a in assessments],
         axis_labels=(i18n.t("report.quadrant.axis_x", lang), i18n.t("report.quadrant.axis_y", lang)),
         thresholds=[c.threshold for c in fw.classes], title=_("Trajectory of the firm"),
-        geometry=geometry, decimal="," if lang in ("fr", "es") else ".",
+        decimal="," if lang in ("fr", "es") else ".",
     )
-    # the path through the earlier diagnostics, drawn under the firm's point
-    marks = ['<defs><marker id="trajectory-head" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
-             f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" fill="{charts.ACCENT}"/>'
-             '</marker></defs>']
-    xy = [(a, *geometry.xy(x, y)) for a, x, y in placed]
-    for (_a0, x0, y0), (_a1, x1, y1) in zip(xy, xy[1:]):
-        length = math.hypot(x1 - x0, y1 - y0)
-        if length < 12:
-            continue
-        ux, uy = (x1 - x0) / length, (y1 - y0) / length
-        marks.append(f'<line class="step" x1="{x0 + 5 * ux:.1f}" y1="{y0 + 5 * uy:.1f}" x2="{x1 - 8 * ux:.1f}" '
-                     f'y2="{y1 - 8 * uy:.1f}" stroke="{charts.ACCENT}" stroke-width="1.6" stroke-opacity="0.75" '
-                     'marker-end="url(#trajectory-head)"/>')
-    for a, x, y in xy:
-        if a.pk == newer.pk:
-            continue
-        strong = a.pk == older.pk
-        marks.append(f'<circle class="earlier" cx="{x:.1f}" cy="{y:.1f}" r="{4.5 if strong else 3.5}" fill="#ffffff" '
-                     f'stroke="{charts.ACCENT}" stroke-width="{1.8 if strong else 1.2}"><title>'
-                     f'{escape(date_format(a.assessed_on))}</title></circle>')
-    anchor = '<circle class="firm"'
-    at = svg.find(anchor)
-    at = at if at >= 0 else svg.rfind("</svg>")
-    return svg[:at] + "".join(marks) + svg[at:]
 
 
 @member_required
 def firm_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    """The follow-up of a firm between two of its completed diagnostics (``?a=``, ``?b=``; by
+    default the latest two): what moved (indices, classes, activities), the actions done and the
+    programmes used in between (from the plans of the diagnostics from the earlier one up to the
+    later one), and the trajectory of all its diagnostics. The numbers come from
+    :func:`innexport.followup.follow_up`."""
     firm = get_object_or_404(tenancy.firms(request.user), pk=pk)
     completed = list(tenancy.assessments(request.user).filter(firm=firm, status=AssessmentStatus.COMPLETED))
     context: dict[str, Any] = {"firm": firm, "choices": sorted(completed, key=_chronological, reverse=True)}
@@ -332,28 +349,36 @@ def firm_compare(request: HttpRequest, pk: int) -> HttpResponse:
     if pair is None:
         return render(request, "web/compare.html", context)
     older, newer = pair
-    results = {a.pk: r for a in completed if (r := services.result_of(a)) is not None}
+    # dated as the page orders them (the kept result has the date the diagnostic had when scored)
+    results = {a.pk: r.model_copy(update={"assessed_on": a.assessed_on})
+               for a in completed if (r := services.result_of(a)) is not None}
     if older.pk not in results or newer.pk not in results:
         context["unavailable"] = _("One of these diagnostics cannot be scored any more.")
         return render(request, "web/compare.html", context)
     before, after = results[older.pk], results[newer.pk]
     fw_before, fw_after = services.framework_of(older.framework), services.framework_of(newer.framework)
     lang = _lang(after.lang)
-    rows = _activity_rows(before, after, fw_before, fw_after, lang)
-    same_framework = older.framework.content_hash == newer.framework.content_hash
-    path_points = [(a, results[a.pk]) for a in sorted(completed, key=_chronological)
-                   if a.pk in results and _chronological(a) <= _chronological(newer)]
+    plans = _plans_between(request, completed, older, newer, after.firm.id)
+    fu = followup.follow_up(before, after, plans, frameworks=(fw_before, fw_after))
+    programmes = _programmes(request, fu.programmes_picked, lang)
+    rows = _activity_rows(fu, fw_before, fw_after, lang)
+    path_points = [(a, results[a.pk]) for a in sorted(completed, key=_chronological) if a.pk in results]
     context.update({
-        "older": older, "newer": newer, "before": before, "after": after,
-        "indices": _index_rows(before, after, fw_before, fw_after, lang),
-        "quadrant_before": _quadrant_label(before.quadrant, lang),
-        "quadrant_after": _quadrant_label(after.quadrant, lang),
-        "quadrant_moved": before.quadrant != after.quadrant,
-        "activities": rows, "same_framework": same_framework,
-        "n_common": sum(r["in_before"] and r["in_after"] for r in rows),
+        "older": older, "newer": newer, "before": before, "after": after, "followup": fu,
+        "indices": _index_rows(fu, fw_before, fw_after, lang),
+        "quadrant_before": _quadrant_label(fu.quadrant_before, lang),
+        "quadrant_after": _quadrant_label(fu.quadrant_after, lang),
+        "quadrant_moved": fu.quadrant_before != fu.quadrant_after,
+        "activities": rows, "same_framework": fu.same_framework, "n_common": fu.common,
+        "n_moved": len(fu.moved),
         "only_before": [r for r in rows if not r["in_after"]], "only_after": [r for r in rows if not r["in_before"]],
         "short_hash_before": _short_hash(older.framework.content_hash),
         "short_hash_after": _short_hash(newer.framework.content_hash),
+        "n_plans": fu.plans, "actions_total": fu.actions_total, "n_done": len(fu.actions_done),
+        "done": _done_rows(fu, programmes, fw_before, fw_after, lang),
+        "used": [programmes[p] for p in fu.programmes_used],
+        "picked_only": [programmes[p] for p in fu.programmes_picked if p not in fu.programmes_used],
+        "n_points": len(path_points),
         "trajectory": mark_safe(_trajectory_svg(path_points, older, newer, fw_after, lang) or ""),  # noqa: S308 - built from escaped parts
     })
     return render(request, "web/compare.html", context)
