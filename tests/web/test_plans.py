@@ -425,3 +425,20 @@ def test_report_shows_the_plan_when_there_is_one(org_a, done) -> None:  # noqa: 
     pypdf = pytest.importorskip("pypdf")
     content = flat(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages))
     assert "Action plan" in content and squash(row.title) in squash(content)
+
+
+def test_the_firms_page_and_its_data_export_carry_the_plan(org_a, planned) -> None:  # noqa: ANN001
+    """The firm's page shows the plan's progress; "Export all data" includes every action; erasing
+    the firm erases its plans."""
+    first = rows(planned)[0]
+    org_a.client().post(reverse("plan-action", args=[first.pk]), {"status": "done", "owner": "Luc", "due": "",
+                                                                   "chosen": ""})
+    page = text(org_a.client().get(reverse("firm-detail", args=[org_a.firm.pk])))
+    assert f"(1/{planned.actions.count()})" in page
+    data = json.loads(org_a.client().get(reverse("firm-export", args=[org_a.firm.pk])).content)
+    exported = data["assessments"][0]["plan"]
+    assert len(exported) == planned.actions.count()
+    assert {a["key"]: (a["status"], a["owner"]) for a in exported}[first.key] == ("done", "Luc")
+    org_a.client().post(reverse("firm-erase", args=[org_a.firm.pk]), {"confirm_name": org_a.firm.name})
+    assert not ActionPlan.objects.filter(pk=planned.pk).exists()
+    assert not PlanAction.objects.filter(plan_id=planned.pk).exists()

@@ -86,9 +86,9 @@ def test_results_page_lists_earlier_diagnostics_and_links_the_comparison(org_a, 
     page = text(org_a.client().get(reverse("assessment-results", args=[second.pk])))
     assert date_format(first.assessed_on) in page and "0.00" in page  # the earlier one, with its indices
     assert f'{reverse("firm-compare", args=[org_a.firm.pk])}?a={first.pk}&amp;b={second.pk}' in page
-    assert "Compare with earlier diagnostics" in page
+    assert "Follow-up since an earlier diagnostic" in page
     page = text(org_a.client().get(reverse("assessment-results", args=[first.pk])))
-    assert "Compare with earlier diagnostics" not in page  # nothing earlier than the first
+    assert "Follow-up since an earlier diagnostic" not in page  # nothing earlier than the first
 
 
 def test_report_html_is_the_core_report(org_a, done) -> None:  # noqa: ANN001

@@ -116,8 +116,12 @@ def firm_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required
 def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
     firm = get_object_or_404(tenancy.firms(request.user), pk=pk)
-    assessments = firm.assessments.select_related("framework").order_by("-assessed_on", "-created_at")
-    return render(request, "web/firm_detail.html", {"firm": firm, "assessments": assessments})
+    assessments = list(firm.assessments.select_related("framework", "plan")
+                       .defer("result", "framework__framework_yaml", "framework__modules_yaml")
+                       .order_by("-assessed_on", "-created_at"))
+    n_completed = sum(1 for a in assessments if a.status == "completed")
+    return render(request, "web/firm_detail.html", {"firm": firm, "assessments": assessments,
+                                                    "n_completed": n_completed})
 
 
 def firm_data(firm: Firm) -> dict:
@@ -132,10 +136,20 @@ def firm_data(firm: Firm) -> dict:
                 "lang": a.lang, "status": a.status, "assessed_on": a.assessed_on.isoformat(), "assessor": a.assessor,
                 "answers": {x.question_id: {"value": x.value, "comment": x.comment} for x in a.answers.all()},
                 "result": a.result,
+                "plan": _plan_data(a),
             }
             for a in firm.assessments.select_related("framework").prefetch_related("answers")
         ],
     }
+
+
+def _plan_data(assessment) -> list[dict] | None:  # noqa: ANN001
+    """The assessment's action plan (its actions, as stored), or None."""
+    plan = getattr(assessment, "plan", None)  # RelatedObjectDoesNotExist is an AttributeError
+    if plan is None:
+        return None
+    return [{f.name: _jsonable(getattr(action, f.name)) for f in action._meta.concrete_fields
+             if f.name not in ("plan", "updated_by")} for action in plan.actions.all()]
 
 
 def _jsonable(value):  # noqa: ANN001, ANN202
