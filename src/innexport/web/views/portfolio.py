@@ -1,16 +1,388 @@
-"""The portfolio view (being built): routes are declared so links resolve."""
+"""The portfolio of an organisation: its firms on the innovation × export plane, classes, top
+priorities, gaps by sector and region, programmes and movement after support; XLSX and PDF brief.
 
-from django.http import HttpResponse
-from django.urls import path
+Every member of the organisation sees it (admins, advisors and read-only analysts). The data is
+read with **one** ``values_list`` query over the organisation's completed diagnostics
+(:func:`tenancy.assessments`), using the summary columns kept on each assessment and its plan —
+never the stored results, which would be far too slow for thousands of firms — and the core
+(:mod:`innexport.portfolio`) does every computation. The page shows the organisation its own
+numbers unmasked, marking those that the shared outputs hide; the XLSX and the PDF brief are
+always masked (groups of fewer than five firms), and both are audited as exports.
 
+Filters (GET): ``sector``, ``region``, ``size``, ``advisor`` (the user who made the diagnostic,
+among the organisation's members), ``from`` and ``to`` (dates of the diagnostics). A bad filter is
+answered with 400 and the field named. Each response carries a ``Server-Timing`` header (query,
+core, render) so that the bench can tell where the time goes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django import forms
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils import translation
+from django.utils.formats import number_format
+from django.utils.safestring import mark_safe
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from innexport import charts, i18n
+from innexport import portfolio as core
+from innexport.classes import quadrant_cut
+from innexport.framework import LANGUAGES, Framework, load_framework
+from innexport.web import services, tenancy
+from innexport.web.models import AssessmentStatus, AuditEntry, FrameworkVersion, Membership, SizeClass
 from innexport.web.tenancy import member_required
+
+TOP = 10
+"""Rows of the top-N lists (priorities, programmes) on the page and in the brief."""
+
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("assessment", "pk"), ("firm", "firm_id"), ("name", "firm__name"), ("assessed_on", "assessed_on"),
+    ("iip", "iip"), ("iep", "iep"), ("iiep", "iiep"), ("class_iip", "class_iip"), ("class_iep", "class_iep"),
+    ("class_iiep", "class_iiep"), ("top_activities", "top_activities"), ("dimension_scores", "dimension_scores"),
+    ("sector", "firm__sector"), ("region", "firm__region"), ("size", "firm__size_class"),
+    ("advisor", "created_by_id"), ("framework", "framework_id"), ("actions_done", "plan__actions_done"),
+    ("programmes_proposed", "plan__programmes_proposed"), ("programmes_used", "plan__programmes_used"),
+)
+"""The columns of the portfolio frame and where the one query reads them."""
+JSON_COLUMNS = frozenset({"top_activities", "dimension_scores", "programmes_proposed", "programmes_used"})
+FLOAT_COLUMNS = frozenset({"iip", "iep", "iiep"})
+
+
+# --- filters -----------------------------------------------------------------------------------------
+
+
+class PortfolioFilters(forms.Form):
+    sector = forms.ChoiceField(label=_lazy("Sector"), required=False)
+    region = forms.ChoiceField(label=_lazy("Region"), required=False)
+    size = forms.ChoiceField(label=_lazy("Size"), required=False)
+    advisor = forms.TypedChoiceField(label=_lazy("Advisor"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, data: Any, *, user: Any) -> None:
+        super().__init__(data)
+        firms = tenancy.firms(user)
+        everything = [("", _("all"))]
+        self.fields["sector"].choices = everything + [
+            (s, s) for s in firms.exclude(sector="").order_by("sector").values_list("sector", flat=True).distinct()]
+        self.fields["region"].choices = everything + [
+            (r, r) for r in firms.exclude(region="").order_by("region").values_list("region", flat=True).distinct()]
+        self.fields["size"].choices = everything + list(SizeClass.choices)
+        members = (Membership.objects.filter(organisation=tenancy.organisation(user)).select_related("user")
+                   .order_by("user__username"))
+        self.advisors = {m.user_id: (m.user.get_full_name() or m.user.get_username()) for m in members}
+        self.fields["advisor"].choices = everything + list(self.advisors.items())
+        # "from" and "to" are Python keywords: declared here rather than as attributes
+        self.fields["from"] = forms.DateField(label=_lazy("Diagnostics from"), required=False,
+                                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        self.fields["to"] = forms.DateField(label=_lazy("Diagnostics until"), required=False,
+                                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("from"), data.get("to")
+        if start and end and start > end:
+            self.add_error("to", _("The end of the period (%(end)s) is before its start (%(start)s).")
+                           % {"end": end.isoformat(), "start": start.isoformat()})
+        return data
+
+    def describe(self) -> dict[str, str]:
+        """The filters as the shared outputs write them (keys of ``core.FILTERS``; empty = all)."""
+        d = self.cleaned_data
+        sizes = dict(SizeClass.choices)
+        return {
+            "sector": d.get("sector") or "", "region": d.get("region") or "",
+            "size": str(sizes.get(d.get("size"), "")) if d.get("size") else "",
+            "advisor": self.advisors.get(d.get("advisor"), "") if d.get("advisor") else "",
+            "from": d["from"].isoformat() if d.get("from") else "", "to": d["to"].isoformat() if d.get("to") else "",
+        }
+
+    def query(self) -> str:
+        """The filters as a query string (for the download links)."""
+        from urllib.parse import urlencode
+
+        values = {k: v for k, v in self.data.items() if k in self.fields and v}
+        return urlencode(values)
+
+    def error_text(self) -> str:
+        """Every problem with the field it concerns, e.g. ``advisor: Select a valid choice…``."""
+        return "; ".join(f"{name}: {' '.join(str(e) for e in errors)}" for name, errors in self.errors.items())
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+
+def _lang() -> str:
+    lang = (translation.get_language() or "")[:2]
+    return lang if lang in LANGUAGES else "en"
+
+
+def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
+    """The organisation's completed diagnostics matching ``filters`` (cleaned), in one query."""
+    qs = tenancy.assessments(user).filter(status=AssessmentStatus.COMPLETED).order_by()
+    if filters.get("sector"):
+        qs = qs.filter(firm__sector=filters["sector"])
+    if filters.get("region"):
+        qs = qs.filter(firm__region=filters["region"])
+    if filters.get("size"):
+        qs = qs.filter(firm__size_class=filters["size"])
+    if filters.get("advisor") is not None:
+        qs = qs.filter(created_by_id=filters["advisor"])
+    if filters.get("from"):
+        qs = qs.filter(assessed_on__gte=filters["from"])
+    if filters.get("to"):
+        qs = qs.filter(assessed_on__lte=filters["to"])
+    # the JSON columns come as their text, parsed by the core only where needed (the latest diagnostic
+    # of each firm, the plans): a third of the rows, and no per-row conversion by the ORM
+    texts = {f"{name}_text": Cast(orm, output_field=TextField()) for name, orm in FIELDS if name in JSON_COLUMNS}
+    qs = qs.annotate(**texts)
+    rows = list(qs.values_list(*(f"{name}_text" if name in JSON_COLUMNS else orm for name, orm in FIELDS)))
+    columns = list(zip(*rows)) if rows else [()] * len(FIELDS)
+    frame = pd.DataFrame({
+        name: np.array(values, dtype=float) if name in FLOAT_COLUMNS else pd.Series(values, dtype=object)
+        for (name, _orm), values in zip(FIELDS, columns)})
+    # a plan is acted on when an action is done or a programme used (ActionPlan.supported)
+    done = pd.to_numeric(frame["actions_done"], errors="coerce").fillna(0).to_numpy() > 0
+    used = np.fromiter((bool(v) and v != "[]" for v in frame["programmes_used"].tolist()), dtype=bool,
+                       count=len(frame))
+    frame["supported"] = done | used
+    return frame
+
+
+def frameworks_of(frame: pd.DataFrame) -> list[Framework]:
+    """The frameworks of the diagnostics, the most used first (the published iiep one when none)."""
+    counts = Counter(frame["framework"].tolist())
+    versions = {v.pk: v for v in FrameworkVersion.objects.filter(pk__in=list(counts))
+                .defer("framework_yaml", "modules_yaml")}
+    fws = [services.framework_of(versions[pk]) for pk, _n in counts.most_common() if pk in versions]
+    if not fws:
+        version = services.published_frameworks().defer("framework_yaml", "modules_yaml").filter(
+            framework_id="iiep", modules=[]).first()
+        fws = [services.framework_of(version)] if version is not None else [load_framework("iiep")]
+    return fws
+
+
+def programme_names(organisation: Any, lang: str) -> dict[str, str]:
+    return {pid: p.name[lang] for pid, p in services.catalogue_for(organisation).by_id.items()}
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.marks: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.marks[name] = self.marks.get(name, 0.0) + (now - self._t) * 1000
+        self._t = now
+
+    def header(self) -> str:
+        return ", ".join(f"{name};dur={ms:.1f}" for name, ms in self.marks.items())
+
+
+def _computed(request: HttpRequest, form: PortfolioFilters, timer: _Timer) -> tuple[core.Portfolio, list[Framework]]:
+    frame = load_frame(request.user, form.cleaned_data)
+    timer.lap("query")
+    fws = frameworks_of(frame)
+    p = core.portfolio(frame, fws)
+    timer.lap("core")
+    return p, fws
+
+
+def _bad_filters(form: PortfolioFilters) -> HttpResponse:
+    return HttpResponse(_("Bad filter: %(problems)s") % {"problems": form.error_text()}, status=400,
+                        content_type="text/plain; charset=utf-8")
+
+
+def _filename(organisation: Any, ext: str) -> str:
+    slug = slugify(organisation.name) or f"organisation-{organisation.pk}"
+    return f"innexport-portfolio-{slug}-{dt.date.today().isoformat()}.{ext}"
+
+
+def _audit_text(what: str, filters: dict[str, str]) -> str:
+    used = ", ".join(f"{k}={v}" for k, v in filters.items() if v)
+    return f"{what} ({used})" if used else what
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+
+def _num(value: Any) -> float | None:
+    """A mean for the template: None when missing (shown as a dash)."""
+    return None if value is None or value != value else float(value)
+
+
+def _signed(value: float | None) -> str:
+    """A change as people read it: +0.25, -0.10, 0.00 (decimal separator of the interface)."""
+    if value is None:
+        return "–"
+    rounded = round(value, 2)
+    text = number_format(abs(rounded), 2)
+    return ("+" + text) if rounded > 0 else ("-" + text) if rounded < 0 else text
+
+
+def _cells(values: Any, flags: Any) -> list[dict[str, Any]]:
+    return [{"value": v, "small": bool(f)} for v, f in zip(values, flags)]
+
+
+def _page_context(p: core.Portfolio, fws: list[Framework], lang: str, names: dict[str, str]) -> dict[str, Any]:
+    """The page's tables: the unmasked numbers, each flagged when the shared outputs hide it."""
+    fw = fws[0]
+    flags = core.masked_flags(p)
+    L = core.Names(lang, tuple(fws), names, p.min_group)
+    class_pos = {c: k for k, c in enumerate(p.classes)}
+    classes = [c for c in p.distribution.index if c != core.NO_CLASS or p.distribution.loc[c].sum() > 0]
+
+    distribution = [{"id": c, "label": L.cls(c), "pos": class_pos.get(c),
+                     "cells": _cells([p.distribution.at[c, ix] for ix in ("iip", "iep", "iiep")],
+                                     [flags["distribution"].at[c, ix] for ix in ("iip", "iep", "iiep")])}
+                    for c in classes]
+    x_keys = list(reversed(p.classes))
+    top_cross = int(p.cross.to_numpy().max()) if p.firms else 0
+    plane_rows = [{"label": L.cls(ce), "cells": [
+        {"value": int(p.cross.at[ci, ce]), "small": bool(flags["cross"].at[ci, ce]),
+         "alpha": round(0.08 + 0.72 * p.cross.at[ci, ce] / top_cross, 2) if top_cross else 0,
+         "dark": bool(top_cross and p.cross.at[ci, ce] / top_cross > 0.55)} for ci in x_keys]} for ce in p.classes]
+
+    activities = [{"id": a, "label": L.activity(a), "firms": int(row["firms"]), "share": L.percent(row["share"]),
+                   "small": bool(flags["activities"].get(a, False))}
+                  for a, row in p.activities.iterrows() if row["firms"] > 0]
+
+    def groups(by: str) -> list[dict[str, Any]]:
+        g = p.groups(by)
+        out = []
+        for key, row in g.rows.iterrows():
+            weakest = core.weakest_dimension(row, p.dimensions)
+            out.append({
+                "label": L.group(key), "firms": int(row["firms"]), "iip": _num(row["iip"]), "iep": _num(row["iep"]),
+                "iiep": _num(row["iiep"]), "gap": _num(row["gap"]), "weakest": L.dimension(weakest) if weakest else "",
+                "weakest_score": _num(row[weakest]) if weakest else None,
+                "small": bool(flags[by].get(key, False)), "merged": int(row["firms"]) < p.min_group,
+            })
+        return out
+
+    def programmes(column: str) -> list[dict[str, Any]]:
+        rows = p.programmes[p.programmes[column] > 0].sort_values(column, ascending=False, kind="stable")
+        return [{"id": pid, "label": L.programme(pid), "firms": int(row[column]),
+                 "small": bool(flags["programmes"].at[pid, column])} for pid, row in rows.head(TOP).iterrows()]
+
+    def movement(g: str) -> dict[str, Any]:
+        m, f = p.movement(g), flags[g]
+        return {
+            "id": g, "firms": m.firms, "up": m.up, "same": m.same, "down": m.down, "mean_delta": _signed(m.mean_delta),
+            "small": {k: bool(f[k]) for k in ("firms", "up", "same", "down")},
+            "rows": [{"label": L.cls(b), "cells": _cells([int(v) for v in m.table.loc[b]], f["table"].loc[b])}
+                     for b in p.classes],
+        }
+
+    moves = [movement(g) for g in core.MOVEMENT_GROUPS]
+
+    # the plane: one dot per firm (their names as tooltips), or a density grid beyond 2,000 firms
+    pts = p.points
+    svg = charts.portfolio_plane_svg(
+        pts["iip"].to_numpy(), pts["iep"].to_numpy(),
+        [class_pos.get(c) for c in pts["class_iiep"].tolist()], quadrant_cut(fw),
+        labels={q: i18n.t(f"quadrant.{q}", lang) for q in ("innovative_exporter", "exporter_not_innovating",
+                                                          "innovator_not_exporting", "neither")},
+        axis_labels=(i18n.t("report.quadrant.axis_x", lang), i18n.t("report.quadrant.axis_y", lang)),
+        thresholds=[c.threshold for c in fw.classes], titles=pts["name"].tolist() if "name" in pts else None,
+        title=_("The firms on the innovation × export plane"), decimal="," if lang in ("fr", "es") else ".",
+    )
+    return {
+        "p": p, "flags": flags, "min_group": p.min_group, "all_small": flags["all"],
+        "overall": {k: _num(v) for k, v in p.overall.items() if k != "firms"},
+        "distribution": distribution, "plane_rows": plane_rows, "plane_columns": [L.cls(c) for c in x_keys],
+        "activities": activities[:TOP], "more_activities": activities[TOP:],
+        "groups": [("sector", groups("sector")), ("region", groups("region"))],
+        "programme_lists": [("proposed", programmes("proposed")), ("used", programmes("used"))],
+        "movement": moves, "movement_classes": [L.cls(c) for c in p.classes],
+        "movement_rows": [
+            {"key": key, "label": label, "cells": [
+                {"value": m[key], "small": m["small"].get(key, m["small"]["firms"])} for m in moves]}
+            for key, label in (("firms", _("Firms")), ("up", _("Class up")), ("same", _("Same class")),
+                               ("down", _("Class down")), ("mean_delta", _("Mean change of IIEP")))],
+        "plane": mark_safe(svg),  # noqa: S308 - built by the core's chart from escaped parts
+        "density": len(pts) > 2000,
+        "legend": [(c.id, c.label[lang]) for c in fw.classes],
+    }
 
 
 @member_required
-def _todo(request):  # noqa: ANN001, ANN202
-    return HttpResponse(status=404)
+def portfolio_page(request: HttpRequest) -> HttpResponse:
+    timer = _Timer()
+    form = PortfolioFilters(request.GET, user=request.user)
+    organisation = tenancy.organisation(request.user)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return render(request, "web/portfolio.html", context, status=400)
+    p, fws = _computed(request, form, timer)
+    lang = _lang()
+    context.update(_page_context(p, fws, lang, programme_names(organisation, lang)))
+    context["query"] = form.query()
+    context["xlsx_url"] = reverse("portfolio-xlsx") + (f"?{context['query']}" if context["query"] else "")
+    context["brief_url"] = reverse("portfolio-brief") + (f"?{context['query']}" if context["query"] else "")
+    timer.lap("core")
+    response = render(request, "web/portfolio.html", context)
+    timer.lap("render")
+    response["Server-Timing"] = timer.header()
+    return response
+
+
+# --- the shared outputs ----------------------------------------------------------------------------------
+
+
+def _export(request: HttpRequest, kind: str) -> HttpResponse:
+    timer = _Timer()
+    form = PortfolioFilters(request.GET, user=request.user)
+    if not form.is_valid():
+        return _bad_filters(form)
+    organisation = tenancy.organisation(request.user)
+    p, fws = _computed(request, form, timer)
+    lang = _lang()
+    described = form.describe()
+    options = {"lang": lang, "organisation": organisation.name, "filters": described,
+               "programme_names": programme_names(organisation, lang), "generated_on": dt.date.today()}
+    if kind == "xlsx":
+        content = core.xlsx_bytes(p, fws, **options)
+        mime, what = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "portfolio XLSX"
+    else:
+        try:
+            content = core.brief_pdf(p, fws, **options)
+        except RuntimeError as exc:  # WeasyPrint (or its system libraries) missing on this server
+            return HttpResponse(_("PDF briefs are not available on this server: %(cause)s") % {"cause": exc},
+                                status=503, content_type="text/plain; charset=utf-8")
+        mime, what = "application/pdf", "portfolio PDF brief"
+    timer.lap("render")
+    tenancy.record(request, AuditEntry.Action.EXPORT, organisation, _audit_text(what, described))
+    response = HttpResponse(content, content_type=mime)
+    response["Content-Disposition"] = f'attachment; filename="{_filename(organisation, kind if kind == "xlsx" else "pdf")}"'
+    response["Server-Timing"] = timer.header()
+    return response
+
+
+@member_required
+def portfolio_xlsx(request: HttpRequest) -> HttpResponse:
+    return _export(request, "xlsx")
+
+
+@member_required
+def portfolio_brief(request: HttpRequest) -> HttpResponse:
+    return _export(request, "pdf")
 
 
 urlpatterns = [
-    path("portfolio/", _todo, name="portfolio"),
+    path("portfolio/", portfolio_page, name="portfolio"),
+    path("portfolio.xlsx", portfolio_xlsx, name="portfolio-xlsx"),
+    path("portfolio/brief.pdf", portfolio_brief, name="portfolio-brief"),
 ]
