@@ -62,6 +62,7 @@ bench: setup
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_population.py
+	$(BIN)/python bench/bench_portfolio.py --db both
 
 # Interface catalogues of the web application (needs GNU gettext): extract, then translate the .po
 # files and compile them.

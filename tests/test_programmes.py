@@ -332,3 +332,17 @@ def test_dump_catalogue_round_trips():
     assert "eligibility" not in data["programmes"][0] and "region" not in data["programmes"][0]
     assert data["programmes"][1]["eligibility"] == {"max_age": 7}
     assert parse_catalogue(text) == small
+
+
+def test_the_catalogue_example_of_the_docs_is_valid() -> None:
+    """docs/support.md shows a local catalogue: it must stay a valid one."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "support.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", doc, re.S).group(1).replace('"..."', '"Text."')
+    catalogue = parse_catalogue(example, "docs/support.md")
+    programme = catalogue.programmes[0]
+    assert (catalogue.id, programme.scope, programme.region) == ("my_region", "joint", "Nouvelle-Aquitaine")
+    assert is_eligible(programme, {"country": "FR", "region": "Nouvelle-Aquitaine", "size": "small",
+                                   "sector": "11.02", "founded": 2020}, dt.date(2026, 11, 23))
+    assert not is_eligible(programme, {"country": "FR", "region": "Bretagne"}, dt.date(2026, 11, 23))

@@ -216,8 +216,7 @@ def followup_command(
     """What moved between two diagnostics of a firm (indices, classes, activities), which actions of
     its plans were done and which programmes it used.
 
-    Firms are matched by id: every firm of both files is followed up. Plans are matched to their
-    firm by its id.
+    Firms are matched by id: every firm of both files is followed up, each with its own plans.
     """
     earlier, later = read_results(before), read_results(after)
     plans = [(path, read_plan(path)) for path in plan or []]
