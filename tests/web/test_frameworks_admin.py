@@ -135,7 +135,7 @@ def test_size_and_encoding_errors(staff, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(frameworks, "MAX_FILE_BYTES", 1000)
     response = upload(staff, MINI)
     page = response.content.decode()
-    assert response.status_code == 400 and "a framework or module file may be at most" in page
+    assert response.status_code == 400 and "a file may be at most 1000\xa0bytes here" in page
     assert upload(staff, "   \n").status_code == 400
     assert not FrameworkVersion.objects.filter(framework_id="mini").exists()
 

@@ -40,6 +40,7 @@ from django.views.decorators.http import require_POST
 from innexport.framework import Framework, FrameworkError, Issue, Module, apply_module, parse_text
 from innexport.web import services, tenancy
 from innexport.web.models import AuditEntry, FrameworkVersion, Membership
+from innexport.web.uploads import ACCEPT_YAML, uploaded_text
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Largest framework or module file accepted (the shipped iiep.yaml is about a tenth of it)."""
@@ -106,26 +107,13 @@ class UploadForm(forms.Form):
                 help_text=_lazy("Modules are applied in this order.") if k == 1 else "",
             )
         for field in self.fields.values():
-            field.widget.attrs["accept"] = ".yaml,.yml,text/yaml,application/yaml,text/plain"
+            field.widget.attrs["accept"] = ACCEPT_YAML
 
     def _read(self, name: str) -> tuple[str, str] | None:
         upload = self.cleaned_data.get(name)
         if not upload:
             return None
-        if upload.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(
-                _("%(file)s is %(size).1f MB; a framework or module file may be at most %(max)d MB.")
-                % {"file": upload.name, "size": upload.size / 1024 / 1024, "max": MAX_FILE_BYTES // 1024 // 1024})
-        raw = upload.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise forms.ValidationError(
-                _("%(file)s is not UTF-8 text (byte %(pos)d cannot be decoded): save it as UTF-8 and upload it again.")
-                % {"file": upload.name, "pos": exc.start + 1}) from None
-        if not text.strip():
-            raise forms.ValidationError(_("%(file)s is empty.") % {"file": upload.name})
-        return upload.name, text
+        return uploaded_text(upload, MAX_FILE_BYTES)
 
     def clean_framework(self) -> tuple[str, str] | None:
         return self._read("framework")

@@ -51,6 +51,7 @@ from innexport.programmes import (
 from innexport.web import services, tenancy
 from innexport.web.models import ActionPlan, AuditEntry, LocalProgramme, SizeClass
 from innexport.web.tenancy import member_required
+from innexport.web.uploads import ACCEPT_YAML, uploaded_text
 
 MAX_IMPORT_BYTES = 1024 * 1024
 """Largest catalogue file accepted by the import (the shipped one, 29 programmes, is about 25 kB)."""
@@ -471,24 +472,13 @@ def programme_delete(request: HttpRequest, pid: str) -> HttpResponse:
 class ImportForm(forms.Form):
     file = forms.FileField(label=_lazy("Catalogue file (YAML)"),
                            help_text=_lazy("A `kind: catalogue` document, as written by the export, at most 1 MB, UTF-8."),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".yaml,.yml,text/yaml,application/yaml,text/plain"}))
+                           widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_YAML}))
     replace = forms.BooleanField(label=_lazy("Update my local programmes that have the same id"), required=False,
                                  help_text=_lazy("Otherwise an id your organisation already uses is refused."))
 
     def clean_file(self) -> tuple[str, str]:
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError(_("%(file)s is larger than %(max)d MB.") % {
-                "file": upload.name, "max": MAX_IMPORT_BYTES // 1024 // 1024})
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise forms.ValidationError(
-                _("%(file)s is not UTF-8 text (byte %(pos)d cannot be decoded): save it as UTF-8 and upload it again.")
-                % {"file": upload.name, "pos": exc.start + 1}) from None
-        if not text.strip():
-            raise forms.ValidationError(_("%(file)s is empty.") % {"file": upload.name})
-        return upload.name, text
+        return uploaded_text(upload, MAX_IMPORT_BYTES)
 
 
 @member_required
