@@ -141,7 +141,6 @@ class Assessment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
-    result = models.JSONField(null=True, blank=True, help_text="the FirmResult, once scored")
     # A summary of ``result`` kept in columns, so the portfolio of thousands of firms is read
     # without parsing every result (set by ``services.score``; see ``summary_fields``).
     iip = models.FloatField(null=True, blank=True)
@@ -154,6 +153,8 @@ class Assessment(models.Model):
     dimension_scores = models.JSONField(default=dict, blank=True, help_text="dimension id → score")
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     share_expires_at = models.DateTimeField(null=True, blank=True)
+    # Last in the table's rows (migration 0003): a large document, read only when asked for.
+    result = models.JSONField(null=True, blank=True, help_text="the FirmResult, once scored")
 
     class Meta:
         ordering = ["-assessed_on", "-created_at"]
