@@ -67,7 +67,7 @@ bench: setup
 # Interface catalogues of the web application (needs GNU gettext): extract, then translate the .po
 # files and compile them.
 messages: setup
-	cd src/innexport/web && DJANGO_SETTINGS_MODULE=innexport.web.settings ../../../$(BIN)/django-admin makemessages -l fr -l es --no-location --keyword=_lazy
+	cd src/innexport/web && DJANGO_SETTINGS_MODULE=innexport.web.settings ../../../$(BIN)/django-admin makemessages -l fr -l es --no-location
 	cd src/innexport/web && DJANGO_SETTINGS_MODULE=innexport.web.settings ../../../$(BIN)/django-admin compilemessages
 
 clean:

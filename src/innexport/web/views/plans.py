@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from innexport import i18n
 from innexport.framework import LANGUAGES
@@ -130,7 +131,8 @@ def plan_page(request: HttpRequest, pk: int) -> HttpResponse:
         plan = plans.make_plan(assessment, request.user)
     except plans.PlanRefused as exc:
         return _page(request, assessment, error=exc.message, status=409)
-    messages.success(request, _("Action plan made: %(n)d actions.") % {"n": plan.actions_total})
+    messages.success(request, ngettext("Action plan made: %(n)d action.", "Action plan made: %(n)d actions.",
+                                       plan.actions_total) % {"n": plan.actions_total})
     return redirect(_plan_url(assessment.pk))
 
 
@@ -151,7 +153,8 @@ def plan_remake(request: HttpRequest, pk: int) -> HttpResponse:
         plan = plans.remake_plan(plan, request.user)
     except plans.PlanRefused as exc:
         return _page(request, assessment, error=exc.message, status=409)
-    messages.success(request, _("Action plan made again: %(n)d actions.") % {"n": plan.actions_total})
+    messages.success(request, ngettext("Action plan made again: %(n)d action.", "Action plan made again: %(n)d actions.",
+                                       plan.actions_total) % {"n": plan.actions_total})
     return redirect(_plan_url(assessment.pk))
 
 
