@@ -19,10 +19,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
+from innexport.actions import build_plan
 from innexport.answers import read_answers
 from innexport.assessment import diagnose
 from innexport.framework import load_framework
-from innexport.web import demo
+from innexport.web import demo, services
 from innexport.web.models import Assessment, AssessmentStatus, Firm, FrameworkVersion, Membership, Organisation
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.yaml"))
@@ -131,6 +132,11 @@ def test_seed_demo_is_idempotent_and_scores_the_examples() -> None:
             assert assessment.result["indices"][index]["class"] == expected.indices[index].class_
         assert [p["activity"] for p in assessment.result["priorities"]][:3] == \
             [p.activity for p in expected.priorities][:3]
+        # and the action plan an advisor would make from it, due dates counted from the diagnostic
+        plan = build_plan(expected, framework, services.catalogue_for(org), start=sheet.assessed_on)
+        stored = assessment.plan
+        assert [(a.key, a.due) for a in stored.actions.order_by("position")] == [(a.id, a.due) for a in plan.actions]
+        assert stored.actions_total == len(plan.actions) > 0
 
 
 @pytest.mark.django_db

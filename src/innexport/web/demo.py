@@ -23,7 +23,7 @@ from django.db import transaction
 import innexport
 from innexport.answers import read_answers
 from innexport.assessment import AnswersError, AnswerSheet, answer_codes
-from innexport.web import services
+from innexport.web import plans, services
 from innexport.web.models import Assessment, AssessmentStatus, Firm, FrameworkVersion, Membership, Organisation, Role
 
 ORGANISATION = "Demo chamber of commerce"
@@ -132,4 +132,6 @@ def _firm(org: Organisation, user, sheet: AnswerSheet, path: Path,  # noqa: ANN0
         services.score(assessment, complete=True)
     except (services.AnswerRejected, AnswersError) as exc:
         raise DemoError(f"{path}: the example answers cannot be scored:\n{exc}") from None
+    # the action plan the advisor would make from it (start of the due dates: the diagnostic's date)
+    plans.make_plan(assessment, user, today=assessment.assessed_on)
     return firm, created
