@@ -16,7 +16,7 @@ import pytest
 from innexport import charts, i18n
 from innexport.assessment import AnswerSheet, diagnose
 from innexport.framework import Framework, load_framework
-from innexport.report import ReportError, _Lang, render_html, render_pdf
+from innexport.report import ReportError, Wording, render_html, render_pdf
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.yaml"))
@@ -188,11 +188,11 @@ def test_framework_must_match_the_result(mini):
 
 
 def test_language_helpers():
-    assert _Lang("fr").join(["a", "b", "c"]) == "a, b et c"
-    assert _Lang("es").join(["a", "innovar"]) == "a e innovar"
-    assert _Lang("en").join(["<x>"]) == "&lt;x&gt;"
-    assert _Lang("fr").date(dt.date(2025, 5, 1)) == "1er mai 2025"
-    assert _Lang("es").date(dt.date(2025, 5, 2)) == "2 de mayo de 2025"
+    assert Wording("fr").join(["a", "b", "c"]) == "a, b et c"
+    assert Wording("es").join(["a", "innovar"]) == "a e innovar"
+    assert Wording("en").join(["<x>"]) == "&lt;x&gt;"
+    assert Wording("fr").date(dt.date(2025, 5, 1)) == "1er mai 2025"
+    assert Wording("es").date(dt.date(2025, 5, 2)) == "2 de mayo de 2025"
 
 
 # --- charts -------------------------------------------------------------------------------------------

@@ -419,9 +419,9 @@ def plan_view(plan: ActionPlan, catalogue: Catalogue | None = None, *, today: dt
     operator, kind, scope and link when ``catalogue`` knows it (else the plan's name for it), and
     whether it was picked. Also the progress (done of total) and the programmes picked.
     """
-    from innexport.report import _Lang
+    from innexport.report import Wording
 
-    L = _Lang(plan.lang)
+    L = Wording(plan.lang)
     today = today or dt.date.today()
     known = catalogue.by_id if catalogue is not None else {}
 
@@ -478,7 +478,7 @@ def plan_html(plan: ActionPlan, catalogue: Catalogue | None = None, *, generated
     operator, kind and link; without it, only their names)."""
     from innexport import charts, report
 
-    L = report._Lang(plan.lang)
+    L = report.Wording(plan.lang)
     generated_on = generated_on or dt.date.today()
     context = {
         "lang": plan.lang, "t": L.t, "colon": L.t("report.colon"),
@@ -493,7 +493,7 @@ def plan_html(plan: ActionPlan, catalogue: Catalogue | None = None, *, generated
         "generated_on": generated_on.isoformat(),
         "class_colors": [], "accent": charts.ACCENT,
     }
-    return report._environment().get_template("plan.html.j2").render(context)
+    return report.environment().get_template("plan.html.j2").render(context)
 
 
 def plan_pdf(plan: ActionPlan, catalogue: Catalogue | None = None, *, generated_on: dt.date | None = None) -> bytes:

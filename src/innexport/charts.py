@@ -29,7 +29,8 @@ FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 __all__ = [
     "ACCENT", "CLASS_COLORS", "CLASS_TINTS", "INK", "MUTED", "QuadrantGeometry", "class_of",
-    "gauge_svg", "quadrant_svg", "radar_point", "radar_svg", "text_width", "wrap",
+    "gauge_svg", "portfolio_plane_svg", "quadrant_svg", "radar_point", "radar_svg", "text_width", "trajectory_svg",
+    "wrap",
 ]
 
 

@@ -999,14 +999,12 @@ def brief_html(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
     No firm is shown on its own: the plane is the IIP × IEP class table, sectors and regions of
     fewer than ``min_group`` firms are counted together, and no firm name is used anywhere.
     """
-    from innexport.report import _environment
-
     m = mask(p)
     L = Names(_lang(lang), tuple(_frameworks(framework)), dict(programme_names or {}), p.min_group)
     view = _view(m, L, filters, organisation, generated_on or dt.date.today())
     from innexport import report
 
-    dated = report._Lang(L.lang).date(view["generated_on"])
+    dated = report.Wording(L.lang).date(view["generated_on"])
     programmes = view["programmes"]
     proposed = sorted([r for r in programmes if r["proposed"]], key=lambda r: -r["proposed"])
     used = sorted([r for r in programmes if r["used"]], key=lambda r: -r["used"])
@@ -1017,16 +1015,11 @@ def brief_html(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
         "masked_proposed": sum(r["proposed"] is None for r in programmes),
         "masked_used": sum(r["used"] is None for r in programmes), "generator": "innexport",
     }
-    return _environment().get_template("portfolio_brief.html.j2").render(context)
+    return report.environment().get_template("portfolio_brief.html.j2").render(context)
 
 
 def brief_pdf(p: Portfolio, framework: Framework | Sequence[Framework], **kwargs: Any) -> bytes:
     """The brief (see :func:`brief_html`) as an A4 PDF (WeasyPrint)."""
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: WeasyPrint installed but Pango missing
-        raise RuntimeError(
-            "PDF briefs need WeasyPrint: pip install innexport[pdf] (WeasyPrint also needs the system "
-            f"Pango library, e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0). Cause: {exc}"
-        ) from exc
-    return weasyprint.HTML(string=brief_html(p, framework, **kwargs)).write_pdf()
+    from innexport.report import html_to_pdf
+
+    return html_to_pdf(brief_html(p, framework, **kwargs))

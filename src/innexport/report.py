@@ -37,7 +37,7 @@ TOP_PRIORITIES = 8
 SUMMARY_PRIORITIES = 3
 """Priorities named in the summary paragraph."""
 
-__all__ = ["ReportError", "html_to_pdf", "render_html", "render_pdf", "TOP_PRIORITIES"]
+__all__ = ["ReportError", "TOP_PRIORITIES", "Wording", "environment", "html_to_pdf", "render_html", "render_pdf"]
 
 
 class ReportError(ValueError):
@@ -56,7 +56,7 @@ def _css_string(value: object) -> Markup:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("innexport", "templates"),
         autoescape=True,
@@ -82,7 +82,7 @@ def _package_version() -> str:
 
 
 @dataclass(frozen=True)
-class _Lang:
+class Wording:
     """The messages and number formats of one language."""
 
     code: str
@@ -153,7 +153,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     _check(result, framework)
     if action_plan is not None:
         _check_plan(result, action_plan)
-    L = _Lang(result.lang)
+    L = Wording(result.lang)
     lang = result.lang
     fw = framework
     firm = result.firm
@@ -407,7 +407,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     }
 
 
-def _count(L: _Lang, key: str, n: int) -> str:
+def _count(L: Wording, key: str, n: int) -> str:
     """``key.one`` for 1, ``key.many`` otherwise."""
     return L.t(f"{key}.one" if n == 1 else f"{key}.many", n=n)
 
@@ -416,7 +416,7 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def _plan_view(result: FirmResult, fw: Framework, L: _Lang, cls: Callable, cls_of_value: Callable,
+def _plan_view(result: FirmResult, fw: Framework, L: Wording, cls: Callable, cls_of_value: Callable,
                answer_label: Callable, act_name: Callable, tag: dict) -> tuple[str, list[dict], list[dict]]:
     """State of the next-class plan, its steps grouped by activity, and the before → after rows."""
     plan = result.next_class
@@ -470,7 +470,7 @@ def _plan_view(result: FirmResult, fw: Framework, L: _Lang, cls: Callable, cls_o
     return state, groups, rows
 
 
-def _plan_text(result: FirmResult, L: _Lang, state: str) -> str | None:
+def _plan_text(result: FirmResult, L: Wording, state: str) -> str | None:
     if state == "top":
         return L.t("report.next.both_top", firm=result.firm.name)
     if state == "missing":
@@ -481,7 +481,7 @@ def _plan_text(result: FirmResult, L: _Lang, state: str) -> str | None:
     return None
 
 
-def _summary(result: FirmResult, L: _Lang, cut: float, cls: Callable, top: Sequence[PriorityOut],
+def _summary(result: FirmResult, L: Wording, cut: float, cls: Callable, top: Sequence[PriorityOut],
              act_name: Callable, next_state: str) -> list[Markup]:
     """The plain-language summary, one Markup sentence per item."""
     firm = _bold(result.firm.name)
@@ -538,7 +538,7 @@ def _summary(result: FirmResult, L: _Lang, cut: float, cls: Callable, top: Seque
 # --- public API ----------------------------------------------------------------------------------------
 
 
-def _benchmark_context(result: FirmResult, fw: Framework, L: _Lang) -> dict[str, Any] | None:
+def _benchmark_context(result: FirmResult, fw: Framework, L: Wording) -> dict[str, Any] | None:
     """The firm among its peers (indices and dimensions), when the result carries a benchmark."""
     bench = result.benchmark
     if not bench:
@@ -559,7 +559,7 @@ def _benchmark_context(result: FirmResult, fw: Framework, L: _Lang) -> dict[str,
     return {"intro": L.t("report.benchmark.intro", n=bench["n"], group=group), "rows": rows}
 
 
-def _action_plan_context(plan: ActionPlan, L: _Lang, generated_on: dt.date) -> dict[str, Any]:
+def _action_plan_context(plan: ActionPlan, L: Wording, generated_on: dt.date) -> dict[str, Any]:
     """The report's action-plan section: the plan's view (see :func:`innexport.actions.plan_view`),
     its texts in the report's language."""
     view = plan_view(plan, today=generated_on)
@@ -576,7 +576,7 @@ def render_html(result: FirmResult, framework: Framework, *, generated_on: dt.da
     (same framework), adds the section "Action plan".
     """
     context = _context(result, framework, generated_on or dt.date.today(), plan)
-    return _environment().get_template("report.html.j2").render(context)
+    return environment().get_template("report.html.j2").render(context)
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -588,7 +588,7 @@ def html_to_pdf(html: str) -> bytes:
         import weasyprint
     except (ImportError, OSError) as exc:  # OSError: WeasyPrint installed but Pango missing
         raise RuntimeError(
-            "PDF reports need WeasyPrint: pip install innexport[pdf] (WeasyPrint also needs the system "
+            "PDF documents need WeasyPrint: pip install innexport[pdf] (WeasyPrint also needs the system "
             f"Pango library, e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0). Cause: {exc}"
         ) from exc
     return weasyprint.HTML(string=html).write_pdf()
