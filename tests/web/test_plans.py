@@ -10,6 +10,7 @@ import json
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -442,3 +443,24 @@ def test_the_firms_page_and_its_data_export_carry_the_plan(org_a, planned) -> No
     org_a.client().post(reverse("firm-erase", args=[org_a.firm.pk]), {"confirm_name": org_a.firm.name})
     assert not ActionPlan.objects.filter(pk=planned.pk).exists()
     assert not PlanAction.objects.filter(plan_id=planned.pk).exists()
+
+
+def test_the_plan_through_the_api(org_a, done, planned) -> None:  # noqa: ANN001
+    """GET /api/assessments/{id}/plan gives the stored plan as the core's ActionPlan (what
+    ``innexport plan --out plan.json`` writes); 404 naming the reason when there is none."""
+    from innexport.actions import ActionPlan as CorePlan
+    from innexport.web.api import create_token
+
+    first = rows(planned)[0]
+    org_a.client().post(reverse("plan-action", args=[first.pk]), {"status": "done", "owner": "Luc", "due": "",
+                                                                   "chosen": ""})
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {create_token(org_a.analyst, 'read')}"}
+    response = Client().get(f"/api/assessments/{done.pk}/plan", **auth)
+    assert response.status_code == 200
+    plan = CorePlan.model_validate_json(response.content)
+    assert [a.id for a in plan.actions] == [a.id for a in expected_plan(done).actions]
+    assert plan.action(first.key).status == "done" and plan.action(first.key).owner == "Luc"
+    assert plan.content_hash == done.framework.content_hash
+    other = completed(org_a, done.framework)
+    response = Client().get(f"/api/assessments/{other.pk}/plan", **auth)
+    assert response.status_code == 404 and "no action plan yet" in response.json()["detail"]

@@ -40,9 +40,10 @@ from ninja.security import HttpBearer
 from pydantic import ConfigDict
 
 import innexport
+from innexport.actions import ActionPlan as ActionPlanOut
 from innexport.assessment import AnswersError, FirmResult, IncompleteError
 from innexport.framework import DONT_KNOW, FrameworkError
-from innexport.web import services, tenancy
+from innexport.web import plans, services, tenancy
 from innexport.web.models import (
     ApiToken,
     Assessment,
@@ -655,6 +656,16 @@ def report_html(request: HttpRequest, assessment_id: int) -> HttpResponse:
     response = HttpResponse(html, content_type="text/html; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{services.report_filename(a, "html")}"'
     return response
+
+
+@api.get("/assessments/{assessment_id}/plan", response={200: ActionPlanOut, **READ_ONE}, tags=["results"],
+         summary="The action plan made from the assessment: actions, owners, due dates, statuses, programmes")
+def get_plan(request: HttpRequest, assessment_id: int) -> ActionPlanOut:
+    a = _get(tenancy.assessments(request.user), assessment_id, "assessment")
+    plan = plans.core_plan_of(a)
+    if plan is None:
+        raise HttpError(404, f"assessment {a.pk} has no action plan yet (an advisor makes it on its results page)")
+    return plan
 
 
 urlpatterns = [path("", api.urls)]
