@@ -114,7 +114,7 @@ def test_seed_demo_is_idempotent_and_scores_the_examples() -> None:
     assert user.is_staff and user.membership.organisation == org and user.membership.role == "admin"
     assert FrameworkVersion.objects.filter(builtin=True, published=True).count() == 2
     assert Firm.objects.filter(organisation=org).count() == 3
-    assert Assessment.objects.count() == 3
+    assert Assessment.objects.count() == 6  # each example's diagnostic, and an earlier one
 
     framework = load_framework("iiep", ["wine"])
     for path in EXAMPLES:
@@ -123,7 +123,7 @@ def test_seed_demo_is_idempotent_and_scores_the_examples() -> None:
         firm = Firm.objects.get(organisation=org, name=sheet.firm.name)
         assert firm.country == sheet.firm.country and firm.size_class == sheet.firm.size
         assert float(firm.export_share) == pytest.approx(sheet.firm.export_share * 100)
-        (assessment,) = firm.assessments.all()
+        earlier, assessment = firm.assessments.order_by("assessed_on")
         assert assessment.status == AssessmentStatus.COMPLETED and assessment.completed_at is not None
         assert assessment.framework.content_hash == framework.content_hash
         assert assessment.lang == sheet.lang and assessment.assessed_on == sheet.assessed_on
@@ -137,6 +137,15 @@ def test_seed_demo_is_idempotent_and_scores_the_examples() -> None:
         stored = assessment.plan
         assert [(a.key, a.due) for a in stored.actions.order_by("position")] == [(a.id, a.due) for a in plan.actions]
         assert stored.actions_total == len(plan.actions) > 0
+        # the earlier diagnostic: six months before, weaker, its plan acted on (first two priorities done)
+        assert earlier.assessed_on == sheet.assessed_on - demo.EARLIER and earlier.status == "completed"
+        assert earlier.iiep < assessment.iiep
+        acted = earlier.plan
+        done = acted.actions.filter(status="done")
+        assert acted.supported and sorted({a.rank for a in done}) == sorted({a.rank for a in acted.actions.all()})[:2]
+        assert all(a.chosen == a.proposed[:1] and a.done_on == earlier.assessed_on + demo.EARLIER / 2 for a in done)
+        assert acted.actions_done == done.count() and acted.programmes_used == list(dict.fromkeys(
+            p for a in done.order_by("position") for p in a.chosen))
 
 
 @pytest.mark.django_db

@@ -4,7 +4,11 @@
 "Demo chamber of commerce", the user ``demo`` (organisation admin and staff, so the demo shows
 every page, including the framework administration) and one firm per example answers file
 (``examples/*.yaml`` of a source checkout), each with a completed diagnostic scored from its
-answers. Run again, it adds nothing; it only sets the demo user's password again (to the one
+answers and the action plan made from it. So that the follow-up and the portfolio's movement
+between classes have something to show, each firm also gets an *earlier* diagnostic, six months
+before its example's, whose answers are one level lower everywhere, and whose plan was acted on
+(the actions of its first two priorities done, the first programme proposed for each picked).
+Run again, it adds nothing; it only sets the demo user's password again (to the one
 given, or a new random one) so that the credentials it returns always work.
 
 Used by ``innexport manage seed_demo`` (the management command) and ``innexport serve``.
@@ -12,6 +16,7 @@ Used by ``innexport manage seed_demo`` (the management command) and ``innexport 
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -134,4 +139,34 @@ def _firm(org: Organisation, user, sheet: AnswerSheet, path: Path,  # noqa: ANN0
         raise DemoError(f"{path}: the example answers cannot be scored:\n{exc}") from None
     # the action plan the advisor would make from it (start of the due dates: the diagnostic's date)
     plans.make_plan(assessment, user, today=assessment.assessed_on)
+    _earlier_diagnostic(org, user, firm, assessment, codes)
     return firm, created
+
+
+EARLIER = dt.timedelta(days=182)
+"""How long before its example's diagnostic a demo firm's earlier diagnostic is dated."""
+
+
+def _earlier_diagnostic(org: Organisation, user, firm: Firm, later: Assessment,  # noqa: ANN001
+                        codes: dict[str, str]) -> Assessment:
+    """An earlier diagnostic of ``firm`` (answers one level lower than ``later``'s) with its plan
+    acted on: the story the follow-up page tells."""
+    fw = services.framework_of(later.framework)
+    earlier = Assessment.objects.create(
+        organisation=org, firm=firm, framework=later.framework, lang=later.lang, created_by=user,
+        assessor=later.assessor, assessed_on=later.assessed_on - EARLIER,
+    )
+    for obs in fw.observables:
+        code = codes.get(obs.id, "")
+        levels = [level.code for level in fw.scale_by_id[obs.scale].levels]
+        if code in levels:
+            code = levels[max(levels.index(code) - 1, 0)]
+        if code:
+            services.save_answer(earlier, obs.id, code, user=user)
+    earlier.refresh_from_db()
+    services.score(earlier, complete=True)
+    plan = plans.make_plan(earlier, user, today=earlier.assessed_on)
+    for row in plan.actions.filter(rank__in=sorted({r for r in plan.actions.values_list("rank", flat=True)})[:2]):
+        plans.update_action(row, user, {"status": "done", "chosen": list(row.proposed[:1]), "owner": "Demo User"},
+                            today=earlier.assessed_on + EARLIER / 2)
+    return earlier
