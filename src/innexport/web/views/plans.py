@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from innexport import i18n
 from innexport.framework import LANGUAGES
 from innexport.web import plans, services, tenancy
-from innexport.web.models import ActionStatus, Assessment, AssessmentStatus, AuditEntry, PlanAction
+from innexport.web.models import ActionPlan, ActionStatus, Assessment, AssessmentStatus, AuditEntry, PlanAction
 from innexport.web.tenancy import member_required
 
 EXPORT_LABELS = {"pdf": "PDF action plan", "xlsx": "XLSX action plan", "ics": "iCalendar action plan",
@@ -48,6 +48,19 @@ def _action_row(request: HttpRequest, pk: int) -> PlanAction:
 
 def _no_plan() -> HttpResponse:
     return HttpResponse(_("This diagnostic has no action plan yet."), status=404, content_type="text/plain; charset=utf-8")
+
+
+def _plan_to_change(request: HttpRequest, pk: int) -> tuple[Assessment, ActionPlan | None, HttpResponse | None]:
+    """The assessment and its plan for an editor's POST, or the response refusing it (no plan: 404;
+    another method: 405; an analyst: 403 raised)."""
+    assessment = _assessment(request, pk)
+    plan = plans.plan_of(assessment)
+    if plan is None:
+        return assessment, None, _no_plan()
+    if request.method != "POST":
+        return assessment, None, HttpResponseNotAllowed(["POST"])
+    tenancy.require_editor(request.user)
+    return assessment, plan, None
 
 
 def _plan_url(assessment_pk: int, row_pk: int | None = None) -> str:
@@ -139,13 +152,9 @@ def plan_page(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required
 def plan_remake(request: HttpRequest, pk: int) -> HttpResponse:
     """POST (editors, with ``confirm=yes``): replace the plan by a new one (edits are lost)."""
-    assessment = _assessment(request, pk)
-    plan = plans.plan_of(assessment)
-    if plan is None:
-        return _no_plan()
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    tenancy.require_editor(request.user)
+    assessment, plan, refusal = _plan_to_change(request, pk)
+    if refusal is not None:
+        return refusal
     if request.POST.get("confirm") != "yes":
         return _page(request, assessment, status=400,
                      error=_("Confirm: tick the box to replace every action of the plan by a new plan."))
@@ -161,13 +170,9 @@ def plan_remake(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required
 def plan_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     """POST (editors): add an action by hand (title, activity, owner, due date)."""
-    assessment = _assessment(request, pk)
-    plan = plans.plan_of(assessment)
-    if plan is None:
-        return _no_plan()
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    tenancy.require_editor(request.user)
+    assessment, plan, refusal = _plan_to_change(request, pk)
+    if refusal is not None:
+        return refusal
     try:
         row = plans.add_action(plan, request.user, request.POST)
     except plans.PlanInputError as exc:
