@@ -3,6 +3,8 @@ programmes used in between (:mod:`innexport.followup`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -142,7 +144,7 @@ def _programme_names(ids: list[str], plans: list[ActionPlan], lang: str) -> dict
 
 def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str], n_plans: int, lang: str) -> None:
     t = i18n.t
-    console.print(f"[bold]{escape(t('followup.title', lang, firm=f'{fu.firm_name} ({fu.firm_id})', before=fu.before_on or '–', after=fu.after_on or '–'))}[/]",
+    console.print(f"[bold]{escape(t('followup.title', lang, firm=f'{fu.firm_name} ({fu.firm_id})', before=_date(fu.before_on, lang), after=_date(fu.after_on, lang)))}[/]",
                   highlight=False)
     if not fu.same_framework:
         console.print(f"[yellow]{escape(t('followup.frameworks_differ', lang, before=fu.framework_before, after=fu.framework_after, n=fu.common))}[/]",
@@ -255,3 +257,10 @@ def followup_command(
             console.print()
         shown = lang or a.lang
         _print(fu, fws, _programme_names(fu.programmes_picked, mine, shown), len(mine), shown)
+
+
+def _date(day: dt.date | None, lang: str) -> str:
+    """A date as the report writes it (15 octobre 2026, 15 de octubre de 2026, 15 October 2026)."""
+    from innexport.report import Wording
+
+    return Wording(lang).date(day) if day is not None else "–"
