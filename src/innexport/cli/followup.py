@@ -4,7 +4,6 @@ programmes used in between (:mod:`innexport.followup`)."""
 from __future__ import annotations
 
 import datetime as dt
-
 import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
