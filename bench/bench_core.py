@@ -24,12 +24,12 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from innexport.answers import read_answers  # noqa: E402
-from innexport.assessment import assess, diagnose  # noqa: E402
-from innexport.classes import classify, thresholds  # noqa: E402
-from innexport.framework import load_framework  # noqa: E402
-from innexport.priorities import prioritise  # noqa: E402
-from innexport.scoring import ScoringModel, score  # noqa: E402
+from innexport.files.answers import read_answers  # noqa: E402
+from innexport.core.assessment import assess, diagnose  # noqa: E402
+from innexport.core.classes import classify, thresholds  # noqa: E402
+from innexport.files.frameworks import load_framework  # noqa: E402
+from innexport.core.priorities import prioritise  # noqa: E402
+from innexport.core.scoring import ScoringModel, score  # noqa: E402
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -88,7 +88,7 @@ def main() -> int:
     if not examples:
         print("  reports: skipped (no examples/*.yaml)")
         return 0
-    from innexport import report
+    from innexport.rendering import report
 
     sheet = read_answers(examples[0])
     result = diagnose(fw, sheet)[0]

@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from innexport.framework import load_framework
+from innexport.files.frameworks import load_framework
 from innexport.population.benchmark import BenchmarkIndex, benchmark
 from innexport.population.frame import FIRM_ID, OBS, WEIGHT, columns, score_population
 from innexport.population.impact import impact
 from innexport.population.io import read_survey, write_table
-from innexport.scoring import ScoringModel
+from innexport.core.scoring import ScoringModel
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_core import synthetic_answers  # noqa: E402

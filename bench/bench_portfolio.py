@@ -63,9 +63,9 @@ def seed(n_firms: int, n_assessments: int, n_plans: int, results: str) -> tuple[
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    from innexport.answers import read_answers
-    from innexport.assessment import diagnose
-    from innexport.classes import quadrant_cut  # noqa: F401 - imported for the same warm start as the view
+    from innexport.files.answers import read_answers
+    from innexport.core.assessment import diagnose
+    from innexport.core.classes import quadrant_cut  # noqa: F401 - imported for the same warm start as the view
     from innexport.web import services
     from innexport.web.models import ActionPlan, Assessment, AssessmentStatus, Firm, Membership, Organisation
 

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import innexport.cli.plan  # noqa: F401 - registers `plan` on the app
-from innexport.actions import (
+from innexport.support.plans import (
     HEADER_ROWS,
     ActionError,
     build_plan,
@@ -32,11 +32,11 @@ from innexport.actions import (
     update_action,
     xlsx_bytes,
 )
-from innexport.answers import read_answers
-from innexport.assessment import AnswerSheet, diagnose
+from innexport.files.answers import read_answers
+from innexport.core.assessment import AnswerSheet, diagnose
 from innexport.cli import app
-from innexport.framework import load_framework
-from innexport.programmes import load_catalogue, parse_catalogue
+from innexport.files.frameworks import load_framework
+from innexport.support.programmes import load_catalogue, parse_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "fr-domaine-des-trois-collines.yaml"

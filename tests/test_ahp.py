@@ -1,4 +1,4 @@
-"""Tests of :mod:`innexport.ahp` and of the ``innexport ahp`` command."""
+"""Tests of :mod:`innexport.core.ahp` and of the ``innexport ahp`` command."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from innexport.ahp import (
+from innexport.core.ahp import (
     RANDOM_INDEX,
     AHPError,
     AHPResult,

@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from innexport.answers import read_answers
-from innexport.assessment import AnswersError, IncompleteError, diagnose, encode
+from innexport.files.answers import read_answers
+from innexport.core.assessment import AnswersError, IncompleteError, diagnose, encode
 from innexport.cli import _register, app
-from innexport.framework import load_framework
+from innexport.files.frameworks import load_framework
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
 runner = CliRunner()

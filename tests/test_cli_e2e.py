@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from innexport.answers import read_answers
-from innexport.assessment import diagnose
+from innexport.files.answers import read_answers
+from innexport.core.assessment import diagnose
 from innexport.cli import _register, app
-from innexport.framework import load_framework
+from innexport.files.frameworks import load_framework
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -103,5 +103,5 @@ def test_frameworks_list_and_show() -> None:
     assert res.exit_code == 0 and "wine_tourism" in res.stdout
     res = run("frameworks", "show", "iiep", "--json")
     assert res.exit_code == 0 and json.loads(res.stdout)["content_hash"].startswith("sha256:")
-    res = run("frameworks", "validate", str(ROOT / "src/innexport/frameworks/wine.yaml"))
+    res = run("frameworks", "validate", str(ROOT / "src/innexport/data/frameworks/wine.yaml"))
     assert res.exit_code == 0 and "valid module wine" in res.stdout

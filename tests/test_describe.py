@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from innexport.framework import load_framework
+from innexport.files.frameworks import load_framework
 from innexport.population.describe import counts, describe
 from innexport.population.frame import score_population
 

@@ -1,4 +1,4 @@
-"""Tests of :mod:`innexport.flowsort`: FlowSort with central profiles (Nemery & Lamboray 2008)."""
+"""Tests of :mod:`innexport.core.flowsort`: FlowSort with central profiles (Nemery & Lamboray 2008)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from innexport import flowsort as flowsort_module
-from innexport import parallel
-from innexport.flowsort import FlowSortResult, PreferenceFunction, flowsort, flowsort_many
+from innexport.core import flowsort as flowsort_module
+from innexport.core import parallel
+from innexport.core.flowsort import FlowSortResult, PreferenceFunction, flowsort, flowsort_many
 
 PROFILES = np.array([[0.8, 0.8], [0.5, 0.5], [0.2, 0.2]])
 EQUAL_WEIGHTS = np.array([1.0, 1.0])

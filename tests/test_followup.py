@@ -14,12 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from innexport import charts
-from innexport.actions import Action, ActionPlan, from_json, set_status, to_json
-from innexport.assessment import AnswerSheet, FirmResult, diagnose
+from innexport.rendering import charts
+from innexport.support.plans import Action, ActionPlan, from_json, set_status, to_json
+from innexport.core.assessment import AnswerSheet, FirmResult, diagnose
 from innexport.cli import _register, app
-from innexport.followup import follow_up, trajectory
-from innexport.framework import Framework, framework_from_texts, load_framework
+from innexport.support.followup import follow_up, trajectory
+from innexport.core.framework import Framework
+from innexport.files.frameworks import framework_from_texts, load_framework
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = ROOT / "tests" / "fixtures" / "mini.yaml"

@@ -10,14 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from innexport.cli import _register, app
-from innexport.framework import (
-    FrameworkError,
-    Module,
-    apply_module,
-    load_framework,
-    parse_document,
-    validate_document,
-)
+from innexport.core.framework import FrameworkError, Module, apply_module
+from innexport.files.frameworks import load_framework, parse_document, validate_document
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
 runner = CliRunner()

@@ -16,7 +16,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-from innexport.framework import load_framework
+from innexport.files.frameworks import load_framework
 from innexport.population.impact import (
     MIN_ROWS,
     ImpactError,
@@ -25,8 +25,8 @@ from innexport.population.impact import (
     impact_leverage,
     raising_both,
 )
-from innexport.priorities import prioritise
-from innexport.scoring import ScoringModel, score
+from innexport.core.priorities import prioritise
+from innexport.core.scoring import ScoringModel, score
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from innexport.framework import load_framework
+from innexport.files.frameworks import load_framework
 from innexport.population.frame import score_population
 from innexport.population.io import Survey, SurveyError
 from innexport.population.mapping import (

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from innexport.framework import load_framework
+from innexport.files.frameworks import load_framework
 from innexport.population.benchmark import peer_group, synthetic_frame
 from innexport.population.maps import (
     correspondence_map,

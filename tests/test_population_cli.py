@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from innexport.cli import _register, app
-from innexport.framework import load_framework
+from innexport.files.frameworks import load_framework
 from innexport.population.frame import score_population
 from innexport.population.io import write_table
 

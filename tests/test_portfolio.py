@@ -1,4 +1,4 @@
-"""The portfolio of a support structure (innexport.portfolio): hand-worked frames, the masking of
+"""The portfolio of a support structure (innexport.portfolio.compute): hand-worked frames, the masking of
 small groups, the shared outputs, and properties checked with hypothesis."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from innexport import i18n
-from innexport.framework import load_framework
-from innexport.portfolio import (
+from innexport.rendering import i18n
+from innexport.files.frameworks import load_framework
+from innexport.portfolio.compute import (
     FRAME_COLUMNS,
     PortfolioError,
     brief_html,
@@ -340,8 +340,8 @@ def test_brief_pdf(seven) -> None:  # noqa: ANN001
 
 
 def test_every_message_used_exists_in_the_three_languages() -> None:
-    sources = [(ROOT / "src/innexport/portfolio.py").read_text(encoding="utf-8"),
-               (ROOT / "src/innexport/templates/portfolio_brief.html.j2").read_text(encoding="utf-8")]
+    sources = [(ROOT / "src/innexport/portfolio/compute.py").read_text(encoding="utf-8"),
+               (ROOT / "src/innexport/rendering/templates/portfolio_brief.html.j2").read_text(encoding="utf-8")]
     keys = {k for text in sources for k in re.findall(r'"(portfolio\.[a-z_.]+[a-z_])"', text)}
     keys |= {f"portfolio.{kind}.{k}" for kind, ks in (("sheet", ("summary", "classes", "plane", "priorities", "sector",
                                                                   "region", "programmes", "movement")),

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 import innexport.cli.programmes  # noqa: F401 - registers `programmes` on the app
 from innexport.cli import app
-from innexport.framework import load_framework
-from innexport.programmes import (
+from innexport.files.frameworks import load_framework
+from innexport.support.programmes import (
     Catalogue,
     CatalogueError,
     eligible,
@@ -219,7 +219,7 @@ def wide(monkeypatch):
 
 
 def test_cli_validate_ok_and_bad(tmp_path: Path, wide):
-    from innexport.programmes import builtin_catalogues
+    from innexport.support.programmes import builtin_catalogues
 
     ok = runner.invoke(app, ["programmes", "validate", str(builtin_catalogues()["programmes"])])
     assert ok.exit_code == 0, ok.output
@@ -257,7 +257,7 @@ def _entry_dict(**changes) -> dict:
 
 
 def test_validate_programme_accepts_a_good_entry():
-    from innexport.programmes import validate_programme
+    from innexport.support.programmes import validate_programme
 
     programme = validate_programme(_entry_dict())
     assert programme.id == "occ_pass" and programme.eligibility.max_age == 10
@@ -265,7 +265,7 @@ def test_validate_programme_accepts_a_good_entry():
 
 
 def test_validate_programme_names_each_field():
-    from innexport.programmes import ProgrammeError, validate_programme
+    from innexport.support.programmes import ProgrammeError, validate_programme
 
     with pytest.raises(ProgrammeError) as info:
         validate_programme(_entry_dict(url="www.example.org", country="fr", activities=["strat_global", "nope"],
@@ -288,7 +288,7 @@ def test_validate_programme_names_each_field():
 
 
 def test_validate_programme_age_bounds_and_missing_fields():
-    from innexport.programmes import ProgrammeError, validate_programme
+    from innexport.support.programmes import ProgrammeError, validate_programme
 
     with pytest.raises(ProgrammeError) as info:
         validate_programme(_entry_dict(eligibility={"min_age": 9, "max_age": 2}))
@@ -319,7 +319,7 @@ def test_parse_catalogue_refuses_taken_ids_at_their_line():
 
 
 def test_dump_catalogue_round_trips():
-    from innexport.programmes import dump_catalogue
+    from innexport.support.programmes import dump_catalogue
 
     shipped = load_catalogue()
     text = dump_catalogue(shipped, "first line\n\nthird line")

@@ -1,8 +1,8 @@
 """The blank questionnaire (XLSX, HTML, PDF) and ``innexport questionnaire``.
 
 The XLSX round trip is the contract: what ``write_xlsx`` writes, filled in by a person with the
-drop-down labels of its language, is read back by ``innexport.answers.read_answers`` and scored by
-``innexport.assessment.diagnose`` without any change.
+drop-down labels of its language, is read back by ``innexport.files.answers.read_answers`` and scored by
+``innexport.core.assessment.diagnose`` without any change.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 import innexport.cli.questionnaire  # noqa: F401  (registers the command on the app)
-from innexport import questionnaire as qn
-from innexport.answers import read_answers
-from innexport.assessment import _DONT_KNOW_WORDS, AnswerSheet, answer_codes, diagnose, encode
+from innexport.rendering import questionnaire as qn
+from innexport.files.answers import read_answers
+from innexport.core.assessment import _DONT_KNOW_WORDS, AnswerSheet, answer_codes, diagnose, encode
 from innexport.cli import app
-from innexport.framework import LANGUAGES, Framework, FrameworkError, load_framework
+from innexport.core.framework import LANGUAGES, Framework, FrameworkError
+from innexport.files.frameworks import load_framework
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini.yaml"
@@ -226,7 +227,7 @@ def test_every_offered_label_reads_back_as_its_level(which: str, lang: str, requ
 def test_firm_sheet_offers_sizes_the_reader_accepts(mini: Framework, tmp_path: Path) -> None:
     from typing import get_args
 
-    from innexport.assessment import Firm
+    from innexport.core.assessment import Firm
 
     size_type = Firm.model_fields["size"].annotation
     literal = next(a for a in get_args(size_type) if get_args(a))

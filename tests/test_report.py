@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from innexport import charts, i18n
-from innexport.assessment import AnswerSheet, diagnose
-from innexport.framework import Framework, load_framework
-from innexport.report import ReportError, Wording, render_html, render_pdf
+from innexport.rendering import charts
+from innexport.rendering import i18n
+from innexport.core.assessment import AnswerSheet, diagnose
+from innexport.core.framework import Framework
+from innexport.files.frameworks import load_framework
+from innexport.rendering.report import ReportError, Wording, render_html, render_pdf
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.yaml"))
@@ -296,7 +298,7 @@ def test_pdf_without_weasyprint(mini, monkeypatch):
 def _example_results():
     if not EXAMPLES:
         pytest.skip("no example answer files in examples/")
-    from innexport.answers import read_answers
+    from innexport.files.answers import read_answers
 
     out = []
     for path in EXAMPLES:
@@ -340,7 +342,7 @@ def test_examples_pdf():
 
 
 def _mini_plan(fw, result):
-    from innexport.actions import build_plan, update_action
+    from innexport.support.plans import build_plan, update_action
 
     plan = build_plan(result, fw, start=dt.date(2027, 1, 4), owner="Claire", created_on=dt.date(2026, 11, 23))
     q3 = plan.action("q3").model_copy(update={"programmes": ["fr_x", "fr_y"]})
@@ -377,7 +379,7 @@ def test_report_plan_in_english_and_spanish(mini):
                            ("es", ["Plan de acción", "Acciones realizadas: 1 de 2 (50 %)", "Realizada",
                                    "el 20 de enero de 2027"])):
         result = mini_result(mini, lang)
-        from innexport.actions import build_plan, update_action
+        from innexport.support.plans import build_plan, update_action
 
         plan = build_plan(result, mini, start=dt.date(2027, 1, 4), lang=lang)
         plan = plan.model_copy(update={"actions": [update_action(plan.actions[0], {"status": "done"},

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from innexport.ahp import InconsistentMatrixError
+from innexport.core.ahp import InconsistentMatrixError
 from innexport.population import weights as pw  # test_value* by name would be collected by pytest
 from innexport.population.weights import (
     ahp_weights,

@@ -3,13 +3,13 @@ its export performance at the same time.
 
 The package is organised as one pure core and adapters at its edges:
 
-* core (no I/O, no framework): :mod:`innexport.framework` (the capability framework model),
-  :mod:`innexport.ahp` (AHP weights), :mod:`innexport.scoring` (IIP/IEP/IIEP),
-  :mod:`innexport.classes` (threshold classes), :mod:`innexport.flowsort` (FlowSort sorting),
-  :mod:`innexport.priorities` (what to develop first), :mod:`innexport.assessment` (the
+* core (no I/O, no framework): :mod:`innexport.core.framework` (the capability framework model),
+  :mod:`innexport.core.ahp` (AHP weights), :mod:`innexport.core.scoring` (IIP/IEP/IIEP),
+  :mod:`innexport.core.classes` (threshold classes), :mod:`innexport.core.flowsort` (FlowSort sorting),
+  :mod:`innexport.core.priorities` (what to develop first), :mod:`innexport.core.assessment` (the
   whole pipeline for one or a million firms);
-* adapters: :mod:`innexport.answers` (answer files), :mod:`innexport.report` (HTML/PDF),
-  :mod:`innexport.questionnaire` (blank questionnaires), :mod:`innexport.cli`.
+* adapters: :mod:`innexport.files.answers` (answer files), :mod:`innexport.rendering.report` (HTML/PDF),
+  :mod:`innexport.rendering.questionnaire` (blank questionnaires), :mod:`innexport.cli`.
 """
 
 __version__ = "0.1.0"

@@ -12,8 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
 
-from innexport.assessment import AnswerSheet, diagnose
-from innexport.framework import FrameworkError, framework_from_texts
+from innexport.core.assessment import AnswerSheet, diagnose
+from innexport.core.framework import FrameworkError
+from innexport.files.frameworks import framework_from_texts
 from innexport.web import services
 from innexport.web.models import Assessment, AuditEntry, FrameworkVersion
 

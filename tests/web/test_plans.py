@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from innexport.actions import HEADER_ROWS, build_plan, extra_action, from_json
-from innexport.assessment import FirmResult
+from innexport.support.plans import HEADER_ROWS, build_plan, extra_action, from_json
+from innexport.core.assessment import FirmResult
 from innexport.web import plans, services
 from innexport.web.models import ActionPlan, Assessment, AuditEntry, PlanAction
 
@@ -448,7 +448,7 @@ def test_the_firms_page_and_its_data_export_carry_the_plan(org_a, planned) -> No
 def test_the_plan_through_the_api(org_a, done, planned) -> None:  # noqa: ANN001
     """GET /api/assessments/{id}/plan gives the stored plan as the core's ActionPlan (what
     ``innexport plan --out plan.json`` writes); 404 naming the reason when there is none."""
-    from innexport.actions import ActionPlan as CorePlan
+    from innexport.support.plans import ActionPlan as CorePlan
     from innexport.web.api import create_token
 
     first = rows(planned)[0]

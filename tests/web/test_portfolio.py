@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from innexport import portfolio as core
+from innexport.portfolio import compute as core
 from innexport.web.models import ActionPlan, Assessment, AssessmentStatus, AuditEntry, Firm
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import innexport.cli.programmes  # noqa: F401 - registers `programmes` on the app
 from innexport.cli import app
-from innexport.programmes import Programme, parse_catalogue
+from innexport.support.programmes import Programme, parse_catalogue
 from innexport.web import services
 from innexport.web.models import AuditEntry, LocalProgramme, Membership
 

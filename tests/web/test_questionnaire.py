@@ -10,7 +10,7 @@ import yaml
 from django.urls import reverse
 from django.utils.html import escape
 
-from innexport.framework import builtin_documents
+from innexport.files.frameworks import builtin_documents
 from innexport.web import services
 from innexport.web.models import Answer, Assessment, AuditEntry, Firm, FrameworkVersion, Membership
 

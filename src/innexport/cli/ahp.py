@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from innexport.ahp import (
+from innexport.core.ahp import (
     AHPError,
     AHPResult,
     InconsistentMatrixError,

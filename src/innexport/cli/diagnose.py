@@ -17,19 +17,11 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.tree import Tree
 
-from innexport.answers import read_answers
-from innexport.assessment import AnswersError, AnswerSheet, FirmResult, Problem, diagnose, result_json
+from innexport.files.answers import read_answers
+from innexport.core.assessment import AnswersError, AnswerSheet, FirmResult, Problem, diagnose, result_json
 from innexport.cli import app
-from innexport.framework import (
-    Framework,
-    FrameworkError,
-    Issue,
-    Module,
-    builtin_documents,
-    load_framework,
-    parse_document,
-    validate_document,
-)
+from innexport.core.framework import Framework, FrameworkError, Issue, Module
+from innexport.files.frameworks import builtin_documents, load_framework, parse_document, validate_document
 
 console = Console()
 err = Console(stderr=True)
@@ -159,7 +151,7 @@ def _targets(out: Path, fmt: str, results: list[FirmResult],
     if suffix == ".json":
         return [(p, (lambda r=r: json.dumps(result_json([r]), ensure_ascii=False, indent=2).encode("utf-8")))
                 for p, r in zip(paths, results)]
-    from innexport import report  # the report adapter: imported only when rendering
+    from innexport.rendering import report  # the report adapter: imported only when rendering
 
     if suffix == ".pdf":
         return [(p, (lambda r=r: report.render_pdf(r, frameworks[r.framework.content_hash])))
@@ -231,7 +223,7 @@ def frameworks_show(
         doc["content_hash"] = fw.content_hash
         console.print_json(json.dumps(doc, ensure_ascii=False))
         return
-    from innexport.scoring import ScoringModel
+    from innexport.core.scoring import ScoringModel
 
     weights = ScoringModel.from_framework(fw).index_activity_weights
     tree = Tree(f"[bold]{escape(fw.title[lang])}[/] — {fw.label} — {fw.content_hash[:19]}…")

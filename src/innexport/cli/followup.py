@@ -1,5 +1,5 @@
 """``innexport followup``: what moved between two diagnostics of a firm, the actions done and the
-programmes used in between (:mod:`innexport.followup`)."""
+programmes used in between (:mod:`innexport.support.followup`)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from innexport import i18n
-from innexport.actions import ActionPlan
-from innexport.assessment import FirmResult
+from innexport.rendering import i18n
+from innexport.support.plans import ActionPlan
+from innexport.core.assessment import FirmResult
 from innexport.cli import app
 from innexport.cli.diagnose import _framework_for, console, err, fail
-from innexport.followup import FollowUp, follow_up
-from innexport.framework import Framework, FrameworkError
+from innexport.support.followup import FollowUp, follow_up
+from innexport.core.framework import Framework, FrameworkError
 
 MAX_SHOWN = 5
 """Validation problems shown per file."""
@@ -133,7 +133,7 @@ def _programme_names(ids: list[str], plans: list[ActionPlan], lang: str) -> dict
     for plan in plans:
         names.update(plan.programme_names)
     try:
-        from innexport.programmes import load_catalogue
+        from innexport.support.programmes import load_catalogue
 
         known = load_catalogue("programmes").by_id
     except (FrameworkError, OSError):
@@ -260,6 +260,6 @@ def followup_command(
 
 def _date(day: dt.date | None, lang: str) -> str:
     """A date as the report writes it (15 octobre 2026, 15 de octubre de 2026, 15 October 2026)."""
-    from innexport.report import Wording
+    from innexport.rendering.report import Wording
 
     return Wording(lang).date(day) if day is not None else "–"

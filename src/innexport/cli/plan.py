@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 
 import typer
 
-from innexport.actions import ActionPlan, build_plan, plan_html, plan_pdf, to_ics, to_json, xlsx_bytes
-from innexport.answers import read_answers
-from innexport.assessment import AnswersError
+from innexport.support.plans import ActionPlan, build_plan, plan_html, plan_pdf, to_ics, to_json, xlsx_bytes
+from innexport.files.answers import read_answers
+from innexport.core.assessment import AnswersError
 from innexport.cli import app
 from innexport.cli.diagnose import _diagnose_all, _write_atomic, console, fail
-from innexport.framework import FrameworkError
-from innexport.programmes import Catalogue
+from innexport.core.framework import FrameworkError
+from innexport.support.programmes import Catalogue
 
 RENDERERS: dict[str, Callable[[ActionPlan, Catalogue | None], bytes]] = {
     ".xlsx": lambda plan, _cat: xlsx_bytes(plan),
@@ -53,7 +53,7 @@ def plan_command(
         results, frameworks = _diagnose_all(sheets, None, [], lang, None)
         cat = None
         if catalogue and catalogue.strip().lower() != "none":
-            from innexport.programmes import load_catalogue
+            from innexport.support.programmes import load_catalogue
 
             cat = load_catalogue(catalogue)
         plans = [build_plan(r, frameworks[r.framework.content_hash], cat, top=top, start=start_on,

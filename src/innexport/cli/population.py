@@ -209,7 +209,8 @@ def import_command(
     """Read a survey through an instrument mapping: every firm gets its capability scores, IIP, IEP and IIEP."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from innexport.framework import FrameworkError, load_framework
+    from innexport.core.framework import FrameworkError
+    from innexport.files.frameworks import load_framework
     from innexport.population.io import write_table
     from innexport.population.mapping import MappingError, apply_mapping, load_mapping, read_for_mapping
 
@@ -366,7 +367,7 @@ def report_command(
     title: Annotated[str | None, typer.Option(help="Title of the report (default: the file's name).")] = None,
 ) -> None:
     """An HTML analysis report: classes, index means by group with CIs, map, typology, impact of each capability."""
-    from innexport.population.report import render_html
+    from innexport.rendering.population_report import render_html
 
     if out.suffix.lower() != ".html":
         raise fail(f"--out {out}: the analysis report is an .html file")
@@ -399,9 +400,10 @@ def leverage_command(
     IEP. Activities that the population does not inform, or whose effect is not positive and
     significant, get no leverage.
     """
-    from innexport.framework import FrameworkError, load_framework
+    from innexport.core.framework import FrameworkError
+    from innexport.files.frameworks import load_framework
     from innexport.population.impact import ImpactError, impact, impact_leverage
-    from innexport.scoring import ScoringModel
+    from innexport.core.scoring import ScoringModel
 
     try:
         fw = load_framework(framework, module or [])

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from innexport.cli import app
-from innexport.programmes import CatalogueError, load_catalogue
+from innexport.support.programmes import CatalogueError, load_catalogue
 
 console = Console()
 err = Console(stderr=True)

@@ -7,9 +7,10 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from innexport import questionnaire as q
+from innexport.rendering import questionnaire as q
 from innexport.cli import app
-from innexport.framework import LANGUAGES, FrameworkError, load_framework
+from innexport.core.framework import LANGUAGES, FrameworkError
+from innexport.files.frameworks import load_framework
 
 #: Exit code for unusable input (unknown framework, language or output format, unwritable file).
 EXIT_BAD_INPUT = 2

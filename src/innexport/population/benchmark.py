@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from innexport.assessment import FirmResult
-from innexport.framework import INDICES
+from innexport.core.assessment import FirmResult
+from innexport.core.framework import INDICES
 from innexport.population.frame import ACT, DIM, FIRM_ID, WEIGHT, survey_weights
 from innexport.population.frame import columns as prefixed
 
@@ -674,12 +674,12 @@ if __name__ == "__main__":  # pragma: no cover
 
 
 RESULT_DECIMALS = 6
-"""Decimals of the scores in a :class:`~innexport.assessment.FirmResult`."""
+"""Decimals of the scores in a :class:`~innexport.core.assessment.FirmResult`."""
 
 
 def benchmark_firm(frame: pd.DataFrame, result: FirmResult, by: Sequence[str] = DEFAULT_BY,
                    min_group: int = 30) -> dict[str, object]:
-    """A diagnosed firm (a :class:`~innexport.assessment.FirmResult`) among its peers of ``frame``.
+    """A diagnosed firm (a :class:`~innexport.core.assessment.FirmResult`) among its peers of ``frame``.
 
     The firm's group values come from its record (``country``, ``sector``, ``size``…), its values
     from its activity, dimension and index scores. Returns :meth:`BenchmarkResult.to_dict`, or

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from innexport.framework import INDICES
+from innexport.core.framework import INDICES
 from innexport.population.frame import ACT, CLASS, DIM, OBS, WEIGHT, columns
 
 

@@ -20,9 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from innexport.assessment import assess
-from innexport.framework import INDICES, Framework
-from innexport.scoring import ScoringModel
+from innexport.core.assessment import assess
+from innexport.core.framework import INDICES, Framework
+from innexport.core.scoring import ScoringModel
 
 OBS, ACT, DIM = "obs.", "act.", "dim."
 CLASS = "class."

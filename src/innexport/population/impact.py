@@ -48,7 +48,7 @@ weight), so in ``mode="each"`` each capability has its own n.
 Impact-based leverage
 ---------------------
 :func:`impact_leverage` turns an innovation and an export result into a leverage vector for
-:func:`innexport.priorities.prioritise`. It is an **option**: by default priorities use the
+:func:`innexport.core.priorities.prioritise`. It is an **option**: by default priorities use the
 framework's leverage, an activity's weight in IIP plus its weight in IEP (total 2). See the
 function for the construction.
 """
@@ -556,7 +556,7 @@ def _positive_effect(result: ImpactResult, names: list[str], alpha: float, metho
 def impact_leverage(innovation: ImpactResult, export: ImpactResult, activity_ids: Sequence[str], *,
                     alpha: float = 0.05, method: str = "significant", scale: str = "unit",
                     total: float = 2.0, missing: str = "error") -> np.ndarray:
-    """A leverage vector for :func:`innexport.priorities.prioritise` from estimated impacts.
+    """A leverage vector for :func:`innexport.core.priorities.prioritise` from estimated impacts.
 
     An **option**: the default leverage of the priorities stays the framework's (an activity's
     weight in IIP plus its weight in IEP). This one replaces "weight in the index" by "estimated

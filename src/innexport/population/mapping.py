@@ -31,7 +31,6 @@ informs.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,22 +38,13 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic import BaseModel as _BaseModel
 
-from innexport import builtin
-from innexport.framework import (
-    Extends,
-    Framework,
-    FrameworkError,
-    Identifier,
-    Issue,
-    Text,
-    _issues_from_validation,
-    builtin_documents,
-    load_framework,
-)
+from innexport.files import builtin
+from innexport.files.yamlsource import Yaml12Loader, YamlDocument, YamlError, parse_yaml
+from innexport.core.framework import Extends, Framework, FrameworkError, Identifier, Issue, Text, issues_from_validation
+from innexport.files.frameworks import builtin_documents, load_framework
 from innexport.population.frame import ACT, CLASS, DIM, FIRM_ID, OBS, WEIGHT, score_population
 from innexport.population.io import (
     Survey,
@@ -235,7 +225,7 @@ class Mapping(_Strict):
     not_covered: list[NotCovered] = Field(default_factory=list)
 
     _file: str | None = PrivateAttr(default=None)
-    _root: Any = PrivateAttr(default=None)
+    _doc: YamlDocument | None = PrivateAttr(default=None)
 
     @field_validator("groups", "outcomes")
     @classmethod
@@ -269,7 +259,7 @@ class Mapping(_Strict):
 
     def line(self, *loc: str | int) -> int | None:
         """1-based line of ``loc`` (e.g. ``("observables", "x")``) in the mapping file, if known."""
-        return _key_line(self._root, loc) if self._root is not None else None
+        return self._doc.key_line(loc) if self._doc is not None else None
 
     def issue(self, loc: Sequence[str | int], message: str) -> Issue:
         return Issue(" → ".join(str(p) for p in loc) or "file", message, self.line(*loc), self._file)
@@ -306,36 +296,7 @@ class Mapping(_Strict):
         return used
 
 
-def _key_line(root: yaml.Node, loc: Sequence[str | int]) -> int | None:
-    """1-based line of the deepest key (or list item) along ``loc`` that exists in the YAML tree."""
-    node, line = root, None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            pair = next(((k, v) for k, v in node.value if k.value == part), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
 # --- loading ----------------------------------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """YAML with YAML 1.2 booleans: only true/false are booleans, so ``No: 0`` keeps the answer "No"."""
-
-
-_BOOL = "tag:yaml.org,2002:bool"
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 def builtin_mappings() -> dict[str, Path]:
@@ -353,20 +314,18 @@ def _resolve(name_or_path: str | Path) -> Path:
 def parse_mapping(text: str, origin: str = "<text>") -> Mapping:
     """Parse and validate a mapping given as YAML text (``origin`` names it in messages)."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-        root = yaml.compose(text, Loader=_Loader)  # noqa: S506
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise MappingError([Issue("YAML", str(getattr(exc, "problem", exc)),
-                                  mark.line + 1 if mark is not None else None, origin)]) from None
+        doc = parse_yaml(text, origin, loader=Yaml12Loader)
+    except YamlError as exc:
+        raise MappingError([Issue("YAML", exc.problem, exc.line, origin)]) from None
+    data = doc.data
     if not isinstance(data, dict) or data.get("kind") != "mapping":
         raise MappingError([Issue("kind", "expected a mapping document with `kind: mapping`", 1, origin)])
     try:
         mapping = Mapping.model_validate(data)
     except ValidationError as exc:
-        raise MappingError(_issues_from_validation(exc, root, origin)) from None
+        raise MappingError(issues_from_validation(exc, doc.locate, origin)) from None
     mapping._file = origin
-    mapping._root = root
+    mapping._doc = doc
     return mapping
 
 

@@ -15,7 +15,7 @@ draws the same kind of maps from survey data:
   its size, its mean indices and the activities on which it stands out (test values, as in the
   method), with a short generated label ("strong on networks and strategy, weak on IP");
 * :func:`map_svg` / :func:`map_html` — the map as a hand-drawn SVG in the style of the report's
-  charts (:mod:`innexport.charts`), or a standalone HTML page with a legend; hovering a point
+  charts (:mod:`innexport.rendering.charts`), or a standalone HTML page with a legend; hovering a point
   shows the firm's id.
 
 Choices made here (documented, not taken from the ERPI sources):
@@ -56,8 +56,8 @@ from html import escape
 import numpy as np
 import pandas as pd
 
-from innexport.charts import ACCENT, CLASS_COLORS, GRID, INK, MUTED, _halo_text, _n, _svg, _text, _x, text_width, wrap
-from innexport.framework import CLASS_IDS, INDICES, Framework
+from innexport.rendering.charts import ACCENT, CLASS_COLORS, GRID, INK, MUTED, _halo_text, _n, _svg, _text, _x, text_width, wrap
+from innexport.core.framework import CLASS_IDS, INDICES, Framework
 from innexport.population.frame import ACT, DIM, FIRM_ID, OBS, survey_weights
 from innexport.population.frame import columns as prefixed
 from innexport.population.weights import test_values

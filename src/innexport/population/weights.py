@@ -7,7 +7,7 @@ Three sources of activity weights for an index (a weighted mean of activity scor
   distinguish the classes of firms that the index itself produces, and repeat until the
   classification no longer changes;
 * **experts** (:func:`ahp_weights`): several experts' AHP pairwise comparisons, combined by the
-  geometric mean (:mod:`innexport.ahp`);
+  geometric mean (:mod:`innexport.core.ahp`);
 * any vector you bring (equal weights, the framework's, an impact-based one…).
 
 :func:`compare_weightings` cross-tabulates the classes that two or more weightings give the same
@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innexport.ahp import AHPResult, ahp, combine_judgements, require_consistent
-from innexport.classes import classify
-from innexport.framework import CLASS_IDS
+from innexport.core.ahp import AHPResult, ahp, combine_judgements, require_consistent
+from innexport.core.classes import classify
+from innexport.core.framework import CLASS_IDS
 from innexport.population.frame import ACT, WEIGHT, columns
 
 __all__ = [
@@ -322,8 +322,8 @@ def ahp_weights(expert_matrices: Sequence[Any], items: Sequence[str], max_cr: fl
 
     The matrices (one per expert, rows and columns in the order of ``items``, the activity ids or
     columns) are combined by the element-wise geometric mean (Aczél & Saaty 1983) and weighted by
-    Saaty's eigenvector method (:func:`innexport.ahp.ahp`). With ``max_cr``, an
-    :class:`innexport.ahp.InconsistentMatrixError` is raised when the combined matrix's consistency
+    Saaty's eigenvector method (:func:`innexport.core.ahp.ahp`). With ``max_cr``, an
+    :class:`innexport.core.ahp.InconsistentMatrixError` is raised when the combined matrix's consistency
     ratio exceeds it. The Series (indexed by ``items``, summing to 1) carries ``lambda_max``, the
     consistency index and ratio in ``attrs``.
     """
@@ -367,7 +367,7 @@ def classes_by_weighting(frame: pd.DataFrame, weightings: Mapping[str, Any], act
     """Each firm's class (label; NaN when unscored) under each weighting (one column per weighting).
 
     A weighting is an array over the activities, a Series or dict keyed by activity id or column
-    (missing activities weigh 0), an :class:`~innexport.ahp.AHPResult` or a :class:`TestValueResult`.
+    (missing activities weigh 0), an :class:`~innexport.core.ahp.AHPResult` or a :class:`TestValueResult`.
     """
     cols = _activity_columns(frame, activities)
     lower = _lower_bounds(thresholds)

@@ -40,9 +40,9 @@ from ninja.security import HttpBearer
 from pydantic import ConfigDict
 
 import innexport
-from innexport.actions import ActionPlan as ActionPlanOut
-from innexport.assessment import AnswersError, FirmResult, IncompleteError
-from innexport.framework import DONT_KNOW, FrameworkError
+from innexport.support.plans import ActionPlan as ActionPlanOut
+from innexport.core.assessment import AnswersError, FirmResult, IncompleteError
+from innexport.core.framework import DONT_KNOW, FrameworkError
 from innexport.web import plans, services, tenancy
 from innexport.web.models import (
     ApiToken,

@@ -26,8 +26,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 import innexport
-from innexport.answers import read_answers
-from innexport.assessment import AnswersError, AnswerSheet, answer_codes
+from innexport.files.answers import read_answers
+from innexport.core.assessment import AnswersError, AnswerSheet, answer_codes
 from innexport.web import plans, services
 from innexport.web.models import Assessment, AssessmentStatus, Firm, FrameworkVersion, Membership, Organisation, Role
 

@@ -251,7 +251,7 @@ class ActionStatus(models.TextChoices):
 
 
 class ActionPlan(models.Model):
-    """The action plan made from a completed assessment (built by :func:`innexport.actions.build_plan`)."""
+    """The action plan made from a completed assessment (built by :func:`innexport.support.plans.build_plan`)."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="plans")
     assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="plan")
@@ -296,7 +296,7 @@ class ActionPlan(models.Model):
 
 
 class PlanAction(models.Model):
-    """One action of a plan: the core's :class:`innexport.actions.Action`, editable by advisors."""
+    """One action of a plan: the core's :class:`innexport.support.plans.Action`, editable by advisors."""
 
     plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="actions")
     key = models.CharField(max_length=64, help_text="the core action's id (an observable's or activity's id)")
@@ -325,7 +325,7 @@ class PlanAction(models.Model):
 class LocalProgramme(models.Model):
     """A support programme an organisation adds to the shipped catalogue (e.g. a regional one).
 
-    ``data`` is a :class:`innexport.programmes.Programme` as JSON, validated by the core on save.
+    ``data`` is a :class:`innexport.support.programmes.Programme` as JSON, validated by the core on save.
     """
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="programmes")

@@ -1,9 +1,9 @@
 """Action plans in the web application: the core's plan kept as rows, edited by advisors.
 
-The logic is the core's (:mod:`innexport.actions`): :func:`~innexport.actions.build_plan` makes the
-actions from a completed assessment's result, :func:`~innexport.actions.update_action` checks an
+The logic is the core's (:mod:`innexport.support.plans`): :func:`~innexport.support.plans.build_plan` makes the
+actions from a completed assessment's result, :func:`~innexport.support.plans.update_action` checks an
 advisor's change (owner, due date, status, programmes picked among those proposed; ``done_on``
-follows the status), :func:`~innexport.actions.extra_action` makes an action added by hand, and the
+follows the status), :func:`~innexport.support.plans.extra_action` makes an action added by hand, and the
 exports (PDF, XLSX, iCalendar, JSON) are the core's, from :func:`core_plan`. This module moves
 plans between the core and the database (:class:`~innexport.web.models.ActionPlan`,
 :class:`~innexport.web.models.PlanAction`), each change in one transaction that also refreshes the
@@ -26,8 +26,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from innexport import actions
-from innexport.assessment import FirmResult
+from innexport.support import plans as actions
+from innexport.core.assessment import FirmResult
 from innexport.web import services, tenancy
 from innexport.web.models import ActionPlan, Assessment, AssessmentStatus, AuditEntry, PlanAction
 
@@ -160,7 +160,7 @@ def plan_of(assessment: Assessment) -> ActionPlan | None:
 
 
 def core_plan(plan: ActionPlan, catalogue: Any = None) -> actions.ActionPlan:
-    """The stored plan as the core's :class:`innexport.actions.ActionPlan` (actions in priority
+    """The stored plan as the core's :class:`innexport.support.plans.ActionPlan` (actions in priority
     order), the programmes named in the plan's language from ``catalogue`` (default: the
     organisation's, see :func:`services.catalogue_for`)."""
     assessment = plan.assessment

@@ -15,9 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from innexport import report
-from innexport.assessment import AnswersError, AnswerSheet, FirmResult, diagnose
-from innexport.framework import DONT_KNOW, Framework, FrameworkError, builtin_documents, framework_from_texts
+from innexport.rendering import report
+from innexport.core.assessment import AnswersError, AnswerSheet, FirmResult, diagnose
+from innexport.core.framework import DONT_KNOW, Framework, FrameworkError
+from innexport.files.frameworks import builtin_documents, framework_from_texts
 from innexport.web.models import Answer, Assessment, AssessmentStatus, Firm, FrameworkVersion, summary_fields
 
 BUILTIN_COMBINATIONS: list[tuple[str, list[str]]] = [("iiep", []), ("iiep", ["wine"])]
@@ -243,7 +244,7 @@ def report_pdf(assessment: Assessment, result: FirmResult) -> bytes:
 @lru_cache(maxsize=1)
 def builtin_catalogue():  # noqa: ANN201
     """The catalogue shipped with innexport (``catalogues/programmes.yaml``), loaded once."""
-    from innexport.programmes import load_catalogue
+    from innexport.support.programmes import load_catalogue
 
     return load_catalogue("programmes")
 
@@ -254,7 +255,7 @@ def catalogue_for(organisation):  # noqa: ANN001, ANN201
     Local programmes are stored validated (see :class:`~innexport.web.models.LocalProgramme`); their
     ids never clash with the shipped ones (refused on save).
     """
-    from innexport.programmes import Programme
+    from innexport.support.programmes import Programme
 
     base = builtin_catalogue()
     local = [Programme.model_validate(p.data) for p in organisation.programmes.all()]

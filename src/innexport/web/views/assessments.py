@@ -34,10 +34,10 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
-from innexport.assessment import AnswersError, IncompleteError
-from innexport.framework import DONT_KNOW, Dimension, Framework
-from innexport.i18n import t
-from innexport.questionnaire import dont_know_label
+from innexport.core.assessment import AnswersError, IncompleteError
+from innexport.core.framework import DONT_KNOW, Dimension, Framework
+from innexport.rendering.i18n import t
+from innexport.rendering.questionnaire import dont_know_label
 from innexport.web import services, tenancy
 from innexport.web.models import Answer, Assessment, AssessmentStatus, AuditEntry, Firm, FrameworkVersion
 from innexport.web.services import AnswerRejected

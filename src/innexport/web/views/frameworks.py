@@ -9,8 +9,8 @@ Who may do what:
 * every member (and staff) can see the list and the content of each version, so advisors know
   which framework their diagnostics use.
 
-An upload is validated by the core (:func:`innexport.framework.parse_text` and
-:func:`innexport.framework.apply_module`): when a file has problems, every issue is shown (file,
+An upload is validated by the core (:func:`innexport.files.frameworks.parse_text` and
+:func:`innexport.core.framework.apply_module`): when a file has problems, every issue is shown (file,
 line, location, message) and nothing is stored. A valid upload becomes an *unpublished* version
 (or the identical version already stored: versions are keyed by their content hash). A version's
 content is never edited and a version used by assessments cannot be deleted, so an assessment is
@@ -37,7 +37,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from innexport.framework import Framework, FrameworkError, Issue, Module, apply_module, parse_text
+from innexport.core.framework import Framework, FrameworkError, Issue, Module, apply_module
+from innexport.files.frameworks import parse_text
 from innexport.web import services, tenancy
 from innexport.web.models import AuditEntry, FrameworkVersion, Membership
 from innexport.web.uploads import ACCEPT_YAML, uploaded_text

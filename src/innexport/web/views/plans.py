@@ -6,7 +6,7 @@ small form per action, posted to ``plans/actions/<pk>/``), add actions by hand, 
 make the plan again. Analysts see it read-only; everyone of the organisation may download it (PDF,
 XLSX, iCalendar, JSON, in the assessment's language). Another organisation's plan is never found
 (404, whatever the method); an analyst's change is refused (403). The work is done by
-:mod:`innexport.web.plans` (and the core's :mod:`innexport.actions`); these views stay thin.
+:mod:`innexport.web.plans` (and the core's :mod:`innexport.support.plans`); these views stay thin.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from innexport import i18n
-from innexport.framework import LANGUAGES
+from innexport.rendering import i18n
+from innexport.core.framework import LANGUAGES
 from innexport.web import plans, services, tenancy
 from innexport.web.models import ActionPlan, ActionStatus, Assessment, AssessmentStatus, AuditEntry, PlanAction
 from innexport.web.tenancy import member_required

@@ -5,7 +5,7 @@ Every member of the organisation sees it (admins, advisors and read-only analyst
 read with **one** ``values_list`` query over the organisation's completed diagnostics
 (:func:`tenancy.assessments`), using the summary columns kept on each assessment and its plan —
 never the stored results, which would be far too slow for thousands of firms — and the core
-(:mod:`innexport.portfolio`) does every computation. The page shows the organisation its own
+(:mod:`innexport.portfolio.compute`) does every computation. The page shows the organisation its own
 numbers unmasked, marking those that the shared outputs hide; the XLSX and the PDF brief are
 always masked (groups of fewer than five firms), and both are audited as exports.
 
@@ -37,10 +37,12 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from innexport import charts, i18n
-from innexport import portfolio as core
-from innexport.classes import quadrant_cut
-from innexport.framework import LANGUAGES, Framework, load_framework
+from innexport.rendering import charts
+from innexport.rendering import i18n
+from innexport.portfolio import compute as core
+from innexport.core.classes import quadrant_cut
+from innexport.core.framework import LANGUAGES, Framework
+from innexport.files.frameworks import load_framework
 from innexport.web import services, tenancy
 from innexport.web.models import AssessmentStatus, AuditEntry, FrameworkVersion, Membership, SizeClass
 from innexport.web.tenancy import member_required

@@ -6,9 +6,9 @@ Every member can browse it, filter it and read each programme with the activitie
 editors (organisation admin, advisor) add, edit, delete and import local programmes, and anyone can
 export them as a catalogue file that ``innexport programmes validate`` accepts.
 
-The rules live in the core: an entry is validated by :func:`innexport.programmes.validate_programme`
-(the :class:`~innexport.programmes.Programme` model with the activity check) and a file by
-:func:`innexport.programmes.parse_catalogue`; this module maps their problems onto the form's fields,
+The rules live in the core: an entry is validated by :func:`innexport.support.programmes.validate_programme`
+(the :class:`~innexport.support.programmes.Programme` model with the activity check) and a file by
+:func:`innexport.support.programmes.parse_catalogue`; this module maps their problems onto the form's fields,
 in the user's language. Nothing is saved when anything is wrong.
 
 Tenancy: a local programme is only ever looked up among the user's organisation's rows, so another
@@ -33,9 +33,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
-from innexport import i18n
-from innexport.framework import LANGUAGES, Framework, Issue, load_framework
-from innexport.programmes import (
+from innexport.rendering import i18n
+from innexport.core.framework import LANGUAGES, Framework, Issue
+from innexport.files.frameworks import load_framework
+from innexport.support.programmes import (
     KINDS,
     SCOPES,
     SIZES,

@@ -1,10 +1,10 @@
 """Results of a diagnostic: the results page, the report (HTML, PDF), the JSON result, and the
-follow-up of a firm between two of its diagnostics (:mod:`innexport.followup`).
+follow-up of a firm between two of its diagnostics (:mod:`innexport.support.followup`).
 
-Everything shown comes from the core: the kept :class:`~innexport.assessment.FirmResult`
-(:func:`services.result_of`), the report of :mod:`innexport.report` (:func:`services.report_html`,
-:func:`services.report_pdf`), the JSON document of :func:`innexport.assessment.result_json` and the
-quadrant chart of :mod:`innexport.charts`. Only completed diagnostics have results: for a draft the
+Everything shown comes from the core: the kept :class:`~innexport.core.assessment.FirmResult`
+(:func:`services.result_of`), the report of :mod:`innexport.rendering.report` (:func:`services.report_html`,
+:func:`services.report_pdf`), the JSON document of :func:`innexport.core.assessment.result_json` and the
+quadrant chart of :mod:`innexport.rendering.charts`. Only completed diagnostics have results: for a draft the
 results page says it is in progress (with a link to continue) and the report, PDF and JSON answer
 409, since a result that may still change must not leave the application as if it were final.
 """
@@ -22,13 +22,15 @@ from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from innexport import charts, followup, i18n
-from innexport.actions import Action as CoreAction
-from innexport.actions import ActionPlan as CorePlan
-from innexport.assessment import FirmResult, result_json
-from innexport.classes import quadrant_cut
-from innexport.followup import FollowUp
-from innexport.framework import INDICES, LANGUAGES, Activity, Framework
+from innexport.rendering import charts
+from innexport.support import followup
+from innexport.rendering import i18n
+from innexport.support.plans import Action as CoreAction
+from innexport.support.plans import ActionPlan as CorePlan
+from innexport.core.assessment import FirmResult, result_json
+from innexport.core.classes import quadrant_cut
+from innexport.support.followup import FollowUp
+from innexport.core.framework import INDICES, LANGUAGES, Activity, Framework
 from innexport.web import services, tenancy
 from innexport.web.models import ActionPlan as SavedPlan
 from innexport.web.models import Assessment, AssessmentStatus, AuditEntry, Firm
@@ -341,7 +343,7 @@ def firm_compare(request: HttpRequest, pk: int) -> HttpResponse:
     default the latest two): what moved (indices, classes, activities), the actions done and the
     programmes used in between (from the plans of the diagnostics from the earlier one up to the
     later one), and the trajectory of all its diagnostics. The numbers come from
-    :func:`innexport.followup.follow_up`."""
+    :func:`innexport.support.followup.follow_up`."""
     firm = get_object_or_404(tenancy.firms(request.user), pk=pk)
     completed = list(tenancy.assessments(request.user).filter(firm=firm, status=AssessmentStatus.COMPLETED))
     context: dict[str, Any] = {"firm": firm, "choices": sorted(completed, key=_chronological, reverse=True)}

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from innexport.classes import classify, profiles, thresholds
-from innexport.parallel import over_row_blocks
-from innexport.scoring import Scores, ScoringModel
+from innexport.core.classes import classify, profiles, thresholds
+from innexport.core.parallel import over_row_blocks
+from innexport.core.scoring import Scores, ScoringModel
 
 TOLERANCE = 1e-9
 BLOCK_ROWS = 16_384

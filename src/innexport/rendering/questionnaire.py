@@ -1,7 +1,7 @@
 """The blank questionnaire a person fills in and feeds back to ``innexport diagnose``.
 
 * :func:`write_xlsx`: an Excel workbook in one language, read back unchanged by
-  :func:`innexport.answers.read_answers`: an instructions sheet, a ``firm`` sheet of
+  :func:`innexport.files.answers.read_answers`: an instructions sheet, a ``firm`` sheet of
   ``field | value | description`` rows (framework, version, modules and lang filled in) and a
   ``questionnaire`` sheet with one row per observable, grouped by dimension, whose answer cell
   offers the scale's level labels and "don't know" in a drop-down list.
@@ -17,8 +17,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from innexport.framework import LANGUAGES, Framework, Scale, builtin_documents
-from innexport.i18n import t
+from innexport.core.framework import LANGUAGES, Framework, Scale
+from innexport.files.frameworks import builtin_documents
+from innexport.rendering.i18n import t
 
 FIRM_SHEET = "firm"
 QUESTIONNAIRE_SHEET = "questionnaire"
@@ -29,7 +30,7 @@ FIRM_FIELDS: tuple[str, ...] = (
     "firm_id", "firm_name", "country", "region", "sector", "size", "employees", "founded",
     "export_share", "rd_intensity", "contact", "assessed_on", "assessor",
 )
-"""Rows of the ``firm`` sheet, in order (the keys :mod:`innexport.answers` reads)."""
+"""Rows of the ``firm`` sheet, in order (the keys :mod:`innexport.files.answers` reads)."""
 PREFILLED: tuple[str, ...] = ("framework", "version", "modules")
 """Firm-sheet rows innexport fills in and the person must leave alone (``lang`` is filled in but may change)."""
 FIRM_SIZES: tuple[str, ...] = ("micro", "small", "medium", "large")
@@ -383,7 +384,7 @@ def _env() -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("innexport", "templates"),
+        loader=jinja2.PackageLoader("innexport.rendering", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -78,7 +78,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innexport.framework import INDICES, LANGUAGES, Framework
+from innexport.core.framework import INDICES, LANGUAGES, Framework
 
 MIN_GROUP = 5
 """Groups of fewer firms than this are masked in shared outputs."""
@@ -716,12 +716,12 @@ class Names:
     min_group: int
 
     def t(self, key: str, **values: Any) -> str:
-        from innexport import i18n
+        from innexport.rendering import i18n
 
         return i18n.t(key, self.lang, **values)
 
     def num(self, value: Any, digits: int = 2) -> str:
-        from innexport import i18n
+        from innexport.rendering import i18n
 
         if value is None:
             return self.t("portfolio.masked")
@@ -1002,7 +1002,7 @@ def brief_html(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
     m = mask(p)
     L = Names(_lang(lang), tuple(_frameworks(framework)), dict(programme_names or {}), p.min_group)
     view = _view(m, L, filters, organisation, generated_on or dt.date.today())
-    from innexport import report
+    from innexport.rendering import report
 
     dated = report.Wording(L.lang).date(view["generated_on"])
     programmes = view["programmes"]
@@ -1020,6 +1020,6 @@ def brief_html(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
 
 def brief_pdf(p: Portfolio, framework: Framework | Sequence[Framework], **kwargs: Any) -> bytes:
     """The brief (see :func:`brief_html`) as an A4 PDF (WeasyPrint)."""
-    from innexport.report import html_to_pdf
+    from innexport.rendering.report import html_to_pdf
 
     return html_to_pdf(brief_html(p, framework, **kwargs))

@@ -20,8 +20,8 @@ from functools import cached_property
 
 import numpy as np
 
-from innexport.framework import INDEX_TAGS, INDICES, Framework
-from innexport.parallel import over_row_blocks
+from innexport.core.framework import INDEX_TAGS, INDICES, Framework
+from innexport.core.parallel import over_row_blocks
 
 CHUNK_ROWS = 4_096
 """Rows scored at once: the temporaries stay in the CPU cache and the memory stays flat."""

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from innexport.assessment import AnswerSheet, AnswersError, Problem
+from innexport.core.assessment import AnswerSheet, AnswersError, Problem
 
 FIRM_COLUMNS = {
     "firm_id": "id", "firm_name": "name", "country": "country", "region": "region", "sector": "sector",
@@ -255,7 +255,7 @@ def _read_xlsx(path: Path) -> list[AnswerSheet]:
 
 
 def _sheet_from_questionnaire(path: Path, book: Any) -> AnswerSheet:
-    """One firm's filled-in questionnaire workbook (see :mod:`innexport.questionnaire`)."""
+    """One firm's filled-in questionnaire workbook (see :mod:`innexport.rendering.questionnaire`)."""
     origin = f"{path} [questionnaire]"
     entry: dict[str, Any] = {"answers": {}, "comments": {}}
     firm: dict[str, Any] = {}

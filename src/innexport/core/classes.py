@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from innexport.framework import Framework
+from innexport.core.framework import Framework
 
 ROUNDING = 9
 """Index values are rounded to this many decimals before comparison, so 0.61 shown is 0.61 used."""

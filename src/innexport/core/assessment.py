@@ -16,12 +16,11 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
-from innexport import i18n
-from innexport.classes import QUADRANTS, classify, profiles, quadrant, quadrant_cut, thresholds
-from innexport.flowsort import FlowSortResult, PreferenceFunction, flowsort_many
-from innexport.framework import DONT_KNOW, INDICES, LANGUAGES, Framework
-from innexport.priorities import NextClassPlan, Priorities, next_class_plan, prioritise
-from innexport.scoring import Scores, ScoringModel, score
+from innexport.core.classes import QUADRANTS, classify, profiles, quadrant, quadrant_cut, thresholds
+from innexport.core.flowsort import FlowSortResult, PreferenceFunction, flowsort_many
+from innexport.core.framework import DONT_KNOW, INDICES, LANGUAGES, Framework
+from innexport.core.priorities import NextClassPlan, Priorities, next_class_plan, prioritise
+from innexport.core.scoring import Scores, ScoringModel, score
 
 Lang = Literal["fr", "es", "en"]
 
@@ -312,6 +311,10 @@ class PriorityOut(_Out):
     leverage: float
     priority: float | None
     reason: str
+    """Why the activity stands where it does, as a code the renderers word: ``unassessed``,
+    ``reached`` (at or above its target), ``consolidate`` (the target is the top class), ``gap``."""
+    top_leverage: bool = False
+    """True when this activity has the framework's largest leverage (it counts in IIP and IEP)."""
     recommendations: list[RecommendationOut]
 
 
@@ -401,6 +404,25 @@ def diagnose(
     return [_firm_result(population, i, sheet, lang or sheet.lang or "en") for i, sheet in enumerate(sheets)]
 
 
+REASONS: tuple[str, ...] = ("unassessed", "reached", "consolidate", "gap")
+"""The codes of :attr:`PriorityOut.reason`."""
+
+
+def reason_code(score: float, target: float) -> str:
+    """Why an activity of score ``score`` stands where it does against its class target ``target``.
+
+    >>> reason_code(0.2, 0.45), reason_code(0.5, 0.45), reason_code(0.8, 1.0), reason_code(float("nan"), 0.45)
+    ('gap', 'reached', 'consolidate', 'unassessed')
+    """
+    if score != score or target != target:
+        return "unassessed"
+    if score >= target - 1e-9:
+        return "reached"
+    if target >= 1.0 - 1e-9:
+        return "consolidate"
+    return "gap"
+
+
 def _firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang) -> FirmResult:
     model, fw, s = pop.model, pop.model.framework, pop.scores
     cls_ids = fw.class_ids
@@ -451,8 +473,8 @@ def _firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang) 
             rank=rank, activity=a.id, dimension=fw.dimension_of[a.id].id, tag=a.tag,
             score=_num(s.activities[i, j]), target=_num(target), target_class=target_class,
             gap=_num(pr.gap[i, j]), leverage=round(float(pr.leverage[j]), 6), priority=_num(pr.priority[i, j]),
-            reason=i18n.priority_reason(fw, a, s.activities[i, j], target, target_class, float(pr.leverage[j]),
-                                        float(pr.leverage.max()), lang),
+            reason=reason_code(float(s.activities[i, j]), target),
+            top_leverage=bool(pr.leverage[j] >= pr.leverage.max() - 1e-12),
             recommendations=weak,
         ))
     plan = next_class_plan(model, s, i)

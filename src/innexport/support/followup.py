@@ -1,6 +1,6 @@
 """Follow-up of a firm assessed again later: what moved, which actions were done, which programmes it used.
 
-:func:`follow_up` compares two :class:`~innexport.assessment.FirmResult` of the same firm — the
+:func:`follow_up` compares two :class:`~innexport.core.assessment.FirmResult` of the same firm — the
 earlier diagnostic (*before*) and the later one (*after*) — and reads the action plans made in
 between; :func:`trajectory` puts all of a firm's diagnostics in date order on the innovation ×
 export plane. Pure functions of their inputs: the command line (``innexport followup``) and the
@@ -46,7 +46,7 @@ Programmes picked and used
     programmes picked among those proposed), and *used* when a ``done`` action does. Each id once,
     in order of first appearance: the rule of the web application's plan summary
     (``ActionPlan.refresh_summary``). The programmes an action only proposes
-    (:attr:`~innexport.actions.Action.programmes`) are neither picked nor used.
+    (:attr:`~innexport.support.plans.Action.programmes`) are neither picked nor used.
 
 Trajectory
     :func:`trajectory` gives one point per diagnostic — date, IIP, IEP, IIEP, their threshold
@@ -63,9 +63,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from innexport.actions import ActionPlan
-from innexport.assessment import FirmResult
-from innexport.framework import INDICES, Framework
+from innexport.support.plans import ActionPlan
+from innexport.core.assessment import FirmResult
+from innexport.core.framework import INDICES, Framework
 
 Movement = Literal["up", "same", "down"]
 Presence = Literal["both", "added", "removed"]

@@ -16,7 +16,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from innexport.framework import INDICES
+from innexport.core.framework import INDICES
 from innexport.population.compare import compare_groups
 from innexport.population.describe import counts
 from innexport.population.frame import ACT, CLASS, WEIGHT, columns
@@ -28,7 +28,7 @@ GROUP_CANDIDATES = ("country", "size", "sector")
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("innexport", "templates"), autoescape=True,
+    return jinja2.Environment(loader=jinja2.PackageLoader("innexport.rendering", "templates"), autoescape=True,
                               trim_blocks=True, lstrip_blocks=True)
 
 

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -33,8 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from innexport import ahp as ahp_mod
-from innexport import builtin
+from innexport.core import ahp as ahp_mod
 
 LANGUAGES: tuple[str, ...] = ("fr", "es", "en")
 """Every text of a framework exists in these languages; a missing one is a validation error."""
@@ -509,10 +506,10 @@ def apply_module(framework: Framework, module: Module) -> Framework:
     try:
         return Framework.model_validate(data)
     except ValidationError as exc:
-        raise FrameworkError(_issues_from_validation(exc, None, prefix=f"after applying module {module.id}: ")) from None
+        raise FrameworkError(issues_from_validation(exc, prefix=f"after applying module {module.id}: ")) from None
 
 
-# --- loading and validation ------------------------------------------------------------------
+# --- validation problems ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -539,8 +536,12 @@ class FrameworkError(Exception):
         super().__init__("\n".join(str(i) for i in issues))
 
 
-def _issues_from_validation(exc: ValidationError, root: yaml.Node | None, file: str | None = None,
-                            prefix: str = "") -> list[Issue]:
+def issues_from_validation(exc: ValidationError, locate: Locator | None = None, file: str | None = None,
+                           prefix: str = "") -> list[Issue]:
+    """One :class:`Issue` per pydantic error; ``locate`` turns a location into (description, line).
+
+    Without ``locate`` (a document that is not a file) the location is the dotted path.
+    """
     issues = []
     for err in exc.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS))]
@@ -551,74 +552,32 @@ def _issues_from_validation(exc: ValidationError, root: yaml.Node | None, file: 
             message = f"unknown field '{loc[-1]}'"
         elif err["type"] == "string_type" and isinstance(err.get("input"), bool):
             message += " (YAML reads an unquoted yes/no/on/off as true/false: quote it, e.g. \"no\")"
-        issues.append(Issue(prefix + _describe(loc, root), message, _line_of(root, loc), file))
+        where, line = locate(loc) if locate is not None else (_plain(loc), None)
+        issues.append(Issue(prefix + where, message, line, file))
     return issues
 
+
+Locator = Callable[[Sequence[str | int]], tuple[str, int | None]]
+"""Turns a pydantic location into its description and 1-based line (see :mod:`innexport.files.yamlsource`)."""
 
 _UNION_TAGS = {"str", "float", "int", "function-after", "constrained-float"}
 
 
-def _describe(loc: Sequence[str | int], root: yaml.Node | None) -> str:
-    """``dimensions[2] (networks) → activities[0] (net_weak_ties) → name`` from a pydantic location."""
+def _plain(loc: Sequence[str | int]) -> str:
     parts: list[str] = []
-    node = root
     for p in loc:
-        node = _child(node, p)
-        if isinstance(p, int):
-            ident = _scalar(_child(node, "id"))
-            parts[-1] = f"{parts[-1]}[{p}]" + (f" ({ident})" if ident else "") if parts else f"[{p}]"
+        if isinstance(p, int) and parts:
+            parts[-1] += f"[{p}]"
         else:
             parts.append(str(p))
-    return " → ".join(parts) or "file"
+    return " → ".join(parts) or "document"
 
 
-def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(key, str):
-        for k, v in node.value:
-            if k.value == key:
-                return v
-    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key]
-    return None
+def parse_data(data: Any, locate: Locator | None = None, origin: str | None = None) -> Framework | Module:
+    """Validate a framework or module document given as plain data (a module is not applied here).
 
-
-def _scalar(node: yaml.Node | None) -> str | None:
-    return node.value if isinstance(node, yaml.ScalarNode) else None
-
-
-def _line_of(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
-    """1-based line of the deepest YAML node that exists along ``loc``."""
-    node, line = root, None
-    for p in loc:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        node = _child(node, p)
-    if node is not None:
-        line = node.start_mark.line + 1
-    return line
-
-
-def parse_document(path: str | Path) -> Framework | Module:
-    """Parse and validate one framework or module file (a module is not applied here)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FrameworkError([Issue("file", "not found", file=str(path))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FrameworkError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
-    return parse_text(text, str(path))
-
-
-def parse_text(text: str, origin: str = "<text>") -> Framework | Module:
-    """Parse and validate a framework or module document given as YAML text (``origin`` names it)."""
-    try:
-        data, root = yaml.safe_load(text), yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise FrameworkError([Issue("YAML", str(getattr(exc, "problem", exc)), line, origin)]) from None
+    >>> parse_data({"kind": "module"}).__class__  # doctest: +SKIP
+    """
     if not isinstance(data, dict):
         raise FrameworkError([Issue("file", "expected a mapping with a `kind: framework` or `kind: module` document",
                                     1, origin)])
@@ -626,56 +585,4 @@ def parse_text(text: str, origin: str = "<text>") -> Framework | Module:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise FrameworkError(_issues_from_validation(exc, root, origin)) from None
-
-
-def framework_from_texts(framework_text: str, module_texts: Sequence[str] = (), origin: str = "<text>") -> Framework:
-    """A framework with its modules applied, from YAML texts (as stored by the web application)."""
-    doc = parse_text(framework_text, origin)
-    if not isinstance(doc, Framework):
-        raise FrameworkError([Issue("kind", "expected a framework, got a module", file=origin)])
-    for k, text in enumerate(module_texts):
-        module = parse_text(text, f"{origin} module {k + 1}")
-        if not isinstance(module, Module):
-            raise FrameworkError([Issue("kind", "expected a module, got a framework", file=f"{origin} module {k + 1}")])
-        doc = apply_module(doc, module)
-    return doc
-
-
-def builtin_documents() -> dict[str, Path]:
-    """The frameworks and modules shipped with innexport, by id (file stem)."""
-    return builtin.files("frameworks")
-
-
-def _resolve(name_or_path: str | Path) -> Path:
-    try:
-        return builtin.resolve(name_or_path, "frameworks", "framework or module")
-    except LookupError as exc:
-        raise FrameworkError([Issue("name", str(exc))]) from None
-
-
-def load_framework(name_or_path: str | Path = "iiep", modules: Iterable[str | Path] = ()) -> Framework:
-    """Load a framework (built-in id or YAML path) and apply the given modules in order."""
-    doc = parse_document(_resolve(name_or_path))
-    if not isinstance(doc, Framework):
-        raise FrameworkError([Issue("kind", f"{name_or_path} is a module; give its framework and pass it as a module")])
-    framework = doc
-    for mod in modules:
-        module = parse_document(_resolve(mod))
-        if not isinstance(module, Module):
-            raise FrameworkError([Issue("kind", f"{mod} is a framework, not a module")])
-        framework = apply_module(framework, module)
-    return framework
-
-
-def validate_document(path: str | Path, base: str | Path | None = None) -> Framework | Module:
-    """Validate a framework or module file; a module is also applied to the framework it extends
-    (``base``, a framework id or path; by default the built-in framework of its ``extends`` id).
-
-    Raises :class:`FrameworkError` listing every problem found (file, line, location).
-    """
-    doc = parse_document(path)
-    if isinstance(doc, Module):
-        apply_module(load_framework(base or doc.extends.id), doc)
-    return doc
-
+        raise FrameworkError(issues_from_validation(exc, locate, origin)) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 def folder(name: str) -> Path:
     """The package folder ``name`` (e.g. ``frameworks``)."""
-    return Path(str(resources.files("innexport") / name))
+    return Path(str(resources.files("innexport.data") / name))
 
 
 def files(name: str) -> dict[str, Path]:

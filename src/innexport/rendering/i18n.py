@@ -11,13 +11,14 @@ from typing import Any
 
 import yaml
 
-from innexport.framework import LANGUAGES, Activity, Framework
+from innexport.core.assessment import REASONS, PriorityOut
+from innexport.core.framework import LANGUAGES, Framework
 
 
 @cache
 def catalogue() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for entry in sorted(resources.files("innexport").joinpath("locale").iterdir(), key=lambda p: p.name):
+    for entry in sorted(resources.files("innexport.rendering").joinpath("locale").iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
             data = yaml.safe_load(entry.read_text(encoding="utf-8")) or {}
             for key, texts in data.items():
@@ -42,20 +43,21 @@ def fmt(value: float | None, lang: str, digits: int = 2) -> str:
     return text.replace(".", ",") if lang in ("fr", "es") else text
 
 
-def priority_reason(framework: Framework, activity: Activity, score: float, target: float,
-                    target_class: str | None, leverage: float, max_leverage: float, lang: str) -> str:
-    """One sentence saying why an activity stands where it does in the priority list."""
-    if score != score or target != target:
+def priority_reason(framework: Framework, p: PriorityOut, lang: str) -> str:
+    """One sentence saying why an activity stands where it does in the priority list.
+
+    The core gives a code (:attr:`PriorityOut.reason`); results stored before it did carry the
+    sentence itself, which is returned as it is.
+    """
+    if p.reason not in REASONS:
+        return p.reason
+    if p.reason == "unassessed" or p.score is None or p.target is None:
         return t("reason.unassessed", lang)
-    label = next((c.label[lang] for c in framework.classes if c.id == target_class), "")
+    label = next((c.label[lang] for c in framework.classes if c.id == p.target_class), "")
     values = {
-        "score": fmt(score, lang), "target": fmt(target, lang), "gap": fmt(max(target - score, 0.0), lang),
-        "target_class": label.lower(), "leverage": fmt(leverage, lang, 3),
-        "lever": t(f"reason.lever.{activity.tag}", lang),
-        "top": t("reason.top", lang) if leverage >= max_leverage - 1e-12 else "",
+        "score": fmt(p.score, lang), "target": fmt(p.target, lang), "gap": fmt(max(p.target - p.score, 0.0), lang),
+        "target_class": label.lower(), "leverage": fmt(p.leverage, lang, 3),
+        "lever": t(f"reason.lever.{p.tag}", lang),
+        "top": t("reason.top", lang) if p.top_leverage else "",
     }
-    if score >= target - 1e-9:
-        return t("reason.reached", lang, **values)
-    if target >= 1.0 - 1e-9:
-        return t("reason.consolidate", lang, **values)
-    return t("reason.gap", lang, **values)
+    return t(f"reason.{p.reason}", lang, **values)

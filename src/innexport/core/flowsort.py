@@ -43,7 +43,7 @@ from typing import Literal
 
 import numpy as np
 
-from innexport.parallel import over_row_blocks
+from innexport.core.parallel import over_row_blocks
 
 __all__ = ["FlowSortResult", "PreferenceFunction", "flowsort", "flowsort_many"]
 

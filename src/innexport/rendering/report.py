@@ -1,19 +1,19 @@
 """The diagnostic report: one firm's result as a standalone HTML page or a PDF, in the result's language.
 
 :func:`render_html` builds a self-contained page (inline CSS and SVG charts, no external
-resource) from a :class:`~innexport.assessment.FirmResult` and the
-:class:`~innexport.framework.Framework` it was scored with; :func:`render_pdf` prints that page
+resource) from a :class:`~innexport.core.assessment.FirmResult` and the
+:class:`~innexport.core.framework.Framework` it was scored with; :func:`render_pdf` prints that page
 with WeasyPrint (an optional dependency: ``pip install innexport[pdf]``).
 
 Every text comes from the framework (names, questions, recommendations, scale labels) or from the
 ``report.*`` messages of ``locale/report.yaml``, in ``result.lang``; the layout is the Jinja2
 template ``templates/report.html.j2`` (autoescaped) with its stylesheet ``report.css.j2``.
 
-Given the firm's action plan (:class:`innexport.actions.ActionPlan`, made from this result), the
+Given the firm's action plan (:class:`innexport.support.plans.ActionPlan`, made from this result), the
 report gains a section "Action plan" after the path to the next class: each action with its owner,
 due date, status and the programmes picked, grouped by priority, and the progress. The same
 Jinja environment, stylesheet and :func:`html_to_pdf` print the plan on its own
-(:func:`innexport.actions.plan_pdf`).
+(:func:`innexport.support.plans.plan_pdf`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from innexport import charts, i18n
-from innexport.actions import ActionPlan, plan_view
-from innexport.assessment import FirmResult, PriorityOut
-from innexport.framework import DONT_KNOW, INDICES, Framework
+from innexport.rendering import charts
+from innexport.rendering import i18n
+from innexport.support.plans import ActionPlan, plan_view
+from innexport.core.assessment import FirmResult, PriorityOut
+from innexport.core.framework import DONT_KNOW, INDICES, Framework
 
 TOP_PRIORITIES = 8
 """Priorities shown in full (with their recommendations); the others go in a compact table."""
@@ -58,7 +59,7 @@ def _css_string(value: object) -> Markup:
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("innexport", "templates"),
+        loader=jinja2.PackageLoader("innexport.rendering", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -278,7 +279,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
         return {
             "rank": p.rank, "name": act_name(p.activity), "dimension": dim_name(p.activity), "tag": tag[p.tag],
             "score": L.num(p.score), "target": L.num(p.target), "gap": L.num(p.gap), "leverage": L.num(p.leverage),
-            "priority": L.num(p.priority, 3), "reason": p.reason, "assessed": p.score is not None,
+            "priority": L.num(p.priority, 3), "reason": i18n.priority_reason(fw, p, lang), "assessed": p.score is not None,
             "reached": p.gap is not None and p.gap <= 1e-9,
             "cls": cls_of_value(p.score),
             "bar": bar(p.score, p.target),
@@ -560,7 +561,7 @@ def _benchmark_context(result: FirmResult, fw: Framework, L: Wording) -> dict[st
 
 
 def _action_plan_context(plan: ActionPlan, L: Wording, generated_on: dt.date) -> dict[str, Any]:
-    """The report's action-plan section: the plan's view (see :func:`innexport.actions.plan_view`),
+    """The report's action-plan section: the plan's view (see :func:`innexport.support.plans.plan_view`),
     its texts in the report's language."""
     view = plan_view(plan, today=generated_on)
     return {**view, "intro": L.t("plan.report_intro", progress=view["progress"])}

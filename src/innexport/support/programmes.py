@@ -34,18 +34,18 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
-from innexport import builtin
-from innexport.framework import (
+from innexport.files import builtin
+from innexport.core.framework import (
     VERSION_PATTERN,
     Framework,
     FrameworkError,
     Identifier,
     Issue,
     Text,
-    _issues_from_validation,
-    _line_of,
-    load_framework,
+    issues_from_validation,
 )
+from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
+from innexport.files.frameworks import load_framework
 
 KINDS: tuple[str, ...] = ("grant", "loan", "insurance", "advice", "training", "trade_mission", "tax_credit", "network")
 SCOPES: tuple[str, ...] = ("innovation", "export", "joint")
@@ -189,27 +189,26 @@ def parse_catalogue(text: str, origin: str = "<text>", framework: Framework | No
     at the line of the entry's id.
     """
     try:
-        data, root = yaml.safe_load(text), yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise CatalogueError([Issue("YAML", str(getattr(exc, "problem", exc)),
-                                    mark.line + 1 if mark is not None else None, origin)]) from None
+        doc = parse_yaml(text, origin)
+    except YamlError as exc:
+        raise CatalogueError([Issue("YAML", exc.problem, exc.line, origin)]) from None
+    data = doc.data
     if not isinstance(data, dict):
         raise CatalogueError([Issue("file", "expected a mapping with a `kind: catalogue` document", 1, origin)])
-    issues = _duplicate_issues(data, root, origin) + _taken_issues(data, root, origin, taken or {})
+    issues = _duplicate_issues(doc) + _taken_issues(doc, taken or {})
     context = {"activities": _activity_ids(framework), "duplicates_checked": True}
     try:
         catalogue = Catalogue.model_validate(data, context=context)
     except ValidationError as exc:
-        issues += _issues_from_validation(exc, root, origin)
+        issues += issues_from_validation(exc, doc.locate, origin)
     if issues:
         issues.sort(key=lambda i: (i.line is None, i.line or 0))
         raise CatalogueError(issues)
     return catalogue
 
 
-def _duplicate_issues(data: dict[str, Any], root: yaml.Node | None, origin: str) -> list[Issue]:
-    entries = data.get("programmes")
+def _duplicate_issues(doc: YamlDocument) -> list[Issue]:
+    entries, origin = doc.data.get("programmes"), doc.origin
     if not isinstance(entries, list):
         return []
     first: dict[str, int] = {}
@@ -219,8 +218,8 @@ def _duplicate_issues(data: dict[str, Any], root: yaml.Node | None, origin: str)
         if not isinstance(ident, str):
             continue
         if ident in first:
-            line = _line_of(root, ["programmes", k, "id"])
-            first_line = _line_of(root, ["programmes", first[ident], "id"])
+            line = doc.line(["programmes", k, "id"])
+            first_line = doc.line(["programmes", first[ident], "id"])
             issues.append(Issue(f"programmes[{k}] ({ident}) → id",
                                 f"duplicated programme id '{ident}' (first at programmes[{first[ident]}], "
                                 f"line {first_line})", line, origin))
@@ -229,9 +228,8 @@ def _duplicate_issues(data: dict[str, Any], root: yaml.Node | None, origin: str)
     return issues
 
 
-def _taken_issues(data: dict[str, Any], root: yaml.Node | None, origin: str,
-                  taken: Mapping[str, str]) -> list[Issue]:
-    entries = data.get("programmes")
+def _taken_issues(doc: YamlDocument, taken: Mapping[str, str]) -> list[Issue]:
+    entries, origin = doc.data.get("programmes"), doc.origin
     if not taken or not isinstance(entries, list):
         return []
     issues = []
@@ -240,7 +238,7 @@ def _taken_issues(data: dict[str, Any], root: yaml.Node | None, origin: str,
         if isinstance(ident, str) and ident in taken:
             issues.append(Issue(f"programmes[{k}] ({ident}) → id",
                                 f"programme id '{ident}' is already used by {taken[ident]}",
-                                _line_of(root, ["programmes", k, "id"]), origin))
+                                doc.line(["programmes", k, "id"]), origin))
     return issues
 
 

@@ -1,6 +1,6 @@
 """Action plans: a diagnostic's priorities turned into actions with an owner, a due date and a status.
 
-:func:`build_plan` takes a :class:`~innexport.assessment.FirmResult` and makes one
+:func:`build_plan` takes a :class:`~innexport.core.assessment.FirmResult` and makes one
 :class:`Action` per weak answer (the framework's *recommendation* for that question, in the plan's
 language) of the firm's top priorities, with the activity it develops and the indices it raises as
 its targets, a due date staggered by priority, and — given a catalogue — the support programmes the
@@ -20,7 +20,7 @@ proposed in the column "Programmes", the ones picked in the next column, "Picked
 the day it was done), :func:`to_ics` (iCalendar, RFC 5545, one all-day event per due date; a
 dropped action's event is cancelled) and a document to read or print, :func:`plan_html` /
 :func:`plan_pdf` (the actions grouped by priority with their programmes, picked ones marked, and
-the progress), laid out like the diagnostic report (:mod:`innexport.report`).
+the progress), laid out like the diagnostic report (:mod:`innexport.rendering.report`).
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from innexport.framework import Framework
+from innexport.core.framework import Framework
 
 if TYPE_CHECKING:
-    from innexport.assessment import FirmResult
-    from innexport.programmes import Catalogue
+    from innexport.core.assessment import FirmResult
+    from innexport.support.programmes import Catalogue
 
 Status = Literal["todo", "doing", "done", "dropped"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -168,7 +168,7 @@ def _offers(result: FirmResult, framework: Framework, catalogue: Catalogue | Non
     offered: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     if catalogue is not None and activities:
-        from innexport.programmes import proposals
+        from innexport.support.programmes import proposals
 
         firm = result.firm.model_dump(include={"country", "region", "size", "sector", "founded"})
         for activity, progs in proposals(catalogue, firm, activities, day, framework).items():
@@ -419,7 +419,7 @@ def plan_view(plan: ActionPlan, catalogue: Catalogue | None = None, *, today: dt
     operator, kind, scope and link when ``catalogue`` knows it (else the plan's name for it), and
     whether it was picked. Also the progress (done of total) and the programmes picked.
     """
-    from innexport.report import Wording
+    from innexport.rendering.report import Wording
 
     L = Wording(plan.lang)
     today = today or dt.date.today()
@@ -476,7 +476,8 @@ def plan_html(plan: ActionPlan, catalogue: Catalogue | None = None, *, generated
     with the report's stylesheet): firm, framework, dates, progress, then the actions grouped by
     priority with their owner, due date, status and programmes (``catalogue`` gives their
     operator, kind and link; without it, only their names)."""
-    from innexport import charts, report
+    from innexport.rendering import charts
+    from innexport.rendering import report
 
     L = report.Wording(plan.lang)
     generated_on = generated_on or dt.date.today()
@@ -497,7 +498,7 @@ def plan_html(plan: ActionPlan, catalogue: Catalogue | None = None, *, generated
 
 
 def plan_pdf(plan: ActionPlan, catalogue: Catalogue | None = None, *, generated_on: dt.date | None = None) -> bytes:
-    """The plan as an A4 PDF (WeasyPrint, as the report: :func:`innexport.report.html_to_pdf`)."""
-    from innexport.report import html_to_pdf
+    """The plan as an A4 PDF (WeasyPrint, as the report: :func:`innexport.rendering.report.html_to_pdf`)."""
+    from innexport.rendering.report import html_to_pdf
 
     return html_to_pdf(plan_html(plan, catalogue, generated_on=generated_on))

@@ -1,0 +1,1 @@
+"""Data shipped with innexport: frameworks, mappings, programme catalogues."""
