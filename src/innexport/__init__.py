@@ -12,4 +12,4 @@ The package is organised as one pure core and adapters at its edges:
   :mod:`innexport.rendering.questionnaire` (blank questionnaires), :mod:`innexport.cli`.
 """
 
-__version__ = "0.1.0"
+from innexport._version import __version__

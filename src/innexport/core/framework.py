@@ -576,7 +576,11 @@ def _plain(loc: Sequence[str | int]) -> str:
 def parse_data(data: Any, locate: Locator | None = None, origin: str | None = None) -> Framework | Module:
     """Validate a framework or module document given as plain data (a module is not applied here).
 
-    >>> parse_data({"kind": "module"}).__class__  # doctest: +SKIP
+    >>> try:
+    ...     parse_data({"kind": "framework", "id": "x"})
+    ... except FrameworkError as exc:
+    ...     print(exc.issues[0])
+    version: required field 'version' is missing
     """
     if not isinstance(data, dict):
         raise FrameworkError([Issue("file", "expected a mapping with a `kind: framework` or `kind: module` document",

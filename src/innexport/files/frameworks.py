@@ -38,13 +38,13 @@ def parse_document(path: str | Path) -> Framework | Module:
 
 
 def parse_text(text: str, origin: str = "<text>") -> Framework | Module:
-    """Parse and validate a framework or module document given as YAML text (``origin`` names it).
+    r"""Parse and validate a framework or module document given as YAML text (``origin`` names it).
 
-    >>> parse_text("kind: framework\\n", "mine.yaml")
-    Traceback (most recent call last):
-    ...
-    innexport.core.framework.FrameworkError: mine.yaml:1: file: required field 'id' is missing
-    ...
+    >>> try:
+    ...     parse_text("kind: framework\nid: mine\n", "mine.yaml")
+    ... except FrameworkError as exc:
+    ...     print(exc.issues[0])
+    mine.yaml:1: version: required field 'version' is missing
     """
     try:
         doc = parse_yaml(text, origin)

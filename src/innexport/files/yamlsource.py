@@ -57,9 +57,9 @@ class YamlDocument:
         return node
 
     def line(self, loc: Sequence[str | int] = ()) -> int | None:
-        """1-based line of the deepest node that exists along ``loc``.
+        r"""1-based line of the deepest node that exists along ``loc``.
 
-        >>> doc = parse_yaml("a:\\n  b: [1, 2]\\n", "x.yaml")
+        >>> doc = parse_yaml("a:\n  b: [1, 2]\n", "x.yaml")
         >>> doc.line(["a", "b", 1]), doc.line(["a", "zzz"])
         (2, 2)
         """
@@ -74,9 +74,9 @@ class YamlDocument:
         return line
 
     def describe(self, loc: Sequence[str | int]) -> str:
-        """``dimensions[2] (networks) → name`` for a location, with each list item's ``id`` where it has one.
+        r"""``dimensions[2] (networks) → name`` for a location, with each list item's ``id`` where it has one.
 
-        >>> parse_yaml("items:\\n  - id: q1\\n    x: 1\\n", "f").describe(["items", 0, "x"])
+        >>> parse_yaml("items:\n  - id: q1\n    x: 1\n", "f").describe(["items", 0, "x"])
         'items[0] (q1) → x'
         """
         parts: list[str] = []
@@ -95,7 +95,7 @@ class YamlDocument:
         return self.describe(loc), self.line(loc)
 
     def key_line(self, loc: Sequence[str | int]) -> int | None:
-        """1-based line of the deepest *key* (or list item) along ``loc`` that exists.
+        r"""1-based line of the deepest *key* (or list item) along ``loc`` that exists.
 
         >>> parse_yaml("a:\n  b:\n    - 1\n", "f").key_line(["a", "b", "c"])
         2
@@ -123,14 +123,14 @@ class YamlDocument:
 
 
 def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> YamlDocument:
-    """Parse ``text`` (YAML or JSON) with a safe loader; raises :class:`YamlError` at the faulty line.
+    r"""Parse ``text`` (YAML or JSON) with a safe loader; raises :class:`YamlError` at the faulty line.
 
-    >>> parse_yaml("kind: module\\n").data
+    >>> parse_yaml("kind: module\n").data
     {'kind': 'module'}
-    >>> parse_yaml("a: [1,\\n", "bad.yaml")
+    >>> parse_yaml("a: [1,\n", "bad.yaml")
     Traceback (most recent call last):
     ...
-    innexport.files.yamlsource.YamlError: bad.yaml:3: YAML: expected ',' or ']', but got '<stream end>'
+    innexport.files.yamlsource.YamlError: bad.yaml:2: YAML: expected the node content, but found '<stream end>'
     """
     try:
         data = yaml.load(text, Loader=loader)  # noqa: S506 - loader is SafeLoader or a subclass of it
