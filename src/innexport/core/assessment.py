@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from innexport.core.classes import QUADRANTS, classify, profiles, quadrant, quadrant_cut, thresholds
 from innexport.core.flowsort import FlowSortResult, PreferenceFunction, flowsort_many
 from innexport.core.framework import DONT_KNOW, INDICES, LANGUAGES, Framework
-from innexport.core.priorities import NextClassPlan, Priorities, next_class_plan, prioritise
+from innexport.core.priorities import (
+    TOLERANCE,
+    TOP_PRIORITIES,
+    NextClassPlan,
+    Priorities,
+    next_class_plan,
+    prioritise,
+)
 from innexport.core.scoring import Scores, ScoringModel, score
 
 Lang = Literal["fr", "es", "en"]
@@ -359,6 +366,10 @@ class FirmResult(_Out):
     comments: dict[str, str]
     benchmark: dict[str, Any] | None = None
     """The firm among its peers of a population (see ``population.benchmark.benchmark_firm``), if asked."""
+
+    def top_priorities(self, n: int = TOP_PRIORITIES) -> list[PriorityOut]:
+        """The first ``n`` priorities that still have a gap to close (the one rule of "top priorities")."""
+        return [p for p in self.priorities if p.gap is not None and p.gap > TOLERANCE][:n]
 
 
 class IncompleteError(AnswersError):

@@ -22,6 +22,10 @@ from innexport.core.parallel import over_row_blocks
 from innexport.core.scoring import Scores, ScoringModel
 
 TOLERANCE = 1e-9
+"""Two scores closer than this are equal (a gap below it is no gap)."""
+TOP_PRIORITIES = 5
+"""How many priorities a firm is told to work on first: the report's priority cards, the web
+app's summary and the portfolio's "activities most often in the top priorities"."""
 BLOCK_ROWS = 16_384
 """Rows ranked at once by one thread."""
 
