@@ -13,13 +13,13 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
-def launch(playwright):  # noqa: ANN001, ANN201
+def launch(playwright):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make sysdeps-test installs it)")
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
 
 
-def screenshot(page, name: str) -> Path:  # noqa: ANN001
+def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot as a test artefact (test-artifacts/NAME.png)."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -41,27 +41,27 @@ def make_org(name: str, prefix: str) -> Org:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:  # noqa: ANN001
+def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
-def frameworks(db) -> list[FrameworkVersion]:  # noqa: ANN001
+def frameworks(db) -> list[FrameworkVersion]:
     return services.register_builtin_frameworks()
 
 
 @pytest.fixture
-def org_a(db, frameworks) -> Org:  # noqa: ANN001
+def org_a(db, frameworks) -> Org:
     return make_org("Chamber A", "a")
 
 
 @pytest.fixture
-def org_b(db, frameworks) -> Org:  # noqa: ANN001
+def org_b(db, frameworks) -> Org:
     return make_org("Agency B", "b")
 
 
 @pytest.fixture
-def wine_framework(frameworks) -> FrameworkVersion:  # noqa: ANN001
+def wine_framework(frameworks) -> FrameworkVersion:
     return next(f for f in frameworks if f.modules == ["wine"])
 
 

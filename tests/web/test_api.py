@@ -45,26 +45,26 @@ class Api:
         self.client = Client(**client_kwargs)
         self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
 
-    def call(self, method: str, url: str, body: Any = None, *, raw: str | None = None, **headers: Any):  # noqa: ANN201
+    def call(self, method: str, url: str, body: Any = None, *, raw: str | None = None, **headers: Any):
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         kwargs: dict[str, Any] = {**self.headers, **headers}
         if data is not None:
             kwargs.update(data=data, content_type="application/json")
         return getattr(self.client, method.lower())(url, **kwargs)
 
-    def get(self, url: str, **kw: Any):  # noqa: ANN201
+    def get(self, url: str, **kw: Any):
         return self.call("GET", url, **kw)
 
-    def post(self, url: str, body: Any = None, **kw: Any):  # noqa: ANN201
+    def post(self, url: str, body: Any = None, **kw: Any):
         return self.call("POST", url, body, **kw)
 
-    def put(self, url: str, body: Any = None, **kw: Any):  # noqa: ANN201
+    def put(self, url: str, body: Any = None, **kw: Any):
         return self.call("PUT", url, body, **kw)
 
-    def patch(self, url: str, body: Any = None, **kw: Any):  # noqa: ANN201
+    def patch(self, url: str, body: Any = None, **kw: Any):
         return self.call("PATCH", url, body, **kw)
 
-    def delete(self, url: str, **kw: Any):  # noqa: ANN201
+    def delete(self, url: str, **kw: Any):
         return self.call("DELETE", url, **kw)
 
 
@@ -102,14 +102,14 @@ def snapshot() -> dict[str, Any]:
 
 def weasyprint_available() -> bool:
     try:
-        import weasyprint  # noqa: F401
+        import weasyprint  # noqa: F401 - only whether it imports
     except (ImportError, OSError):
         return False
     return True
 
 
 @pytest.fixture
-def scored(assessment: Assessment, org_a) -> Assessment:  # noqa: ANN001
+def scored(assessment: Assessment, org_a) -> Assessment:
     """Org A's assessment, fully answered and scored."""
     for qid, value in full_answers(assessment.framework).items():
         services.save_answer(assessment, qid, value, user=org_a.advisor)
@@ -138,7 +138,7 @@ EXPECTED_PATHS = {
 }
 
 
-def test_openapi_document(db) -> None:  # noqa: ANN001
+def test_openapi_document(db) -> None:
     response = Client().get("/api/openapi.json")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
     doc = json.loads(response.content)
@@ -165,7 +165,7 @@ def test_openapi_document(db) -> None:  # noqa: ANN001
 # --- authentication ----------------------------------------------------------------------------------
 
 
-def test_no_token_or_bad_token_is_401(org_a) -> None:  # noqa: ANN001
+def test_no_token_or_bad_token_is_401(org_a) -> None:
     for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer nope"}, {"HTTP_AUTHORIZATION": "Bearer "},
                     {"HTTP_AUTHORIZATION": "Basic YTpi"}, {"HTTP_AUTHORIZATION": "Token abc"}):
         for method, url in (("get", "/api/firms"), ("get", f"/api/firms/{org_a.firm.pk}"), ("post", "/api/firms"),
@@ -177,11 +177,11 @@ def test_no_token_or_bad_token_is_401(org_a) -> None:  # noqa: ANN001
     assert Firm.objects.filter(pk=org_a.firm.pk).exists()
 
 
-def test_a_logged_in_session_is_not_enough(org_a) -> None:  # noqa: ANN001
+def test_a_logged_in_session_is_not_enough(org_a) -> None:
     assert org_a.client().get("/api/firms").status_code == 401
 
 
-def test_token_is_stored_hashed_and_marks_its_use(org_a) -> None:  # noqa: ANN001
+def test_token_is_stored_hashed_and_marks_its_use(org_a) -> None:
     token = create_token(org_a.advisor, "crm")
     stored = ApiToken.objects.get(user=org_a.advisor)
     assert stored.key_hash == hashlib.sha256(token.encode()).hexdigest() and stored.prefix == token[:8]
@@ -192,7 +192,7 @@ def test_token_is_stored_hashed_and_marks_its_use(org_a) -> None:  # noqa: ANN00
     assert stored.last_used_at is not None
 
 
-def test_revoked_inactive_or_orgless_users_are_refused(org_a) -> None:  # noqa: ANN001
+def test_revoked_inactive_or_orgless_users_are_refused(org_a) -> None:
     token = create_token(org_a.advisor)
     ApiToken.objects.filter(user=org_a.advisor).delete()
     assert Api(token).get("/api/firms").status_code == 401
@@ -208,7 +208,7 @@ def test_revoked_inactive_or_orgless_users_are_refused(org_a) -> None:  # noqa: 
     assert Api(create_token(org_a.analyst)).get("/api/frameworks").status_code == 401
 
 
-def test_no_csrf_token_needed_with_a_bearer_token(org_a) -> None:  # noqa: ANN001
+def test_no_csrf_token_needed_with_a_bearer_token(org_a) -> None:
     api = Api(create_token(org_a.advisor), enforce_csrf_checks=True)
     response = api.post("/api/firms", {"name": "Bodega Sur", "country": "AR"})
     assert response.status_code == 201, response.content
@@ -217,7 +217,7 @@ def test_no_csrf_token_needed_with_a_bearer_token(org_a) -> None:  # noqa: ANN00
 # --- the whole flow ----------------------------------------------------------------------------------
 
 
-def test_full_flow(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_full_flow(org_a, wine_framework) -> None:
     api = api_for(org_a.advisor)
 
     frameworks = api.get("/api/frameworks").json()
@@ -300,9 +300,18 @@ def test_full_flow(org_a, wine_framework) -> None:  # noqa: ANN001
         assert response.content.startswith(b"%PDF")
         assert AuditEntry.objects.filter(action="export", object_type="assessment", object_id=str(a["id"])).exists()
 
-    # changing an answer drops the result until it is scored again
-    assert api.put(f"{url}/answers/{q1}", {"value": "dk"}).status_code == 200
-    assert api.get(f"{url}/result").status_code == 409
+    # completed: frozen, every change is refused (409) and the result stays
+    before = snapshot()
+    for method, route, body in [("PUT", f"{url}/answers/{q1}", {"value": "dk"}),
+                                ("PUT", f"{url}/answers/{q1}", {"comment": "changed my mind"}),
+                                ("PUT", f"{url}/answers", {"answers": {q1: "dk"}}),
+                                ("PUT", f"{url}/answers", {"comments": {q1: "later"}})]:
+        response = api.call(method, route, body)
+        assert response.status_code == 409, (route, body, response.content)
+        assert "completed" in response.json()["detail"]
+    assert snapshot() == before
+    assert api.get(f"{url}/result").json() == result
+    assert api.post(f"{url}/score").json() == result  # scoring again: the kept result, nothing changed
 
     response = api.delete(f"/api/firms/{firm['id']}")
     assert response.status_code == 204
@@ -312,7 +321,7 @@ def test_full_flow(org_a, wine_framework) -> None:  # noqa: ANN001
     assert api.get(f"/api/firms/{firm['id']}").status_code == 404
 
 
-def test_single_answers_clear_and_keep_comments(assessment, org_a) -> None:  # noqa: ANN001
+def test_single_answers_clear_and_keep_comments(assessment, org_a) -> None:
     api = api_for(org_a.advisor)
     q = first_question(assessment.framework)
     url = f"/api/assessments/{assessment.pk}/answers/{q}"
@@ -330,7 +339,7 @@ def test_single_answers_clear_and_keep_comments(assessment, org_a) -> None:  # n
 # --- bad input: a 4xx naming the problem, and nothing saved ------------------------------------------
 
 
-def bad_inputs(org_a, wine_framework, assessment) -> list[tuple[str, str, Any, str | None, int, str]]:  # noqa: ANN001
+def bad_inputs(org_a, wine_framework, assessment) -> list[tuple[str, str, Any, str | None, int, str]]:
     """(method, url, JSON body, raw body, expected status, text expected in the message)."""
     firm = f"/api/firms/{org_a.firm.pk}"
     a = f"/api/assessments/{assessment.pk}"
@@ -388,7 +397,7 @@ def bad_inputs(org_a, wine_framework, assessment) -> list[tuple[str, str, Any, s
     ]
 
 
-def test_bad_input_on_every_write_route(org_a, wine_framework, assessment) -> None:  # noqa: ANN001
+def test_bad_input_on_every_write_route(org_a, wine_framework, assessment) -> None:
     api = api_for(org_a.advisor)
     services.save_answer(assessment, first_question(wine_framework), "dk", "first", user=org_a.advisor)
     cases = bad_inputs(org_a, wine_framework, assessment)
@@ -404,7 +413,7 @@ def test_bad_input_on_every_write_route(org_a, wine_framework, assessment) -> No
         assert snapshot() == before, (method, url, body)
 
 
-def test_a_batch_with_one_bad_answer_saves_none(org_a, wine_framework, assessment) -> None:  # noqa: ANN001
+def test_a_batch_with_one_bad_answer_saves_none(org_a, wine_framework, assessment) -> None:
     api = api_for(org_a.advisor)
     fw = services.framework_of(wine_framework)
     answers = full_answers(wine_framework)
@@ -418,7 +427,7 @@ def test_a_batch_with_one_bad_answer_saves_none(org_a, wine_framework, assessmen
     assert Answer.objects.filter(assessment=assessment).count() == 0
 
 
-def test_score_errors_name_the_missing_questions(org_a, assessment) -> None:  # noqa: ANN001
+def test_score_errors_name_the_missing_questions(org_a, assessment) -> None:
     fw = services.framework_of(assessment.framework)
     answers = full_answers(assessment.framework)
     dont_know = [o.id for o in fw.observables[:40]]
@@ -436,7 +445,7 @@ def test_score_errors_name_the_missing_questions(org_a, assessment) -> None:  # 
 # --- roles and organisations ---------------------------------------------------------------------------
 
 
-def read_routes(org, scored: Assessment) -> list[tuple[str, str]]:  # noqa: ANN001
+def read_routes(org, scored: Assessment) -> list[tuple[str, str]]:
     return [
         ("GET", f"/api/firms/{org.firm.pk}"),
         ("GET", f"/api/firms/{org.firm.pk}/assessments"),
@@ -447,7 +456,7 @@ def read_routes(org, scored: Assessment) -> list[tuple[str, str]]:  # noqa: ANN0
     ]
 
 
-def write_routes(org, scored: Assessment) -> list[tuple[str, str, Any]]:  # noqa: ANN001
+def write_routes(org, scored: Assessment) -> list[tuple[str, str, Any]]:
     q = first_question(scored.framework)
     return [
         ("PATCH", f"/api/firms/{org.firm.pk}", {"region": "Elsewhere"}),
@@ -464,7 +473,7 @@ WRITE_NAMES = ["patch-firm", "start-assessment", "answer", "answers", "score", "
 
 
 @pytest.mark.parametrize("route", range(len(ROUTE_NAMES)), ids=ROUTE_NAMES)
-def test_analyst_can_read(org_a, scored, route) -> None:  # noqa: ANN001
+def test_analyst_can_read(org_a, scored, route) -> None:
     method, url = read_routes(org_a, scored)[route]
     if url.endswith(".pdf") and not weasyprint_available():
         pytest.skip("WeasyPrint is not installed")
@@ -473,7 +482,7 @@ def test_analyst_can_read(org_a, scored, route) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("route", range(len(WRITE_NAMES) + 1), ids=[*WRITE_NAMES, "create-firm"])
-def test_analyst_cannot_write(org_a, scored, route) -> None:  # noqa: ANN001
+def test_analyst_cannot_write(org_a, scored, route) -> None:
     routes = [*write_routes(org_a, scored), ("POST", "/api/firms", {"name": "New", "country": "FR"})]
     method, url, body = routes[route]
     api = api_for(org_a.analyst)
@@ -486,7 +495,7 @@ def test_analyst_cannot_write(org_a, scored, route) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
-def test_other_organisations_ids_are_404_on_every_route(org_a, org_b, scored, who) -> None:  # noqa: ANN001
+def test_other_organisations_ids_are_404_on_every_route(org_a, org_b, scored, who) -> None:
     api = api_for(getattr(org_b, who))
     before = snapshot()
     routes = [(m, u, None) for m, u in read_routes(org_a, scored)] + write_routes(org_a, scored)
@@ -506,7 +515,7 @@ def test_other_organisations_ids_are_404_on_every_route(org_a, org_b, scored, wh
     assert [f["name"] for f in api.get("/api/firms").json()["items"]] == ["Agency B Winery"]
 
 
-def test_each_organisation_sees_its_own_firms(org_a, org_b) -> None:  # noqa: ANN001
+def test_each_organisation_sees_its_own_firms(org_a, org_b) -> None:
     a = api_for(org_a.advisor)
     created = a.post("/api/firms", {"name": "Agency B Winery", "country": "FR"})  # same name, other organisation
     assert created.status_code == 201
@@ -515,7 +524,7 @@ def test_each_organisation_sees_its_own_firms(org_a, org_b) -> None:  # noqa: AN
     assert Firm.objects.filter(name="Agency B Winery").count() == 2
 
 
-def test_firm_list_pages(org_a) -> None:  # noqa: ANN001
+def test_firm_list_pages(org_a) -> None:
     for i in range(5):
         Firm.objects.create(organisation=org_a.organisation, name=f"Firm {i}", country="ES", size_class="micro")
     api = api_for(org_a.analyst)
@@ -528,7 +537,7 @@ def test_firm_list_pages(org_a) -> None:  # noqa: ANN001
 
 
 @pytest.mark.urls(__name__)
-def test_token_page_creates_lists_and_revokes(org_a) -> None:  # noqa: ANN001
+def test_token_page_creates_lists_and_revokes(org_a) -> None:
     c = org_a.client("analyst")
     url = reverse("api-tokens")
     assert url == "/account/tokens/"
@@ -556,7 +565,7 @@ def test_token_page_creates_lists_and_revokes(org_a) -> None:  # noqa: ANN001
 
 
 @pytest.mark.urls(__name__)
-def test_tokens_of_others_are_neither_listed_nor_revocable(org_a, org_b) -> None:  # noqa: ANN001
+def test_tokens_of_others_are_neither_listed_nor_revocable(org_a, org_b) -> None:
     create_token(org_a.advisor, "advisor's own")
     theirs = [create_token(org_a.admin, "colleague's"), create_token(org_b.advisor, "other org's")]
     page = org_a.client("advisor").get(reverse("api-tokens")).content.decode()
@@ -570,7 +579,7 @@ def test_tokens_of_others_are_neither_listed_nor_revocable(org_a, org_b) -> None
 
 
 @pytest.mark.urls(__name__)
-def test_token_page_refuses_bad_input_and_strangers(org_a) -> None:  # noqa: ANN001
+def test_token_page_refuses_bad_input_and_strangers(org_a) -> None:
     c = org_a.client()
     url = reverse("api-tokens")
     for name in ("", "   ", "x" * 101):

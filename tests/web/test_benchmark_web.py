@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def completed(assessment):  # noqa: ANN001, ANN201
+def completed(assessment):
     fw = services.framework_of(assessment.framework)
     for o in fw.observables:
         services.save_answer(assessment, o.id, fw.scale_by_id[o.scale].levels[1].code)
@@ -25,7 +25,7 @@ def completed(assessment):  # noqa: ANN001, ANN201
     return assessment
 
 
-def test_results_json_and_report_show_the_peers(org_a, completed, settings, tmp_path) -> None:  # noqa: ANN001
+def test_results_json_and_report_show_the_peers(org_a, completed, settings, tmp_path) -> None:
     fw = services.framework_of(completed.framework)
     rng = np.random.default_rng(1)
     n = 60

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from innexport.web import services
 from innexport.web.models import Answer, Assessment, AssessmentStatus, Membership, Organisation, Role
+
 from .browser import launch, screenshot
 from .conftest import PASSWORD
 
@@ -34,14 +35,14 @@ def playwright():
 
 
 @pytest.fixture
-def browser(playwright):  # noqa: ANN001, ANN201
+def browser(playwright):
     b = launch(playwright)
     yield b
     b.close()
 
 
 @pytest.fixture
-def advisor(db) -> User:  # noqa: ANN001
+def advisor(db) -> User:
     services.register_builtin_frameworks()
     org = Organisation.objects.create(name="Chambre de commerce test")
     user = User.objects.create_user("claire", password=PASSWORD, first_name="Claire", last_name="Martin")
@@ -49,7 +50,7 @@ def advisor(db) -> User:  # noqa: ANN001
     return user
 
 
-def log_in(page, base: str, username: str) -> None:  # noqa: ANN001
+def log_in(page, base: str, username: str) -> None:
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -57,7 +58,7 @@ def log_in(page, base: str, username: str) -> None:  # noqa: ANN001
     page.wait_for_url(f"{base}/firms/")
 
 
-def create_firm(page, base: str, name: str) -> None:  # noqa: ANN001
+def create_firm(page, base: str, name: str) -> None:
     page.goto(f"{base}/firms/new/")
     page.fill("#id_name", name)
     page.fill("#id_country", "FR")
@@ -68,7 +69,7 @@ def create_firm(page, base: str, name: str) -> None:  # noqa: ANN001
     page.wait_for_selector(f"h1:has-text('{name}')")
 
 
-def answer_visible_questions(page, offset: int = 0) -> int:  # noqa: ANN001
+def answer_visible_questions(page, offset: int = 0) -> int:
     """Click one answer for every question of the page (varied levels); returns how many."""
     questions = page.locator("fieldset[data-question]")
     n = questions.count()
@@ -78,14 +79,14 @@ def answer_visible_questions(page, offset: int = 0) -> int:  # noqa: ANN001
     return n
 
 
-def wait_saved(page) -> None:  # noqa: ANN001
+def wait_saved(page) -> None:
     """Autosave done: nothing left in the page's queue of answers to send."""
     page.wait_for_function(
         "() => [...document.querySelectorAll('fieldset[data-question] input[type=radio]:checked')].length > 0 && "
         "![...document.querySelectorAll('.q-status')].some(s => /…|retry/i.test(s.textContent))", timeout=15000)
 
 
-def fill_questionnaire(page, *, finish_selector: str, close_midway_at: int | None = None,  # noqa: ANN001
+def fill_questionnaire(page, *, finish_selector: str, close_midway_at: int | None = None,
                        reopen_url: str | None = None) -> None:
     part = 1
     while True:
@@ -110,7 +111,7 @@ def fill_questionnaire(page, *, finish_selector: str, close_midway_at: int | Non
         part += 1
 
 
-def test_advisor_diagnostic_end_to_end(live_server, browser, advisor) -> None:  # noqa: ANN001
+def test_advisor_diagnostic_end_to_end(live_server, browser, advisor) -> None:
     base = live_server.url
     context = browser.new_context(accept_downloads=True, locale="en-GB")
     page = context.new_page()
@@ -149,7 +150,7 @@ def test_advisor_diagnostic_end_to_end(live_server, browser, advisor) -> None:  
     context.close()
 
 
-def test_director_fills_in_through_the_private_link(live_server, browser, advisor) -> None:  # noqa: ANN001
+def test_director_fills_in_through_the_private_link(live_server, browser, advisor) -> None:
     base = live_server.url
     advisor_context = browser.new_context()
     page = advisor_context.new_page()
@@ -181,7 +182,7 @@ def test_director_fills_in_through_the_private_link(live_server, browser, adviso
     director.close()
 
 
-def test_interface_in_spanish(live_server, browser, advisor) -> None:  # noqa: ANN001
+def test_interface_in_spanish(live_server, browser, advisor) -> None:
     base = live_server.url
     context = browser.new_context()
     page = context.new_page()

@@ -16,9 +16,10 @@ from django.contrib.auth.models import User
 
 from innexport.web import services
 from innexport.web.models import ActionPlan, Assessment, AuditEntry, Firm, Membership, Organisation, Role
+
 from .browser import screenshot
 from .conftest import PASSWORD
-from .test_browser import browser, fill_questionnaire, log_in, playwright  # noqa: F401 (fixtures)
+from .test_browser import browser, fill_questionnaire, log_in, playwright  # noqa: F401 - pytest fixtures used by name
 
 pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -29,7 +30,7 @@ FIRM = "Domaine des Essais"
 
 
 @pytest.fixture
-def chamber(db) -> Firm:  # noqa: ANN001
+def chamber(db) -> Firm:
     """A chamber with an advisor (claire) and an admin (amelie), and a firm diagnosed in May,
     every answer at the bottom of its scale."""
     services.register_builtin_frameworks()
@@ -49,7 +50,7 @@ def chamber(db) -> Firm:  # noqa: ANN001
     return firm
 
 
-def test_plan_programmes_done_reassess_follow_up_and_portfolio(live_server, browser, chamber) -> None:  # noqa: ANN001, F811
+def test_plan_programmes_done_reassess_follow_up_and_portfolio(live_server, browser, chamber) -> None:  # noqa: F811 - the imported fixture
     base = live_server.url
     context = browser.new_context(accept_downloads=True, locale="en-GB")
     page = context.new_page()

@@ -19,10 +19,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from innexport.support.plans import build_plan
-from innexport.files.answers import read_answers
 from innexport.core.assessment import diagnose
+from innexport.files.answers import read_answers
 from innexport.files.frameworks import load_framework
+from innexport.support.plans import build_plan
 from innexport.web import demo, services
 from innexport.web.models import Assessment, AssessmentStatus, Firm, FrameworkVersion, Membership, Organisation
 

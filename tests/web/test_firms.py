@@ -12,12 +12,12 @@ from innexport.web.models import AuditEntry, Firm
 pytestmark = pytest.mark.django_db
 
 
-def test_login_required(client, org_a) -> None:  # noqa: ANN001
+def test_login_required(client, org_a) -> None:
     response = client.get(reverse("firm-list"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
-def test_list_search_and_filters(org_a) -> None:  # noqa: ANN001
+def test_list_search_and_filters(org_a) -> None:
     Firm.objects.create(organisation=org_a.organisation, name="Bodega Sur", country="AR", region="Mendoza",
                         size_class="micro")
     c = org_a.client()
@@ -29,7 +29,7 @@ def test_list_search_and_filters(org_a) -> None:  # noqa: ANN001
     assert "Bodega Sur" not in page and "Chamber A Winery" in page
 
 
-def test_create_edit_and_audit(org_a) -> None:  # noqa: ANN001
+def test_create_edit_and_audit(org_a) -> None:
     c = org_a.client()
     data = {"name": "Viña Nueva", "country": "cl", "region": "Maule", "sector": "11.02", "size_class": "medium",
             "year_founded": "1999", "export_share": "60", "rd_intensity": "1.5", "contact": "ana@example.org"}
@@ -51,7 +51,7 @@ def test_create_edit_and_audit(org_a) -> None:  # noqa: ANN001
     ("name", "chamber a winery", "already has a firm of this name"),
     ("name", "", "This field is required"),
 ])
-def test_bad_firm_forms_save_nothing(org_a, field, value, message) -> None:  # noqa: ANN001
+def test_bad_firm_forms_save_nothing(org_a, field, value, message) -> None:
     c = org_a.client()
     before = Firm.objects.count()
     data = {"name": "Good name", "country": "FR", field: value}
@@ -60,7 +60,7 @@ def test_bad_firm_forms_save_nothing(org_a, field, value, message) -> None:  # n
     assert Firm.objects.count() == before
 
 
-def test_analyst_reads_but_cannot_change(org_a) -> None:  # noqa: ANN001
+def test_analyst_reads_but_cannot_change(org_a) -> None:
     c = org_a.client("analyst")
     assert c.get(reverse("firm-detail", args=[org_a.firm.pk])).status_code == 200
     assert c.get(reverse("firm-create")).status_code == 403
@@ -69,7 +69,7 @@ def test_analyst_reads_but_cannot_change(org_a) -> None:  # noqa: ANN001
     assert Firm.objects.filter(pk=org_a.firm.pk).exists()
 
 
-def test_export_and_erase(org_a, assessment) -> None:  # noqa: ANN001
+def test_export_and_erase(org_a, assessment) -> None:
     c = org_a.client()
     data = json.loads(c.get(reverse("firm-export", args=[org_a.firm.pk])).content)
     assert data["firm"]["name"] == "Chamber A Winery" and len(data["assessments"]) == 1
@@ -83,7 +83,7 @@ def test_export_and_erase(org_a, assessment) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("route", ["firm-detail", "firm-edit", "firm-export"])
-def test_other_organisations_firms_are_not_found(org_a, org_b, route) -> None:  # noqa: ANN001
+def test_other_organisations_firms_are_not_found(org_a, org_b, route) -> None:
     for who in ("admin", "advisor", "analyst"):
         assert org_b.client(who).get(reverse(route, args=[org_a.firm.pk])).status_code in (403, 404)
     assert org_b.client("advisor").post(reverse("firm-erase", args=[org_a.firm.pk]),

@@ -34,11 +34,11 @@ LOCAL = {
 
 
 @pytest.fixture
-def mini_framework(frameworks):  # noqa: ANN001, ANN201
+def mini_framework(frameworks):
     return services.framework_version_from_texts(MINI.read_text(encoding="utf-8"), [], published=True)
 
 
-def completed(org, framework, day: str, answers: dict[str, str]) -> Assessment:  # noqa: ANN001
+def completed(org, framework, day: str, answers: dict[str, str]) -> Assessment:
     a = Assessment.objects.create(organisation=org.organisation, firm=org.firm, framework=framework, lang="en",
                                   assessed_on=dt.date.fromisoformat(day), created_by=org.advisor)
     for qid, code in answers.items():
@@ -48,7 +48,7 @@ def completed(org, framework, day: str, answers: dict[str, str]) -> Assessment: 
     return a
 
 
-def make_plan(org, assessment: Assessment, actions: list[dict]) -> ActionPlan:  # noqa: ANN001
+def make_plan(org, assessment: Assessment, actions: list[dict]) -> ActionPlan:
     plan = ActionPlan.objects.create(organisation=org.organisation, assessment=assessment, lang="en",
                                      created_by=org.advisor)
     for k, fields in enumerate(actions):
@@ -58,7 +58,7 @@ def make_plan(org, assessment: Assessment, actions: list[dict]) -> ActionPlan:  
 
 
 @pytest.fixture
-def history(org_a, mini_framework):  # noqa: ANN001, ANN201
+def history(org_a, mini_framework):
     """Three diagnostics of org A's firm (2024-01-15 at the bottom, 2024-07-01, 2025-01-15 answered
     as HAND), a plan on each; the first plan has done, ongoing and dropped actions with programmes."""
     builtin = services.builtin_catalogue().programmes
@@ -85,7 +85,7 @@ def history(org_a, mini_framework):  # noqa: ANN001, ANN201
     return first, middle, last, builtin
 
 
-def page_of(client, org, first: Assessment, last: Assessment) -> str:  # noqa: ANN001
+def page_of(client, org, first: Assessment, last: Assessment) -> str:
     response = client.get(reverse("firm-compare", args=[org.firm.pk]), {"a": first.pk, "b": last.pk})
     assert response.status_code == 200
     return response.content.decode()
@@ -102,8 +102,8 @@ def section(html: str, title: str) -> str:
     return html[start:end if end > 0 else None]
 
 
-def test_follow_up_shows_deltas_actions_done_and_programmes_used(org_a, history) -> None:  # noqa: ANN001
-    first, middle, last, builtin = history
+def test_follow_up_shows_deltas_actions_done_and_programmes_used(org_a, history) -> None:
+    first, _middle, last, builtin = history
     html = page_of(org_a.client(), org_a, first, last)
     # indices: IIP 0 → 5/12, IEP 0 → 2/3, IIEP 0 → 11/24; each from passive to a better class
     assert deltas(html)[:3] == [("up", "+0.42"), ("up", "+0.67"), ("up", "+0.46")]
@@ -140,8 +140,8 @@ def test_follow_up_shows_deltas_actions_done_and_programmes_used(org_a, history)
     assert svg.count('<circle class="firm"') == 1 and svg.count('marker-end="url(#trajectory-head)"') == 1
 
 
-def test_default_pair_counts_only_the_plans_between_them(org_a, history) -> None:  # noqa: ANN001
-    _first, middle, last, _builtin = history
+def test_default_pair_counts_only_the_plans_between_them(org_a, history) -> None:
+    # ``history`` saved three diagnostics with their plans; with no pair given, the page compares the latest two
     response = org_a.client().get(reverse("firm-compare", args=[org_a.firm.pk]))  # the latest two
     html = response.content.decode()
     assert response.status_code == 200
@@ -151,7 +151,7 @@ def test_default_pair_counts_only_the_plans_between_them(org_a, history) -> None
     assert "No programme picked for a done action." in html
 
 
-def test_no_plan_says_so(org_a, mini_framework) -> None:  # noqa: ANN001
+def test_no_plan_says_so(org_a, mini_framework) -> None:
     completed(org_a, mini_framework, "2024-01-15", BOTTOM)
     completed(org_a, mini_framework, "2025-01-15", HAND)
     html = org_a.client().get(reverse("firm-compare", args=[org_a.firm.pk])).content.decode()
@@ -159,7 +159,7 @@ def test_no_plan_says_so(org_a, mini_framework) -> None:  # noqa: ANN001
     assert deltas(html)[:3] == [("up", "+0.42"), ("up", "+0.67"), ("up", "+0.46")]
 
 
-def test_in_spanish(org_a, history) -> None:  # noqa: ANN001
+def test_in_spanish(org_a, history) -> None:
     from innexport.web.models import Membership
 
     first, _middle, last, builtin = history
@@ -169,14 +169,14 @@ def test_in_spanish(org_a, history) -> None:  # noqa: ANN001
     assert "Fondo regional de exportación de vino" in html and builtin[0].name["es"] in html
 
 
-def test_analyst_reads_the_follow_up(org_a, history) -> None:  # noqa: ANN001
+def test_analyst_reads_the_follow_up(org_a, history) -> None:
     first, _middle, last, builtin = history
     html = page_of(org_a.client("analyst"), org_a, first, last)
     assert "Write the joint plan" in html and builtin[0].name["en"] in html
 
 
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
-def test_other_organisation_gets_404(org_a, org_b, history, who) -> None:  # noqa: ANN001
+def test_other_organisation_gets_404(org_a, org_b, history, who) -> None:
     first, _middle, last, _builtin = history
     url = reverse("firm-compare", args=[org_a.firm.pk])
     for query in ({}, {"a": first.pk, "b": last.pk}):

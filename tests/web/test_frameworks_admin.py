@@ -49,20 +49,20 @@ def yaml_file(text: str | bytes, name: str = "mini.yaml") -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def staff(org_a):  # noqa: ANN001, ANN201
+def staff(org_a):
     org_a.admin.is_staff = True
     org_a.admin.save()
     return org_a.client("admin")
 
 
-def upload(client: Client, framework: str | bytes, *modules: str | bytes, name: str = "mini.yaml"):  # noqa: ANN201
+def upload(client: Client, framework: str | bytes, *modules: str | bytes, name: str = "mini.yaml"):
     data = {"framework": yaml_file(framework, name)}
     for k, module in enumerate(modules, start=1):
         data[f"module_{k}"] = yaml_file(module, f"module{k}.yaml")
     return client.post(reverse("framework-upload"), data)
 
 
-def test_upload_valid_framework_stores_an_unpublished_version(staff, org_a) -> None:  # noqa: ANN001
+def test_upload_valid_framework_stores_an_unpublished_version(staff, org_a) -> None:
     response = upload(staff, MINI)
     version = FrameworkVersion.objects.get(framework_id="mini")
     assert response.status_code == 302 and response["Location"] == reverse("framework-detail", args=[version.pk])
@@ -78,7 +78,7 @@ def test_upload_valid_framework_stores_an_unpublished_version(staff, org_a) -> N
     assert version not in services.published_frameworks()
 
 
-def test_upload_invalid_framework_shows_every_issue_and_saves_nothing(staff) -> None:  # noqa: ANN001
+def test_upload_invalid_framework_shows_every_issue_and_saves_nothing(staff) -> None:
     with pytest.raises(FrameworkError) as caught:
         framework_from_texts(BROKEN, origin="mini.yaml")
     expected = caught.value.issues
@@ -90,14 +90,14 @@ def test_upload_invalid_framework_shows_every_issue_and_saves_nothing(staff) -> 
     assert "3 problems found: nothing was saved." in page
     rows = page.split('<tr class="issue">')[1:]
     assert len(rows) == 3
-    for issue, row in zip(expected, rows):
-        assert f"<td>mini.yaml</td><td>{issue.line}</td><td>{escape(issue.location)}</td>" \
-               f"<td>{escape(issue.message)}</td>" in row
+    for issue, row in zip(expected, rows, strict=True):
+        assert (f"<td>mini.yaml</td><td>{issue.line}</td><td>{escape(issue.location)}</td>"
+                f"<td>{escape(issue.message)}</td>") in row
     assert "missing translation: en" in page
     assert FrameworkVersion.objects.count() == before
 
 
-def test_upload_a_module_with_its_framework(staff) -> None:  # noqa: ANN001
+def test_upload_a_module_with_its_framework(staff) -> None:
     response = upload(staff, MINI, MODULE)
     version = FrameworkVersion.objects.get(framework_id="mini")
     assert response.status_code == 302
@@ -112,14 +112,14 @@ def test_upload_a_module_with_its_framework(staff) -> None:  # noqa: ANN001
     assert FrameworkVersion.objects.filter(framework_id="mini").count() == 1
 
 
-def test_issues_of_several_files_are_all_shown(staff) -> None:  # noqa: ANN001
+def test_issues_of_several_files_are_all_shown(staff) -> None:
     broken_module = MODULE.replace("title: {fr: Module mini, es: Módulo mini, en: Mini module}",
                                    "title: {fr: Module mini}")
     page = upload(staff, BROKEN, broken_module).content.decode()
     assert "4 problems found" in page and "module1.yaml" in page and "missing translation: es, en" in page
 
 
-def test_identical_reupload_returns_the_same_version(staff) -> None:  # noqa: ANN001
+def test_identical_reupload_returns_the_same_version(staff) -> None:
     first = upload(staff, MINI)
     # the same content with other comments and layout is the same framework (same content hash)
     second = upload(staff, "# a comment\n" + MINI, name="copy.yaml")
@@ -128,7 +128,7 @@ def test_identical_reupload_returns_the_same_version(staff) -> None:  # noqa: AN
     assert "already stored" in staff.get(second["Location"]).content.decode()
 
 
-def test_size_and_encoding_errors(staff, monkeypatch) -> None:  # noqa: ANN001
+def test_size_and_encoding_errors(staff, monkeypatch) -> None:
     from innexport.web.views import frameworks
 
     response = upload(staff, MINI.encode("latin-1", errors="replace"))
@@ -141,7 +141,7 @@ def test_size_and_encoding_errors(staff, monkeypatch) -> None:  # noqa: ANN001
     assert not FrameworkVersion.objects.filter(framework_id="mini").exists()
 
 
-def test_publish_and_unpublish(staff, org_a) -> None:  # noqa: ANN001
+def test_publish_and_unpublish(staff, org_a) -> None:
     upload(staff, MINI)
     version = FrameworkVersion.objects.get(framework_id="mini")
     assert staff.get(reverse("framework-publish", args=[version.pk])).status_code == 405  # POST only
@@ -156,7 +156,7 @@ def test_publish_and_unpublish(staff, org_a) -> None:  # noqa: ANN001
     assert actions.filter(action="change").count() == 2
 
 
-def test_non_staff_cannot_upload_or_publish_but_members_see_the_list(org_a, frameworks) -> None:  # noqa: ANN001
+def test_non_staff_cannot_upload_or_publish_but_members_see_the_list(org_a, frameworks) -> None:
     version = frameworks[0]
     for who in ("admin", "advisor", "analyst"):  # an organisation admin is not staff: frameworks are shared
         client = org_a.client(who)
@@ -174,7 +174,7 @@ def test_non_staff_cannot_upload_or_publish_but_members_see_the_list(org_a, fram
     assert anonymous.post(reverse("framework-publish", args=[version.pk])).status_code == 302
 
 
-def test_list_counts_assessments(staff, org_a, org_b, assessment, wine_framework) -> None:  # noqa: ANN001
+def test_list_counts_assessments(staff, org_a, org_b, assessment, wine_framework) -> None:
     Assessment.objects.create(organisation=org_b.organisation, firm=org_b.firm, framework=wine_framework)
     row = staff.get(reverse("framework-list")).content.decode().split(wine_framework.label)[1].split("</tr>")[0]
     assert "<td>1</td>" in row and "<td>2</td>" in row  # staff: 1 in its organisation, 2 in all
@@ -186,7 +186,7 @@ def test_list_counts_assessments(staff, org_a, org_b, assessment, wine_framework
 SHEET_ANSWERS = {"q1": "yes", "q2": "often", "q3": "no", "q4": "yes", "q5": "sometimes"}
 
 
-def test_an_assessment_keeps_its_version_after_a_newer_one_is_published(staff, org_a) -> None:  # noqa: ANN001
+def test_an_assessment_keeps_its_version_after_a_newer_one_is_published(staff, org_a) -> None:
     old = services.framework_version_from_texts(MINI, [], published=True)
     assessment = Assessment.objects.create(organisation=org_a.organisation, firm=org_a.firm, framework=old, lang="en")
     for question, value in SHEET_ANSWERS.items():
@@ -211,7 +211,7 @@ def test_an_assessment_keeps_its_version_after_a_newer_one_is_published(staff, o
     assert old.framework_yaml == MINI
 
 
-def test_a_version_content_is_never_changed_and_a_used_version_never_deleted(assessment, wine_framework) -> None:  # noqa: ANN001
+def test_a_version_content_is_never_changed_and_a_used_version_never_deleted(assessment, wine_framework) -> None:
     stored = wine_framework.framework_yaml
     wine_framework.framework_yaml = stored.replace("iiep", "other")
     with pytest.raises(ValueError, match="never changed"):

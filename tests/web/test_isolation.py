@@ -34,7 +34,7 @@ OBJECT_ROUTES = ("firms/<int:pk>", "assessments/<int:pk>", "account/tokens/<int:
 
 
 def routes() -> list[str]:
-    def walk(patterns, prefix=""):  # noqa: ANN001, ANN202
+    def walk(patterns, prefix=""):
         for p in patterns:
             if isinstance(p, URLResolver):
                 yield from walk(p.url_patterns, prefix + str(p.pattern))
@@ -64,7 +64,7 @@ def fill(route: str, firm: int, assessment: int, token: int, question: str, acti
 
 
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
-def test_no_route_reaches_another_organisations_objects(org_a, org_b, assessment, who: str) -> None:  # noqa: ANN001
+def test_no_route_reaches_another_organisations_objects(org_a, org_b, assessment, who: str) -> None:
     services.save_answer(assessment, services.framework_of(assessment.framework).observables[0].id, "dk")
     action, programme = plan_and_programme_of(org_a, assessment)
     create_token(org_a.advisor, "a")
@@ -98,7 +98,7 @@ def test_no_route_reaches_another_organisations_objects(org_a, org_b, assessment
     assert LocalProgramme.objects.get(pk=programme.pk).data == programme.data
 
 
-def plan_and_programme_of(org, assessment):  # noqa: ANN001, ANN201
+def plan_and_programme_of(org, assessment):
     """A plan with one action on ``assessment`` and a local programme of ``org``."""
     plan = ActionPlan.objects.create(organisation=org.organisation, assessment=assessment)
     action = PlanAction.objects.create(plan=plan, key="a1", activity="networks", title="Visit two trade fairs")
@@ -108,7 +108,7 @@ def plan_and_programme_of(org, assessment):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
-def test_own_organisation_pages_show_nothing_of_another(org_a, org_b, assessment, who: str) -> None:  # noqa: ANN001
+def test_own_organisation_pages_show_nothing_of_another(org_a, org_b, assessment, who: str) -> None:
     """The pages that list the user's own organisation's data (firms, programmes, portfolio and its
     exports...) never show another organisation's firm or local programme."""
     assessment.status = "completed"
@@ -116,7 +116,7 @@ def test_own_organisation_pages_show_nothing_of_another(org_a, org_b, assessment
     plan_and_programme_of(org_a, assessment)
     web = org_b.client(who)
     for route in sorted(NOT_TENANT_DATA):
-        if "<" in route or route.startswith("api/") or route.startswith("accounts/"):
+        if "<" in route or route.startswith(("api/", "accounts/")):
             continue
         response = web.get("/" + route, follow=True)
         body = response.content.decode(errors="replace")

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from innexport.support.plans import HEADER_ROWS, build_plan, extra_action, from_json
 from innexport.core.assessment import FirmResult
+from innexport.rendering.plan import HEADER_ROWS
+from innexport.support.plans import build_plan, extra_action, from_json
 from innexport.web import plans, services
 from innexport.web.models import ActionPlan, Assessment, AuditEntry, PlanAction
 
@@ -30,7 +31,7 @@ def answer_all(assessment: Assessment, level: str = "bottom") -> None:
         services.save_answer(assessment, o.id, levels[-1 if level == "top" else 0].code)
 
 
-def completed(org, framework, lang: str = "en") -> Assessment:  # noqa: ANN001
+def completed(org, framework, lang: str = "en") -> Assessment:
     a = Assessment.objects.create(organisation=org.organisation, firm=org.firm, framework=framework, lang=lang,
                                   assessed_on=dt.date(2026, 10, 15), assessor="Ana Pérez", created_by=org.advisor)
     answer_all(a)
@@ -40,19 +41,19 @@ def completed(org, framework, lang: str = "en") -> Assessment:  # noqa: ANN001
 
 
 @pytest.fixture
-def done(org_a, wine_framework) -> Assessment:  # noqa: ANN001
+def done(org_a, wine_framework) -> Assessment:
     """A completed diagnostic of Chamber A's French winery (every answer at the bottom of its scale)."""
     return completed(org_a, wine_framework)
 
 
 @pytest.fixture
-def planned(org_a, done) -> ActionPlan:  # noqa: ANN001
+def planned(org_a, done) -> ActionPlan:
     response = org_a.client().post(reverse("assessment-plan", args=[done.pk]))
     assert response.status_code == 302
     return ActionPlan.objects.get(assessment=done)
 
 
-def expected_plan(assessment: Assessment, owner: str = "a-advisor"):  # noqa: ANN201
+def expected_plan(assessment: Assessment, owner: str = "a-advisor"):
     """The core's plan for the same result, as the web app must make it."""
     result = FirmResult.model_validate(assessment.result)
     fw = services.framework_of(assessment.framework)
@@ -70,7 +71,7 @@ def with_programmes(plan: ActionPlan, n: int = 2) -> PlanAction:
     return next(r for r in rows(plan) if len(r.proposed) >= n)
 
 
-def text(response) -> str:  # noqa: ANN001
+def text(response) -> str:
     return response.content.decode()
 
 
@@ -86,14 +87,14 @@ def squash(s: str) -> str:
 # --- making the plan ---------------------------------------------------------------------------------------
 
 
-def test_page_without_plan_offers_to_make_it(org_a, done) -> None:  # noqa: ANN001
+def test_page_without_plan_offers_to_make_it(org_a, done) -> None:
     page = text(org_a.client().get(reverse("assessment-plan", args=[done.pk])))
     assert "Make the action plan" in page and 'method="post"' in page
     analyst = text(org_a.client("analyst").get(reverse("assessment-plan", args=[done.pk])))
     assert "Make the action plan" not in analyst and "An advisor or an administrator" in analyst
 
 
-def test_plan_is_the_cores_build_plan(org_a, done, planned) -> None:  # noqa: ANN001
+def test_plan_is_the_cores_build_plan(org_a, done, planned) -> None:
     expected = expected_plan(done)
     assert len(expected.actions) >= 5
     core = plans.core_plan(planned)
@@ -116,7 +117,7 @@ def test_plan_is_the_cores_build_plan(org_a, done, planned) -> None:  # noqa: AN
     assert entry.description == f"action plan of assessment {done.pk}: {len(expected.actions)} actions"
 
 
-def test_page_shows_the_actions_grouped_by_priority(org_a, done, planned) -> None:  # noqa: ANN001
+def test_page_shows_the_actions_grouped_by_priority(org_a, done, planned) -> None:
     page = text(org_a.client().get(reverse("assessment-plan", args=[done.pk])))
     expected = expected_plan(done)
     ranks = list(dict.fromkeys(a.rank for a in expected.actions))
@@ -132,7 +133,7 @@ def test_page_shows_the_actions_grouped_by_priority(org_a, done, planned) -> Non
         assert reverse(f"assessment-plan-{fmt}", args=[done.pk]) in page
 
 
-def test_refused_on_a_draft_and_when_it_exists(org_a, assessment, done, planned) -> None:  # noqa: ANN001
+def test_refused_on_a_draft_and_when_it_exists(org_a, assessment, done, planned) -> None:
     response = org_a.client().post(reverse("assessment-plan", args=[assessment.pk]))
     assert response.status_code == 409
     assert "still in progress" in text(response)
@@ -149,7 +150,7 @@ def test_refused_on_a_draft_and_when_it_exists(org_a, assessment, done, planned)
 # --- the life cycle of an action ----------------------------------------------------------------------------
 
 
-def test_life_cycle_status_done_on_and_summary(org_a, planned) -> None:  # noqa: ANN001
+def test_life_cycle_status_done_on_and_summary(org_a, planned) -> None:
     c = org_a.client()
     row = with_programmes(planned)
     first, second = row.proposed[0], row.proposed[1]
@@ -197,7 +198,7 @@ def test_life_cycle_status_done_on_and_summary(org_a, planned) -> None:  # noqa:
     ]
 
 
-def test_done_on_is_kept_while_the_action_stays_done(org_a, planned) -> None:  # noqa: ANN001
+def test_done_on_is_kept_while_the_action_stays_done(org_a, planned) -> None:
     row = rows(planned)[0]
     PlanAction.objects.filter(pk=row.pk).update(status="done", done_on=dt.date(2026, 1, 2))
     org_a.client().post(reverse("plan-action", args=[row.pk]), {"status": "done", "owner": "Luis"})
@@ -211,7 +212,7 @@ def test_done_on_is_kept_while_the_action_stays_done(org_a, planned) -> None:  #
     ({"chosen": ["no_such_programme"]}, "Programmes: “no_such_programme” is not among the programmes proposed"),
     ({"owner": "x" * 201}, "Owner: at most 200 characters"),
 ])
-def test_bad_input_is_refused_naming_the_field(org_a, planned, data, message) -> None:  # noqa: ANN001
+def test_bad_input_is_refused_naming_the_field(org_a, planned, data, message) -> None:
     row = with_programmes(planned, 1)
     before = PlanAction.objects.filter(pk=row.pk).values().get()
     response = org_a.client().post(reverse("plan-action", args=[row.pk]), {"owner": "Changed", **data})
@@ -221,7 +222,7 @@ def test_bad_input_is_refused_naming_the_field(org_a, planned, data, message) ->
     assert not AuditEntry.objects.filter(action="change", object_type="planaction").exists()
 
 
-def test_a_programme_proposed_to_another_action_cannot_be_picked(org_a, planned) -> None:  # noqa: ANN001
+def test_a_programme_proposed_to_another_action_cannot_be_picked(org_a, planned) -> None:
     row = rows(planned)[0]
     others = [p for r in rows(planned) for p in r.proposed if p not in row.proposed]
     assert others, "the plan's actions should propose different programmes"
@@ -230,7 +231,7 @@ def test_a_programme_proposed_to_another_action_cannot_be_picked(org_a, planned)
     assert response.status_code == 400 and f"“{elsewhere}”" in text(response)
 
 
-def test_add_and_delete_actions(org_a, done, planned) -> None:  # noqa: ANN001
+def test_add_and_delete_actions(org_a, done, planned) -> None:
     c = org_a.client()
     result = FirmResult.model_validate(done.result)
     fw = services.framework_of(done.framework)
@@ -243,7 +244,7 @@ def test_add_and_delete_actions(org_a, done, planned) -> None:  # noqa: ANN001
     expected, _names = extra_action(result, fw, services.catalogue_for(org_a.organisation), action_id="custom-1",
                                     title="Visit the Prowein fair", activity=activity, owner="Claire",
                                     due="2027-03-10", lang="en", today=timezone.localdate())
-    assert plans._action(row) == expected
+    assert plans.core_action(row) == expected
     assert row.rank == result.priorities[-1].rank and row.activity_name == fw.activity_by_id[activity].name["en"]
     planned.refresh_from_db()
     assert planned.actions_total == total + 1
@@ -269,7 +270,7 @@ def test_add_and_delete_actions(org_a, done, planned) -> None:  # noqa: ANN001
     assert ("delete", f"action custom-1 of plan {planned.pk} deleted: Visit the Prowein fair") in entries
 
 
-def test_make_the_plan_again(org_a, done, planned) -> None:  # noqa: ANN001
+def test_make_the_plan_again(org_a, done, planned) -> None:
     c = org_a.client()
     row = rows(planned)[0]
     c.post(reverse("plan-action", args=[row.pk]), {"status": "done"})
@@ -286,7 +287,7 @@ def test_make_the_plan_again(org_a, done, planned) -> None:  # noqa: ANN001
 # --- roles and organisations ----------------------------------------------------------------------------------
 
 
-def test_analyst_reads_and_downloads_but_every_write_is_refused(org_a, wine_framework, done, planned) -> None:  # noqa: ANN001
+def test_analyst_reads_and_downloads_but_every_write_is_refused(org_a, wine_framework, done, planned) -> None:
     c = org_a.client("analyst")
     page = text(c.get(reverse("assessment-plan", args=[done.pk])))
     row = rows(planned)[0]
@@ -319,7 +320,7 @@ def plan_urls(assessment: Assessment, row: PlanAction) -> list[str]:
 
 
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
-def test_another_organisation_gets_404_on_every_route_and_method(org_a, org_b, done, planned, who) -> None:  # noqa: ANN001
+def test_another_organisation_gets_404_on_every_route_and_method(org_a, org_b, done, planned, who) -> None:
     row = rows(planned)[0]
     c = org_b.client(who)
     data = {"confirm": "yes", "status": "done", "title": "X", "activity": row.activity}
@@ -334,7 +335,7 @@ def test_another_organisation_gets_404_on_every_route_and_method(org_a, org_b, d
     assert not AuditEntry.objects.filter(organisation=org_b.organisation).exclude(action="login").exists()
 
 
-def test_methods_not_allowed_on_own_routes(org_a, done, planned) -> None:  # noqa: ANN001
+def test_methods_not_allowed_on_own_routes(org_a, done, planned) -> None:
     c = org_a.client()
     row = rows(planned)[0]
     assert c.get(reverse("plan-action", args=[row.pk])).status_code == 405
@@ -347,7 +348,7 @@ def test_methods_not_allowed_on_own_routes(org_a, done, planned) -> None:  # noq
 # --- exports and the report ----------------------------------------------------------------------------------
 
 
-def test_xlsx_export(org_a, done, planned) -> None:  # noqa: ANN001
+def test_xlsx_export(org_a, done, planned) -> None:
     c = org_a.client()
     row = with_programmes(planned)
     c.post(reverse("plan-action", args=[row.pk]), {"status": "done", "chosen": [row.proposed[1]], "owner": "Claire"})
@@ -368,7 +369,7 @@ def test_xlsx_export(org_a, done, planned) -> None:  # noqa: ANN001
     assert AuditEntry.objects.filter(action="export", object_type="actionplan", description="XLSX action plan").count() == 1
 
 
-def test_ics_and_json_exports(org_a, done, planned) -> None:  # noqa: ANN001
+def test_ics_and_json_exports(org_a, done, planned) -> None:
     c = org_a.client()
     response = c.get(reverse("assessment-plan-ics", args=[done.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "text/calendar; charset=utf-8"
@@ -385,7 +386,7 @@ def test_ics_and_json_exports(org_a, done, planned) -> None:  # noqa: ANN001
         "JSON action plan", "iCalendar action plan"]
 
 
-def test_pdf_export_in_the_assessments_language(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_pdf_export_in_the_assessments_language(org_a, wine_framework) -> None:
     pypdf = pytest.importorskip("pypdf")
     pytest.importorskip("weasyprint")
     fr = completed(org_a, wine_framework, lang="fr")
@@ -409,7 +410,7 @@ def test_pdf_export_in_the_assessments_language(org_a, wine_framework) -> None: 
     assert AuditEntry.objects.filter(action="export", object_type="actionplan", description="PDF action plan").exists()
 
 
-def test_report_shows_the_plan_when_there_is_one(org_a, done) -> None:  # noqa: ANN001
+def test_report_shows_the_plan_when_there_is_one(org_a, done) -> None:
     c = org_a.client()
     before = text(c.get(reverse("assessment-report-html", args=[done.pk])))
     assert 'class="action-plan"' not in before
@@ -428,7 +429,7 @@ def test_report_shows_the_plan_when_there_is_one(org_a, done) -> None:  # noqa: 
     assert "Action plan" in content and squash(row.title) in squash(content)
 
 
-def test_the_firms_page_and_its_data_export_carry_the_plan(org_a, planned) -> None:  # noqa: ANN001
+def test_the_firms_page_and_its_data_export_carry_the_plan(org_a, planned) -> None:
     """The firm's page shows the plan's progress; "Export all data" includes every action; erasing
     the firm erases its plans."""
     first = rows(planned)[0]
@@ -445,7 +446,7 @@ def test_the_firms_page_and_its_data_export_carry_the_plan(org_a, planned) -> No
     assert not PlanAction.objects.filter(plan_id=planned.pk).exists()
 
 
-def test_the_plan_through_the_api(org_a, done, planned) -> None:  # noqa: ANN001
+def test_the_plan_through_the_api(org_a, done, planned) -> None:
     """GET /api/assessments/{id}/plan gives the stored plan as the core's ActionPlan (what
     ``innexport plan --out plan.json`` writes); 404 naming the reason when there is none."""
     from innexport.support.plans import ActionPlan as CorePlan

@@ -13,6 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from innexport.portfolio import compute as core
+from innexport.rendering import portfolio as shared
 from innexport.web.models import ActionPlan, Assessment, AssessmentStatus, AuditEntry, Firm
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +24,12 @@ A_NAME = "Innovation development aid (Bpifrance)"
 A_NAME_FR = "Aide pour le développement de l'innovation (Bpifrance)"
 
 
-def firm(org, name: str, sector: str, region: str, size: str) -> Firm:  # noqa: ANN001
+def firm(org, name: str, sector: str, region: str, size: str) -> Firm:
     return Firm.objects.create(organisation=org.organisation, name=name, country="FR", sector=sector, region=region,
                                size_class=size, created_by=org.advisor)
 
 
-def diagnostic(org, framework, f: Firm, day: str, value: float, cls: str, *, top=(), by=None,  # noqa: ANN001
+def diagnostic(org, framework, f: Firm, day: str, value: float, cls: str, *, top=(), by=None,
                status=AssessmentStatus.COMPLETED, plan: dict | None = None) -> Assessment:
     """A diagnostic with its summary columns set directly (the same class on the three indices)."""
     a = Assessment.objects.create(
@@ -43,7 +44,7 @@ def diagnostic(org, framework, f: Firm, day: str, value: float, cls: str, *, top
 
 
 @pytest.fixture
-def seeded(org_a, wine_framework):  # noqa: ANN001, ANN201
+def seeded(org_a, wine_framework):
     """Twelve firms of org A with completed diagnostics (and one draft, and one firm never diagnosed).
 
     Latest IIEP classes: proactive 6 (F4, F8–F12), preactive 3 (F1, F3, F7), reactive 2 (F2, F6), passive 1 (F5).
@@ -79,7 +80,7 @@ def seeded(org_a, wine_framework):  # noqa: ANN001, ANN201
     return f
 
 
-def page(response) -> str:  # noqa: ANN001
+def page(response) -> str:
     assert response.status_code == 200, response.content[:500]
     return response.content.decode()
 
@@ -95,14 +96,14 @@ def row_cells(html: str, attr: str, value: str) -> list[str]:
     return cells if "<th>" in row else cells[1:]
 
 
-def pdf_text(response) -> str:  # noqa: ANN001
+def pdf_text(response) -> str:
     from pypdf import PdfReader
 
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.content)).pages)
 
 
-def sheet_rows(ws) -> list[list]:  # noqa: ANN001
+def sheet_rows(ws) -> list[list]:
     return [list(r) for r in ws.iter_rows(values_only=True)]
 
 
@@ -120,7 +121,7 @@ def table_after(rows: list[list], first_header: str) -> list[list]:
 # --- the page --------------------------------------------------------------------------------------------
 
 
-def test_page_shows_the_organisations_exact_numbers(org_a, seeded) -> None:  # noqa: ANN001
+def test_page_shows_the_organisations_exact_numbers(org_a, seeded) -> None:
     html = page(org_a.client("admin").get(reverse("portfolio")))
     assert figure(html, "firms") == 12 and figure(html, "assessments") == 14 and figure(html, "multi") == 2
     # distribution (unmasked here), marked where the shared outputs hide it
@@ -151,10 +152,10 @@ def test_page_shows_the_organisations_exact_numbers(org_a, seeded) -> None:  # n
     assert html.count('class="dot"') == 12 and "<title>Domaine F05</title>" in html
 
 
-def test_filters_by_sector_region_size_advisor_and_period(org_a, seeded) -> None:  # noqa: ANN001
+def test_filters_by_sector_region_size_advisor_and_period(org_a, seeded) -> None:
     client = org_a.client("advisor")
 
-    def firms(**params) -> tuple[int, int]:  # noqa: ANN003
+    def firms(**params) -> tuple[int, int]:
         html = page(client.get(reverse("portfolio"), params))
         return figure(html, "firms"), figure(html, "assessments")
 
@@ -171,7 +172,7 @@ def test_filters_by_sector_region_size_advisor_and_period(org_a, seeded) -> None
     assert row_cells(html, "class", PAS) == ["1†", "1†", "1†"] and row_cells(html, "class", PRE) == ["1†", "1†", "1†"]
 
 
-def test_bad_filters_are_refused_naming_the_field(org_a, org_b, seeded) -> None:  # noqa: ANN001
+def test_bad_filters_are_refused_naming_the_field(org_a, org_b, seeded) -> None:
     client = org_a.client()
     response = client.get(reverse("portfolio"), {"advisor": org_b.advisor.pk})  # not a member of org A
     assert response.status_code == 400 and b"errorlist" in response.content
@@ -189,7 +190,7 @@ def test_bad_filters_are_refused_naming_the_field(org_a, org_b, seeded) -> None:
 # --- the shared outputs ------------------------------------------------------------------------------------
 
 
-def test_xlsx_is_masked_with_the_filters_on_top(org_a, seeded) -> None:  # noqa: ANN001
+def test_xlsx_is_masked_with_the_filters_on_top(org_a, seeded) -> None:
     response = org_a.client("admin").get(reverse("portfolio-xlsx"), {"size": "", "from": "2024-01-01"})
     assert response.status_code == 200
     today = dt.date.today().isoformat()
@@ -229,7 +230,7 @@ def test_xlsx_is_masked_with_the_filters_on_top(org_a, seeded) -> None:  # noqa:
     assert not any(isinstance(v, str) and v in names for ws in wb.worksheets for r in sheet_rows(ws) for v in r)
 
 
-def test_brief_is_masked_in_the_users_language_and_names_no_firm(org_a, seeded) -> None:  # noqa: ANN001
+def test_brief_is_masked_in_the_users_language_and_names_no_firm(org_a, seeded) -> None:
     org_a.admin.membership.language = "fr"
     org_a.admin.membership.save()
     response = org_a.client("admin").get(reverse("portfolio-brief"))
@@ -243,19 +244,19 @@ def test_brief_is_masked_in_the_users_language_and_names_no_firm(org_a, seeded) 
     assert "Biobío" not in text and "01.21" not in text  # groups of fewer than 5 firms are not named
 
 
-def test_brief_html_has_no_firm_name_nor_point(org_a, seeded) -> None:  # noqa: ANN001
+def test_brief_html_has_no_firm_name_nor_point(org_a, seeded) -> None:
     """The HTML the brief is printed from: the plane is the class table, with masked cells."""
     from innexport.web.views import portfolio as view
 
     frame = view.load_frame(org_a.admin, {})
     fws = view.frameworks_of(frame)
     assert "name" in frame.columns and len(frame) == 14
-    html = core.brief_html(core.portfolio(frame, fws), fws, organisation="Chamber A", lang="en")
+    html = shared.brief_html(core.portfolio(frame, fws), fws, organisation="Chamber A", lang="en")
     assert "Domaine" not in html and "<circle" not in html
     assert html.count('class="cell masked-cell"') > 0
 
 
-def test_other_organisations_see_none_of_these_firms(org_a, org_b, seeded) -> None:  # noqa: ANN001
+def test_other_organisations_see_none_of_these_firms(org_a, org_b, seeded) -> None:
     html = page(org_b.client("admin").get(reverse("portfolio")))
     assert figure(html, "firms") == 0 and figure(html, "assessments") == 0 and "Domaine" not in html
     wb = load_workbook(io.BytesIO(org_b.client("analyst").get(reverse("portfolio-xlsx")).content))
@@ -268,7 +269,7 @@ def test_other_organisations_see_none_of_these_firms(org_a, org_b, seeded) -> No
     assert org_b.client().get(reverse("portfolio"), {"advisor": org_a.advisor.pk}).status_code == 400
 
 
-def test_analyst_can_view_and_download_and_exports_are_audited(org_a, seeded) -> None:  # noqa: ANN001
+def test_analyst_can_view_and_download_and_exports_are_audited(org_a, seeded) -> None:
     client = org_a.client("analyst")
     assert client.get(reverse("portfolio")).status_code == 200
     assert client.get(reverse("portfolio-xlsx"), {"sector": "11.02"}).status_code == 200
@@ -280,7 +281,51 @@ def test_analyst_can_view_and_download_and_exports_are_audited(org_a, seeded) ->
     ]
 
 
-def test_login_is_required(client) -> None:  # noqa: ANN001
+def test_login_is_required(client) -> None:
     for name in ("portfolio", "portfolio-xlsx", "portfolio-brief"):
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/login" in response["Location"]
+
+
+# --- several framework versions (regression: 500 once diagnostics used both shipped frameworks) -------------
+
+
+@pytest.fixture
+def two_versions(org_a, frameworks):
+    """Six firms of sector 11.02 / region Maule: F1–F3 diagnosed with ``iiep``, F4–F6 with ``iiep + wine``
+    (F1 on both: ``iiep`` first, then ``iiep + wine``, its latest)."""
+    plain = next(f for f in frameworks if f.framework_id == "iiep" and f.modules == [])
+    wine = next(f for f in frameworks if f.modules == ["wine"])
+    f = {i: firm(org_a, f"Domaine V{i}", "11.02", "Maule", "small") for i in range(1, 7)}
+    diagnostic(org_a, plain, f[1], "2025-01-10", 0.20, PAS, top=("net_weak_ties",))
+    diagnostic(org_a, wine, f[1], "2025-06-01", 0.50, PRE, top=("net_weak_ties", "wine_tourism"))
+    for i in (2, 3):
+        diagnostic(org_a, plain, f[i], "2025-02-01", 0.50, PRE, top=("net_weak_ties",))
+    for i in (4, 5, 6):
+        diagnostic(org_a, wine, f[i], "2025-03-01", 0.70, PRO, top=("net_weak_ties", "wine_tourism"))
+    return f
+
+
+def test_page_xlsx_and_brief_work_with_both_shipped_frameworks(org_a, two_versions) -> None:
+    client = org_a.client("admin")
+    html = page(client.get(reverse("portfolio")))
+    assert figure(html, "firms") == 6 and figure(html, "assessments") == 7
+    assert row_cells(html, "activity", "net_weak_ties") == ["6", "100%"]
+    assert row_cells(html, "activity", "wine_tourism") == ["4†", "67%"]
+    # sector 11.02: mean IIEP (0.5·3 + 0.7·3) / 6 = 0.6; weakest dimension ip (each firm's value − 0.05): 0.55
+    assert row_cells(html, "sector", "11.02")[:4] == ["6", "0.60", "0.60", "0.60"]
+    assert row_cells(html, "sector", "11.02")[5] == "Intellectual property (0.55)"
+    assert html.count('data-sector="') == 1
+    response = client.get(reverse("portfolio-xlsx"))
+    assert response.status_code == 200
+    wb = load_workbook(io.BytesIO(response.content))
+    sector_rows = sheet_rows(wb["By sector"])
+    header = [r for r in sector_rows if r and r[0] == "Sector"][-1]  # after the filters written on top
+    dimensions = [v for v in header[7:] if v is not None]
+    assert len(dimensions) == len(set(dimensions)) == 11 and "Intellectual property" in dimensions
+    line = table_after(sector_rows, "Sector")[0]
+    assert line[:2] == ["11.02", 6] and line[6] == "Intellectual property"
+    priorities = {r[1]: r[2] for r in table_after(sheet_rows(wb["Priorities"]), "Activity")}
+    assert priorities["net_weak_ties"] == 6 and priorities["wine_tourism"] == "masked"
+    text = pdf_text(client.get(reverse("portfolio-brief")))
+    assert "Portfolio brief" in text and "Intellectual property" in text and "Domaine" not in text

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 PID = "occ_export_pass"
 
 
-def form_data(**changes) -> dict:  # noqa: ANN003
+def form_data(**changes) -> dict:
     data = {
         "id": PID,
         "name_fr": "Pass Export Occitanie", "name_es": "Pase Exportación Occitania", "name_en": "Occitanie export pass",
@@ -32,13 +32,13 @@ def form_data(**changes) -> dict:  # noqa: ANN003
     return {k: v for k, v in data.items() if v is not None}
 
 
-def add_local(org, **changes) -> LocalProgramme:  # noqa: ANN001, ANN003
+def add_local(org, **changes) -> LocalProgramme:
     response = org.client("advisor").post(reverse("programme-create"), form_data(**changes))
     assert response.status_code == 302, response.content.decode()[:3000]
     return LocalProgramme.objects.get(organisation=org.organisation, programme_id=changes.get("id", PID))
 
 
-def shown_ids(response) -> list[str]:  # noqa: ANN001
+def shown_ids(response) -> list[str]:
     return [p["id"] for p in response.context["programmes"]]
 
 
@@ -58,14 +58,14 @@ def shown_ids(response) -> list[str]:  # noqa: ANN001
     ({"origin": "local"}, 0),
     ({"country": "DE"}, 0),
 ])
-def test_list_counts_of_the_shipped_catalogue(org_a, params, count) -> None:  # noqa: ANN001
+def test_list_counts_of_the_shipped_catalogue(org_a, params, count) -> None:
     response = org_a.client("analyst").get(reverse("programme-list"), params)
     assert response.status_code == 200
     assert len(shown_ids(response)) == count
     assert response.content.decode().count('<tr class="programme"') == count
 
 
-def test_list_filters_by_activity_and_text(org_a) -> None:  # noqa: ANN001
+def test_list_filters_by_activity_and_text(org_a) -> None:
     c = org_a.client()
     shipped = services.builtin_catalogue().programmes
     by_activity = shown_ids(c.get(reverse("programme-list"), {"activity": "skills_management"}))
@@ -85,7 +85,7 @@ def test_list_filters_by_activity_and_text(org_a) -> None:  # noqa: ANN001
     assert "joint" not in {p["scope"] for p in cl[2:]}
 
 
-def test_list_shows_operator_eligibility_links_in_the_users_language(org_a) -> None:  # noqa: ANN001
+def test_list_shows_operator_eligibility_links_in_the_users_language(org_a) -> None:
     add_local(org_a)
     page = org_a.client().get(reverse("programme-list"), {"country": "FR"}).content.decode()
     row = page[page.index(f'data-id="{PID}"'):]
@@ -102,7 +102,7 @@ def test_list_shows_operator_eligibility_links_in_the_users_language(org_a) -> N
     assert "Pase Exportación Occitania" in page and "Ayuda regional" in page
 
 
-def test_detail_names_the_activities_it_helps_with(org_a) -> None:  # noqa: ANN001
+def test_detail_names_the_activities_it_helps_with(org_a) -> None:
     response = org_a.client("analyst").get(reverse("programme-detail", args=["fr_bpi_accelerateurs"]))
     page = response.content.decode()
     assert response.status_code == 200 and "Bpifrance accelerators" in page
@@ -113,7 +113,7 @@ def test_detail_names_the_activities_it_helps_with(org_a) -> None:  # noqa: ANN0
     assert org_a.client().get(reverse("programme-detail", args=["no_such_programme"])).status_code == 404
 
 
-def test_shipped_programmes_are_never_editable(org_a) -> None:  # noqa: ANN001
+def test_shipped_programmes_are_never_editable(org_a) -> None:
     c = org_a.client("admin")
     for name in ("programme-edit", "programme-delete"):
         assert c.get(reverse(name, args=["fr_cir"])).status_code == 404
@@ -124,7 +124,7 @@ def test_shipped_programmes_are_never_editable(org_a) -> None:  # noqa: ANN001
 # --- local programmes --------------------------------------------------------------------------
 
 
-def test_add_edit_delete_a_local_programme_with_audit(org_a, org_b) -> None:  # noqa: ANN001
+def test_add_edit_delete_a_local_programme_with_audit(org_a, org_b) -> None:
     c = org_a.client("advisor")
     assert c.get(reverse("programme-create")).status_code == 200
     response = c.post(reverse("programme-create"), form_data())
@@ -178,7 +178,7 @@ def test_add_edit_delete_a_local_programme_with_audit(org_a, org_b) -> None:  # 
     assert "url" in entries[1].description and "min_age" in entries[1].description
 
 
-def form_errors(response) -> dict[str, list[str]]:  # noqa: ANN001
+def form_errors(response) -> dict[str, list[str]]:
     return {k: list(v) for k, v in response.context["form"].errors.items()}
 
 
@@ -199,7 +199,7 @@ def form_errors(response) -> dict[str, list[str]]:  # noqa: ANN001
     ({"sectors": "C11, $$"}, "sectors", "“$$” is not a NACE or ISIC code prefix"),
     ({"name_es": ""}, "name_es", "This field is required."),
 ])
-def test_validation_errors_are_shown_on_their_field_and_nothing_is_saved(org_a, changes, field, message) -> None:  # noqa: ANN001
+def test_validation_errors_are_shown_on_their_field_and_nothing_is_saved(org_a, changes, field, message) -> None:
     response = org_a.client("admin").post(reverse("programme-create"), form_data(**changes))
     assert response.status_code == 400
     errors = form_errors(response)
@@ -213,14 +213,14 @@ def test_validation_errors_are_shown_on_their_field_and_nothing_is_saved(org_a, 
     assert not AuditEntry.objects.filter(object_type="localprogramme").exists()
 
 
-def test_several_problems_are_all_shown(org_a) -> None:  # noqa: ANN001
+def test_several_problems_are_all_shown(org_a) -> None:
     response = org_a.client().post(reverse("programme-create"),
                                    form_data(url="nope", min_age="5", max_age="1", activities=["zzz"]))
     assert response.status_code == 400
     assert sorted(form_errors(response)) == ["activities", "min_age", "url"]
 
 
-def test_local_ids_are_unique_per_organisation(org_a, org_b) -> None:  # noqa: ANN001
+def test_local_ids_are_unique_per_organisation(org_a, org_b) -> None:
     add_local(org_a)
     response = org_a.client("admin").post(reverse("programme-create"), form_data(name_en="Other"))
     assert response.status_code == 400
@@ -233,7 +233,7 @@ def test_local_ids_are_unique_per_organisation(org_a, org_b) -> None:  # noqa: A
     assert org_a.client().get(reverse("programme-detail", args=[PID])).context["p"]["name"] == "Occitanie export pass"
 
 
-def test_an_edit_with_errors_changes_nothing(org_a) -> None:  # noqa: ANN001
+def test_an_edit_with_errors_changes_nothing(org_a) -> None:
     row = add_local(org_a)
     before = dict(row.data)
     response = org_a.client().post(reverse("programme-edit", args=[PID]), form_data(url="bad", min_age="3", max_age="1"))
@@ -266,14 +266,14 @@ def entry(id: str, country: str = "CL", activities: str = "strat_global", eligib
     return ENTRY.format(id=id, country=country, activities=activities, eligibility=eligibility)
 
 
-def upload(org, text: str, who: str = "advisor", name: str = "mine.yaml", **extra):  # noqa: ANN001, ANN003, ANN201
+def upload(org, text: str, who: str = "advisor", name: str = "mine.yaml", **extra):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return org.client(who).post(reverse("programme-import"),
                                 {"file": SimpleUploadedFile(name, text.encode(), "application/yaml"), **extra})
 
 
-def test_import_creates_all_programmes_and_audits_each(org_a) -> None:  # noqa: ANN001
+def test_import_creates_all_programmes_and_audits_each(org_a) -> None:
     response = upload(org_a, HEADER + entry("maule_export") + entry("biobio_watch", eligibility="{max_age: 5}"))
     assert response.status_code == 302 and response["Location"] == reverse("programme-list") + "?origin=local"
     rows = LocalProgramme.objects.filter(organisation=org_a.organisation)
@@ -286,7 +286,7 @@ def test_import_creates_all_programmes_and_audits_each(org_a) -> None:  # noqa: 
     assert len(services.catalogue_for(org_a.organisation).programmes) == 31
 
 
-def test_import_is_all_or_nothing_and_names_every_line(org_a) -> None:  # noqa: ANN001
+def test_import_is_all_or_nothing_and_names_every_line(org_a) -> None:
     text = (HEADER + entry("good_one") + entry("bad_activity", activities="strat_global, no_such_activity")
             + entry("fr_cir", country="FR") + entry("bad_ages", eligibility="{min_age: 5, max_age: 2}"))
     response = upload(org_a, text)
@@ -310,7 +310,7 @@ def test_import_is_all_or_nothing_and_names_every_line(org_a) -> None:  # noqa: 
     assert not AuditEntry.objects.filter(object_type="localprogramme").exists()
 
 
-def test_import_bad_yaml_and_existing_ids(org_a) -> None:  # noqa: ANN001
+def test_import_bad_yaml_and_existing_ids(org_a) -> None:
     response = upload(org_a, HEADER + "  - id: a: b\n")
     assert response.status_code == 400 and response.context["issues"][0].location == "YAML"
     assert response.context["issues"][0].line == 6
@@ -330,7 +330,7 @@ def test_import_bad_yaml_and_existing_ids(org_a) -> None:  # noqa: ANN001
                                      description__contains="replaced from mine.yaml").count() == 1
 
 
-def test_export_is_a_valid_catalogue_the_cli_accepts(org_a, org_b, tmp_path) -> None:  # noqa: ANN001
+def test_export_is_a_valid_catalogue_the_cli_accepts(org_a, org_b, tmp_path) -> None:
     c = org_a.client("analyst")
     assert c.get(reverse("programme-export")).status_code == 302  # nothing to export yet
     add_local(org_a)
@@ -362,7 +362,7 @@ def test_export_is_a_valid_catalogue_the_cli_accepts(org_a, org_b, tmp_path) -> 
 # --- roles and tenancy -------------------------------------------------------------------------
 
 
-def test_analyst_reads_but_cannot_write(org_a) -> None:  # noqa: ANN001
+def test_analyst_reads_but_cannot_write(org_a) -> None:
     add_local(org_a)
     c = org_a.client("analyst")
     assert c.get(reverse("programme-list")).status_code == 200
@@ -379,7 +379,7 @@ def test_analyst_reads_but_cannot_write(org_a) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
-def test_another_organisations_local_programme_is_invisible(org_a, org_b, who) -> None:  # noqa: ANN001
+def test_another_organisations_local_programme_is_invisible(org_a, org_b, who) -> None:
     row = add_local(org_a)
     before = dict(row.data)
     c = org_b.client(who)
@@ -399,7 +399,7 @@ def test_another_organisations_local_programme_is_invisible(org_a, org_b, who) -
     assert row.data == before and LocalProgramme.objects.count() == 1
 
 
-def test_login_required(client, org_a) -> None:  # noqa: ANN001
+def test_login_required(client, org_a) -> None:
     for url in (reverse("programme-list"), reverse("programme-detail", args=["fr_cir"]), reverse("programme-export")):
         response = client.get(url)
         assert response.status_code == 302 and reverse("login") in response["Location"]
@@ -413,7 +413,7 @@ def test_login_required(client, org_a) -> None:  # noqa: ANN001
     ({"sizes": ["micro", "medium"], "sectors": ["A"]},
      ["Sizes: Micro (< 10 employees), Medium (50–249)", "Sectors (NACE/ISIC): A"]),
 ])
-def test_eligibility_summary(rule, expected) -> None:  # noqa: ANN001
+def test_eligibility_summary(rule, expected) -> None:
     from innexport.web.views.programmes import eligibility_summary
 
     data = Programme.model_validate(LOCAL_DATA | {"eligibility": rule})

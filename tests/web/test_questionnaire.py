@@ -33,7 +33,7 @@ def page_url(assessment: Assessment, page: int) -> str:
     return reverse("assessment-page", args=[assessment.pk, page])
 
 
-def answer(client, assessment: Assessment, body) -> tuple[int, dict]:  # noqa: ANN001
+def answer(client, assessment: Assessment, body) -> tuple[int, dict]:
     response = client.post(reverse("assessment-answer", args=[assessment.pk]),
                            body if isinstance(body, str) else json.dumps(body), content_type="application/json")
     return response.status_code, json.loads(response.content)
@@ -55,7 +55,7 @@ def dimension_questions(assessment: Assessment, page: int) -> list:
 # --- starting --------------------------------------------------------------------------------------------
 
 
-def test_start_form_defaults(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_start_form_defaults(org_a, wine_framework) -> None:
     Membership.objects.filter(user=org_a.advisor).update(language="es")
     org_a.advisor.first_name, org_a.advisor.last_name = "Ana", "Pérez"
     org_a.advisor.save()
@@ -74,7 +74,7 @@ def test_start_form_defaults(org_a, wine_framework) -> None:  # noqa: ANN001
     assert form["framework"].value() == plain.pk
 
 
-def test_start_creates_the_assessment(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_start_creates_the_assessment(org_a, wine_framework) -> None:
     response = org_a.client().post(reverse("assessment-start", args=[org_a.firm.pk]), {
         "framework": wine_framework.pk, "lang": "fr", "assessed_on": "2025-03-14", "assessor": "Jean"})
     assessment = Assessment.objects.get(firm=org_a.firm)
@@ -89,14 +89,14 @@ def test_start_creates_the_assessment(org_a, wine_framework) -> None:  # noqa: A
     ("framework", "999999"), ("framework", "iiep"), ("lang", "de"), ("assessed_on", "2025-13-45"),
     ("assessed_on", "yesterday"), ("assessed_on", ""),
 ])
-def test_start_refuses_bad_input(org_a, wine_framework, field, value) -> None:  # noqa: ANN001
+def test_start_refuses_bad_input(org_a, wine_framework, field, value) -> None:
     data = {"framework": wine_framework.pk, "lang": "fr", "assessed_on": "2025-03-14", "assessor": "", field: value}
     response = org_a.client().post(reverse("assessment-start", args=[org_a.firm.pk]), data)
     assert response.status_code == 400 and response.context["form"].errors[field]
     assert not Assessment.objects.exists()
 
 
-def test_unpublished_framework_cannot_be_chosen(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_unpublished_framework_cannot_be_chosen(org_a, wine_framework) -> None:
     FrameworkVersion.objects.filter(pk=wine_framework.pk).update(published=False)
     response = org_a.client().post(reverse("assessment-start", args=[org_a.firm.pk]), {
         "framework": wine_framework.pk, "lang": "fr", "assessed_on": "2025-03-14"})
@@ -107,7 +107,7 @@ def test_unpublished_framework_cannot_be_chosen(org_a, wine_framework) -> None: 
 
 
 @pytest.mark.parametrize("lang", ["fr", "es", "en"])
-def test_every_page_shows_its_questions_in_the_assessment_language(org_a, assessment, lang) -> None:  # noqa: ANN001
+def test_every_page_shows_its_questions_in_the_assessment_language(org_a, assessment, lang) -> None:
     assessment.lang = lang
     assessment.save()
     fw = services.framework_of(assessment.framework)
@@ -132,7 +132,7 @@ def test_every_page_shows_its_questions_in_the_assessment_language(org_a, assess
     assert c.get(page_url(assessment, len(fw.dimensions) + 1)).status_code == 404
 
 
-def test_page_post_saves_its_answers_and_moves_on(org_a, assessment) -> None:  # noqa: ANN001
+def test_page_post_saves_its_answers_and_moves_on(org_a, assessment) -> None:
     c = org_a.client()
     fw = services.framework_of(assessment.framework)
     first, second, third = dimension_questions(assessment, 1)[:3]
@@ -156,7 +156,7 @@ def test_page_post_saves_its_answers_and_moves_on(org_a, assessment) -> None:  #
     assert f'value="{top}" checked' in page and "ask the chamber\nagain</textarea>" in page
 
 
-def test_page_post_with_a_bad_answer_saves_nothing(org_a, assessment) -> None:  # noqa: ANN001
+def test_page_post_with_a_bad_answer_saves_nothing(org_a, assessment) -> None:
     first, second = dimension_questions(assessment, 1)[:2]
     response = org_a.client().post(page_url(assessment, 1), {f"q-{first.id}": "dk", f"q-{second.id}": "maybe"})
     assert response.status_code == 400
@@ -168,7 +168,7 @@ def test_page_post_with_a_bad_answer_saves_nothing(org_a, assessment) -> None:  
 # --- autosave -----------------------------------------------------------------------------------------------
 
 
-def test_autosave_saves_updates_clears(org_a, assessment) -> None:  # noqa: ANN001
+def test_autosave_saves_updates_clears(org_a, assessment) -> None:
     c = org_a.client()
     fw = services.framework_of(assessment.framework)
     total = len(fw.observables)
@@ -201,13 +201,13 @@ def test_autosave_saves_updates_clears(org_a, assessment) -> None:  # noqa: ANN0
     ({"question_id": KNOWN, "comment": 7}, KNOWN),
     ({"question_id": KNOWN}, KNOWN),
 ])
-def test_autosave_refuses_bad_input(org_a, assessment, body, named) -> None:  # noqa: ANN001
+def test_autosave_refuses_bad_input(org_a, assessment, body, named) -> None:
     status, data = answer(org_a.client(), assessment, body)
     assert status == 400 and data["ok"] is False and named in data["error"]
     assert not Answer.objects.exists()
 
 
-def test_autosave_needs_post_and_login(client, org_a, assessment) -> None:  # noqa: ANN001
+def test_autosave_needs_post_and_login(client, org_a, assessment) -> None:
     url = reverse("assessment-answer", args=[assessment.pk])
     assert org_a.client().get(url).status_code == 405
     response = client.post(url, json.dumps({"question_id": KNOWN, "value": "often"}), content_type="application/json")
@@ -218,7 +218,7 @@ def test_autosave_needs_post_and_login(client, org_a, assessment) -> None:  # no
 # --- resuming and completing --------------------------------------------------------------------------------
 
 
-def test_resume_goes_to_the_first_unanswered_page(org_a, assessment) -> None:  # noqa: ANN001
+def test_resume_goes_to_the_first_unanswered_page(org_a, assessment) -> None:
     c = org_a.client()
     url = reverse("assessment-questionnaire", args=[assessment.pk])
     assert c.get(url)["Location"] == page_url(assessment, 1)
@@ -234,7 +234,7 @@ def test_resume_goes_to_the_first_unanswered_page(org_a, assessment) -> None:  #
     assert org_a.client("analyst").get(url)["Location"] == page_url(assessment, n)
 
 
-def test_complete_with_too_few_answers_lists_the_missing_questions(org_a, assessment) -> None:  # noqa: ANN001
+def test_complete_with_too_few_answers_lists_the_missing_questions(org_a, assessment) -> None:
     fw = services.framework_of(assessment.framework)
     fill_all(assessment, skip=40)
     services.save_answer(assessment, fw.observables[0].id, "dk")
@@ -252,7 +252,7 @@ def test_complete_with_too_few_answers_lists_the_missing_questions(org_a, assess
     assert assessment.status == "draft" and assessment.result is None and assessment.completed_at is None
 
 
-def test_complete_scores_and_locks(org_a, assessment) -> None:  # noqa: ANN001
+def test_complete_scores_and_locks(org_a, assessment) -> None:
     fill_all(assessment)
     c = org_a.client()
     fw = services.framework_of(assessment.framework)
@@ -276,7 +276,7 @@ def test_complete_scores_and_locks(org_a, assessment) -> None:  # noqa: ANN001
         "assessment-results", args=[assessment.pk])
 
 
-def test_complete_saves_the_posted_page_first(org_a, assessment) -> None:  # noqa: ANN001
+def test_complete_saves_the_posted_page_first(org_a, assessment) -> None:
     fw = services.framework_of(assessment.framework)
     last = len(fw.dimensions)
     on_last = dimension_questions(assessment, last)
@@ -293,7 +293,7 @@ def test_complete_saves_the_posted_page_first(org_a, assessment) -> None:  # noq
 # --- roles and organisations --------------------------------------------------------------------------------
 
 
-def test_analyst_reads_without_inputs_and_cannot_post(org_a, assessment) -> None:  # noqa: ANN001
+def test_analyst_reads_without_inputs_and_cannot_post(org_a, assessment) -> None:
     services.save_answer(assessment, KNOWN, "often", "a comment to read")
     c = org_a.client("analyst")
     response = c.get(page_url(assessment, 1))
@@ -310,7 +310,7 @@ def test_analyst_reads_without_inputs_and_cannot_post(org_a, assessment) -> None
     assert Answer.objects.get(assessment=assessment, question_id=KNOWN).value == "often"
 
 
-def POSTS(assessment: Assessment, org) -> list[tuple[str, object]]:  # noqa: ANN001, N802
+def POSTS(assessment: Assessment, org) -> list[tuple[str, object]]:
     return [
         (reverse("assessment-start", args=[org.firm.pk]),
          {"framework": assessment.framework.pk, "lang": "en", "assessed_on": "2025-01-01"}),
@@ -334,7 +334,7 @@ ROUTES = [  # (name, arguments, method)
 
 @pytest.mark.parametrize(("route", "args", "method"), ROUTES)
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
-def test_other_organisations_get_404_everywhere(org_a, org_b, assessment, route, args, method,  # noqa: ANN001
+def test_other_organisations_get_404_everywhere(org_a, org_b, assessment, route, args, method,
                                                who) -> None:
     services.save_answer(assessment, KNOWN, "often")
     arguments = {"firm": [org_a.firm.pk], "assessment": [assessment.pk], "page": [assessment.pk, 1]}[args]

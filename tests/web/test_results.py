@@ -28,7 +28,7 @@ def answer_all(assessment: Assessment, level: str = "bottom", *, top_activities:
             services.save_answer(assessment, o.id, levels[-1 if top else 0].code)
 
 
-def completed(org, framework, day: str, level: str = "bottom", **kwargs) -> Assessment:  # noqa: ANN001
+def completed(org, framework, day: str, level: str = "bottom", **kwargs) -> Assessment:
     a = Assessment.objects.create(organisation=org.organisation, firm=org.firm, framework=framework, lang="en",
                                   assessed_on=dt.date.fromisoformat(day), assessor="Ana Pérez",
                                   created_by=org.advisor)
@@ -39,12 +39,12 @@ def completed(org, framework, day: str, level: str = "bottom", **kwargs) -> Asse
 
 
 @pytest.fixture
-def base_framework(frameworks):  # noqa: ANN001, ANN201
+def base_framework(frameworks):
     return next(f for f in frameworks if f.modules == [])
 
 
 @pytest.fixture
-def done(org_a, assessment) -> Assessment:  # noqa: ANN001
+def done(org_a, assessment) -> Assessment:
     """The fixture's draft, answered at the top of every scale and completed."""
     Assessment.objects.filter(pk=assessment.pk).update(assessor="Ana Pérez", assessed_on=dt.date(2025, 2, 3))
     assessment.refresh_from_db()
@@ -54,7 +54,7 @@ def done(org_a, assessment) -> Assessment:  # noqa: ANN001
     return assessment
 
 
-def text(response) -> str:  # noqa: ANN001
+def text(response) -> str:
     return response.content.decode()
 
 
@@ -65,7 +65,7 @@ def deltas(page: str) -> list[str]:
 # --- the results page -------------------------------------------------------------------------------
 
 
-def test_results_page_shows_indices_classes_and_report(org_a, done) -> None:  # noqa: ANN001
+def test_results_page_shows_indices_classes_and_report(org_a, done) -> None:
     response = org_a.client().get(reverse("assessment-results", args=[done.pk]))
     page = text(response)
     assert response.status_code == 200
@@ -80,7 +80,7 @@ def test_results_page_shows_indices_classes_and_report(org_a, done) -> None:  # 
     assert reverse("assessment-pdf", args=[done.pk]) in page and reverse("assessment-json", args=[done.pk]) in page
 
 
-def test_results_page_lists_earlier_diagnostics_and_links_the_comparison(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_results_page_lists_earlier_diagnostics_and_links_the_comparison(org_a, wine_framework) -> None:
     first = completed(org_a, wine_framework, "2024-03-01", "bottom")
     second = completed(org_a, wine_framework, "2025-03-01", "top")
     page = text(org_a.client().get(reverse("assessment-results", args=[second.pk])))
@@ -91,7 +91,7 @@ def test_results_page_lists_earlier_diagnostics_and_links_the_comparison(org_a, 
     assert "Follow-up since an earlier diagnostic" not in page  # nothing earlier than the first
 
 
-def test_report_html_is_the_core_report(org_a, done) -> None:  # noqa: ANN001
+def test_report_html_is_the_core_report(org_a, done) -> None:
     response = org_a.client().get(reverse("assessment-report-html", args=[done.pk]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
     page = text(response)
@@ -99,9 +99,9 @@ def test_report_html_is_the_core_report(org_a, done) -> None:  # noqa: ANN001
     assert page == services.report_html(done, services.result_of(done))
 
 
-def test_pdf_download(org_a, done) -> None:  # noqa: ANN001
+def test_pdf_download(org_a, done) -> None:
     try:
-        import weasyprint  # noqa: F401
+        import weasyprint  # noqa: F401 - only whether it imports
     except (ImportError, OSError) as exc:
         pytest.skip(f"WeasyPrint is not usable here: {exc}")
     response = org_a.client().get(reverse("assessment-pdf", args=[done.pk]))
@@ -114,7 +114,7 @@ def test_pdf_download(org_a, done) -> None:  # noqa: ANN001
     assert entry.organisation == org_a.organisation
 
 
-def test_json_download(org_a, done) -> None:  # noqa: ANN001
+def test_json_download(org_a, done) -> None:
     response = org_a.client().get(reverse("assessment-json", args=[done.pk]))
     assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment;")
     assert response["Content-Disposition"].endswith(f'-{done.assessed_on.isoformat()}.json"')
@@ -126,7 +126,7 @@ def test_json_download(org_a, done) -> None:  # noqa: ANN001
     assert entry.description == "JSON result"
 
 
-def test_analyst_views_and_downloads(org_a, done) -> None:  # noqa: ANN001
+def test_analyst_views_and_downloads(org_a, done) -> None:
     c = org_a.client("analyst")
     for route in ("assessment-results", "assessment-report-html", "assessment-json"):
         assert c.get(reverse(route, args=[done.pk])).status_code == 200, route
@@ -134,7 +134,7 @@ def test_analyst_views_and_downloads(org_a, done) -> None:  # noqa: ANN001
     assert AuditEntry.objects.filter(action="export", user=org_a.analyst).count() == 1
 
 
-def test_kept_result_is_used_and_a_lost_one_recomputed(org_a, done) -> None:  # noqa: ANN001
+def test_kept_result_is_used_and_a_lost_one_recomputed(org_a, done) -> None:
     Assessment.objects.filter(pk=done.pk).update(result=None)
     data = json.loads(org_a.client().get(reverse("assessment-json", args=[done.pk])).content)
     assert data["firms"][0]["indices"]["iiep"]["value"] == 1.0
@@ -145,7 +145,7 @@ def test_kept_result_is_used_and_a_lost_one_recomputed(org_a, done) -> None:  # 
 # --- drafts ----------------------------------------------------------------------------------------------
 
 
-def test_draft_says_in_progress_and_refuses_downloads(org_a, assessment) -> None:  # noqa: ANN001
+def test_draft_says_in_progress_and_refuses_downloads(org_a, assessment) -> None:
     answer_all(assessment, "top")  # fully answered, but not completed: still a draft
     response = org_a.client().get(reverse("assessment-results", args=[assessment.pk]))
     page = text(response)
@@ -168,7 +168,7 @@ def test_draft_says_in_progress_and_refuses_downloads(org_a, assessment) -> None
 # --- comparison ---------------------------------------------------------------------------------------------
 
 
-def test_compare_latest_two_by_default(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_compare_latest_two_by_default(org_a, wine_framework) -> None:
     completed(org_a, wine_framework, "2023-01-15", "top")  # older still: not compared by default
     first = completed(org_a, wine_framework, "2024-01-15", "bottom")
     second = completed(org_a, wine_framework, "2025-01-15", "top")
@@ -187,7 +187,7 @@ def test_compare_latest_two_by_default(org_a, wine_framework) -> None:  # noqa: 
     assert '<svg' in page and 'class="earlier"' in page and 'marker-end="url(#trajectory-head)"' in page
 
 
-def test_compare_chosen_pair_in_either_order(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_compare_chosen_pair_in_either_order(org_a, wine_framework) -> None:
     first = completed(org_a, wine_framework, "2024-01-15", "top")
     middle = completed(org_a, wine_framework, "2024-06-15", "bottom")
     completed(org_a, wine_framework, "2025-01-15", "top")
@@ -199,7 +199,7 @@ def test_compare_chosen_pair_in_either_order(org_a, wine_framework) -> None:  # 
         assert page.index("Jan. 15, 2024</a>") < page.index("June 15, 2024</a>")
 
 
-def test_compare_sorts_activities_by_largest_change(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_compare_sorts_activities_by_largest_change(org_a, wine_framework) -> None:
     fw = services.framework_of(wine_framework)
     moved = fw.activities[5]
     completed(org_a, wine_framework, "2024-01-15", "bottom")
@@ -212,7 +212,7 @@ def test_compare_sorts_activities_by_largest_change(org_a, wine_framework) -> No
     assert rows.index(moved.name["en"]) < rows.index(fw.activities[0].name["en"])
 
 
-def test_compare_across_framework_versions(org_a, base_framework, wine_framework) -> None:  # noqa: ANN001
+def test_compare_across_framework_versions(org_a, base_framework, wine_framework) -> None:
     completed(org_a, base_framework, "2024-01-15", "bottom")
     completed(org_a, wine_framework, "2025-01-15", "top")
     page = text(org_a.client().get(reverse("firm-compare", args=[org_a.firm.pk])))
@@ -224,7 +224,7 @@ def test_compare_across_framework_versions(org_a, base_framework, wine_framework
     assert base_framework.label in page and wine_framework.label in page
 
 
-def test_compare_in_the_interface_language(org_a, wine_framework) -> None:  # noqa: ANN001
+def test_compare_in_the_interface_language(org_a, wine_framework) -> None:
     Membership.objects.filter(user=org_a.advisor).update(language="es")
     completed(org_a, wine_framework, "2024-01-15", "bottom")
     completed(org_a, wine_framework, "2025-01-15", "top")
@@ -234,7 +234,7 @@ def test_compare_in_the_interface_language(org_a, wine_framework) -> None:  # no
     assert "+1,00" in page  # Spanish decimal comma
 
 
-def test_compare_needs_two_completed_diagnostics(org_a, assessment, wine_framework) -> None:  # noqa: ANN001
+def test_compare_needs_two_completed_diagnostics(org_a, assessment, wine_framework) -> None:
     url = reverse("firm-compare", args=[org_a.firm.pk])
     page = text(org_a.client().get(url))
     assert "at least two" in page
@@ -255,7 +255,7 @@ ASSESSMENT_ROUTES = ["assessment-results", "assessment-report-html", "assessment
 
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
 @pytest.mark.parametrize("route", [*ASSESSMENT_ROUTES, "firm-compare"])
-def test_other_organisations_results_are_not_found(org_a, org_b, done, route, who) -> None:  # noqa: ANN001
+def test_other_organisations_results_are_not_found(org_a, org_b, done, route, who) -> None:
     pk = org_a.firm.pk if route == "firm-compare" else done.pk
     response = org_b.client(who).get(reverse(route, args=[pk]))
     assert response.status_code == 404
@@ -265,7 +265,7 @@ def test_other_organisations_results_are_not_found(org_a, org_b, done, route, wh
 
 @pytest.mark.parametrize("who", ["admin", "advisor", "analyst"])
 def test_other_organisations_diagnostics_cannot_be_compared_on_own_firm(org_a, org_b, done, who,
-                                                                         wine_framework) -> None:  # noqa: ANN001
+                                                                         wine_framework) -> None:
     completed(org_b, wine_framework, "2024-01-15", "bottom")
     url = reverse("firm-compare", args=[org_b.firm.pk])
     assert org_b.client(who).get(url, {"a": done.pk}).status_code == 404
@@ -273,7 +273,7 @@ def test_other_organisations_diagnostics_cannot_be_compared_on_own_firm(org_a, o
 
 
 @pytest.mark.parametrize("route", [*ASSESSMENT_ROUTES, "firm-compare"])
-def test_login_required(client, org_a, done, route) -> None:  # noqa: ANN001
+def test_login_required(client, org_a, done, route) -> None:
     pk = org_a.firm.pk if route == "firm-compare" else done.pk
     response = client.get(reverse(route, args=[pk]))
     assert response.status_code == 302 and reverse("login") in response["Location"]

@@ -20,7 +20,7 @@ from .conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def test_login_is_throttled_after_five_failures(org_a) -> None:  # noqa: ANN001
+def test_login_is_throttled_after_five_failures(org_a) -> None:
     client = Client()
     url = reverse("login")
     for attempt in range(1, 6):
@@ -34,19 +34,19 @@ def test_login_is_throttled_after_five_failures(org_a) -> None:  # noqa: ANN001
     assert other.status_code == 302
 
 
-def test_successful_login_is_audited(org_a) -> None:  # noqa: ANN001
+def test_successful_login_is_audited(org_a) -> None:
     response = Client().post(reverse("login"), {"username": "a-analyst", "password": PASSWORD})
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="login", user=org_a.analyst).exists()
 
 
 @pytest.mark.parametrize("password", ["short1", "password123456", "1234567890123", "a-advisor-pass"])
-def test_weak_passwords_are_refused(org_a, password: str) -> None:  # noqa: ANN001
+def test_weak_passwords_are_refused(org_a, password: str) -> None:
     with pytest.raises(ValidationError):
         validate_password(password, user=org_a.advisor)
 
 
-def test_forms_need_the_csrf_token(org_a) -> None:  # noqa: ANN001
+def test_forms_need_the_csrf_token(org_a) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(org_a.advisor)
     response = client.post(reverse("firm-create"), {"name": "No token", "country": "FR"})

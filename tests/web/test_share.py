@@ -6,12 +6,11 @@ import datetime as dt
 import json
 
 import pytest
-from django.utils import translation
-from django.utils.translation import gettext
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
+from django.utils.translation import gettext
 
 from innexport.web import services
 from innexport.web.models import Answer, Assessment, AuditEntry
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.django_db
 KNOWN = "net_weak_ties_support_bodies"
 
 
-def open_link(org, assessment: Assessment, days: int | str = 5):  # noqa: ANN001, ANN201
+def open_link(org, assessment: Assessment, days: int | str = 5):
     response = org.client().post(reverse("assessment-share", args=[assessment.pk]),
                                  {"action": "open", "days": str(days),
                                   "next": reverse("assessment-page", args=[assessment.pk, 2])})
@@ -39,7 +38,7 @@ def share_urls(token: str) -> list[tuple[str, str]]:
     ]
 
 
-def use(client: Client, method: str, url: str):  # noqa: ANN201
+def use(client: Client, method: str, url: str):
     if method == "get":
         return client.get(url)
     if url.endswith("/answer/"):
@@ -54,7 +53,7 @@ def french(assessment: Assessment) -> Assessment:
     return assessment
 
 
-def test_open_extend_and_revoke(org_a, assessment) -> None:  # noqa: ANN001
+def test_open_extend_and_revoke(org_a, assessment) -> None:
     response = open_link(org_a, assessment, 5)
     assert response.status_code == 302 and response["Location"] == reverse("assessment-page", args=[assessment.pk, 2])
     token = assessment.share_token
@@ -77,7 +76,7 @@ def test_open_extend_and_revoke(org_a, assessment) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("days", ["0", "-3", "91", "many", ""])
-def test_bad_validity_changes_nothing(org_a, assessment, days) -> None:  # noqa: ANN001
+def test_bad_validity_changes_nothing(org_a, assessment, days) -> None:
     c = org_a.client()
     response = c.post(reverse("assessment-share", args=[assessment.pk]), {"action": "open", "days": days}, follow=True)
     assessment.refresh_from_db()
@@ -85,7 +84,7 @@ def test_bad_validity_changes_nothing(org_a, assessment, days) -> None:  # noqa:
     assert "1 to 90 days" in response.content.decode()
 
 
-def test_next_must_stay_on_the_site(org_a, assessment) -> None:  # noqa: ANN001
+def test_next_must_stay_on_the_site(org_a, assessment) -> None:
     response = org_a.client().post(reverse("assessment-share", args=[assessment.pk]),
                                    {"action": "open", "days": "3", "next": "https://evil.example/"})
     assert response["Location"] == reverse("assessment-questionnaire", args=[assessment.pk])
@@ -93,7 +92,7 @@ def test_next_must_stay_on_the_site(org_a, assessment) -> None:  # noqa: ANN001
                                {"action": "steal"}).status_code == 400
 
 
-def test_the_director_answers_without_an_account(org_a, french) -> None:  # noqa: ANN001
+def test_the_director_answers_without_an_account(org_a, french) -> None:
     open_link(org_a, french)
     token = french.share_token
     director = Client()
@@ -128,7 +127,7 @@ def test_the_director_answers_without_an_account(org_a, french) -> None:  # noqa
     assert director.get(reverse("share-start", args=[token]))["Location"] == reverse("share-page", args=[token, 1])
 
 
-def test_done_page_and_the_director_cannot_complete(org_a, assessment) -> None:  # noqa: ANN001
+def test_done_page_and_the_director_cannot_complete(org_a, assessment) -> None:
     open_link(org_a, assessment)
     token = assessment.share_token
     fw = services.framework_of(assessment.framework)
@@ -159,13 +158,13 @@ def test_done_page_and_the_director_cannot_complete(org_a, assessment) -> None: 
     assert assessment.status == "draft" and assessment.share_token == token
 
 
-def _invalid(response) -> bool:  # noqa: ANN001
+def _invalid(response) -> bool:
     if response["Content-Type"].startswith("application/json"):
         return response.status_code == 404 and json.loads(response.content)["ok"] is False
     return response.status_code == 404
 
 
-def test_revoked_expired_and_unknown_links_are_no_longer_valid(org_a, french) -> None:  # noqa: ANN001
+def test_revoked_expired_and_unknown_links_are_no_longer_valid(org_a, french) -> None:
     open_link(org_a, french)
     token = french.share_token
     director = Client()
@@ -191,7 +190,7 @@ def test_revoked_expired_and_unknown_links_are_no_longer_valid(org_a, french) ->
     assert not Answer.objects.exists()
 
 
-def test_a_link_touches_only_its_own_assessment(org_a, org_b, assessment, wine_framework) -> None:  # noqa: ANN001
+def test_a_link_touches_only_its_own_assessment(org_a, org_b, assessment, wine_framework) -> None:
     other = Assessment.objects.create(organisation=org_b.organisation, firm=org_b.firm, framework=wine_framework,
                                       lang="en", created_by=org_b.advisor)
     open_link(org_a, assessment)
@@ -209,7 +208,7 @@ def test_a_link_touches_only_its_own_assessment(org_a, org_b, assessment, wine_f
     assert director.get(reverse("share-page", args=[token + "x", 1])).status_code == 404
 
 
-def test_csrf_applies_to_the_link(org_a, assessment) -> None:  # noqa: ANN001
+def test_csrf_applies_to_the_link(org_a, assessment) -> None:
     open_link(org_a, assessment)
     token = assessment.share_token
     director = Client(enforce_csrf_checks=True)
@@ -223,7 +222,7 @@ def test_csrf_applies_to_the_link(org_a, assessment) -> None:  # noqa: ANN001
     assert response.status_code == 200 and Answer.objects.get(question_id=KNOWN).value == "often"
 
 
-def test_a_completed_assessment_is_read_only_through_the_link(org_a, assessment) -> None:  # noqa: ANN001
+def test_a_completed_assessment_is_read_only_through_the_link(org_a, assessment) -> None:
     open_link(org_a, assessment)
     token = assessment.share_token
     fw = services.framework_of(assessment.framework)

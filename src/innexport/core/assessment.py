@@ -16,9 +16,10 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from innexport.core.answers import DONT_KNOW_WORDS, AnswerValue, canonical_on, level_of, off_scale, spellings
 from innexport.core.classes import QUADRANTS, classify, profiles, quadrant, quadrant_cut, thresholds
 from innexport.core.flowsort import FlowSortResult, PreferenceFunction, flowsort_many
-from innexport.core.framework import DONT_KNOW, INDICES, LANGUAGES, Framework
+from innexport.core.framework import DONT_KNOW, INDICES, Framework, Lang
 from innexport.core.priorities import (
     TOLERANCE,
     TOP_PRIORITIES,
@@ -28,9 +29,6 @@ from innexport.core.priorities import (
     prioritise,
 )
 from innexport.core.scoring import Scores, ScoringModel, score
-
-Lang = Literal["fr", "es", "en"]
-
 
 # --- the vectorised pipeline ------------------------------------------------------------------
 
@@ -57,9 +55,10 @@ def assess(model: ScoringModel, values: np.ndarray, leverage: np.ndarray | None 
     class_profiles = profiles(fw)
     prof = np.repeat(class_profiles[:, None], len(model.activity_ids), axis=1)
     # one weight set per index; the activities outside an index weigh 0 in it
-    sorted_ = flowsort_many(scores.activities, prof, model.index_activity_weights, pref)
+    iip_sort, iep_sort, iiep_sort = flowsort_many(scores.activities, prof, model.index_activity_weights, pref)
     quad = quadrant(scores.iip, scores.iep, quadrant_cut(fw))
-    return PopulationResult(model, scores, classes, tuple(sorted_), quad, prioritise(model, scores, leverage))  # type: ignore[arg-type]
+    return PopulationResult(model, scores, classes, (iip_sort, iep_sort, iiep_sort), quad,
+                            prioritise(model, scores, leverage))
 
 
 # --- answer sheets ------------------------------------------------------------------------------
@@ -79,9 +78,6 @@ class Firm(BaseModel):
     export_share: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     rd_intensity: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
     contact: str | None = None
-
-
-AnswerValue = str | int | float | bool | None
 
 
 class AnswerSheet(BaseModel):
@@ -137,32 +133,18 @@ class AnswersError(Exception):
         super().__init__(shown + (f"\n… and {more} more problem(s)" if more > 0 else ""))
 
 
-_DONT_KNOW_WORDS = {DONT_KNOW, "don't know", "don’t know", "dont know", "ne sait pas", "nsp", "no sabe", "ns/nc", "ns", "?"}
-_BOOL_CODES = {True: "yes", False: "no"}
-
-
-def _answer_lookup(framework: Framework) -> dict[str, dict[str, int]]:
-    """For each scale, every accepted spelling of a level (code, or label in any language) → level."""
-    table: dict[str, dict[str, int]] = {}
-    for scale in framework.scales:
-        entries: dict[str, int] = {}
-        for i, level in enumerate(scale.levels):
-            entries[level.code.casefold()] = i
-            for lang in LANGUAGES:
-                entries.setdefault(level.label[lang].casefold(), i)
-        table[scale.id] = entries
-    return table
+_DONT_KNOW_WORDS = DONT_KNOW_WORDS  # the name the tests and older callers import
 
 
 def encode(framework: Framework, sheets: Sequence[AnswerSheet], model: ScoringModel | None = None) -> np.ndarray:
     """The ``(n, O)`` answer values of the sheets; raises :class:`AnswersError` naming every bad answer.
 
-    An answer is a level code (``yes``, ``often``…), a level label in any language, the level's
-    value, or "don't know" (``dk``); an empty answer is unanswered. Both leave a NaN.
+    What an answer may be is :mod:`innexport.core.answers`'s rule (a level code, a level label in
+    any language, the level's value, or "don't know"); unanswered and "don't know" leave a NaN.
     """
     model = model or ScoringModel.from_framework(framework)
     pos = {o: i for i, o in enumerate(model.observable_ids)}
-    lookup = _answer_lookup(framework)
+    tables = {scale.id: spellings(scale) for scale in framework.scales}
     values = np.full((len(sheets), len(pos)), np.nan)
     problems: list[Problem] = []
     seen: dict[str, str] = {}
@@ -175,59 +157,32 @@ def encode(framework: Framework, sheets: Sequence[AnswerSheet], model: ScoringMo
                 problems.append(Problem(sheet.where(qid), f"unknown question id (not in {framework.label})"))
                 continue
             scale = framework.scale_by_id[framework.observable_by_id[qid].scale]
-            level = _parse_answer(raw, scale.values, lookup[scale.id])
+            level = level_of(raw, scale, tables[scale.id])
             if level is None:
                 continue
             if level < 0:
-                codes = ", ".join(lv.code for lv in scale.levels)
-                problems.append(Problem(sheet.where(qid), f"'{raw}' is not on the scale {scale.id} ({codes}, or {DONT_KNOW})"))
+                problems.append(Problem(sheet.where(qid), off_scale(raw, scale)))
                 continue
             values[r, pos[qid]] = scale.values[level]
-        for qid in sheet.comments:
-            if qid not in pos:
-                problems.append(Problem(sheet.where(qid), "comment on an unknown question id"))
+        problems.extend(Problem(sheet.where(qid), "comment on an unknown question id")
+                        for qid in sheet.comments if qid not in pos)
     if problems:
         raise AnswersError(problems)
     return values
 
 
-def _parse_answer(raw: AnswerValue, scale_values: np.ndarray, spellings: dict[str, int]) -> int | None:
-    """Level index; None when unanswered or "don't know"; -1 when not on the scale."""
-    if raw is None:
-        return None
-    if isinstance(raw, bool):
-        raw = _BOOL_CODES[raw]
-    if isinstance(raw, int | float):
-        if np.isnan(raw):
-            return None
-        hits = np.flatnonzero(np.isclose(scale_values, float(raw), atol=1e-4))
-        return int(hits[0]) if hits.size else -1
-    text = str(raw).strip().casefold()
-    if not text or text in _DONT_KNOW_WORDS:
-        return None
-    if text in spellings:
-        return spellings[text]
-    try:
-        return _parse_answer(float(text), scale_values, spellings)
-    except ValueError:
-        return -1
-
-
 def answer_codes(framework: Framework, sheet: AnswerSheet) -> dict[str, str]:
-    """Each answered question's canonical level code (or ``dk``), in framework order."""
-    lookup = _answer_lookup(framework)
+    """Each answered question's canonical level code (or ``dk``), in framework order
+    (:func:`innexport.core.answers.canonical_on`); answers off their scale are left out."""
+    tables = {scale.id: spellings(scale) for scale in framework.scales}
     out: dict[str, str] = {}
     for o in framework.observables:
         if o.id not in sheet.answers:
             continue
         scale = framework.scale_by_id[o.scale]
-        level = _parse_answer(sheet.answers[o.id], scale.values, lookup[scale.id])
-        raw = sheet.answers[o.id]
-        if level is None:
-            if raw is not None and str(raw).strip():
-                out[o.id] = DONT_KNOW
-        elif level >= 0:
-            out[o.id] = scale.levels[level].code
+        code = canonical_on(sheet.answers[o.id], scale, tables[scale.id])
+        if code:
+            out[o.id] = code
     return out
 
 
@@ -387,7 +342,7 @@ def stamp(framework: Framework) -> FrameworkStamp:
 
 
 def _num(v: float) -> float | None:
-    return None if v is None or not np.isfinite(v) else round(float(v), 6)
+    return round(float(v), 6) if np.isfinite(v) else None
 
 
 def diagnose(
@@ -452,7 +407,7 @@ def _firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang) 
                 net_flow=_num(fs.net_flow[i]),
                 positive_flow=_num(fs.positive_flow[i]),
                 negative_flow=_num(fs.negative_flow[i]),
-                profile_net_flows={c: _num(v) for c, v in zip(cls_ids, fs.profile_net_flows[i])},
+                profile_net_flows={c: _num(v) for c, v in zip(cls_ids, fs.profile_net_flows[i], strict=True)},
                 class_by_positive_flow=cls(int(fs.classes_positive[i])),
                 class_by_negative_flow=cls(int(fs.classes_negative[i])),
             ),

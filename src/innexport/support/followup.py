@@ -44,9 +44,10 @@ Actions done
 Programmes picked and used
     A programme is *picked* when an action that is not ``dropped`` lists it in ``chosen`` (the
     programmes picked among those proposed), and *used* when a ``done`` action does. Each id once,
-    in order of first appearance: the rule of the web application's plan summary
-    (``ActionPlan.refresh_summary``). The programmes an action only proposes
-    (:attr:`~innexport.support.plans.Action.programmes`) are neither picked nor used.
+    in order of first appearance (:func:`programmes_picked_and_used`, the one home of this rule:
+    the web application's plan summary, ``ActionPlan.refresh_summary``, uses it too). The
+    programmes an action only proposes (:attr:`~innexport.support.plans.Action.programmes`) are
+    neither picked nor used.
 
 Trajectory
     :func:`trajectory` gives one point per diagnostic — date, IIP, IEP, IIEP, their threshold
@@ -63,9 +64,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from innexport.support.plans import ActionPlan
 from innexport.core.assessment import FirmResult
 from innexport.core.framework import INDICES, Framework
+from innexport.support.plans import ActionPlan
 
 Movement = Literal["up", "same", "down"]
 Presence = Literal["both", "added", "removed"]
@@ -186,7 +187,7 @@ def _class_movement(before: str | None, after: str | None, fw_before: Framework,
     order_b, order_a = fw_before.class_ids, fw_after.class_ids
     if before not in order_b or after not in order_a:
         return None
-    pb, pa = order_b.index(before), order_a.index(after)  # type: ignore[arg-type]
+    pb, pa = order_b.index(before), order_a.index(after)
     return "up" if pa < pb else "down" if pa > pb else "same"
 
 
@@ -234,8 +235,22 @@ def _activity_changes(before: FirmResult, after: FirmResult) -> list[ActivityCha
     return [change for _key, change in rows]
 
 
-def _unique(ids: Iterable[str], into: dict[str, None]) -> None:
-    into.update(dict.fromkeys(ids))
+def programmes_picked_and_used(actions: Iterable[tuple[str, Iterable[str]]]) -> tuple[list[str], list[str]]:
+    """The programmes picked and used in ``actions``, given as ``(status, chosen)`` pairs: picked
+    when an action that is not ``dropped`` chose it, used when a ``done`` action did; each id once,
+    in order of first appearance.
+
+    >>> programmes_picked_and_used([("todo", ["a"]), ("dropped", ["b"]), ("done", ["c", "a"])])
+    (['a', 'c'], ['c', 'a'])
+    """
+    picked: dict[str, None] = {}
+    used: dict[str, None] = {}
+    for status, chosen in actions:
+        if status != "dropped":
+            picked.update(dict.fromkeys(chosen))
+        if status == "done":
+            used.update(dict.fromkeys(chosen))
+    return list(picked), list(used)
 
 
 def follow_up(before: FirmResult, after: FirmResult, plans: Sequence[ActionPlan] = (), *,
@@ -262,18 +277,14 @@ def follow_up(before: FirmResult, after: FirmResult, plans: Sequence[ActionPlan]
     activities = _activity_changes(before, after)
     movement = {a.id: a.movement for a in activities}
     done: list[DoneAction] = []
-    picked: dict[str, None] = {}
-    used: dict[str, None] = {}
-    total = 0
+    every = [action for plan in plans for action in plan.actions]
+    picked, used = programmes_picked_and_used((action.status, action.chosen) for action in every)
+    total = len(every)
     for plan in plans:
         for action in plan.actions:
-            total += 1
             chosen = list(action.chosen)
-            if action.status != "dropped":
-                _unique(chosen, picked)
             if action.status != "done":
                 continue
-            _unique(chosen, used)
             moved = movement.get(action.activity)
             done.append(DoneAction(
                 id=action.id, activity=action.activity, activity_name=action.activity_name, title=action.title,
@@ -288,7 +299,7 @@ def follow_up(before: FirmResult, after: FirmResult, plans: Sequence[ActionPlan]
         indices=_index_changes(before, after, fw_before, fw_after),
         quadrant_before=before.quadrant, quadrant_after=after.quadrant, activities=activities,
         plans=len(plans), actions_total=total, actions_done=done,
-        programmes_picked=list(picked), programmes_used=list(used),
+        programmes_picked=picked, programmes_used=used,
     )
 
 

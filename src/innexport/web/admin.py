@@ -45,7 +45,7 @@ class FrameworkVersionAdmin(admin.ModelAdmin):
     readonly_fields = ("framework_id", "version", "modules", "label", "content_hash", "framework_yaml",
                        "modules_yaml", "builtin", "uploaded_by", "created_at")
 
-    def has_add_permission(self, request) -> bool:  # noqa: ANN001
+    def has_add_permission(self, request) -> bool:
         return False  # versions come in validated, through the framework upload page
 
 
@@ -54,5 +54,5 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "organisation", "user", "action", "object_type", "object_id", "description")
     list_filter = ("organisation", "action", "object_type")
 
-    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_change_permission(self, request, obj=None):
         return False

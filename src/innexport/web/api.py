@@ -14,7 +14,8 @@ Errors are JSON objects with a human-readable ``detail`` (and, where useful, the
 * 403: an analyst trying to change data;
 * 404: an id that does not exist *or belongs to another organisation* (never 403, so the
   existence of others' data is not disclosed);
-* 409: a result or report asked for before the assessment was scored;
+* 409: a result or report asked for before the assessment was completed, or a change of a
+  completed (frozen) assessment's answers or comments;
 * 422: a body or parameter of the wrong shape or type (the message names the field), or an
   assessment too incomplete to be scored (with the ``missing`` question ids).
 """
@@ -24,7 +25,7 @@ import hashlib
 import json
 import secrets
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -40,9 +41,10 @@ from ninja.security import HttpBearer
 from pydantic import ConfigDict
 
 import innexport
-from innexport.support.plans import ActionPlan as ActionPlanOut
+from innexport.core.answers import COMMENT_MAX_LENGTH
 from innexport.core.assessment import AnswersError, FirmResult, IncompleteError
-from innexport.core.framework import DONT_KNOW, FrameworkError
+from innexport.core.framework import DONT_KNOW, LANGUAGES, FrameworkError, Lang
+from innexport.support.plans import ActionPlan as ActionPlanOut
 from innexport.web import plans, services, tenancy
 from innexport.web.models import (
     ApiToken,
@@ -54,9 +56,11 @@ from innexport.web.models import (
     SizeClass,
 )
 
+_LANGS = ", ".join(LANGUAGES)
+
 # --- tokens ---------------------------------------------------------------------------------------
 
-TOKEN_PREFIX = "inx_"
+TOKEN_PREFIX = "inx_"  # noqa: S105 - the public marker every token starts with, not a secret
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 """``last_used_at`` is written at most this often per token (not one write per request)."""
 
@@ -89,7 +93,6 @@ class TokenAuth(HttpBearer):
         if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_GRANULARITY:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.user = user  # views, tenancy and the audit log see the token's user
-        request.api_token = api_token  # type: ignore[attr-defined]
         return user
 
 
@@ -125,7 +128,7 @@ class FieldErrors(Error):
 
 
 class SchemaError(Schema):
-    detail: str = Field(..., examples=["body.lang: Input should be 'fr', 'es' or 'en'"])
+    detail: str = Field(..., examples=["body.framework: Input should be a valid integer"])
     errors: list[dict[str, Any]] = Field(default_factory=list, description="pydantic's errors (loc, msg, type)")
 
 
@@ -218,7 +221,7 @@ class FrameworkOut(Schema):
 class LevelOut(Schema):
     code: str = Field(..., examples=["often"])
     value: float
-    label: dict[str, str] = Field(..., description="by language (fr, es, en)")
+    label: dict[str, str] = Field(..., description=f"by language ({_LANGS})")
 
 
 class ScaleOut(Schema):
@@ -234,7 +237,7 @@ class QuestionOut(Schema):
     scale: str
     answers: list[str] = Field(..., description=f"accepted answer codes (and '{DONT_KNOW}' for don't know)",
                                examples=[["never", "sometimes", "often", "always", DONT_KNOW]])
-    question: dict[str, str] = Field(..., description="the question by language (fr, es, en)")
+    question: dict[str, str] = Field(..., description=f"the question by language ({_LANGS})")
 
 
 class FrameworkDetailOut(FrameworkOut):
@@ -280,14 +283,13 @@ def get_framework(request: HttpRequest, framework_version_id: int) -> dict[str, 
 _SIZES = ", ".join(SizeClass.values)
 
 
-class FirmIn(Schema):
-    """A firm; checked by the same rules as the web form (two-letter country code, percentages
-    between 0 and 100, a name not already used in the organisation…)."""
+class _FirmFields(Schema):
+    """The fields of a firm, each optional (:class:`FirmIn` requires the name and the country)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(..., description="unique in your organisation", examples=["Viña Nueva"])
-    country: str = Field(..., description="ISO 3166 two-letter code", examples=["CL"])
+    name: str | None = Field(None, description="unique in your organisation", examples=["Viña Nueva"])
+    country: str | None = Field(None, description="ISO 3166 two-letter code", examples=["CL"])
     region: str | None = Field("", examples=["Maule"])
     sector: str | None = Field("", description="NACE/ISIC code", examples=["11.02"])
     size_class: str | None = Field("", description=f"one of {_SIZES} (or empty)", examples=["medium"])
@@ -297,11 +299,16 @@ class FirmIn(Schema):
     contact: str | None = Field("", examples=["ana@example.org"])
 
 
-class FirmPatch(FirmIn):
-    """Only the fields given are changed."""
+class FirmIn(_FirmFields):
+    """A firm; checked by the same rules as the web form (two-letter country code, percentages
+    between 0 and 100, a name not already used in the organisation…)."""
 
-    name: str | None = Field(None, examples=["Viña Nueva"])  # type: ignore[assignment]
-    country: str | None = Field(None, examples=["CL"])  # type: ignore[assignment]
+    name: str = Field(..., description="unique in your organisation", examples=["Viña Nueva"])
+    country: str = Field(..., description="ISO 3166 two-letter code", examples=["CL"])
+
+
+class FirmPatch(_FirmFields):
+    """Only the fields given are changed."""
 
 
 class FirmOut(Schema):
@@ -391,7 +398,7 @@ def update_firm(request: HttpRequest, firm_id: int, payload: FirmPatch) -> Firm:
     _editor(request)
     from innexport.web.views.firms import FirmForm
 
-    data = _form_data(model_to_dict(firm, fields=FirmForm._meta.fields))
+    data = _form_data(model_to_dict(firm, fields=FirmForm.Meta.fields))
     data.update(_form_data(payload.model_dump(exclude_unset=True)))
     return _firm_form(request, data, instance=firm)
 
@@ -416,8 +423,7 @@ class AssessmentIn(Schema):
 
     framework: int = Field(..., description="id of a published framework version (GET /api/frameworks)",
                            examples=[2])
-    lang: Literal["fr", "es", "en"] | None = Field(None, description="language of the report (default: yours)",
-                                                   examples=["es"])
+    lang: Lang | None = Field(None, description="language of the report (default: yours)", examples=["es"])
     assessed_on: dt.date | None = Field(None, description="date of the assessment (default: today)",
                                         examples=["2025-03-14"])
     assessor: str = Field("", max_length=200, examples=["Ana Pérez"])
@@ -485,13 +491,9 @@ def start_assessment(request: HttpRequest, firm_id: int, payload: AssessmentIn) 
     if version is None:
         raise Rejected(400, f"framework: {payload.framework} is not the id of a published framework version "
                             "(see GET /api/frameworks)", errors={"framework": ["unknown framework version"]})
-    with transaction.atomic():
-        a = Assessment.objects.create(
-            organisation=firm.organisation, firm=firm, framework=version, lang=payload.lang or m.language,
-            assessed_on=payload.assessed_on or timezone.localdate(), assessor=payload.assessor.strip(),
-            created_by=request.user,
-        )
-        tenancy.record(request, AuditEntry.Action.CREATE, a, f"{firm.name}, {version.label} (API)")
+    lang = payload.lang or m.language
+    a = services.create_assessment(firm, version, lang=lang, actor=request, assessed_on=payload.assessed_on,
+                                   assessor=payload.assessor, note="(API)")
     return Status(201, _assessment_out(a))
 
 
@@ -507,9 +509,10 @@ def get_assessment(request: HttpRequest, assessment_id: int) -> dict[str, Any]:
 class AnswerIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    value: str | None = Field("", description=f"a level code of the question's scale, '{DONT_KNOW}' (don't know), "
-                                              "or '' to clear the answer", examples=["yes"])
-    comment: str | None = Field(None, max_length=5000, description="left unchanged when omitted",
+    value: str | None = Field("", description=f"a level code of the question's scale (or its label in any "
+                                              f"language, or its value), '{DONT_KNOW}' (don't know), or '' to "
+                                              "clear the answer", examples=["yes"])
+    comment: str | None = Field(None, max_length=COMMENT_MAX_LENGTH, description="left unchanged when omitted",
                                 examples=["Exports mostly to Brazil"])
 
 
@@ -525,7 +528,9 @@ class AnswersIn(Schema):
 
     answers: dict[str, str | None] = Field(default_factory=dict, description="answer by question id",
                                            examples=[{"net_weak_ties_support_bodies": "often", "exp_fairs": DONT_KNOW}])
-    comments: dict[str, str] = Field(default_factory=dict, description="comment by question id (optional)",
+    comments: dict[str, str] = Field(default_factory=dict,
+                                     description=f"comment by question id (optional; at most {COMMENT_MAX_LENGTH} "
+                                                 "characters each)",
                                      examples=[{"net_weak_ties_support_bodies": "the regional chamber"}])
 
 
@@ -540,7 +545,7 @@ def _answerable(request: HttpRequest, assessment_id: int) -> Assessment:
     return a
 
 
-@api.put("/assessments/{assessment_id}/answers/{question_id}", response={200: SavedAnswerOut, **WRITE_ONE},
+@api.put("/assessments/{assessment_id}/answers/{question_id}", response={200: SavedAnswerOut, **WRITE_ONE, 409: Error},
          tags=["answers"], summary="Answer one question (or clear it with an empty value)")
 def put_answer(request: HttpRequest, assessment_id: int, question_id: str, payload: AnswerIn) -> dict[str, Any]:
     a = _answerable(request, assessment_id)
@@ -548,41 +553,32 @@ def put_answer(request: HttpRequest, assessment_id: int, question_id: str, paylo
         saved = services.save_answer(a, question_id, payload.value or "", payload.comment, user=request.user)
     except services.AnswerRejected as exc:
         raise Rejected(400, str(exc), errors={question_id: [str(exc)]}) from None
+    except services.AssessmentCompleted:
+        raise _frozen(a) from None
     return {"question_id": saved.question_id, "value": saved.value, "comment": saved.comment,
             "progress": {"answered": saved.answered, "total": saved.total}}
 
 
-@api.put("/assessments/{assessment_id}/answers", response={200: SavedAnswersOut, **WRITE_ONE}, tags=["answers"],
+@api.put("/assessments/{assessment_id}/answers", response={200: SavedAnswersOut, **WRITE_ONE, 409: Error},
+         tags=["answers"],
          summary="Answer many questions at once: all are checked first, and none is saved if one is wrong")
 def put_answers(request: HttpRequest, assessment_id: int, payload: AnswersIn) -> dict[str, Any]:
     a = _answerable(request, assessment_id)
-    fw = services.framework_of(a.framework)
-    errors: dict[str, list[str]] = {}
-    codes: dict[str, str] = {}
-    for qid, value in payload.answers.items():
-        try:
-            codes[qid] = services.validate_answer(fw, qid, value or "")
-        except services.AnswerRejected as exc:
-            errors.setdefault(qid, []).append(str(exc))
-    for qid, comment in payload.comments.items():
-        if qid not in fw.observable_by_id:
-            errors.setdefault(qid, []).append(f"comment on an unknown question id '{qid}' (not in {fw.label})")
-        elif len(comment) > 5000:
-            errors.setdefault(qid, []).append(f"question {qid}: the comment is longer than 5000 characters")
-    if errors:
-        shown = "; ".join(m for ms in errors.values() for m in ms)
-        raise Rejected(400, f"{len(errors)} question(s) rejected, nothing was saved: {shown}", errors=errors)
-    existing = services.answers_of(a)
-    with transaction.atomic():
-        for qid, code in codes.items():
-            services.save_answer(a, qid, code, payload.comments.get(qid), user=request.user)
-        for qid, comment in payload.comments.items():
-            if qid not in codes:
-                current = existing[qid].value if qid in existing else ""
-                services.save_answer(a, qid, current, comment, user=request.user)
-    answered = a.answers.exclude(value="").count()
-    return {"saved": len(codes.keys() | payload.comments.keys()),
-            "progress": {"answered": answered, "total": len(fw.observables)}}
+    changes: dict[str, tuple[str | None, str | None]] = {q: (v or "", payload.comments.get(q))
+                                                         for q, v in payload.answers.items()}
+    changes.update({q: (None, c) for q, c in payload.comments.items() if q not in changes})
+    try:
+        progress = services.save_answers(a, changes, user=request.user)
+    except services.AnswersRejected as exc:
+        raise Rejected(400, str(exc), errors=exc.errors) from None
+    except services.AssessmentCompleted:
+        raise _frozen(a) from None
+    return {"saved": len(changes), "progress": {"answered": progress.answered, "total": progress.total}}
+
+
+def _frozen(a: Assessment) -> Rejected:
+    return Rejected(409, f"assessment {a.pk} is completed: its answers and comments can no longer be changed "
+                         "(start a new assessment of the firm to assess it again)")
 
 
 # --- scoring, results and reports ----------------------------------------------------------------------
@@ -602,14 +598,9 @@ class ScoreError(Schema):
 def score_assessment(request: HttpRequest, assessment_id: int) -> FirmResult:
     a = _answerable(request, assessment_id)
     try:
-        with transaction.atomic():
-            result = services.score(a, complete=True)
-            tenancy.record(request, AuditEntry.Action.CHANGE, a, "scored (API)")
+        result = services.complete(a, request, note="(API)").result
     except (AnswersError, FrameworkError) as exc:
-        fw = services.framework_of(a.framework)
-        values = {q: x.value for q, x in services.answers_of(a).items()}
-        missing = [o.id for o in fw.observables if values.get(o.id, "") in ("", DONT_KNOW)]
-        dont_know = [o.id for o in fw.observables if values.get(o.id) == DONT_KNOW]
+        missing, dont_know = services.unscored_questions(a)
         problems = ([str(p) for p in exc.problems] if isinstance(exc, AnswersError)
                     else [str(i) for i in getattr(exc, "issues", [])] or [str(exc)])
         what = "too few questions answered to score" if isinstance(exc, IncompleteError) else "cannot be scored"
@@ -620,9 +611,13 @@ def score_assessment(request: HttpRequest, assessment_id: int) -> FirmResult:
 
 def _scored(request: HttpRequest, assessment_id: int) -> tuple[Assessment, FirmResult]:
     a = _get(tenancy.assessments(request.user), assessment_id, "assessment")
-    if not a.result:
-        raise HttpError(409, f"assessment {a.pk} has no result yet (POST /api/assessments/{a.pk}/score first)")
-    return a, services.with_benchmark(FirmResult.model_validate(a.result))
+    try:
+        return a, services.completed_result(a)
+    except services.NoResult as exc:
+        if exc.reason == "draft":
+            raise HttpError(409, f"assessment {a.pk} has no result yet (POST /api/assessments/{a.pk}/score "
+                                 "first)") from None
+        raise HttpError(409, f"assessment {a.pk} is completed but its answers cannot be scored") from None
 
 
 @api.get("/assessments/{assessment_id}/result", response={200: FirmResult, **READ_ONE, 409: Error}, by_alias=True,

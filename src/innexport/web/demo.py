@@ -26,8 +26,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 import innexport
-from innexport.files.answers import read_answers
 from innexport.core.assessment import AnswersError, AnswerSheet, answer_codes
+from innexport.files.answers import read_answers
 from innexport.web import plans, services
 from innexport.web.models import Assessment, AssessmentStatus, Firm, FrameworkVersion, Membership, Organisation, Role
 
@@ -86,8 +86,8 @@ def seed_demo(password: str | None = None, examples: Path | None = None) -> Demo
     return result
 
 
-def _demo_user(org: Organisation, password: str):  # noqa: ANN202
-    User = get_user_model()  # noqa: N806
+def _demo_user(org: Organisation, password: str):
+    User = get_user_model()
     user, _ = User.objects.get_or_create(username=USERNAME, defaults={"first_name": "Demo", "last_name": "User"})
     user.is_staff = True
     user.is_active = True
@@ -111,7 +111,7 @@ def _percent(share: float | None) -> Decimal | None:
     return None if share is None else (Decimal(str(share)) * 100).quantize(Decimal("0.01"))
 
 
-def _firm(org: Organisation, user, sheet: AnswerSheet, path: Path,  # noqa: ANN001
+def _firm(org: Organisation, user, sheet: AnswerSheet, path: Path,
           versions: list[FrameworkVersion]) -> tuple[Firm, bool]:
     """The example's firm, with a completed diagnostic (created when missing)."""
     info = sheet.firm
@@ -138,7 +138,7 @@ def _firm(org: Organisation, user, sheet: AnswerSheet, path: Path,  # noqa: ANN0
     except (services.AnswerRejected, AnswersError) as exc:
         raise DemoError(f"{path}: the example answers cannot be scored:\n{exc}") from None
     # the action plan the advisor would make from it (start of the due dates: the diagnostic's date)
-    plans.make_plan(assessment, user, today=assessment.assessed_on)
+    services.make_plan(assessment, user, today=assessment.assessed_on)
     _earlier_diagnostic(org, user, firm, assessment, codes)
     return firm, created
 
@@ -147,7 +147,7 @@ EARLIER = dt.timedelta(days=182)
 """How long before its example's diagnostic a demo firm's earlier diagnostic is dated."""
 
 
-def _earlier_diagnostic(org: Organisation, user, firm: Firm, later: Assessment,  # noqa: ANN001
+def _earlier_diagnostic(org: Organisation, user, firm: Firm, later: Assessment,
                         codes: dict[str, str]) -> Assessment:
     """An earlier diagnostic of ``firm`` (answers one level lower than ``later``'s) with its plan
     acted on: the story the follow-up page tells."""
@@ -165,7 +165,7 @@ def _earlier_diagnostic(org: Organisation, user, firm: Firm, later: Assessment, 
             services.save_answer(earlier, obs.id, code, user=user)
     earlier.refresh_from_db()
     services.score(earlier, complete=True)
-    plan = plans.make_plan(earlier, user, today=earlier.assessed_on)
+    plan = services.make_plan(earlier, user, today=earlier.assessed_on)
     for row in plan.actions.filter(rank__in=sorted({r for r in plan.actions.values_list("rank", flat=True)})[:2]):
         plans.update_action(row, user, {"status": "done", "chosen": list(row.proposed[:1]), "owner": "Demo User"},
                             today=earlier.assessed_on + EARLIER / 2)

@@ -10,11 +10,55 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any, TypeGuard, cast, get_args
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from innexport.core.answers import COMMENT_MAX_LENGTH
+from innexport.core.assessment import FirmResult
+from innexport.core.framework import LANGUAGES, Lang
+from innexport.support.followup import programmes_picked_and_used
+from innexport.support.plans import Status
+
+
+def is_lang(value: object) -> TypeGuard[Lang]:
+    """Whether ``value`` is one of the languages (:data:`innexport.core.framework.LANGUAGES`): the
+    one check that lets a ``lang`` column's text be the core's :data:`~innexport.core.framework.Lang`.
+
+    >>> is_lang("es"), is_lang("de"), is_lang(None)
+    (True, False, False)
+    """
+    return value in LANGUAGES
+
+
+def as_lang(value: str) -> Lang:
+    """``value`` as a :data:`~innexport.core.framework.Lang`; a ``ValueError`` naming it otherwise
+    (the ``lang`` columns only take these, so a stored one always passes).
+
+    >>> as_lang("fr")
+    'fr'
+    >>> as_lang("de")
+    Traceback (most recent call last):
+    ValueError: lang: 'de' is not one of fr, es, en
+    """
+    if not is_lang(value):
+        raise ValueError(f"lang: '{value}' is not one of {', '.join(LANGUAGES)}")
+    return value
+
+
+def as_status(value: str) -> Status:
+    """A ``status`` column's text as the core's :data:`innexport.support.plans.Status` (the column's
+    choices, :class:`ActionStatus`, are the same codes); a ``ValueError`` naming it otherwise.
+
+    >>> as_status("done")
+    'done'
+    """
+    if value not in get_args(Status):
+        raise ValueError(f"status: '{value}' is not one of {', '.join(get_args(Status))}")
+    return cast(Status, value)
 
 
 class Organisation(models.Model):
@@ -110,7 +154,7 @@ class FrameworkVersion(models.Model):
     def __str__(self) -> str:
         return self.label
 
-    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def save(self, *args, **kwargs) -> None:
         if not self._state.adding and self.pk is not None:
             stored = FrameworkVersion.objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS).first()
             changed = [f for f in self.CONTENT_FIELDS if stored is not None and stored[f] != getattr(self, f)]
@@ -169,16 +213,26 @@ class Assessment(models.Model):
         return self.share_token
 
     @property
+    def completed(self) -> bool:
+        """Completed: scored and frozen (its answers can no longer change; see :mod:`innexport.web.services`)."""
+        return self.status == AssessmentStatus.COMPLETED
+
+    @property
     def share_link_valid(self) -> bool:
         return bool(self.share_token and self.share_expires_at and self.share_expires_at > timezone.now())
 
 
-TOP_PRIORITIES = 5
-"""How many priorities an assessment's summary keeps (the portfolio's "top priorities")."""
+def summary_fields(result: FirmResult | dict[str, Any] | None) -> dict[str, Any]:
+    """The summary columns of an assessment from its result (a FirmResult, or one as JSON), or blanks.
 
-
-def summary_fields(result: dict | None) -> dict:
-    """The summary columns of an assessment from its result (a FirmResult as JSON), or blanks."""
+    ``top_activities`` are the result's :meth:`~innexport.core.assessment.FirmResult.top_priorities`
+    (the one rule of the portfolio's "top priorities").
+    """
+    if isinstance(result, FirmResult):
+        top = [p.activity for p in result.top_priorities()]
+        result = result.model_dump(mode="json", by_alias=True)
+    elif result:
+        top = [p.activity for p in FirmResult.model_validate(result).top_priorities()]
     if not result:
         return {"iip": None, "iep": None, "iiep": None, "class_iip": "", "class_iep": "", "class_iiep": "",
                 "top_activities": [], "dimension_scores": {}}
@@ -187,8 +241,7 @@ def summary_fields(result: dict | None) -> dict:
     for name in ("iip", "iep", "iiep"):
         out[name] = (idx.get(name) or {}).get("value")
         out[f"class_{name}"] = (idx.get(name) or {}).get("class") or ""
-    out["top_activities"] = [p["activity"] for p in result.get("priorities", [])
-                             if p.get("gap") is not None and p["gap"] > 1e-12][:TOP_PRIORITIES]
+    out["top_activities"] = top
     out["dimension_scores"] = {d["id"]: d["score"] for d in result.get("dimensions", []) if d.get("score") is not None}
     return out
 
@@ -199,7 +252,7 @@ class Answer(models.Model):
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
     question_id = models.CharField(max_length=64)
     value = models.CharField(max_length=32, blank=True)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, max_length=COMMENT_MAX_LENGTH)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
@@ -207,6 +260,9 @@ class Answer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["assessment", "question_id"], name="one_answer_per_question")]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} = {self.value or '—'} (assessment {self.assessment_id})"
 
 
 class AuditEntry(models.Model):
@@ -231,6 +287,11 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at"]
 
+    def __str__(self) -> str:
+        when = f"{self.at:%Y-%m-%d %H:%M}" if self.pk else ""  # ``at`` (UTC) is set when the entry is saved
+        parts = [when, str(self.user or "—"), str(self.get_action_display()), self.object_type, self.object_id]
+        return " ".join(part for part in parts if part)
+
 
 class ApiToken(models.Model):
     """A per-user API token; only its SHA-256 is stored."""
@@ -241,6 +302,10 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        # The prefix is the part of the token already shown in the interface; the token itself is never kept.
+        return f"{self.prefix}… {self.name or '(unnamed)'} ({self.user})"
 
 
 class ActionStatus(models.TextChoices):
@@ -279,17 +344,13 @@ class ActionPlan(models.Model):
         """Recompute the summary columns from the actions (call after any change of an action)."""
         rows = list(self.actions.values_list("status", "proposed", "chosen"))
         proposed: dict[str, None] = {}
-        picked: dict[str, None] = {}
-        used: dict[str, None] = {}
-        for status, offered, chosen in rows:
+        for _status, offered, _chosen in rows:
             proposed.update(dict.fromkeys(offered or []))
-            if status != ActionStatus.DROPPED:
-                picked.update(dict.fromkeys(chosen or []))
-            if status == ActionStatus.DONE:
-                used.update(dict.fromkeys(chosen or []))
         self.actions_total = len(rows)
         self.actions_done = sum(1 for status, _o, _c in rows if status == ActionStatus.DONE)
-        self.programmes_proposed, self.programmes_picked, self.programmes_used = list(proposed), list(picked), list(used)
+        self.programmes_proposed = list(proposed)
+        self.programmes_picked, self.programmes_used = programmes_picked_and_used(
+            (status, chosen or []) for status, _o, chosen in rows)
         if save:
             self.save(update_fields=["actions_total", "actions_done", "programmes_proposed", "programmes_picked",
                                      "programmes_used", "updated_at"])
@@ -320,6 +381,9 @@ class PlanAction(models.Model):
     class Meta:
         ordering = ["position", "pk"]
         constraints = [models.UniqueConstraint(fields=["plan", "key"], name="one_action_key_per_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.get_status_display()}) in plan {self.plan_id}"
 
 
 class LocalProgramme(models.Model):

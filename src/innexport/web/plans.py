@@ -9,6 +9,11 @@ plans between the core and the database (:class:`~innexport.web.models.ActionPla
 :class:`~innexport.web.models.PlanAction`), each change in one transaction that also refreshes the
 plan's summary columns and writes an audit entry.
 
+The assessment's life-cycle steps that make a plan (make it, make it again, add an action: they
+need the completed result and lock the assessment's row) are :mod:`innexport.web.services`'s
+(:func:`~innexport.web.services.make_plan`…), which call the functions here to store what the core
+built; this module never calls the service layer back (no import cycle).
+
 Callers look objects up through :mod:`innexport.web.tenancy` first (another organisation's plan is
 never found) and check the user's role; errors here are :class:`PlanRefused` (the assessment cannot
 have a plan now: 409) and :class:`PlanInputError` (bad input, naming the field: 400), with messages
@@ -26,10 +31,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from innexport.support import plans as actions
 from innexport.core.assessment import FirmResult
-from innexport.web import services, tenancy
-from innexport.web.models import ActionPlan, Assessment, AssessmentStatus, AuditEntry, PlanAction
+from innexport.core.framework import Framework
+from innexport.rendering.plan import plan_pdf, to_ics, xlsx_bytes
+from innexport.support import plans as actions
+from innexport.web import tenancy
+from innexport.web.catalogues import catalogue_for
+from innexport.web.models import ActionPlan, Assessment, AuditEntry, PlanAction, as_lang, as_status
 
 CUSTOM_PREFIX = "custom-"
 """Key of the actions an advisor adds by hand: ``custom-1``, ``custom-2``…"""
@@ -64,17 +72,12 @@ def owner_name(user: Any) -> str:
     return (user.get_full_name() or user.get_username()).strip()
 
 
-def plan_filename(assessment: Assessment, ext: str) -> str:
-    """``innexport-plan-<firm>-<date>.<ext>``, like :func:`services.report_filename`."""
-    name = services.report_filename(assessment, ext)
-    return "innexport-plan-" + name.removeprefix("innexport-")
-
-
 def _plan_input_error(exc: actions.ActionError) -> PlanInputError:
     """The core's refusal in the user's language, naming the field."""
     value = "" if exc.value is None else str(exc.value)
     messages = {
-        "status": _("Status: “%(value)s” is not a status (use to do, in progress, done or dropped).") % {"value": value},
+        "status": _("Status: “%(value)s” is not a status (use to do, in progress, done or dropped).")
+        % {"value": value},
         "due": _("Due date: “%(value)s” is not a date (use YYYY-MM-DD).") % {"value": value},
         "chosen": _("Programmes: “%(value)s” is not among the programmes proposed for this action.") % {"value": value},
         "owner": _("Owner: at most %(n)d characters.") % {"n": actions.OWNER_MAX},
@@ -88,13 +91,15 @@ def _plan_input_error(exc: actions.ActionError) -> PlanInputError:
 # --- from the core to the database and back ---------------------------------------------------------
 
 
-def _result(assessment: Assessment) -> FirmResult:
-    if assessment.status != AssessmentStatus.COMPLETED:
-        raise PlanRefused(_("This diagnostic is still in progress: its action plan can be made once it is completed."))
-    result = services.result_of(assessment)
-    if result is None:
-        raise PlanRefused(_("The answers of this diagnostic cannot be scored (too few questions answered)."))
-    return result
+def refusal(reason: str) -> PlanRefused:
+    """Why a plan cannot be made from the assessment: ``draft`` (still in progress), ``unscorable``
+    (its answers cannot be scored) or ``exists`` (it already has one)."""
+    messages = {
+        "draft": _("This diagnostic is still in progress: its action plan can be made once it is completed."),
+        "unscorable": _("The answers of this diagnostic cannot be scored (too few questions answered)."),
+        "exists": _("This diagnostic already has an action plan."),
+    }
+    return PlanRefused(messages[reason])
 
 
 def _row(plan: ActionPlan, action: actions.Action, position: int, user: Any) -> PlanAction:
@@ -106,30 +111,22 @@ def _row(plan: ActionPlan, action: actions.Action, position: int, user: Any) -> 
     )
 
 
-def _action(row: PlanAction) -> actions.Action:
+def core_action(row: PlanAction) -> actions.Action:
+    """A stored action as the core's :class:`innexport.support.plans.Action` (the one conversion: the
+    plan's pages, its exports and the follow-up use it); e.g. a row with ``status="done"`` and
+    ``proposed=["fr_cir"]`` gives an action with ``status == "done"`` and ``programmes == ["fr_cir"]``."""
     return actions.Action(
         id=row.key, rank=row.rank, activity=row.activity, activity_name=row.activity_name,
         observable=row.observable or None, title=row.title, targets=list(row.targets or []), owner=row.owner,
-        due=row.due, status=row.status, programmes=list(row.proposed or []), chosen=list(row.chosen or []),
+        due=row.due, status=as_status(row.status), programmes=list(row.proposed or []), chosen=list(row.chosen or []),
         done_on=row.done_on,
     )
 
 
-def make_plan(assessment: Assessment, user: Any, *, today: dt.date | None = None) -> ActionPlan:
-    """Build the assessment's plan with the core and store it (with its actions), audited.
-
-    The actions start ``today`` (due dates staggered by priority), are owned by ``user`` and
-    propose the programmes of the organisation's catalogue (:func:`services.catalogue_for`).
-    Raises :class:`PlanRefused` for a draft, for answers that cannot be scored, or when the
-    assessment already has a plan.
-    """
-    result = _result(assessment)
-    if plan_of(assessment) is not None:
-        raise PlanRefused(_("This diagnostic already has an action plan."))
-    today = today or timezone.localdate()
-    fw = services.framework_of(assessment.framework)
-    core = actions.build_plan(result, fw, services.catalogue_for(assessment.organisation), start=today,
-                              owner=owner_name(user), lang=assessment.lang, created_on=today)
+def store_plan(assessment: Assessment, core: actions.ActionPlan, user: Any) -> ActionPlan:
+    """Store the core's plan of ``assessment`` (with its actions) and audit it; the caller
+    (:func:`innexport.web.services.make_plan`) holds the assessment's row lock and has checked that
+    it may have a plan. Raises :class:`PlanRefused` when another one was stored meanwhile."""
     try:
         with transaction.atomic():
             plan = ActionPlan.objects.create(organisation=assessment.organisation, assessment=assessment,
@@ -139,20 +136,16 @@ def make_plan(assessment: Assessment, user: Any, *, today: dt.date | None = None
             tenancy.record(user, AuditEntry.Action.CREATE, plan,
                            f"action plan of assessment {assessment.pk}: {len(core.actions)} actions")
     except IntegrityError:  # made at the same moment by someone else
-        raise PlanRefused(_("This diagnostic already has an action plan.")) from None
+        raise refusal("exists") from None
     return plan
 
 
-def remake_plan(plan: ActionPlan, user: Any, *, today: dt.date | None = None) -> ActionPlan:
-    """Replace the plan by a new one built from the assessment (the actions' edits are lost)."""
-    assessment = plan.assessment
-    _result(assessment)
-    with transaction.atomic():
-        n = plan.actions.count()
-        ActionPlan.objects.filter(pk=plan.pk).delete()
-        tenancy.record(user, AuditEntry.Action.DELETE, plan,
-                       f"action plan of assessment {assessment.pk} ({n} actions) replaced by a new one")
-        return make_plan(assessment, user, today=today)
+def drop_plan(plan: ActionPlan, user: Any) -> None:
+    """Delete the plan (to make a new one), audited; inside the caller's transaction."""
+    n = plan.actions.count()
+    ActionPlan.objects.filter(pk=plan.pk).delete()
+    tenancy.record(user, AuditEntry.Action.DELETE, plan,
+                   f"action plan of assessment {plan.assessment_id} ({n} actions) replaced by a new one")
 
 
 def plan_of(assessment: Assessment) -> ActionPlan | None:
@@ -162,22 +155,22 @@ def plan_of(assessment: Assessment) -> ActionPlan | None:
 def core_plan(plan: ActionPlan, catalogue: Any = None) -> actions.ActionPlan:
     """The stored plan as the core's :class:`innexport.support.plans.ActionPlan` (actions in priority
     order), the programmes named in the plan's language from ``catalogue`` (default: the
-    organisation's, see :func:`services.catalogue_for`)."""
+    organisation's, see :func:`~innexport.web.catalogues.catalogue_for`)."""
     assessment = plan.assessment
-    catalogue = services.catalogue_for(plan.organisation) if catalogue is None else catalogue
+    catalogue = catalogue_for(plan.organisation) if catalogue is None else catalogue
     rows = sorted(plan.actions.all(), key=lambda r: (r.rank, r.position, r.pk))
     known = catalogue.by_id
     ids = dict.fromkeys(p for r in rows for p in [*(r.proposed or []), *(r.chosen or [])])
     return actions.ActionPlan(
-        firm_id=f"firm-{assessment.firm_id}", firm_name=assessment.firm.name, lang=plan.lang,
+        firm_id=f"firm-{assessment.firm_id}", firm_name=assessment.firm.name, lang=as_lang(plan.lang),
         framework=assessment.framework.label, content_hash=assessment.framework.content_hash,
-        created_on=timezone.localdate(plan.created_at), actions=[_action(r) for r in rows],
+        created_on=timezone.localdate(plan.created_at), actions=[core_action(r) for r in rows],
         programme_names={p: known[p].name.get(plan.lang) for p in ids if p in known},
     )
 
 
 def core_plan_of(assessment: Assessment) -> actions.ActionPlan | None:
-    """The assessment's plan for its report (:func:`services.report_html`), or None."""
+    """The assessment's plan for its report (:func:`innexport.web.services.report_html`), or None."""
     plan = plan_of(assessment)
     return None if plan is None else core_plan(plan)
 
@@ -201,16 +194,17 @@ def update_action(row: PlanAction, user: Any, changes: Mapping[str, Any], *,
     """Apply an advisor's changes to an action (checked by the core), refresh the plan's summary
     and audit; returns the names of the fields that changed (none: nothing written)."""
     try:
-        new = actions.update_action(_action(row), changes, today=today or timezone.localdate())
+        new = actions.update_action(core_action(row), changes, today=today or timezone.localdate())
     except actions.ActionError as exc:
         raise _plan_input_error(exc) from None
-    before = _action(row)
+    before = core_action(row)
     changed = [f for f in ("owner", "due", "status", "chosen", "done_on") if getattr(new, f) != getattr(before, f)]
     if not changed:
         return []
     with transaction.atomic():
         plan = ActionPlan.objects.select_for_update().get(pk=row.plan_id)
-        row.owner, row.due, row.status, row.chosen, row.done_on = new.owner, new.due, new.status, new.chosen, new.done_on
+        row.owner, row.due, row.status = new.owner, new.due, new.status
+        row.chosen, row.done_on = new.chosen, new.done_on
         row.updated_by = user
         row.save(update_fields=["owner", "due", "status", "chosen", "done_on", "updated_by", "updated_at"])
         plan.refresh_summary()
@@ -227,12 +221,12 @@ def _describe(value: Any) -> str:
     return str(value)
 
 
-def add_action(plan: ActionPlan, user: Any, data: Mapping[str, Any], *, today: dt.date | None = None) -> PlanAction:
+def add_action(plan: ActionPlan, user: Any, data: Mapping[str, Any], *, result: FirmResult, framework: Framework,
+               today: dt.date | None = None) -> PlanAction:
     """Add an action by hand: ``title``, ``activity`` (any of the framework's), ``owner``, ``due``;
-    it proposes the programmes the firm is eligible for, like the plan's own actions."""
-    assessment = plan.assessment
-    result = _result(assessment)
-    fw = services.framework_of(assessment.framework)
+    it proposes the programmes the firm is eligible for, like the plan's own actions. ``result`` is
+    the assessment's completed result (see :func:`innexport.web.services.add_action`)."""
+    fw = framework
     with transaction.atomic():
         plan = ActionPlan.objects.select_for_update().get(pk=plan.pk)
         keys = set(plan.actions.values_list("key", flat=True))
@@ -241,9 +235,9 @@ def add_action(plan: ActionPlan, user: Any, data: Mapping[str, Any], *, today: d
             n += 1
         try:
             action, _names = actions.extra_action(
-                result, fw, services.catalogue_for(plan.organisation), action_id=f"{CUSTOM_PREFIX}{n}",
+                result, fw, catalogue_for(plan.organisation), action_id=f"{CUSTOM_PREFIX}{n}",
                 title=data.get("title", ""), activity=data.get("activity", ""), owner=data.get("owner", ""),
-                due=data.get("due"), lang=plan.lang, today=today or timezone.localdate(),
+                due=data.get("due"), lang=as_lang(plan.lang), today=today or timezone.localdate(),
             )
         except actions.ActionError as exc:
             raise _plan_input_error(exc) from None
@@ -271,14 +265,14 @@ def export(plan: ActionPlan, fmt: str) -> bytes:
 
     Raises :class:`RuntimeError` for a PDF when WeasyPrint is missing on the server.
     """
-    catalogue = services.catalogue_for(plan.organisation)
+    catalogue = catalogue_for(plan.organisation)
     core = core_plan(plan, catalogue)
     if fmt == "pdf":
-        return actions.plan_pdf(core, catalogue)
+        return plan_pdf(core, catalogue)
     if fmt == "xlsx":
-        return actions.xlsx_bytes(core)
+        return xlsx_bytes(core)
     if fmt == "ics":
-        return actions.to_ics(core).encode("utf-8")
+        return to_ics(core).encode("utf-8")
     if fmt == "json":
         return actions.to_json(core).encode("utf-8")
     raise ValueError(f"unknown export format '{fmt}' (use {', '.join(EXPORTS)})")

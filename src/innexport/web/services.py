@@ -1,28 +1,83 @@
-"""The web application's bridge to the core: frameworks, answers and scoring.
+"""The web application's service layer: frameworks, and the life cycle of an assessment.
 
-Views and the API call these functions; none of them duplicates the core's logic (framework
-model, scoring, classes, priorities, reports all come from :mod:`innexport`).
+Views and the API call these functions for every step of an assessment's life; none of them
+duplicates the core's logic (framework model, what an answer is, scoring, classes, priorities,
+plans, reports all come from :mod:`innexport`), and no view decides a step itself.
+
+The life cycle. Every step that changes an assessment runs in ONE transaction that first locks
+the assessment's row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite serialises writing
+transactions, which the settings open ``IMMEDIATE``) and then reads its status again, so that two
+requests never both act on what they saw before the other's change:
+
+* :func:`create_assessment`: a draft, audited;
+* :func:`save_answers` / :func:`save_answer`: answers and comments of a draft, checked by the
+  core's one answer rule (:mod:`innexport.core.answers`: codes, labels, values, "don't know";
+  comments of at most :data:`~innexport.core.answers.COMMENT_MAX_LENGTH` characters), all or
+  nothing; any change drops a kept result;
+* :func:`complete`: score the answers and freeze the assessment with its result (idempotent).
+  A completed assessment is frozen: every later change of its answers, comments or director's
+  link is refused with :class:`AssessmentCompleted`, whatever the route (web page, autosave,
+  private link, API single answer or batch);
+* :func:`completed_result`: the completed result or a refusal (:class:`NoResult`);
+* :func:`make_plan`, :func:`remake_plan`, :func:`add_action`: the action plan of a completed
+  assessment (stored by :mod:`innexport.web.plans`, which never calls back here).
+
+Refusals are domain errors the views and the API map to HTTP: :class:`AnswersRejected` /
+:class:`AnswerRejected` (400, naming the question), :class:`AssessmentCompleted` and
+:class:`NoResult` (409), :class:`innexport.web.plans.PlanRefused` (409).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
-from innexport.rendering import report
+from innexport.core import answers as answer_rule
+from innexport.core.answers import AnswerRefused, AnswerValue
 from innexport.core.assessment import AnswersError, AnswerSheet, FirmResult, diagnose
+from innexport.core.assessment import Firm as CoreFirm
 from innexport.core.framework import DONT_KNOW, Framework, FrameworkError
 from innexport.files.frameworks import builtin_documents, framework_from_texts
-from innexport.web.models import Answer, Assessment, AssessmentStatus, Firm, FrameworkVersion, summary_fields
+from innexport.rendering import report
+from innexport.support import plans as core_plans
+from innexport.web import plans, tenancy
+from innexport.web.catalogues import builtin_catalogue, catalogue_for
+from innexport.web.models import (
+    ActionPlan,
+    Answer,
+    Assessment,
+    AssessmentStatus,
+    AuditEntry,
+    Firm,
+    FrameworkVersion,
+    PlanAction,
+    as_lang,
+    summary_fields,
+)
+
+__all__ = [
+    "MAX_SHARE_DAYS", "AnswerRejected", "AnswersRejected", "AssessmentCompleted", "Completion", "NoResult", "Refused",
+    "SavedAnswer", "add_action", "answers_of", "builtin_catalogue", "catalogue_for", "complete", "completed_result",
+    "create_assessment", "framework_of", "make_plan", "open_share_link", "plan_filename", "published_frameworks",
+    "remake_plan", "report_filename", "report_html", "report_pdf", "result_of", "revoke_share_link", "save_answer",
+    "save_answers", "score", "sheet_of", "unscored_questions",
+]
 
 BUILTIN_COMBINATIONS: list[tuple[str, list[str]]] = [("iiep", []), ("iiep", ["wine"])]
 """The shipped frameworks published in the application on start."""
+
+MAX_SHARE_DAYS = 90
+"""Longest validity an advisor may give the director's private link."""
 
 
 # --- frameworks ---------------------------------------------------------------------------------
@@ -91,11 +146,113 @@ def published_frameworks():
     return FrameworkVersion.objects.filter(published=True).order_by("framework_id", "label")
 
 
+# --- refusals ---------------------------------------------------------------------------------------
+
+
+AnswerRejected = AnswerRefused
+"""An answer (or comment) that breaks the core's answer rule; the message names the question (400)."""
+
+
+class AnswersRejected(ValueError):
+    """One or more answers of a batch refused; nothing was saved. ``errors``: messages by question id."""
+
+    def __init__(self, refusals: list[AnswerRefused]):
+        self.refusals = refusals
+        self.errors: dict[str, list[str]] = {}
+        for refusal in refusals:
+            self.errors.setdefault(refusal.question_id, []).append(str(refusal))
+        shown = "; ".join(str(r) for r in refusals)
+        super().__init__(f"{len(self.errors)} question(s) rejected, nothing was saved: {shown}")
+
+
+class Refused(Exception):
+    """A life-cycle step the assessment's current state does not allow (409); ``message`` is in the
+    user's language (worded when read)."""
+
+    def __init__(self, assessment_id: int | None):
+        super().__init__(f"assessment {assessment_id}")
+        self.assessment_id = assessment_id
+
+    @property
+    def message(self) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AssessmentCompleted(Refused):
+    """The assessment is completed: it is frozen, nothing of it can be changed any more."""
+
+    @property
+    def message(self) -> str:
+        return _("This diagnostic is completed: its answers can no longer be changed.")
+
+
+class NoResult(Refused):
+    """The assessment has no result to give: ``reason`` is ``draft`` (still in progress) or
+    ``unscorable`` (its answers cannot be scored)."""
+
+    def __init__(self, assessment_id: int | None, reason: str):
+        super().__init__(assessment_id)
+        self.reason = reason
+
+    @property
+    def message(self) -> str:
+        if self.reason == "draft":
+            return _("This diagnostic is still in progress: its results are available once it is completed.")
+        return _("The answers of this diagnostic cannot be scored (too few questions answered).")
+
+
+# --- the row lock -------------------------------------------------------------------------------------
+
+
+_STATE_FIELDS = ("status", "completed_at", "result", "updated_at", *summary_fields(None))
+
+
+def _locked(assessment: Assessment) -> Assessment:
+    """The assessment's row, locked until the end of the current transaction, as it is now.
+
+    ``SELECT … FOR UPDATE`` on PostgreSQL (no-op on SQLite, whose writing transactions are serialised
+    anyway). The caller's instance gets the fresh state too, so what it shows next is true.
+    """
+    fresh = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    _copy_state(fresh, assessment)
+    return fresh
+
+
+def _copy_state(source: Assessment, target: Assessment) -> None:
+    if source is not target:
+        for name in _STATE_FIELDS:
+            setattr(target, name, getattr(source, name))
+
+
+def _refuse_if_completed(locked: Assessment) -> None:
+    if locked.completed:
+        raise AssessmentCompleted(locked.pk)
+
+
+# --- creating ---------------------------------------------------------------------------------------------
+
+
+def create_assessment(firm: Firm, framework: FrameworkVersion, *, lang: str, actor: Any,
+                      assessed_on: dt.date | None = None, assessor: str = "", note: str = "") -> Assessment:
+    """Start a draft diagnostic of ``firm`` with a published framework version, audited (``actor``:
+    the request or user; ``note`` ends the audit entry, e.g. ``(API)``)."""
+    lang = as_lang(lang)
+    user = getattr(actor, "user", actor)
+    with transaction.atomic():
+        assessment = Assessment.objects.create(
+            organisation=firm.organisation, firm=firm, framework=framework, lang=lang,
+            assessed_on=assessed_on or timezone.localdate(), assessor=assessor.strip(),
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        tenancy.record(actor, AuditEntry.Action.CREATE, assessment,
+                       f"{firm.name}: {framework.label}, {lang}, {assessment.assessed_on} {note}".strip())
+    return assessment
+
+
 # --- answers --------------------------------------------------------------------------------------
-
-
-class AnswerRejected(ValueError):
-    """An answer that does not fit its question; the message names the question."""
 
 
 @dataclass(frozen=True)
@@ -107,41 +264,91 @@ class SavedAnswer:
     total: int
 
 
-def validate_answer(fw: Framework, question_id: str, value: str) -> str:
-    """The canonical level code (or ``dk``, or ``""`` to clear) of ``value`` for ``question_id``."""
-    obs = fw.observable_by_id.get(question_id)
-    if obs is None:
-        raise AnswerRejected(f"unknown question id '{question_id}' (not in {fw.label})")
-    value = (value or "").strip()
-    if value in ("", DONT_KNOW):
-        return value
-    codes = [level.code for level in fw.scale_by_id[obs.scale].levels]
-    if value not in codes:
-        raise AnswerRejected(f"question {question_id}: '{value}' is not one of {', '.join(codes)} or {DONT_KNOW}")
-    return value
+@dataclass(frozen=True)
+class Progress:
+    saved: dict[str, Answer]
+    """The answers of the questions given (saved or unchanged), by question id."""
+    answered: int
+    total: int
 
 
-def save_answer(assessment: Assessment, question_id: str, value: str, comment: str | None = None, *,
-                user=None, via_share_link: bool = False) -> SavedAnswer:
-    """Save one answer at once (autosave); checks it first, so nothing invalid is stored."""
+def save_answers(assessment: Assessment, changes: Mapping[str, tuple[AnswerValue, str | None]], *, user: Any = None,
+                 via_share_link: bool = False) -> Progress:
+    """Save answers and comments of a draft, all or nothing: ``changes`` maps a question id to
+    ``(value, comment)``, either None to keep the saved one (``""`` clears an answer).
+
+    In one transaction holding the assessment's row lock: refused with :class:`AssessmentCompleted`
+    when it is completed (nothing saved), with :class:`AnswersRejected` naming every bad answer or
+    comment (nothing saved). Rows are written only where something changes; any change drops the
+    kept result.
+    """
     fw = framework_of(assessment.framework)
-    code = validate_answer(fw, question_id, value)
+    editor = user if getattr(user, "is_authenticated", False) else None
     with transaction.atomic():
-        answer, _ = Answer.objects.select_for_update().get_or_create(assessment=assessment, question_id=question_id)
-        answer.value = code
-        if comment is not None:
-            answer.comment = comment[:5000]
-        answer.updated_by = user if getattr(user, "is_authenticated", False) else None
-        answer.via_share_link = via_share_link
-        answer.save()
-        Assessment.objects.filter(pk=assessment.pk).update(updated_at=timezone.now(), result=None,
-                                                           **summary_fields(None))
-    answered = Answer.objects.filter(assessment=assessment).exclude(value="").count()
-    return SavedAnswer(question_id, answer.value, answer.comment, answered, len(fw.observables))
+        locked = _locked(assessment)
+        _refuse_if_completed(locked)
+        wanted: dict[str, tuple[str | None, str | None]] = {}
+        refusals: list[AnswerRefused] = []
+        for qid, (value, comment) in changes.items():
+            try:
+                code = answer_rule.canonical(fw, qid, "" if value is None else value)
+                text = None if comment is None else answer_rule.clean_comment(qid, comment)
+            except AnswerRefused as exc:
+                refusals.append(exc)
+                continue
+            wanted[qid] = (None if value is None else code, text)
+        if refusals:
+            raise AnswersRejected(refusals)
+        existing = {a.question_id: a for a in Answer.objects.filter(assessment=locked, question_id__in=list(wanted))}
+        saved: dict[str, Answer] = {}
+        changed = False
+        for qid, (given, text) in wanted.items():
+            answer = existing.get(qid) or Answer(assessment=locked, question_id=qid)
+            new = answer._state.adding
+            new_value = answer.value if given is None else given
+            new_comment = answer.comment if text is None else text
+            if new and not new_value and not new_comment:
+                continue  # nothing to keep for an unanswered question
+            if new or (new_value, new_comment) != (answer.value, answer.comment):
+                answer.value, answer.comment = new_value, new_comment
+                answer.updated_by, answer.via_share_link = editor, via_share_link
+                answer.save()
+                changed = True
+            saved[qid] = answer
+        if changed:
+            now = timezone.now()
+            Assessment.objects.filter(pk=locked.pk).update(updated_at=now, result=None, **summary_fields(None))
+            assessment.updated_at, assessment.result = now, None
+            for name, value in summary_fields(None).items():
+                setattr(assessment, name, value)
+        answered = Answer.objects.filter(assessment=locked).exclude(value="").count()
+    return Progress(saved, answered, len(fw.observables))
+
+
+def save_answer(assessment: Assessment, question_id: str, value: AnswerValue, comment: str | None = None, *,
+                user: Any = None, via_share_link: bool = False) -> SavedAnswer:
+    """Save one answer (autosave, API): :func:`save_answers` for one question; ``value`` None keeps
+    the saved answer. Refused with :class:`AnswerRejected` or :class:`AssessmentCompleted`."""
+    try:
+        progress = save_answers(assessment, {question_id: (value, comment)}, user=user, via_share_link=via_share_link)
+    except AnswersRejected as exc:
+        raise exc.refusals[0] from None
+    answer = progress.saved.get(question_id)
+    return SavedAnswer(question_id, answer.value if answer else "", answer.comment if answer else "",
+                       progress.answered, progress.total)
 
 
 def answers_of(assessment: Assessment) -> dict[str, Answer]:
     return {a.question_id: a for a in assessment.answers.all()}
+
+
+def unscored_questions(assessment: Assessment) -> tuple[list[str], list[str]]:
+    """The questions without a scored answer (unanswered or "don't know") and those answered
+    "don't know", in the framework's order: what a refused completion names."""
+    fw = framework_of(assessment.framework)
+    values = {q: a.value for q, a in answers_of(assessment).items()}
+    missing = [o.id for o in fw.observables if values.get(o.id, "") in ("", DONT_KNOW)]
+    return missing, [o.id for o in fw.observables if values.get(o.id) == DONT_KNOW]
 
 
 def sheet_of(assessment: Assessment) -> AnswerSheet:
@@ -151,55 +358,139 @@ def sheet_of(assessment: Assessment) -> AnswerSheet:
     answers = answers_of(assessment)
     size = firm.size_class or None
     return AnswerSheet(
-        framework=fw.id, version=fw.version, modules=[m.id for m in fw.modules], lang=assessment.lang,
-        firm={
+        framework=fw.id, version=fw.version, modules=[m.id for m in fw.modules], lang=as_lang(assessment.lang),
+        firm=CoreFirm.model_validate({
             "id": f"firm-{firm.pk}", "name": firm.name, "country": firm.country or None, "region": firm.region or None,
             "sector": firm.sector or None, "size": size, "founded": firm.year_founded,
             "export_share": float(firm.export_share) / 100 if firm.export_share is not None else None,
             "rd_intensity": float(firm.rd_intensity) / 100 if firm.rd_intensity is not None else None,
-        },
+        }),
         assessed_on=assessment.assessed_on, assessor=assessment.assessor or None,
         answers={q: a.value for q, a in answers.items() if a.value},
         comments={q: a.comment for q, a in answers.items() if a.comment},
     )
 
 
-# --- scoring and reports ----------------------------------------------------------------------------
+# --- the director's private link ---------------------------------------------------------------------
+
+
+def open_share_link(assessment: Assessment, days: int, actor: Any) -> None:
+    """Open the director's private link for ``days`` days (1 to :data:`MAX_SHARE_DAYS`), or extend
+    the one already sent; refused with :class:`AssessmentCompleted` for a completed assessment."""
+    if not 1 <= days <= MAX_SHARE_DAYS:
+        raise ValueError(f"days: {days} is not between 1 and {MAX_SHARE_DAYS}")
+    with transaction.atomic():
+        locked = _locked(assessment)
+        _refuse_if_completed(locked)
+        if locked.share_token:  # extend: the director keeps the link already sent
+            locked.share_expires_at = timezone.now() + dt.timedelta(days=days)
+        else:
+            locked.open_share_link(days)
+        locked.save(update_fields=["share_token", "share_expires_at", "updated_at"])
+        assessment.share_token, assessment.share_expires_at = locked.share_token, locked.share_expires_at
+        tenancy.record(actor, AuditEntry.Action.CHANGE, locked, f"director's link valid for {days} day(s)")
+
+
+def revoke_share_link(assessment: Assessment, actor: Any) -> None:
+    """Revoke the director's private link (allowed in any state)."""
+    with transaction.atomic():
+        locked = _locked(assessment)
+        locked.share_token, locked.share_expires_at = None, None
+        locked.save(update_fields=["share_token", "share_expires_at", "updated_at"])
+        assessment.share_token, assessment.share_expires_at = None, None
+        tenancy.record(actor, AuditEntry.Action.CHANGE, locked, "director's link revoked")
+
+
+# --- completing, scoring and the result -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Completion:
+    result: FirmResult
+    already: bool
+    """True when the assessment was already completed (nothing changed)."""
+
+
+def _diagnose(assessment: Assessment) -> FirmResult:
+    fw = framework_of(assessment.framework)
+    return diagnose(fw, [sheet_of(assessment)], as_lang(assessment.lang))[0]
+
+
+def _keep(locked: Assessment, result: FirmResult, *, complete: bool) -> None:
+    locked.result = result.model_dump(mode="json", by_alias=True)
+    for field, value in summary_fields(result).items():
+        setattr(locked, field, value)
+    if complete and not locked.completed:
+        locked.status = AssessmentStatus.COMPLETED
+        locked.completed_at = timezone.now()
+    locked.save(update_fields=["result", "status", "completed_at", "updated_at", *summary_fields(None)])
+
+
+def complete(assessment: Assessment, actor: Any = None, *, note: str = "") -> Completion:
+    """Score the answers and freeze the assessment with its result, in one transaction holding its
+    row lock (an answer saved meanwhile waits, then is refused: every completed assessment has the
+    result of its frozen answers). Audited when ``actor`` (request or user) is given.
+
+    Already completed: its kept result, nothing changed (``already``). Too few answers or answers
+    that cannot be scored: :class:`~innexport.core.assessment.AnswersError` (an
+    :class:`~innexport.core.assessment.IncompleteError` names the missing questions) or
+    :class:`FrameworkError`, and nothing changed.
+    """
+    with transaction.atomic():
+        locked = _locked(assessment)
+        if locked.completed and locked.result:
+            return Completion(FirmResult.model_validate(locked.result), already=True)
+        result = _diagnose(locked)
+        _keep(locked, result, complete=True)
+        _copy_state(locked, assessment)
+        if actor is not None:
+            tenancy.record(actor, AuditEntry.Action.CHANGE, locked, f"completed and scored {note}".strip())
+    return Completion(result, already=False)
+
+
+_complete = complete
 
 
 def score(assessment: Assessment, *, complete: bool = False) -> FirmResult:
-    """Score the assessment (refused below the framework's completeness, naming the missing
-    questions) and keep the result; ``complete`` also marks it completed."""
-    fw = framework_of(assessment.framework)
-    result = diagnose(fw, [sheet_of(assessment)], assessment.lang)[0]
-    assessment.result = result.model_dump(mode="json", by_alias=True)
-    for field, value in summary_fields(assessment.result).items():
-        setattr(assessment, field, value)
-    if complete and assessment.status != AssessmentStatus.COMPLETED:
-        assessment.status = AssessmentStatus.COMPLETED
-        assessment.completed_at = timezone.now()
-    assessment.save(update_fields=["result", "status", "completed_at", "updated_at", *summary_fields(None)])
-    return result
+    """The result of the assessment's answers now (nothing stored); ``complete=True`` completes it
+    (:func:`complete`) and returns the kept result."""
+    if complete:
+        return _complete(assessment).result
+    return _diagnose(assessment)
+
+
+def completed_result(assessment: Assessment) -> FirmResult:
+    """The completed assessment's result (with its benchmark, see :func:`with_benchmark`), or
+    :class:`NoResult`: ``draft`` while in progress, ``unscorable`` when its answers cannot be scored.
+
+    The one rule of "the completed result or a refusal" for the results page, the reports, the JSON
+    download, the API and the action plans.
+    """
+    if not assessment.completed:
+        raise NoResult(assessment.pk, "draft")
+    if assessment.result:
+        return with_benchmark(FirmResult.model_validate(assessment.result))
+    with transaction.atomic():  # completed without a kept result: score its frozen answers again
+        locked = _locked(assessment)
+        if not locked.result:
+            try:
+                _keep(locked, _diagnose(locked), complete=False)
+            except (AnswersError, FrameworkError):
+                raise NoResult(assessment.pk, "unscorable") from None
+            _copy_state(locked, assessment)
+    return with_benchmark(FirmResult.model_validate(assessment.result))
 
 
 def result_of(assessment: Assessment) -> FirmResult | None:
-    """The kept result, or a fresh one; None when the answers cannot be scored yet.
-
-    When a benchmark population is configured (``INNEXPORT_BENCHMARK_POPULATION``), the result
-    also places the firm among its peers, so the results page, the report and the JSON show it.
-    """
-    if assessment.result:
-        result = FirmResult.model_validate(assessment.result)
-    else:
-        try:
-            result = score(assessment)
-        except (AnswersError, FrameworkError):
-            return None
-    return with_benchmark(result)
+    """:func:`completed_result`, or None when there is none."""
+    try:
+        return completed_result(assessment)
+    except NoResult:
+        return None
 
 
 @lru_cache(maxsize=2)
-def _benchmark_population(path: str):  # noqa: ANN202
+def _benchmark_population(path: str):
     from innexport.population.io import read_survey
 
     return read_survey(path).data
@@ -226,39 +517,64 @@ def report_filename(assessment: Assessment, ext: str) -> str:
 
 def report_html(assessment: Assessment, result: FirmResult) -> str:
     """The report, with the assessment's action plan when it has one."""
-    from innexport.web.plans import core_plan_of
-
-    return report.render_html(result, framework_of(assessment.framework), plan=core_plan_of(assessment))
+    return report.render_html(result, framework_of(assessment.framework), plan=plans.core_plan_of(assessment))
 
 
 def report_pdf(assessment: Assessment, result: FirmResult) -> bytes:
     """The report as PDF, with the assessment's action plan when it has one."""
-    from innexport.web.plans import core_plan_of
-
-    return report.render_pdf(result, framework_of(assessment.framework), plan=core_plan_of(assessment))
+    return report.render_pdf(result, framework_of(assessment.framework), plan=plans.core_plan_of(assessment))
 
 
-# --- support programmes ---------------------------------------------------------------------------
+def plan_filename(assessment: Assessment, ext: str) -> str:
+    """``innexport-plan-<firm>-<date>.<ext>``, like :func:`report_filename`."""
+    return "innexport-plan-" + report_filename(assessment, ext).removeprefix("innexport-")
 
 
-@lru_cache(maxsize=1)
-def builtin_catalogue():  # noqa: ANN201
-    """The catalogue shipped with innexport (``catalogues/programmes.yaml``), loaded once."""
-    from innexport.support.programmes import load_catalogue
-
-    return load_catalogue("programmes")
+# --- action plans ----------------------------------------------------------------------------------------
 
 
-def catalogue_for(organisation):  # noqa: ANN001, ANN201
-    """The programmes an organisation's plans propose: the shipped catalogue and its own local ones.
+def _plan_result(locked: Assessment) -> FirmResult:
+    try:
+        return completed_result(locked)
+    except NoResult as exc:
+        raise plans.refusal(exc.reason) from None
 
-    Local programmes are stored validated (see :class:`~innexport.web.models.LocalProgramme`); their
-    ids never clash with the shipped ones (refused on save).
+
+def make_plan(assessment: Assessment, user: Any, *, today: dt.date | None = None) -> ActionPlan:
+    """Build the completed assessment's plan with the core and store it (with its actions), audited,
+    in one transaction holding the assessment's row lock.
+
+    The actions start ``today`` (due dates staggered by priority), are owned by ``user`` and
+    propose the programmes of the organisation's catalogue (:func:`catalogue_for`).
+    Raises :class:`~innexport.web.plans.PlanRefused` for a draft, for answers that cannot be scored,
+    or when the assessment already has a plan.
     """
-    from innexport.support.programmes import Programme
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = _locked(assessment)
+        result = _plan_result(locked)
+        if plans.plan_of(locked) is not None:
+            raise plans.refusal("exists")
+        core = core_plans.build_plan(result, framework_of(locked.framework), catalogue_for(locked.organisation),
+                                     start=today, owner=plans.owner_name(user), lang=as_lang(locked.lang),
+                                     created_on=today)
+        return plans.store_plan(locked, core, user)
 
-    base = builtin_catalogue()
-    local = [Programme.model_validate(p.data) for p in organisation.programmes.all()]
-    if not local:
-        return base
-    return base.model_copy(update={"programmes": [*base.programmes, *local]})
+
+def remake_plan(plan: ActionPlan, user: Any, *, today: dt.date | None = None) -> ActionPlan:
+    """Replace the plan by a new one built from the assessment (the actions' edits are lost)."""
+    assessment = plan.assessment
+    with transaction.atomic():
+        locked = _locked(assessment)
+        _plan_result(locked)
+        plans.drop_plan(plan, user)
+        return make_plan(locked, user, today=today)
+
+
+def add_action(plan: ActionPlan, user: Any, data: Mapping[str, Any], *, today: dt.date | None = None) -> PlanAction:
+    """Add an action by hand to the plan of a completed assessment (see
+    :func:`innexport.web.plans.add_action`)."""
+    assessment = plan.assessment
+    result = _plan_result(assessment)
+    return plans.add_action(plan, user, data, result=result, framework=framework_of(assessment.framework),
+                            today=today)

@@ -17,7 +17,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from babel import Locale
 from django.core.exceptions import ImproperlyConfigured
+
+from innexport.core.framework import LANGUAGES as FRAMEWORK_LANGUAGES
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("INNEXPORT_DATA_DIR", Path.cwd() / ".innexport")).resolve()
@@ -28,7 +31,7 @@ SECRET_KEY = os.environ.get("INNEXPORT_SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("INNEXPORT_SECRET_KEY must be set in production")
-    SECRET_KEY = "innexport-development-key-not-for-production"  # noqa: S105
+    SECRET_KEY = "innexport-development-key-not-for-production"  # noqa: S105 - a development default, refused in production
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("INNEXPORT_ALLOWED_HOSTS", "").split(",") if h.strip()]
 if not PRODUCTION:
@@ -113,7 +116,14 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("fr", "Français"), ("es", "Español"), ("en", "English")]
+# The languages of the interface are the frameworks' (innexport.core.framework.LANGUAGES), each
+# named in itself (Babel's CLDR data: "Français", "Español", "English").
+def _endonym(code: str) -> str:
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+LANGUAGES = [(code, _endonym(code)) for code in FRAMEWORK_LANGUAGES]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"

@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -25,6 +26,15 @@ def membership(user: Any) -> Membership:
         return user.membership
     except (Membership.DoesNotExist, AttributeError):
         raise PermissionDenied("this account belongs to no organisation") from None
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The signed-in user of ``request``, as the model the foreign keys take (the views behind
+    :func:`member_required` always have one); ``PermissionDenied`` for an anonymous visitor."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("sign in first")
+    return user
 
 
 def organisation(user: Any) -> Organisation:

@@ -13,7 +13,7 @@ ACCEPT_YAML = ".yaml,.yml,text/yaml,application/yaml,text/plain"
 """The ``accept`` attribute of a YAML file input."""
 
 
-def uploaded_text(upload, max_bytes: int) -> tuple[str, str]:  # noqa: ANN001
+def uploaded_text(upload, max_bytes: int) -> tuple[str, str]:
     """The ``(name, text)`` of an uploaded UTF-8 text file (a BOM is dropped).
 
     Raises :class:`django.forms.ValidationError` naming the file when it is larger than

@@ -1,5 +1,6 @@
 """WSGI entry point: ``gunicorn innexport.web.wsgi:application``."""
 
+import contextlib
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -13,10 +14,8 @@ def _warm_up() -> None:
 
     from innexport.web import services
 
-    try:
+    with contextlib.suppress(DatabaseError):  # not migrated yet: the first requests will parse instead
         services.warm_up()
-    except DatabaseError:  # not migrated yet: the first requests will parse instead
-        pass
 
 
 _warm_up()

@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
     ]
 
 
-def _backfill_summaries(apps, schema_editor):  # noqa: ANN001
+def _backfill_summaries(apps, schema_editor):
     from innexport.web.models import summary_fields
 
     Assessment = apps.get_model("web", "Assessment")

@@ -11,11 +11,11 @@ from django.db import migrations, models
 from django.db.models import F
 
 
-def _copy(apps, schema_editor):  # noqa: ANN001
+def _copy(apps, schema_editor):
     apps.get_model("web", "Assessment").objects.update(result_last=F("result"))
 
 
-def _copy_back(apps, schema_editor):  # noqa: ANN001
+def _copy_back(apps, schema_editor):
     apps.get_model("web", "Assessment").objects.update(result=F("result_last"))
 
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-
+from innexport.core.framework import LANGUAGES
 from innexport.web.models import AuditEntry, Membership
 
 
@@ -19,7 +19,7 @@ from innexport.web.models import AuditEntry, Membership
 def set_language(request: HttpRequest) -> HttpResponse:
     """Switch the interface language; kept in the user's profile (or the session when anonymous)."""
     lang = request.POST.get("language", "")
-    if lang not in {"fr", "es", "en"}:
+    if lang not in LANGUAGES:
         lang = "en"
     if request.user.is_authenticated:
         Membership.objects.filter(user=request.user).update(language=lang)
@@ -33,7 +33,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 @receiver(user_logged_in)
-def _audit_login(sender, request, user, **kwargs) -> None:  # noqa: ANN001
+def _audit_login(sender, request, user, **kwargs) -> None:
     try:
         org = user.membership.organisation
     except Membership.DoesNotExist:

@@ -7,6 +7,10 @@ private link (:mod:`innexport.web.views.share`) reuses the same pages and helper
 
 Texts of the framework (dimensions, activities, questions, help, levels) are shown in the
 assessment's language; the interface around them in the user's.
+
+Every step of the assessment's life (start, save answers, complete, open or revoke the director's
+link) is :mod:`innexport.web.services`'s: these views read the request, call the service and map
+its refusals to responses (a bad answer: 400 naming the question; a completed assessment: 409).
 """
 
 from __future__ import annotations
@@ -15,13 +19,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -34,19 +37,15 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
+from innexport.core.answers import COMMENT_MAX_LENGTH
 from innexport.core.assessment import AnswersError, IncompleteError
 from innexport.core.framework import DONT_KNOW, Dimension, Framework
 from innexport.rendering.i18n import t
 from innexport.rendering.questionnaire import dont_know_label
 from innexport.web import services, tenancy
-from innexport.web.models import Answer, Assessment, AssessmentStatus, AuditEntry, Firm, FrameworkVersion
-from innexport.web.services import AnswerRejected
+from innexport.web.models import Answer, Assessment, Firm, FrameworkVersion
+from innexport.web.services import MAX_SHARE_DAYS, AnswerRejected, AnswersRejected, AssessmentCompleted
 from innexport.web.tenancy import member_required
-
-MAX_SHARE_DAYS = 90
-"""Longest validity an advisor may give the director's private link."""
-MAX_COMMENT = 5000
-
 
 # --- the questionnaire of one assessment -------------------------------------------------------------
 
@@ -190,33 +189,18 @@ class Questionnaire:
 
     def save_posted(self, page: int, post: Mapping[str, str], *, user: Any = None,
                     via_share_link: bool = False) -> dict[str, str]:
-        """Save what a page's form posted (``q-<id>``: a level code or ``dk``; ``c-<id>``: a comment).
-
-        Every posted answer is checked first: when one is invalid nothing is saved and the errors
-        are returned by question. A question without a posted value keeps its answer.
+        """Save what a page's form posted (``q-<id>``: an answer; ``c-<id>``: a comment) with
+        :func:`services.save_answers`: when one is refused nothing is saved and the errors are
+        returned by question. A question without a posted value keeps its answer. A completed
+        assessment raises :class:`~innexport.web.services.AssessmentCompleted`.
         """
-        changes, errors = [], {}
-        for act in self.dimension(page).activities:
-            for o in act.observables:
-                old = self.answers.get(o.id)
-                old_value, old_comment = (old.value, old.comment) if old else ("", "")
-                value, comment = post.get(f"q-{o.id}"), post.get(f"c-{o.id}")
-                if value is not None:
-                    try:
-                        value = services.validate_answer(self.fw, o.id, value)
-                    except AnswerRejected as exc:
-                        errors[o.id] = str(exc)
-                        continue
-                new_value = old_value if value is None else value
-                new_comment = old_comment if comment is None else clean_comment(comment)
-                if (new_value, new_comment) != (old_value, old_comment):
-                    changes.append((o.id, new_value, new_comment))
-        if errors:
-            return errors
-        with transaction.atomic():
-            for question_id, value, comment in changes:
-                services.save_answer(self.assessment, question_id, value, comment, user=user,
-                                     via_share_link=via_share_link)
+        changes = {o.id: (post.get(f"q-{o.id}"), post.get(f"c-{o.id}"))
+                   for act in self.dimension(page).activities for o in act.observables}
+        try:
+            services.save_answers(self.assessment, {q: c for q, c in changes.items() if c != (None, None)},
+                                  user=user, via_share_link=via_share_link)
+        except AnswersRejected as exc:
+            return {q: " ".join(messages) for q, messages in exc.errors.items()}
         self.reload()
         return {}
 
@@ -227,10 +211,6 @@ def _page_index(fw: Framework) -> dict[str, int]:
 
 def _numbers(fw: Framework) -> dict[str, int]:
     return {o.id: n for n, o in enumerate(fw.observables, start=1)}
-
-
-def clean_comment(comment: str) -> str:
-    return comment.replace("\r\n", "\n").replace("\r", "\n").strip()[:MAX_COMMENT]
 
 
 def page_context(q: Questionnaire, page: int, *, editable: bool, page_url: Callable[[int], str],
@@ -248,7 +228,7 @@ def page_context(q: Questionnaire, page: int, *, editable: bool, page_url: Calla
         "percent": round(100 * answered / total) if total else 0,
         "prev_url": page_url(page - 1) if page > 1 else "", "next_url": page_url(page + 1) if page < q.n_pages else "",
         "editable": editable, "answer_url": answer_url, "form_action": form_action,
-        "completed": q.assessment.status == AssessmentStatus.COMPLETED,
+        "completed": q.assessment.completed, "comment_max": COMMENT_MAX_LENGTH,
         "dont_know": dont_know_label(q.lang), "queue_key": f"innexport:answers:{answer_url}",
     }
 
@@ -269,18 +249,18 @@ def json_error(message: str, status: int = 400) -> JsonResponse:
 
 
 def completed_message() -> str:
-    return _("This diagnostic is completed: its answers can no longer be changed.")
+    """What a refused change of a completed diagnostic says (the service's refusal)."""
+    return AssessmentCompleted(None).message
 
 
 def answer_from_json(request: HttpRequest, assessment: Assessment, *, user: Any = None,
                      via_share_link: bool = False) -> JsonResponse:
     """Autosave one answer: ``{"question_id", "value", "comment"}`` in, the progress out.
 
-    ``value`` is a level code of the question's scale, ``dk`` or ``""`` (to clear); leaving out
-    ``value`` (or ``comment``) keeps the one saved. Anything invalid is refused (400) and nothing saved.
+    ``value`` is an answer the core accepts (:mod:`innexport.core.answers`: a level code, ``dk``,
+    or ``""`` to clear…); leaving out ``value`` (or ``comment``) keeps the one saved. Anything
+    invalid is refused (400) and nothing saved; a completed assessment refuses every change (409).
     """
-    if assessment.status == AssessmentStatus.COMPLETED:
-        return json_error(completed_message(), 409)
     try:
         data = json.loads(request.body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -297,15 +277,13 @@ def answer_from_json(request: HttpRequest, assessment: Assessment, *, user: Any 
         return json_error(f"question {question_id}: the comment must be a string")
     if value is None and comment is None:
         return json_error(f"question {question_id}: nothing to save (give a value, a comment or both)")
-    if value is None:
-        value = Answer.objects.filter(assessment=assessment, question_id=question_id).values_list(
-            "value", flat=True).first() or ""
     try:
-        saved = services.save_answer(assessment, question_id, value,
-                                     clean_comment(comment) if comment is not None else None,
-                                     user=user, via_share_link=via_share_link)
+        saved = services.save_answer(assessment, question_id, value, comment, user=user,
+                                     via_share_link=via_share_link)
     except AnswerRejected as exc:
         return json_error(str(exc))
+    except AssessmentCompleted as exc:
+        return json_error(exc.message, 409)
     q = Questionnaire(assessment)
     page = q.page_of(question_id)
     page_answered, page_total = q.page_counts(page)
@@ -338,8 +316,15 @@ def default_framework(firm: Firm, versions: list[FrameworkVersion]) -> Framework
     return next((v for v in newest_first if v.framework_id == "iiep"), versions[0] if versions else None)
 
 
+class FrameworkChoiceField(forms.ModelChoiceField):
+    """A published framework version, each choice labelled by :func:`framework_choice_label`."""
+
+    def label_from_instance(self, obj: FrameworkVersion) -> str:
+        return framework_choice_label(obj)
+
+
 class StartForm(forms.Form):
-    framework = forms.ModelChoiceField(label=_lazy("Framework"), queryset=FrameworkVersion.objects.none(),
+    framework = FrameworkChoiceField(label=_lazy("Framework"), queryset=FrameworkVersion.objects.none(),
                                        empty_label=None,
                                        help_text=_lazy("The framework (and sector module) the diagnostic uses."))
     lang = forms.ChoiceField(label=_lazy("Language of the questionnaire"), choices=settings.LANGUAGES,
@@ -350,12 +335,11 @@ class StartForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        field_ = self.fields["framework"]
+        field_ = cast(FrameworkChoiceField, self.fields["framework"])
         field_.queryset = services.published_frameworks()
-        field_.label_from_instance = framework_choice_label  # type: ignore[attr-defined]
         field_.error_messages["invalid_choice"] = _lazy("Choose one of the published frameworks.")
 
-    def clean_assessed_on(self):  # noqa: ANN201
+    def clean_assessed_on(self):
         day = self.cleaned_data["assessed_on"]
         if day > timezone.localdate() + timedelta(days=366) or day.year < 2000:
             raise forms.ValidationError(_("Give a date between 2000 and next year."))
@@ -366,22 +350,19 @@ class StartForm(forms.Form):
 def assessment_start(request: HttpRequest, pk: int) -> HttpResponse:
     firm = get_object_or_404(tenancy.firms(request.user), pk=pk)
     membership = tenancy.require_editor(request.user)
+    user = tenancy.signed_in(request)
     versions = list(services.published_frameworks())
     default = default_framework(firm, versions)
     initial = {
         "framework": default.pk if default else None, "lang": membership.language,
         "assessed_on": timezone.localdate(),
-        "assessor": request.user.get_full_name().strip() or request.user.get_username(),
+        "assessor": user.get_full_name().strip() or user.get_username(),
     }
     form = StartForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        assessment = Assessment.objects.create(
-            organisation=firm.organisation, firm=firm, framework=data["framework"], lang=data["lang"],
-            assessed_on=data["assessed_on"], assessor=data["assessor"].strip(), created_by=request.user,
-        )
-        tenancy.record(request, AuditEntry.Action.CREATE, assessment,
-                       f"{firm.name}: {assessment.framework.label}, {assessment.lang}, {assessment.assessed_on}")
+        assessment = services.create_assessment(firm, data["framework"], lang=data["lang"], actor=request,
+                                                assessed_on=data["assessed_on"], assessor=data["assessor"])
         return redirect("assessment-page", pk=assessment.pk, page=1)
     status = 400 if request.method == "POST" else 200
     return render(request, "web/assessment_start.html", {"form": form, "firm": firm, "has_frameworks": bool(versions)},
@@ -406,7 +387,7 @@ def _render_page(request: HttpRequest, q: Questionnaire, page: int, *, status: i
     assessment = q.assessment
     can_edit = tenancy.membership(request.user).can_edit
     page_url, answer_url = _advisor_urls(assessment)
-    context = page_context(q, page, editable=can_edit and assessment.status == AssessmentStatus.DRAFT,
+    context = page_context(q, page, editable=can_edit and not assessment.completed,
                            page_url=page_url, answer_url=answer_url,
                            form_action=reverse("assessment-page", args=[assessment.pk, page]),
                            posted=posted, errors=errors)
@@ -425,7 +406,7 @@ def _render_page(request: HttpRequest, q: Questionnaire, page: int, *, status: i
 def assessment_questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
     """Resume: the first page with an unanswered question (a completed diagnostic shows its results)."""
     assessment = _assessment(request, pk)
-    if assessment.status == AssessmentStatus.COMPLETED:
+    if assessment.completed:
         return redirect("assessment-results", pk=assessment.pk)
     return redirect("assessment-page", pk=assessment.pk, page=Questionnaire(assessment).first_unanswered_page())
 
@@ -441,10 +422,11 @@ def assessment_page(request: HttpRequest, pk: int, page: int) -> HttpResponse:
     if request.method != "POST":
         return _render_page(request, q, page)
     tenancy.require_editor(request.user)
-    if assessment.status == AssessmentStatus.COMPLETED:
-        messages.error(request, completed_message())
+    try:
+        errors = q.save_posted(page, request.POST, user=request.user)
+    except AssessmentCompleted as exc:
+        messages.error(request, exc.message)
         return _render_page(request, q, page, status=409)
-    errors = q.save_posted(page, request.POST, user=request.user)
     if errors:
         return _render_page(request, q, page, status=400, posted=request.POST, errors=errors)
     nav = request.POST.get("nav", "next")
@@ -471,24 +453,25 @@ def assessment_complete(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the posted page, score the diagnostic and mark it completed; too few answers → say which are missing."""
     assessment = _assessment(request, pk)
     tenancy.require_editor(request.user)
-    if assessment.status == AssessmentStatus.COMPLETED:
-        messages.info(request, _("This diagnostic was already completed."))
-        return redirect("assessment-results", pk=assessment.pk)
     q = Questionnaire(assessment)
     try:
         page = min(max(int(request.POST.get("page", q.n_pages)), 1), q.n_pages)
     except ValueError:
         page = q.n_pages
-    errors = q.save_posted(page, request.POST, user=request.user)
-    if errors:
-        return _render_page(request, q, page, status=400, posted=request.POST, errors=errors)
     try:
-        services.score(assessment, complete=True)
+        errors = q.save_posted(page, request.POST, user=request.user)
+        if errors:
+            return _render_page(request, q, page, status=400, posted=request.POST, errors=errors)
+        completion = services.complete(assessment, request)
+    except AssessmentCompleted:
+        completion = None
     except IncompleteError:
         return _render_page(request, q, page, status=400, incomplete=_incomplete(q))
     except AnswersError as exc:
         return _render_page(request, q, page, status=400, incomplete={"message": str(exc), "missing": []})
-    tenancy.record(request, AuditEntry.Action.CHANGE, assessment, "completed and scored")
+    if completion is None or completion.already:
+        messages.info(request, _("This diagnostic was already completed."))
+        return redirect("assessment-results", pk=assessment.pk)
     messages.success(request, _("The diagnostic is completed."))
     return redirect("assessment-results", pk=assessment.pk)
 
@@ -522,16 +505,11 @@ def assessment_share(request: HttpRequest, pk: int) -> HttpResponse:
         back = reverse("assessment-questionnaire", args=[assessment.pk])
     action = request.POST.get("action", "open")
     if action == "revoke":
-        assessment.share_token, assessment.share_expires_at = None, None
-        assessment.save(update_fields=["share_token", "share_expires_at", "updated_at"])
-        tenancy.record(request, AuditEntry.Action.CHANGE, assessment, "director's link revoked")
+        services.revoke_share_link(assessment, request)
         messages.success(request, _("The director's link is revoked: it no longer opens the questionnaire."))
         return redirect(back)
     if action != "open":
         return HttpResponseBadRequest("action must be 'open' or 'revoke'")
-    if assessment.status == AssessmentStatus.COMPLETED:
-        messages.error(request, completed_message())
-        return redirect(back)
     try:
         days = int(request.POST.get("days", settings.SHARE_LINK_DAYS))
     except ValueError:
@@ -539,12 +517,11 @@ def assessment_share(request: HttpRequest, pk: int) -> HttpResponse:
     if not 1 <= days <= MAX_SHARE_DAYS:
         messages.error(request, _("The link must be valid for 1 to %(max)d days.") % {"max": MAX_SHARE_DAYS})
         return redirect(back)
-    if assessment.share_token:  # extend: the director keeps the link already sent
-        assessment.share_expires_at = timezone.now() + timedelta(days=days)
-    else:
-        assessment.open_share_link(days)
-    assessment.save(update_fields=["share_token", "share_expires_at", "updated_at"])
-    tenancy.record(request, AuditEntry.Action.CHANGE, assessment, f"director's link valid for {days} day(s)")
+    try:
+        services.open_share_link(assessment, days, request)
+    except AssessmentCompleted as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
     messages.success(request, _("The director's link is valid until %(date)s.") % {
         "date": date_format(timezone.localtime(assessment.share_expires_at), "SHORT_DATETIME_FORMAT")})
     return redirect(back)

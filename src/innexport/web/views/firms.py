@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -28,7 +27,7 @@ class FirmForm(forms.ModelForm):
         fields = ["name", "country", "region", "sector", "size_class", "year_founded", "export_share",
                   "rd_intensity", "contact"]
 
-    def __init__(self, *args, organisation=None, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, *args, organisation=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.organisation = organisation
         self.fields["export_share"].widget.attrs.update(min=0, max=100, step="0.1")
@@ -47,16 +46,16 @@ class FirmForm(forms.ModelForm):
             raise forms.ValidationError(_("Give a year between 1000 and 2100."))
         return year
 
-    def _clean_percentage(self, field: str):  # noqa: ANN202
+    def _clean_percentage(self, field: str):
         value = self.cleaned_data.get(field)
         if value is not None and not 0 <= value <= 100:
             raise forms.ValidationError(_("Give a percentage between 0 and 100."))
         return value
 
-    def clean_export_share(self):  # noqa: ANN201
+    def clean_export_share(self):
         return self._clean_percentage("export_share")
 
-    def clean_rd_intensity(self):  # noqa: ANN201
+    def clean_rd_intensity(self):
         return self._clean_percentage("rd_intensity")
 
     def clean_name(self) -> str:
@@ -119,7 +118,7 @@ def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
     assessments = list(firm.assessments.select_related("framework", "plan")
                        .defer("result", "framework__framework_yaml", "framework__modules_yaml")
                        .order_by("-assessed_on", "-created_at"))
-    n_completed = sum(1 for a in assessments if a.status == "completed")
+    n_completed = sum(1 for a in assessments if a.completed)
     return render(request, "web/firm_detail.html", {"firm": firm, "assessments": assessments,
                                                     "n_completed": n_completed})
 
@@ -143,7 +142,7 @@ def firm_data(firm: Firm) -> dict:
     }
 
 
-def _plan_data(assessment) -> list[dict] | None:  # noqa: ANN001
+def _plan_data(assessment) -> list[dict] | None:
     """The assessment's action plan (its actions, as stored), or None."""
     plan = getattr(assessment, "plan", None)  # RelatedObjectDoesNotExist is an AttributeError
     if plan is None:
@@ -152,7 +151,7 @@ def _plan_data(assessment) -> list[dict] | None:  # noqa: ANN001
              if f.name not in ("plan", "updated_by")} for action in plan.actions.all()]
 
 
-def _jsonable(value):  # noqa: ANN001, ANN202
+def _jsonable(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if value is not None and value.__class__.__name__ == "Decimal":

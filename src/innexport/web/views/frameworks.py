@@ -79,7 +79,7 @@ def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def _organisation_of(user: Any):  # noqa: ANN202
+def _organisation_of(user: Any):
     try:
         return user.membership.organisation
     except (Membership.DoesNotExist, AttributeError):
@@ -89,7 +89,7 @@ def _organisation_of(user: Any):  # noqa: ANN202
 def _audit(request: HttpRequest, action: str, version: FrameworkVersion, description: str) -> None:
     # A framework version belongs to no organisation: the entry is platform-wide (organisation
     # left empty), visible in the Django admin's audit log.
-    AuditEntry.objects.create(organisation=None, user=request.user, action=action, object_type="frameworkversion",
+    AuditEntry.objects.create(organisation=None, user=tenancy.signed_in(request), action=action, object_type="frameworkversion",
                               object_id=str(version.pk), description=description[:300])
 
 
@@ -120,7 +120,8 @@ class UploadForm(forms.Form):
         return self._read("framework")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for k in range(1, MODULE_SLOTS + 1):
             name = f"module_{k}"
             if name in self.errors:
@@ -138,36 +139,40 @@ class UploadForm(forms.Form):
         return self.cleaned_data["framework"], [m for m in modules if m]
 
 
-def validate_files(framework_file: tuple[str, str], module_files: list[tuple[str, str]]) -> tuple[Framework, list[Issue]]:
-    """The merged framework, or every issue found in the files (each issue names its file).
+def validate_files(framework_file: tuple[str, str],
+                   module_files: list[tuple[str, str]]) -> tuple[Framework | None, list[Issue]]:
+    """The merged framework and no issue, or None and every issue found in the files (each issue names its file).
 
     Every file is parsed and checked on its own first, so the problems of all files are reported
     together; the modules are then applied in order (stopping at the first that does not fit).
     """
     issues: list[Issue] = []
-    docs: list[Framework | Module | None] = []
+    framework: Framework | None = None
+    modules: list[Module] = []
     for k, (name, text) in enumerate([framework_file, *module_files]):
         try:
             doc = parse_text(text, name)
         except FrameworkError as exc:
             issues += [dataclasses.replace(i, file=i.file or name) for i in exc.issues]
-            docs.append(None)
             continue
-        if k == 0 and not isinstance(doc, Framework):
-            issues.append(Issue("kind", _("this is a module: upload its framework as the framework file and the "
-                                          "module as a module file"), 1, name))
-        elif k > 0 and not isinstance(doc, Module):
+        if k == 0:
+            if isinstance(doc, Framework):
+                framework = doc
+            else:
+                issues.append(Issue("kind", _("this is a module: upload its framework as the framework file and "
+                                              "the module as a module file"), 1, name))
+        elif isinstance(doc, Module):
+            modules.append(doc)
+        else:
             issues.append(Issue("kind", _("this is a framework, not a module"), 1, name))
-        docs.append(doc)
-    if issues:
-        return None, issues  # type: ignore[return-value]
-    framework = docs[0]
-    for (name, _text), module in zip(module_files, docs[1:]):
+    if issues or framework is None:
+        return None, issues
+    for (name, _text), module in zip(module_files, modules, strict=True):  # no issue: every file is a module
         try:
-            framework = apply_module(framework, module)  # type: ignore[arg-type]
+            framework = apply_module(framework, module)
         except FrameworkError as exc:
-            return None, [dataclasses.replace(i, file=i.file or name) for i in exc.issues]  # type: ignore[return-value]
-    return framework, []  # type: ignore[return-value]
+            return None, [dataclasses.replace(i, file=i.file or name) for i in exc.issues]
+    return framework, []
 
 
 def counts(fw: Framework) -> dict[str, int]:
@@ -195,7 +200,7 @@ def framework_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         framework_file, module_files = form.files_in_order
         fw, issues = validate_files(framework_file, module_files)
-        if not issues:
+        if fw is not None:
             existing = FrameworkVersion.objects.filter(content_hash=fw.content_hash).first()
             summary = _("%(dimensions)d dimensions, %(activities)d activities, %(questions)d questions") % counts(fw)
             if existing is not None:
@@ -235,12 +240,12 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         title, summary = fw.title.get(lang), counts(fw)
         weights = fw.dimension_weights()
-        for dim, dw in zip(fw.dimensions, weights):
+        for dim, dw in zip(fw.dimensions, weights, strict=True):
             tree.append({
                 "id": dim.id, "name": dim.name.get(lang), "weight": dw,
                 "activities": [{"id": a.id, "name": a.name.get(lang), "tag": a.tag, "questions": len(a.observables),
                                 "weight": w}
-                               for a, w in zip(dim.activities, fw.activity_weights(dim))],
+                               for a, w in zip(dim.activities, fw.activity_weights(dim), strict=True)],
             })
     org = _organisation_of(request.user)
     used_by_org = version.assessments.filter(organisation=org).count() if org else 0
@@ -248,7 +253,7 @@ def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "version": version, "title": title, "tree": tree, "summary": summary, "problem": problem,
         "used_all": version.assessments.count(), "used_by_org": used_by_org, "org": org,
         "is_staff": request.user.is_staff, "modules_yaml": [(k, mid, text) for k, (mid, text) in
-                         enumerate(zip(version.modules, version.modules_yaml), start=1)],
+                         enumerate(zip(version.modules, version.modules_yaml, strict=True), start=1)],
     })
 
 

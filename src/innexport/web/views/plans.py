@@ -5,8 +5,11 @@ that makes it); editors change each action's owner, due date, status and program
 small form per action, posted to ``plans/actions/<pk>/``), add actions by hand, delete them, or
 make the plan again. Analysts see it read-only; everyone of the organisation may download it (PDF,
 XLSX, iCalendar, JSON, in the assessment's language). Another organisation's plan is never found
-(404, whatever the method); an analyst's change is refused (403). The work is done by
-:mod:`innexport.web.plans` (and the core's :mod:`innexport.support.plans`); these views stay thin.
+(404, whatever the method); an analyst's change is refused (403). The work is done by the
+service layer: :mod:`innexport.web.services` for the steps that need the completed result and
+lock the assessment (make, make again, add an action), :mod:`innexport.web.plans` for an
+action's changes and the exports (and the core's :mod:`innexport.support.plans`); these views
+stay thin.
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from innexport.rendering import i18n
 from innexport.core.framework import LANGUAGES
+from innexport.rendering import i18n
 from innexport.web import plans, services, tenancy
-from innexport.web.models import ActionPlan, ActionStatus, Assessment, AssessmentStatus, AuditEntry, PlanAction
+from innexport.web.models import ActionPlan, ActionStatus, Assessment, AuditEntry, PlanAction
 from innexport.web.tenancy import member_required
 
 EXPORT_LABELS = {"pdf": "PDF action plan", "xlsx": "XLSX action plan", "ics": "iCalendar action plan",
@@ -47,20 +50,21 @@ def _action_row(request: HttpRequest, pk: int) -> PlanAction:
 
 
 def _no_plan() -> HttpResponse:
-    return HttpResponse(_("This diagnostic has no action plan yet."), status=404, content_type="text/plain; charset=utf-8")
+    return HttpResponse(_("This diagnostic has no action plan yet."), status=404,
+                        content_type="text/plain; charset=utf-8")
 
 
-def _plan_to_change(request: HttpRequest, pk: int) -> tuple[Assessment, ActionPlan | None, HttpResponse | None]:
+def _plan_to_change(request: HttpRequest, pk: int) -> tuple[Assessment, ActionPlan] | HttpResponse:
     """The assessment and its plan for an editor's POST, or the response refusing it (no plan: 404;
     another method: 405; an analyst: 403 raised)."""
     assessment = _assessment(request, pk)
     plan = plans.plan_of(assessment)
     if plan is None:
-        return assessment, None, _no_plan()
+        return _no_plan()
     if request.method != "POST":
-        return assessment, None, HttpResponseNotAllowed(["POST"])
+        return HttpResponseNotAllowed(["POST"])
     tenancy.require_editor(request.user)
-    return assessment, plan, None
+    return assessment, plan
 
 
 def _plan_url(assessment_pk: int, row_pk: int | None = None) -> str:
@@ -92,7 +96,8 @@ def _groups(plan: Any, assessment: Assessment, lang: str) -> list[dict[str, Any]
             activity = fw.activity_by_id.get(row.activity)
             group = groups[(row.rank, row.activity)] = {
                 "rank": row.rank, "name": activity.name[lang] if activity else (row.activity_name or row.activity),
-                "tag": activity.tag if activity else "", "tag_label": i18n.t(f"tag.{activity.tag}", lang) if activity else "",
+                "tag": activity.tag if activity else "",
+                "tag_label": i18n.t(f"tag.{activity.tag}", lang) if activity else "",
                 "actions": [],
             }
         chosen = list(row.chosen or [])
@@ -119,7 +124,7 @@ def _page(request: HttpRequest, assessment: Assessment, *, error: str | None = N
     lang = _lang(assessment.lang)
     context: dict[str, Any] = {
         "assessment": assessment, "firm": assessment.firm, "plan": plan, "error": error,
-        "completed": assessment.status == AssessmentStatus.COMPLETED, "form": form or {},
+        "completed": assessment.completed, "form": form or {},
     }
     if plan is not None:
         context.update({
@@ -141,7 +146,7 @@ def plan_page(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "POST"])
     tenancy.require_editor(request.user)
     try:
-        plan = plans.make_plan(assessment, request.user)
+        plan = services.make_plan(assessment, request.user)
     except plans.PlanRefused as exc:
         return _page(request, assessment, error=exc.message, status=409)
     messages.success(request, ngettext("Action plan made: %(n)d action.", "Action plan made: %(n)d actions.",
@@ -152,29 +157,32 @@ def plan_page(request: HttpRequest, pk: int) -> HttpResponse:
 @member_required
 def plan_remake(request: HttpRequest, pk: int) -> HttpResponse:
     """POST (editors, with ``confirm=yes``): replace the plan by a new one (edits are lost)."""
-    assessment, plan, refusal = _plan_to_change(request, pk)
-    if refusal is not None:
-        return refusal
+    found = _plan_to_change(request, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    assessment, plan = found
     if request.POST.get("confirm") != "yes":
         return _page(request, assessment, status=400,
                      error=_("Confirm: tick the box to replace every action of the plan by a new plan."))
     try:
-        plan = plans.remake_plan(plan, request.user)
+        plan = services.remake_plan(plan, request.user)
     except plans.PlanRefused as exc:
         return _page(request, assessment, error=exc.message, status=409)
-    messages.success(request, ngettext("Action plan made again: %(n)d action.", "Action plan made again: %(n)d actions.",
-                                       plan.actions_total) % {"n": plan.actions_total})
+    messages.success(request, ngettext("Action plan made again: %(n)d action.",
+                                       "Action plan made again: %(n)d actions.", plan.actions_total)
+                     % {"n": plan.actions_total})
     return redirect(_plan_url(assessment.pk))
 
 
 @member_required
 def plan_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     """POST (editors): add an action by hand (title, activity, owner, due date)."""
-    assessment, plan, refusal = _plan_to_change(request, pk)
-    if refusal is not None:
-        return refusal
+    found = _plan_to_change(request, pk)
+    if isinstance(found, HttpResponse):
+        return found
+    assessment, plan = found
     try:
-        row = plans.add_action(plan, request.user, request.POST)
+        row = services.add_action(plan, request.user, request.POST)
     except plans.PlanInputError as exc:
         return _page(request, assessment, error=exc.message, status=400, form=request.POST.dict())
     except plans.PlanRefused as exc:
@@ -229,7 +237,7 @@ def plan_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
                             status=503, content_type="text/plain; charset=utf-8")
     tenancy.record(request, AuditEntry.Action.EXPORT, plan, EXPORT_LABELS[fmt])
     response = HttpResponse(content, content_type=plans.EXPORTS[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{plans.plan_filename(assessment, fmt)}"'
+    response["Content-Disposition"] = f'attachment; filename="{services.plan_filename(assessment, fmt)}"'
     return response
 
 

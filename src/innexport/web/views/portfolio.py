@@ -4,10 +4,11 @@ priorities, gaps by sector and region, programmes and movement after support; XL
 Every member of the organisation sees it (admins, advisors and read-only analysts). The data is
 read with **one** ``values_list`` query over the organisation's completed diagnostics
 (:func:`tenancy.assessments`), using the summary columns kept on each assessment and its plan —
-never the stored results, which would be far too slow for thousands of firms — and the core
-(:mod:`innexport.portfolio.compute`) does every computation. The page shows the organisation its own
-numbers unmasked, marking those that the shared outputs hide; the XLSX and the PDF brief are
-always masked (groups of fewer than five firms), and both are audited as exports.
+never the stored results, which would be far too slow for thousands of firms — and
+:mod:`innexport.portfolio.compute` does every computation. The page shows the organisation its own
+numbers unmasked, marking those that the shared outputs hide (:mod:`innexport.portfolio.disclosure`);
+the XLSX and the PDF brief (:mod:`innexport.rendering.portfolio`) are always masked (groups of fewer
+than five firms), and both are audited as exports.
 
 Filters (GET): ``sector``, ``region``, ``size``, ``advisor`` (the user who made the diagnostic,
 among the organisation's members), ``from`` and ``to`` (dates of the diagnostics). A bad filter is
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -37,12 +38,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from innexport.rendering import charts
-from innexport.rendering import i18n
-from innexport.portfolio import compute as core
 from innexport.core.classes import quadrant_cut
 from innexport.core.framework import LANGUAGES, Framework
 from innexport.files.frameworks import load_framework
+from innexport.portfolio import compute as core
+from innexport.portfolio import disclosure
+from innexport.rendering import charts, i18n
+from innexport.rendering import portfolio as shared
 from innexport.web import services, tenancy
 from innexport.web.models import AssessmentStatus, AuditEntry, FrameworkVersion, Membership, SizeClass
 from innexport.web.tenancy import member_required
@@ -76,23 +78,28 @@ class PortfolioFilters(forms.Form):
         super().__init__(data)
         firms = tenancy.firms(user)
         everything = [("", _("all"))]
-        self.fields["sector"].choices = everything + [
+        self._choice_field("sector").choices = everything + [
             (s, s) for s in firms.exclude(sector="").order_by("sector").values_list("sector", flat=True).distinct()]
-        self.fields["region"].choices = everything + [
+        self._choice_field("region").choices = everything + [
             (r, r) for r in firms.exclude(region="").order_by("region").values_list("region", flat=True).distinct()]
-        self.fields["size"].choices = everything + list(SizeClass.choices)
+        self._choice_field("size").choices = everything + list(SizeClass.choices)
         members = (Membership.objects.filter(organisation=tenancy.organisation(user)).select_related("user")
                    .order_by("user__username"))
         self.advisors = {m.user_id: (m.user.get_full_name() or m.user.get_username()) for m in members}
-        self.fields["advisor"].choices = everything + list(self.advisors.items())
+        self._choice_field("advisor").choices = everything + list(self.advisors.items())
         # "from" and "to" are Python keywords: declared here rather than as attributes
         self.fields["from"] = forms.DateField(label=_lazy("Diagnostics from"), required=False,
                                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
         self.fields["to"] = forms.DateField(label=_lazy("Diagnostics until"), required=False,
                                             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        """The field ``name``, declared above as a choice field (``self.fields`` is typed as any field)."""
+        return cast(forms.ChoiceField, self.fields[name])
+
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("from"), data.get("to")
         if start and end and start > end:
             self.add_error("to", _("The end of the period (%(end)s) is before its start (%(start)s).")
@@ -103,10 +110,11 @@ class PortfolioFilters(forms.Form):
         """The filters as the shared outputs write them (keys of ``core.FILTERS``; empty = all)."""
         d = self.cleaned_data
         sizes = dict(SizeClass.choices)
+        size, advisor = d.get("size"), d.get("advisor")
         return {
             "sector": d.get("sector") or "", "region": d.get("region") or "",
-            "size": str(sizes.get(d.get("size"), "")) if d.get("size") else "",
-            "advisor": self.advisors.get(d.get("advisor"), "") if d.get("advisor") else "",
+            "size": str(sizes.get(size, "")) if size else "",
+            "advisor": self.advisors.get(advisor, "") if advisor else "",
             "from": d["from"].isoformat() if d.get("from") else "", "to": d["to"].isoformat() if d.get("to") else "",
         }
 
@@ -150,10 +158,10 @@ def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
     texts = {f"{name}_text": Cast(orm, output_field=TextField()) for name, orm in FIELDS if name in JSON_COLUMNS}
     qs = qs.annotate(**texts)
     rows = list(qs.values_list(*(f"{name}_text" if name in JSON_COLUMNS else orm for name, orm in FIELDS)))
-    columns = list(zip(*rows)) if rows else [()] * len(FIELDS)
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(FIELDS)
     frame = pd.DataFrame({
         name: np.array(values, dtype=float) if name in FLOAT_COLUMNS else pd.Series(values, dtype=object)
-        for (name, _orm), values in zip(FIELDS, columns)})
+        for (name, _orm), values in zip(FIELDS, columns, strict=True)})
     # a plan is acted on when an action is done or a programme used (ActionPlan.supported)
     done = pd.to_numeric(frame["actions_done"], errors="coerce").fillna(0).to_numpy() > 0
     used = np.fromiter((bool(v) and v != "[]" for v in frame["programmes_used"].tolist()), dtype=bool,
@@ -235,14 +243,14 @@ def _signed(value: float | None) -> str:
 
 
 def _cells(values: Any, flags: Any) -> list[dict[str, Any]]:
-    return [{"value": v, "small": bool(f)} for v, f in zip(values, flags)]
+    return [{"value": v, "small": bool(f)} for v, f in zip(values, flags, strict=True)]
 
 
 def _page_context(p: core.Portfolio, fws: list[Framework], lang: str, names: dict[str, str]) -> dict[str, Any]:
     """The page's tables: the unmasked numbers, each flagged when the shared outputs hide it."""
     fw = fws[0]
-    flags = core.masked_flags(p)
-    L = core.Names(lang, tuple(fws), names, p.min_group)
+    flags = disclosure.masked_flags(p)
+    L = shared.Names(lang, tuple(fws), names, p.min_group)
     class_pos = {c: k for k, c in enumerate(p.classes)}
     classes = [c for c in p.distribution.index if c != core.NO_CLASS or p.distribution.loc[c].sum() > 0]
 
@@ -299,7 +307,7 @@ def _page_context(p: core.Portfolio, fws: list[Framework], lang: str, names: dic
                                                           "innovator_not_exporting", "neither")},
         axis_labels=(i18n.t("report.quadrant.axis_x", lang), i18n.t("report.quadrant.axis_y", lang)),
         thresholds=[c.threshold for c in fw.classes], titles=pts["name"].tolist() if "name" in pts else None,
-        title=_("The firms on the innovation × export plane"), decimal="," if lang in ("fr", "es") else ".",
+        title=_("The firms on the innovation × export plane"), decimal=i18n.translator(lang).decimal,
     )
     return {
         "p": p, "flags": flags, "min_group": p.min_group, "all_small": flags["all"],
@@ -353,14 +361,14 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
     p, fws = _computed(request, form, timer)
     lang = _lang()
     described = form.describe()
-    options = {"lang": lang, "organisation": organisation.name, "filters": described,
+    options: dict[str, Any] = {"lang": lang, "organisation": organisation.name, "filters": described,
                "programme_names": programme_names(organisation, lang), "generated_on": dt.date.today()}
     if kind == "xlsx":
-        content = core.xlsx_bytes(p, fws, **options)
+        content = shared.xlsx_bytes(p, fws, **options)
         mime, what = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "portfolio XLSX"
     else:
         try:
-            content = core.brief_pdf(p, fws, **options)
+            content = shared.brief_pdf(p, fws, **options)
         except RuntimeError as exc:  # WeasyPrint (or its system libraries) missing on this server
             return HttpResponse(_("PDF briefs are not available on this server: %(cause)s") % {"cause": exc},
                                 status=503, content_type="text/plain; charset=utf-8")

@@ -20,7 +20,7 @@ analyst gets 403 on the writes of their own organisation's programmes.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -29,13 +29,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
-from innexport.rendering import i18n
-from innexport.core.framework import LANGUAGES, Framework, Issue
+from innexport.core.framework import LANGUAGES, Framework, Issue, Text
 from innexport.files.frameworks import load_framework
+from innexport.rendering import i18n
 from innexport.support.programmes import (
     KINDS,
     SCOPES,
@@ -81,7 +82,7 @@ def _lang() -> str:
     return lang if lang in LANGUAGES else "en"
 
 
-def _local_rows(request: HttpRequest):  # noqa: ANN202
+def _local_rows(request: HttpRequest):
     return LocalProgramme.objects.filter(organisation=tenancy.organisation(request.user))
 
 
@@ -168,7 +169,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _plans_using(org, programme_id: str) -> tuple[int, int]:  # noqa: ANN001
+def _plans_using(org, programme_id: str) -> tuple[int, int]:
     """How many of the organisation's action plans propose the programme, and how many picked it."""
     proposed = picked = 0
     for offered, chosen in ActionPlan.objects.filter(organisation=org).values_list("programmes_proposed",
@@ -274,7 +275,7 @@ class ProgrammeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organisation, self.instance = organisation, instance
         self.programme: Programme | None = None
-        self.fields["activities"].choices = _activity_choices(_lang())
+        cast(forms.MultipleChoiceField, self.fields["activities"]).choices = _activity_choices(_lang())
         self.fields["country"].widget.attrs.update(maxlength=2, size=3, style="text-transform:uppercase")
         for name in ("min_age", "max_age"):
             self.fields[name].widget.attrs.update(min=0, step=1)
@@ -292,7 +293,7 @@ class ProgrammeForm(forms.Form):
             "url": p.url, "source": p.source, **{f"description_{lang}": p.description[lang] for lang in LANGUAGES},
         }
 
-    def fieldsets(self) -> list[tuple[str, list[forms.BoundField]]]:
+    def fieldsets(self) -> list[tuple[str | Promise, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.FIELDSETS]
 
     def clean_country(self) -> str:
@@ -325,7 +326,7 @@ class ProgrammeForm(forms.Form):
         return taken
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
         refused = set(self.errors)  # fields the form itself refused: the core's view of them adds nothing
         taken = self.taken_ids()
         try:
@@ -336,7 +337,7 @@ class ProgrammeForm(forms.Form):
                 if field in refused:
                     continue
                 self.add_error(field, self.message(problem, field, taken))
-        return cleaned
+        return self.cleaned_data
 
     def field_of(self, problem: FieldProblem) -> str | None:
         """The form field a problem of the core model belongs to (None: the form as a whole)."""
@@ -415,12 +416,13 @@ def programme_create(request: HttpRequest) -> HttpResponse:
     _editor(request)
     org = tenancy.organisation(request.user)
     form = ProgrammeForm(request.POST or None, organisation=org)
-    if request.method == "POST" and form.is_valid():
-        programme = form.programme
+    programme = form.programme if request.method == "POST" and form.is_valid() else None  # set by a valid form
+    if programme is not None:
         try:
             with transaction.atomic():
                 row = LocalProgramme.objects.create(organisation=org, programme_id=programme.id,
-                                                    data=programme.model_dump(mode="json"), created_by=request.user)
+                                                    data=programme.model_dump(mode="json"),
+                                                    created_by=tenancy.signed_in(request))
                 tenancy.record(request, AuditEntry.Action.CREATE, row, f"local programme {programme.id}")
         except IntegrityError:  # created meanwhile by someone else
             form.add_error("id", _("The id “%(id)s” is already used by %(what)s.") % {
@@ -438,9 +440,10 @@ def programme_edit(request: HttpRequest, pid: str) -> HttpResponse:
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     _editor(request)
     form = ProgrammeForm(request.POST or None, organisation=row.organisation, instance=row)
-    if request.method == "POST" and form.is_valid():
+    programme = form.programme if request.method == "POST" and form.is_valid() else None  # set by a valid form
+    if programme is not None:
         with transaction.atomic():
-            row.data = form.programme.model_dump(mode="json")
+            row.data = programme.model_dump(mode="json")
             row.save(update_fields=["data", "updated_at"])
             tenancy.record(request, AuditEntry.Action.CHANGE, row,
                            f"local programme {pid}: {', '.join(form.changed_data) or 'no change'}")
@@ -512,7 +515,7 @@ def programme_import(request: HttpRequest) -> HttpResponse:
     }, status=400 if (form.errors or issues) else 200)
 
 
-def _store(request: HttpRequest, org, catalogue: Catalogue, existing: dict[str, LocalProgramme],  # noqa: ANN001
+def _store(request: HttpRequest, org, catalogue: Catalogue, existing: dict[str, LocalProgramme],
            origin: str) -> tuple[int, int]:
     """Save every programme of an imported catalogue, all or nothing."""
     created = updated = 0
@@ -522,7 +525,7 @@ def _store(request: HttpRequest, org, catalogue: Catalogue, existing: dict[str, 
             row = existing.get(programme.id)
             if row is None:
                 row = LocalProgramme.objects.create(organisation=org, programme_id=programme.id, data=data,
-                                                    created_by=request.user)
+                                                    created_by=tenancy.signed_in(request))
                 tenancy.record(request, AuditEntry.Action.CREATE, row, f"local programme {programme.id} imported "
                                                                        f"from {origin}")
                 created += 1
@@ -535,13 +538,13 @@ def _store(request: HttpRequest, org, catalogue: Catalogue, existing: dict[str, 
     return created, updated
 
 
-def local_catalogue(org) -> Catalogue | None:  # noqa: ANN001
+def local_catalogue(org) -> Catalogue | None:
     """The organisation's local programmes as a catalogue (dated by their last change), or None."""
     rows = list(LocalProgramme.objects.filter(organisation=org).order_by("programme_id"))
     if not rows:
         return None
     as_of = timezone.localdate(max(row.updated_at for row in rows))
-    title = {lang: i18n.t("programmes.local_title", lang, organisation=org.name) for lang in LANGUAGES}
+    title = Text({lang: i18n.t("programmes.local_title", lang, organisation=org.name) for lang in LANGUAGES})
     return Catalogue(id="local", version="1.0.0", as_of=as_of, title=title,
                      programmes=[Programme.model_validate(row.data) for row in rows])
 

@@ -2,7 +2,8 @@
 follow-up of a firm between two of its diagnostics (:mod:`innexport.support.followup`).
 
 Everything shown comes from the core: the kept :class:`~innexport.core.assessment.FirmResult`
-(:func:`services.result_of`), the report of :mod:`innexport.rendering.report` (:func:`services.report_html`,
+(:func:`services.completed_result`, the one rule of "the completed result or a refusal"), the
+report of :mod:`innexport.rendering.report` (:func:`services.report_html`,
 :func:`services.report_pdf`), the JSON document of :func:`innexport.core.assessment.result_json` and the
 quadrant chart of :mod:`innexport.rendering.charts`. Only completed diagnostics have results: for a draft the
 results page says it is in progress (with a link to continue) and the report, PDF and JSON answer
@@ -22,18 +23,16 @@ from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from innexport.rendering import charts
-from innexport.support import followup
-from innexport.rendering import i18n
-from innexport.support.plans import Action as CoreAction
-from innexport.support.plans import ActionPlan as CorePlan
 from innexport.core.assessment import FirmResult, result_json
 from innexport.core.classes import quadrant_cut
-from innexport.support.followup import FollowUp
 from innexport.core.framework import INDICES, LANGUAGES, Activity, Framework
-from innexport.web import services, tenancy
+from innexport.rendering import charts, i18n
+from innexport.support import followup
+from innexport.support.followup import FollowUp
+from innexport.support.plans import ActionPlan as CorePlan
+from innexport.web import plans, services, tenancy
 from innexport.web.models import ActionPlan as SavedPlan
-from innexport.web.models import Assessment, AssessmentStatus, AuditEntry, Firm
+from innexport.web.models import Assessment, AssessmentStatus, AuditEntry, Firm, as_lang
 from innexport.web.tenancy import member_required
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -53,24 +52,7 @@ def _get_assessment(request: HttpRequest, pk: int) -> Assessment:
     return get_object_or_404(tenancy.assessments(request.user), pk=pk)
 
 
-class _NoResult(Exception):
-    """The assessment has no result to give (a draft, or answers that cannot be scored)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-def _completed_result(assessment: Assessment) -> FirmResult:
-    if assessment.status != AssessmentStatus.COMPLETED:
-        raise _NoResult(_("This diagnostic is still in progress: its results are available once it is completed."))
-    result = services.result_of(assessment)
-    if result is None:
-        raise _NoResult(_("The answers of this diagnostic cannot be scored (too few questions answered)."))
-    return result
-
-
-def _conflict(exc: _NoResult) -> HttpResponse:
+def _conflict(exc: services.NoResult) -> HttpResponse:
     return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
 
 
@@ -127,10 +109,10 @@ def _history_rows(request: HttpRequest, firm: Firm, current: Assessment | None =
     """Every diagnostic of the firm, newest first, with its indices as kept."""
     rows = []
     for a in tenancy.assessments(request.user).filter(firm=firm).order_by("-assessed_on", "-created_at", "-pk"):
-        indices = (a.result or {}).get("indices", {}) if a.status == AssessmentStatus.COMPLETED else {}
+        indices = (a.result or {}).get("indices", {}) if a.completed else {}
         rows.append({
             "assessment": a, "current": current is not None and a.pk == current.pk,
-            "completed": a.status == AssessmentStatus.COMPLETED,
+            "completed": a.completed,
             "values": [(indices.get(name) or {}).get("value") for name in INDICES],
             "short_hash": _short_hash(a.framework.content_hash),
         })
@@ -150,8 +132,8 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         "n_completed": sum(r["completed"] for r in history),
     }
     try:
-        result = _completed_result(assessment)
-    except _NoResult as exc:
+        result = services.completed_result(assessment)
+    except services.NoResult as exc:
         context["unavailable"] = exc.message
         return render(request, "web/results.html", context)
     lang = _lang(result.lang)
@@ -172,8 +154,8 @@ def assessment_report_html(request: HttpRequest, pk: int) -> HttpResponse:
     """The standalone report page (shown in the results page's frame, or opened on its own)."""
     assessment = _get_assessment(request, pk)
     try:
-        result = _completed_result(assessment)
-    except _NoResult as exc:
+        result = services.completed_result(assessment)
+    except services.NoResult as exc:
         return _conflict(exc)
     return HttpResponse(services.report_html(assessment, result), content_type="text/html; charset=utf-8")
 
@@ -182,8 +164,8 @@ def assessment_report_html(request: HttpRequest, pk: int) -> HttpResponse:
 def assessment_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _get_assessment(request, pk)
     try:
-        result = _completed_result(assessment)
-    except _NoResult as exc:
+        result = services.completed_result(assessment)
+    except services.NoResult as exc:
         return _conflict(exc)
     try:
         pdf = services.report_pdf(assessment, result)
@@ -200,8 +182,8 @@ def assessment_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def assessment_json(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _get_assessment(request, pk)
     try:
-        result = _completed_result(assessment)
-    except _NoResult as exc:
+        result = services.completed_result(assessment)
+    except services.NoResult as exc:
         return _conflict(exc)
     tenancy.record(request, AuditEntry.Action.EXPORT, assessment, "JSON result")
     response = JsonResponse(result_json([result]), json_dumps_params={"ensure_ascii": False, "indent": 2})
@@ -278,19 +260,15 @@ def _plans_between(request: HttpRequest, completed: list[Assessment], older: Ass
     window = {a.pk: a for a in completed if _chronological(older) <= _chronological(a) < _chronological(newer)}
     saved = (SavedPlan.objects.filter(organisation=tenancy.organisation(request.user), assessment_id__in=list(window))
              .prefetch_related("actions"))
-    plans = []
+    between: list[CorePlan] = []
     for plan in sorted(saved, key=lambda p: _chronological(window[p.assessment_id])):
         a = window[plan.assessment_id]
-        plans.append(CorePlan(
-            firm_id=firm_id, firm_name=a.firm.name, lang=plan.lang, framework=a.framework.label,
+        between.append(CorePlan(
+            firm_id=firm_id, firm_name=a.firm.name, lang=as_lang(plan.lang), framework=a.framework.label,
             content_hash=a.framework.content_hash, created_on=plan.created_at.date(),
-            actions=[CoreAction(id=x.key, rank=x.rank, activity=x.activity, activity_name=x.activity_name,
-                                observable=x.observable or None, title=x.title, targets=list(x.targets or []),
-                                owner=x.owner, due=x.due, status=x.status, programmes=list(x.proposed or []),
-                                chosen=list(x.chosen or []), done_on=x.done_on)
-                     for x in plan.actions.all()],
+            actions=[plans.core_action(x) for x in plan.actions.all()],  # in the plan's order (position)
         ))
-    return plans
+    return between
 
 
 def _programmes(request: HttpRequest, ids: list[str], lang: str) -> dict[str, dict[str, Any]]:
@@ -333,7 +311,7 @@ def _trajectory_svg(points: list[tuple[Assessment, FirmResult]], older: Assessme
         point_labels=[date_format(a.assessed_on) for a in assessments],
         axis_labels=(i18n.t("report.quadrant.axis_x", lang), i18n.t("report.quadrant.axis_y", lang)),
         thresholds=[c.threshold for c in fw.classes], title=_("Trajectory of the firm"),
-        decimal="," if lang in ("fr", "es") else ".",
+        decimal=i18n.translator(lang).decimal,
     )
 
 
@@ -360,8 +338,8 @@ def firm_compare(request: HttpRequest, pk: int) -> HttpResponse:
     before, after = results[older.pk], results[newer.pk]
     fw_before, fw_after = services.framework_of(older.framework), services.framework_of(newer.framework)
     lang = _lang(after.lang)
-    plans = _plans_between(request, completed, older, newer, after.firm.id)
-    fu = followup.follow_up(before, after, plans, frameworks=(fw_before, fw_after))
+    between = _plans_between(request, completed, older, newer, after.firm.id)
+    fu = followup.follow_up(before, after, between, frameworks=(fw_before, fw_after))
     programmes = _programmes(request, fu.programmes_picked, lang)
     rows = _activity_rows(fu, fw_before, fw_after, lang)
     path_points = [(a, results[a.pk]) for a in sorted(completed, key=_chronological) if a.pk in results]

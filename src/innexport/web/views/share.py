@@ -2,8 +2,10 @@
 
 An advisor opens the link (``assessment-share``) for a number of days; whoever holds it can
 answer the questionnaire of that one assessment (answers flagged ``via_share_link``), but cannot
-complete or score it, nor reach anything else. An unknown, revoked or expired link shows a page
-saying it is no longer valid (404). The interface speaks the assessment's language.
+complete or score it, nor reach anything else. Once the assessment is completed the link shows
+it read-only and every change is refused (409) by the service layer
+(:class:`innexport.web.services.AssessmentCompleted`), as on the advisor's pages. An unknown,
+revoked or expired link shows a page saying it is no longer valid (404). The interface speaks the assessment's language.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
 from innexport.web import tenancy
-from innexport.web.models import Assessment, AssessmentStatus, AuditEntry
+from innexport.web.models import Assessment, AuditEntry
+from innexport.web.services import AssessmentCompleted
 from innexport.web.views.assessments import (
     Questionnaire,
     answer_from_json,
@@ -78,7 +81,7 @@ def _render_page(request: HttpRequest, q: Questionnaire, page: int, *, status: i
                  posted: Any = None, errors: dict[str, str] | None = None) -> HttpResponse:
     assessment = q.assessment
     token = assessment.share_token
-    context = page_context(q, page, editable=assessment.status == AssessmentStatus.DRAFT,
+    context = page_context(q, page, editable=not assessment.completed,
                            page_url=_page_url(assessment), answer_url=reverse("share-answer", args=[token]),
                            form_action=reverse("share-page", args=[token, page]), posted=posted, errors=errors)
     context.update({"is_share": True, "done_url": reverse("share-done", args=[token])})
@@ -101,9 +104,10 @@ def share_page(request: HttpRequest, assessment: Assessment, page: int) -> HttpR
     q.dimension(page)
     if request.method != "POST":
         return _render_page(request, q, page)
-    if assessment.status == AssessmentStatus.COMPLETED:
+    try:
+        errors = q.save_posted(page, request.POST, via_share_link=True)
+    except AssessmentCompleted:
         return _render_page(request, q, page, status=409)
-    errors = q.save_posted(page, request.POST, via_share_link=True)
     if errors:
         return _render_page(request, q, page, status=400, posted=request.POST, errors=errors)
     nav = request.POST.get("nav", "next")
@@ -131,7 +135,7 @@ def share_done(request: HttpRequest, assessment: Assessment) -> HttpResponse:
         "assessment": assessment, "firm": assessment.firm, "answered": q.answered, "total": q.total,
         "unfinished": [p for p in pages if not p.done], "resume_url": reverse("share-start",
                                                                               args=[assessment.share_token]),
-        "completed": assessment.status == AssessmentStatus.COMPLETED, "completed_message": completed_message(),
+        "completed": assessment.completed, "completed_message": completed_message(),
     })
 
 

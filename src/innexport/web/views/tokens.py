@@ -25,7 +25,7 @@ class TokenForm(forms.Form):
     name = forms.CharField(label=_lazy("name"), max_length=100,
                            help_text=_lazy("What the token is for, e.g. “CRM synchronisation”."))
 
-    def __init__(self, *args, user=None, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
 
@@ -52,7 +52,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
             tenancy.record(request, AuditEntry.Action.CREATE, token,
                            f"API token “{token.name}” ({token.prefix}…)")
         form = TokenForm(user=request.user)
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    tokens = ApiToken.objects.filter(user=tenancy.signed_in(request)).order_by("-created_at")
     status = 400 if form.errors else 200
     return render(request, "web/tokens.html", {"tokens": tokens, "form": form, "new_token": new_token}, status=status)
 

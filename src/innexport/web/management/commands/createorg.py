@@ -19,9 +19,9 @@ class Command(BaseCommand):
         name = name.strip()
         if not name:
             raise CommandError("the organisation's name is empty")
-        if len(name) > Organisation._meta.get_field("name").max_length:
-            raise CommandError(f"the organisation's name is longer than "
-                               f"{Organisation._meta.get_field('name').max_length} characters")
+        longest = Organisation._meta.get_field("name").max_length
+        if longest is not None and len(name) > longest:
+            raise CommandError(f"the organisation's name is longer than {longest} characters")
         existing = Organisation.objects.filter(name__iexact=name).first()
         if existing is not None:
             raise CommandError(f"organisation '{existing.name}' already exists")

@@ -12,9 +12,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.db import transaction
 
+from innexport.core.framework import LANGUAGES
 from innexport.web.models import Membership, Organisation, Role
-
-LANGUAGES = ("fr", "es", "en")
 
 
 class Command(BaseCommand):
@@ -27,13 +26,14 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, help="admin, advisor or analyst.")
         parser.add_argument("--password", help="The password (default: asked twice on the terminal).")
         parser.add_argument("--email", default="")
-        parser.add_argument("--language", default="en", help="Interface language: fr, es or en (default en).")
+        parser.add_argument("--language", default="en",
+                            help=f"Interface language: {', '.join(LANGUAGES)} (default en).")
         parser.add_argument("--staff", action="store_true",
                             help="Also a staff user: may upload and publish frameworks (shared by all organisations).")
 
     def handle(self, *args: Any, username: str, org: str, role: str, password: str | None, email: str,
                language: str, staff: bool, **options: Any) -> str:
-        User = get_user_model()  # noqa: N806
+        User = get_user_model()
         username = username.strip()
         if not username:
             raise CommandError("the user name is empty")
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         if role not in roles:
             raise CommandError(f"unknown role '{role}': use {', '.join(roles[:-1])} or {roles[-1]}")
         if language not in LANGUAGES:
-            raise CommandError(f"unknown language '{language}': use fr, es or en")
+            raise CommandError(f"unknown language '{language}': use {', '.join(LANGUAGES)}")
         organisation = Organisation.objects.filter(name=org.strip()).first() or \
             Organisation.objects.filter(name__iexact=org.strip()).first()
         if organisation is None:
