@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_web import postgres_cluster  # noqa: E402
+from bench_web import postgres_cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTORS = {"11.02": 0.30, "10.1": 0.12, "01.21": 0.10, "25.6": 0.10, "28.2": 0.08, "62.01": 0.08, "22.2": 0.06,
@@ -50,7 +50,7 @@ SIZES = {"micro": 0.45, "small": 0.35, "medium": 0.17, "large": 0.03}
 # --- the worker (one process per database: Django reads its settings once) -----------------------------
 
 
-def _shares(rng, table: dict[str, float], n: int) -> list[str]:  # noqa: ANN001
+def _shares(rng, table: dict[str, float], n: int) -> list[str]:
     keys = list(table)
     p = [table[k] for k in keys]
     total = sum(p)
@@ -63,9 +63,10 @@ def seed(n_firms: int, n_assessments: int, n_plans: int, results: str) -> tuple[
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    from innexport.files.answers import read_answers
     from innexport.core.assessment import diagnose
     from innexport.core.classes import quadrant_cut  # noqa: F401 - imported for the same warm start as the view
+    from innexport.core.priorities import TOP_PRIORITIES
+    from innexport.files.answers import read_answers
     from innexport.web import services
     from innexport.web.models import ActionPlan, Assessment, AssessmentStatus, Firm, Membership, Organisation
 
@@ -82,9 +83,9 @@ def seed(n_firms: int, n_assessments: int, n_plans: int, results: str) -> tuple[
         sheets = read_answers(ROOT / "examples" / "fr-domaine-des-trois-collines.yaml")
         example = diagnose(fw, sheets)[0].model_dump(mode="json", by_alias=True)
 
-    def klass(values):  # noqa: ANN001, ANN202
+    def klass(values):
         out = np.full(values.shape, class_ids[-1], dtype=object)
-        for cid, lower in reversed(list(zip(class_ids[:-1], thresholds[:-1]))):
+        for cid, lower in reversed(list(zip(class_ids[:-1], thresholds[:-1], strict=True))):
             out[values >= lower] = cid
         return out
 
@@ -118,7 +119,7 @@ def seed(n_firms: int, n_assessments: int, n_plans: int, results: str) -> tuple[
         iep = np.clip(level + rng.normal(0, 0.07, len(level)), 0, 1)
         iiep = np.clip((iip + iep) / 2 + rng.normal(0, 0.02, len(level)), 0, 1)
         weights = rng.dirichlet(np.ones(len(activities)) * 2)
-        tops = [list(rng.choice(activities, 5, replace=False, p=weights)) for _ in range(len(level))]
+        tops = [list(rng.choice(activities, TOP_PRIORITIES, replace=False, p=weights)) for _ in range(len(level))]
         dims = np.clip(level[:, None] + rng.normal(0, 0.12, (len(level), len(dimensions))), 0, 1).round(4)
         cls = {name: klass(v) for name, v in (("iip", iip), ("iep", iep), ("iiep", iiep))}
         assessments = Assessment.objects.bulk_create([
@@ -127,7 +128,7 @@ def seed(n_firms: int, n_assessments: int, n_plans: int, results: str) -> tuple[
                 assessed_on=start + dt.timedelta(days=int(days[k])), created_by=users[(f + int(order[k])) % len(users)],
                 result=example, iip=float(iip[k]), iep=float(iep[k]), iiep=float(iiep[k]), class_iip=cls["iip"][k],
                 class_iep=cls["iep"][k], class_iiep=cls["iiep"][k], top_activities=tops[k],
-                dimension_scores=dict(zip(dimensions, dims[k].tolist())),
+                dimension_scores=dict(zip(dimensions, dims[k].tolist(), strict=True)),
             ) for k, f in enumerate(firm_index)], batch_size=1000)
         # plans: on diagnostics at random, half of them acted on
         chosen = rng.choice(len(assessments), size=min(n_plans, len(assessments)), replace=False)
@@ -206,7 +207,7 @@ def worker(args: argparse.Namespace) -> None:
 
 
 @contextmanager
-def _nothing():  # noqa: ANN202
+def _nothing():
     yield None
 
 

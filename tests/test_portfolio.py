@@ -1,5 +1,6 @@
-"""The portfolio of a support structure (innexport.portfolio.compute): hand-worked frames, the masking of
-small groups, the shared outputs, and properties checked with hypothesis."""
+"""The portfolio of a support structure: hand-worked frames (innexport.portfolio.compute), the masking of
+small groups (innexport.portfolio.disclosure), the shared outputs (innexport.rendering.portfolio), the
+layering of these modules, and properties checked with hypothesis."""
 
 from __future__ import annotations
 
@@ -15,19 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from innexport.rendering import i18n
+from innexport.core.framework import LANGUAGES
 from innexport.files.frameworks import load_framework
-from innexport.portfolio.compute import (
-    FRAME_COLUMNS,
-    PortfolioError,
-    brief_html,
-    brief_pdf,
-    mask,
-    masked_flags,
-    portfolio,
-    weakest_dimension,
-    xlsx_bytes,
-)
+from innexport.portfolio.compute import FRAME_COLUMNS, PortfolioError, portfolio, weakest_dimension
+from innexport.portfolio.disclosure import mask, masked_flags
+from innexport.rendering import i18n
+from innexport.rendering.portfolio import Names, brief_html, brief_pdf, xlsx_bytes
 
 PRO, PRE, RE, PAS = "proactive", "preactive", "reactive", "passive"
 CLASSES = [PRO, PRE, RE, PAS]
@@ -39,7 +33,7 @@ def klass(value: float) -> str:
     return PRO if value >= 0.61 else PRE if value >= 0.41 else RE if value >= 0.29 else PAS
 
 
-def row(firm, day: str, value: float, *, iip: float | None = None, iep: float | None = None,  # noqa: ANN001
+def row(firm, day: str, value: float, *, iip: float | None = None, iep: float | None = None,
         cls: str | None = None, cls_iip: str | None = None, cls_iep: str | None = None, top=(), dims=None,
         sector: str = "s", region: str = "r", supported: bool = False, proposed=(), used=None,
         assessment: int | None = None, name: str | None = None) -> dict:
@@ -48,7 +42,8 @@ def row(firm, day: str, value: float, *, iip: float | None = None, iep: float | 
     out = {
         "firm": firm, "assessed_on": dt.date.fromisoformat(day), "iip": iip, "iep": iep, "iiep": value,
         "class_iip": cls_iip if cls_iip is not None else klass(iip), "class_iep": cls_iep if cls_iep is not None
-        else klass(iep), "class_iiep": cls if cls is not None else klass(value), "top_activities": list(top) if top is not None else None,
+        else klass(iep), "class_iiep": cls if cls is not None else klass(value),
+        "top_activities": list(top) if top is not None else None,
         "dimension_scores": dims if dims is not None else {}, "sector": sector, "region": region, "size": "small",
         "advisor": 1, "supported": supported, "programmes_proposed": list(proposed), "programmes_used": used,
     }
@@ -290,14 +285,14 @@ def test_mask_is_idempotent_and_keeps_published_values() -> None:
 
 
 @pytest.fixture(scope="module")
-def seven():  # noqa: ANN201
+def seven():
     rows = [row(i, "2025-01-01", v, sector="11.02" if i < 6 else "01.21", name=f"Bodega {i}",
                 top=["net_weak_ties"], proposed=["fr_cir"])
             for i, v in enumerate([0.7, 0.7, 0.7, 0.7, 0.7, 0.5, 0.1])]
     return portfolio(frame(rows), FW)
 
 
-def test_xlsx_is_masked_and_in_the_language(seven) -> None:  # noqa: ANN001
+def test_xlsx_is_masked_and_in_the_language(seven) -> None:
     data = xlsx_bytes(seven, FW, lang="es", organisation="Cámara X", filters={"sector": "11.02", "from": "2025-01-01"},
                       programme_names={"fr_cir": "Crédito CIR"}, generated_on=dt.date(2026, 1, 2))
     wb = load_workbook(io.BytesIO(data))
@@ -321,16 +316,16 @@ def test_xlsx_is_masked_and_in_the_language(seven) -> None:  # noqa: ANN001
         xlsx_bytes(seven, FW, lang="de")
 
 
-def test_brief_html_is_masked_and_names_no_firm(seven) -> None:  # noqa: ANN001
+def test_brief_html_is_masked_and_names_no_firm(seven) -> None:
     html = brief_html(seven, FW, lang="fr", organisation="CCI Test", generated_on=dt.date(2026, 3, 1))
-    assert "Note de portefeuille" in html and "CCI Test" in html and "1er mars 2026" in html
+    assert "Note de portefeuille" in html and "CCI Test" in html and "1 mars 2026" in html  # CLDR's long date
     assert "Bodega" not in html and "<circle" not in html and "01.21" not in html
     assert html.count('<span class="masked">masqué</span>') >= 6
     assert "Autres (groupes de moins de 5 entreprises)" in html
     assert "Mobiliser les liens faibles" in html
 
 
-def test_brief_pdf(seven) -> None:  # noqa: ANN001
+def test_brief_pdf(seven) -> None:
     from pypdf import PdfReader
 
     pdf = brief_pdf(seven, FW, lang="en", organisation="Chamber")
@@ -340,7 +335,7 @@ def test_brief_pdf(seven) -> None:  # noqa: ANN001
 
 
 def test_every_message_used_exists_in_the_three_languages() -> None:
-    sources = [(ROOT / "src/innexport/portfolio/compute.py").read_text(encoding="utf-8"),
+    sources = [(ROOT / "src/innexport/rendering/portfolio.py").read_text(encoding="utf-8"),
                (ROOT / "src/innexport/rendering/templates/portfolio_brief.html.j2").read_text(encoding="utf-8")]
     keys = {k for text in sources for k in re.findall(r'"(portfolio\.[a-z_.]+[a-z_])"', text)}
     keys |= {f"portfolio.{kind}.{k}" for kind, ks in (("sheet", ("summary", "classes", "plane", "priorities", "sector",
@@ -351,13 +346,11 @@ def test_every_message_used_exists_in_the_three_languages() -> None:
                                                        ("movement", ("supported", "comparison")),
                                                        ("programmes", ("most_proposed", "most_used")))
              for k in ks}
-    catalogue = i18n.catalogue()
-    missing = sorted(k for k in keys if k not in catalogue)
-    assert not missing
-    for key in keys:
-        assert set(catalogue[key]) >= {"fr", "es", "en"}
-    for lang in ("fr", "es", "en"):
-        assert len(i18n.t("portfolio.sheet.movement", lang)) <= 31
+    assert len(keys) > 60
+    for lang in LANGUAGES:
+        tr = i18n.translator(lang)
+        assert sorted(k for k in keys if not tr.has(k)) == []
+        assert all(len(tr.t(f"portfolio.sheet.{k}")) <= 31 for k in ("summary", "movement", "programmes"))
 
 
 # --- properties ---------------------------------------------------------------------------------------------------
@@ -366,7 +359,7 @@ ACTS = [a.id for a in FW.activities[:4]]
 
 
 @st.composite
-def frames(draw) -> pd.DataFrame:  # noqa: ANN001
+def frames(draw) -> pd.DataFrame:
     n = draw(st.integers(0, 16))
     rows = []
     classes = st.sampled_from([*CLASSES, ""])
@@ -387,11 +380,9 @@ def frames(draw) -> pd.DataFrame:  # noqa: ANN001
     return pd.DataFrame(rows, columns=["firm", "assessment", *FRAME_COLUMNS[1:]])
 
 
-def _lines(p) -> list[tuple[object, list[object]]]:  # noqa: ANN001
+def _lines(p) -> list[tuple[object, list[object]]]:
     """(total, members) of every sum the masked tables publish."""
-    out = []
-    for ix in ("iip", "iep", "iiep"):
-        out.append((p.firms, p.distribution[ix].tolist()))
+    out = [(p.firms, p.distribution[ix].tolist()) for ix in ("iip", "iep", "iiep")]
     for c in p.distribution.index:
         out.append((p.distribution.at[c, "iip"], p.cross.loc[c].tolist()))
         out.append((p.distribution.at[c, "iep"], p.cross[c].tolist()))
@@ -402,12 +393,11 @@ def _lines(p) -> list[tuple[object, list[object]]]:  # noqa: ANN001
     for m in (p.supported, p.comparison):
         out.append((m.firms, [m.up, m.same, m.down]))
         out.append((m.firms, m.rows.tolist()))
-        for b in m.table.index:
-            out.append((m.rows[b], m.table.loc[b].tolist()))
+        out.extend((m.rows[b], m.table.loc[b].tolist()) for b in m.table.index)
     return out
 
 
-def _counts(p) -> list[object]:  # noqa: ANN001
+def _counts(p) -> list[object]:
     values = [p.firms, p.multi, *p.distribution.to_numpy().ravel(), *p.cross.to_numpy().ravel(),
               *p.activities["firms"], *p.programmes.to_numpy().ravel()]
     for by in ("sector", "region"):
@@ -466,9 +456,9 @@ def test_masking_never_reveals_a_group_of_fewer_than_five(df: pd.DataFrame) -> N
         for _key, r in mg.rows.iterrows():
             assert (r["firms"] is None) == all(v is None for v in r)
     # what is published is the true value
-    shown = m.distribution.to_numpy() != None  # noqa: E711
+    shown = m.distribution.to_numpy() != None  # noqa: E711 - elementwise on an object array (`is not` would test the array)
     assert (m.distribution.to_numpy()[shown] == p.distribution.to_numpy()[shown]).all()
-    assert np.array_equal(m.cross.to_numpy() != None, ~masked_flags(p)["cross"].to_numpy())  # noqa: E711
+    assert np.array_equal(m.cross.to_numpy() != None, ~masked_flags(p)["cross"].to_numpy())  # noqa: E711 - elementwise, as above
 
 
 @settings(max_examples=40, deadline=None)
@@ -478,3 +468,91 @@ def test_masking_is_idempotent(df: pd.DataFrame) -> None:
     again = mask(m)
     assert again is m
     assert again.distribution.equals(m.distribution) and again.cross.equals(m.cross)
+
+
+# --- several framework versions (regression: dimensions collected with duplicates) ------------------------------
+
+WINE = load_framework("iiep", ["wine"])
+
+
+def two_versions() -> pd.DataFrame:
+    """Six firms of one sector, three scored with ``iiep`` and three with ``iiep + wine``.
+
+    Mean scores of the sector: networks (0.2·3 + 0.4·3) / 6 = 0.3 (the weakest), ip (0.5·3 + 0.2·3) / 6 = 0.35,
+    customer 0.6, the other dimensions not scored; wine_tourism among the top priorities of the three wine
+    firms."""
+    rows = []
+    for i in range(6):
+        wine = i >= 3
+        rows.append(row(i, "2025-01-01", 0.5, top=["wine_tourism", "net_weak_ties"] if wine else ["net_weak_ties"],
+                        dims={"networks": 0.4 if wine else 0.2, "ip": 0.2 if wine else 0.5, "customer": 0.6}))
+    return frame(rows)
+
+
+def test_several_framework_versions_match_dimensions_and_activities_by_id() -> None:
+    p = portfolio(two_versions(), [WINE, FW])
+    ids = [d.id for d in FW.dimensions]
+    assert list(p.dimensions) == ids  # each dimension once, in the framework's order
+    g = p.sector.rows.loc["s"]
+    assert g.index.is_unique and p.overall.index.is_unique
+    assert g["networks"] == pytest.approx(0.3) and g["ip"] == pytest.approx(0.35) and g["customer"] == pytest.approx(0.6)
+    assert weakest_dimension(g, p.dimensions) == "networks"
+    # activities of both versions, each once: wine_tourism (wine only) counted for its 3 firms
+    a = p.activities
+    assert a.index.is_unique and set(a.index) == {x.id for x in WINE.activities}
+    assert a.loc["net_weak_ties", "firms"] == 6 and a.loc["wine_tourism", "firms"] == 3
+    # the same with the frameworks the other way round, or the same framework twice
+    assert list(portfolio(two_versions(), [FW, WINE, FW]).dimensions) == ids
+
+
+def test_several_framework_versions_in_the_shared_outputs() -> None:
+    p = portfolio(two_versions(), [WINE, FW])
+    wb = load_workbook(io.BytesIO(xlsx_bytes(p, [WINE, FW], organisation="Chamber")))
+    sector = [list(r) for r in wb["By sector"].iter_rows(values_only=True)]
+    header = [r for r in sector if r and r[0] == "Sector"][-1]  # after the filters written on top
+    names = [d.name["en"] for d in FW.dimensions]
+    assert header[7:] == names  # each dimension once
+    line = next(r for r in sector if r and r[0] == "s")
+    assert line[1] == 6 and line[6] == "Networks" and line[7] == pytest.approx(0.3)
+    html = brief_html(p, [WINE, FW], lang="en", organisation="Chamber")
+    assert html.count("Networks <span") == 2  # weakest dimension of sector s and of region r
+
+
+# --- layers and wording -----------------------------------------------------------------------------------------
+
+
+def test_the_portfolio_layer_imports_no_rendering_web_or_cli() -> None:
+    """portfolio/ sits below rendering/, web/ and cli/: no import of them, not even inside a function."""
+    import ast
+    import subprocess
+    import sys
+
+    upper = ("innexport.rendering", "innexport.web", "innexport.cli")
+    files = sorted((ROOT / "src/innexport/portfolio").glob("*.py"))
+    assert {f.name for f in files} >= {"compute.py", "disclosure.py"}
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        for n in ast.walk(tree):
+            if isinstance(n, ast.ImportFrom):
+                base = ["innexport", "portfolio"][: 3 - n.level] if n.level else []
+                modules.append(".".join([*base, *([n.module] if n.module else [])]))
+        assert [m for m in modules if m.startswith(upper)] == [], path.name
+    code = ("import sys, innexport.portfolio.compute, innexport.portfolio.disclosure; "
+            f"print(sorted(m for m in sys.modules if m.startswith({upper!r})))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_names_word_numbers_through_the_translator() -> None:
+    assert Names("fr").count(12345) == "12\u202f345" and Names("en").count(12345) == "12,345"
+    assert Names("es").percent(0.67) == "67\xa0%" and Names("en").percent(0.675) == "68%"
+    assert Names("fr").num(0.456) == "0,46" and Names("en").num(0.456, 1) == "0.5"
+    for lang in LANGUAGES:
+        L, tr = Names(lang, (FW,)), i18n.translator(lang)
+        assert L.count(1234567) == tr.count(1234567) and L.percent(0.25) == tr.percent(0.25)
+        assert L.count(None) == L.num(None) == L.percent(None) == tr.t("portfolio.masked") != ""
+        assert L.cls("passive") == next(c.label[lang] for c in FW.classes if c.id == "passive")
+    assert Names("en", (WINE, FW)).activity("wine_tourism") == WINE.activity_by_id["wine_tourism"].name["en"]
+    with pytest.raises(PortfolioError, match="unknown language 'de'"):
+        Names("de")
