@@ -62,13 +62,17 @@ bench: setup
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_population.py
+	$(BIN)/python bench/bench_benchmark.py
 	$(BIN)/python bench/bench_portfolio.py --db both
 
 # Interface catalogues of the web application (needs GNU gettext): extract, then translate the .po
 # files and compile them.
+# The web screens' catalogues (Django) and the documents' (domain innexport: symbolic msgids, edit
+# the .po of each language by hand, then compile; tests/test_i18n.py checks every .mo is up to date).
 messages: setup
 	cd src/innexport/web && DJANGO_SETTINGS_MODULE=innexport.web.settings ../../../$(BIN)/django-admin makemessages -l fr -l es --no-location
 	cd src/innexport/web && DJANGO_SETTINGS_MODULE=innexport.web.settings ../../../$(BIN)/django-admin compilemessages
+	$(BIN)/pybabel compile --statistics -D innexport -d src/innexport/rendering/locale
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

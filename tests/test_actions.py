@@ -14,28 +14,31 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 import innexport.cli.plan  # noqa: F401 - registers `plan` on the app
-from innexport.support.plans import (
+from innexport.cli import app
+from innexport.core.assessment import AnswerSheet, diagnose
+from innexport.files.answers import read_answers
+from innexport.files.frameworks import load_framework
+from innexport.rendering.i18n import translator
+from innexport.rendering.plan import (
     HEADER_ROWS,
-    ActionError,
-    build_plan,
-    extra_action,
-    from_json,
     ics_escape,
     ics_fold,
     plan_html,
     plan_pdf,
     plan_view,
-    set_status,
     to_ics,
-    to_json,
     to_xlsx,
-    update_action,
     xlsx_bytes,
 )
-from innexport.files.answers import read_answers
-from innexport.core.assessment import AnswerSheet, diagnose
-from innexport.cli import app
-from innexport.files.frameworks import load_framework
+from innexport.support.plans import (
+    ActionError,
+    build_plan,
+    extra_action,
+    from_json,
+    set_status,
+    to_json,
+    update_action,
+)
 from innexport.support.programmes import load_catalogue, parse_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -312,10 +315,11 @@ def test_picked_programmes_and_done_on_in_every_export(plan, tmp_path):
     untouched = next(r for r in ws.iter_rows(min_row=HEADER_ROWS + 1, values_only=True) if r[2] == plan.actions[0].title)
     assert untouched[7] is None and untouched[8] is None
     lines = _unfold(to_ics(edited_plan))
+    fr = translator("fr")
+    done = f"Statut\u00a0: Réalisée le {fr.date(TODAY)}"  # the plan's language, its Babel date
     desc = next(line for line in lines if line.startswith("DESCRIPTION:") and ics_escape(a.activity) in line
-                and "status: done" in line)
-    assert ("picked: " + ics_escape(plan.programme_names[a.programmes[1]])) in desc
-    assert f"done on: {TODAY.isoformat()}" in desc
+                and ics_escape(done) in line)
+    assert ("Programmes retenus\u00a0: " + ics_escape(plan.programme_names[a.programmes[1]])) in desc
     assert lines.count("STATUS:CANCELLED") == 1
     again = from_json(to_json(edited_plan))
     assert again == edited_plan and again.action(a.id).chosen == [a.programmes[1]]
@@ -381,7 +385,7 @@ def test_mini_plan_proposes_joint_programmes_first(mini):
 
 
 def test_plan_view_groups_by_priority_with_programmes_and_progress(mini):
-    result, fw, cat = mini
+    _result, _fw, cat = mini
     view = plan_view(mini_plan(mini), cat, today=dt.date(2027, 3, 6))
     assert [(g["label"], g["activity"], g["tag"]["label"], g["raises"]) for g in view["groups"]] == [
         ("Priorité 1", "Innovation", "innovation", "fait progresser IIP"),
@@ -399,7 +403,7 @@ def test_plan_view_groups_by_priority_with_programmes_and_progress(mini):
     assert (q5["due"], q5["status_label"], q5["done_on"], q5["late"], q5["picked"]) == (
         "5 mars 2027", "À faire", None, True, [])  # due on 5 March, still to do on the 6th
     assert (view["done"], view["total"]) == (1, 2)
-    assert view["progress"] == "Actions réalisées\u00a0: 1 sur 2 (50 %)"
+    assert view["progress"] == "Actions réalisées\u00a0: 1 sur 2 (50\u00a0%)"
     assert view["picked"] == "1 sur 2 proposés"
     assert view["catalogue_note"].startswith("Programmes tirés du catalogue « Mini catalogue », vérifié le 2 novembre 2026")
     bare = plan_view(mini_plan(mini))  # without the catalogue: the plan's names only
@@ -411,14 +415,14 @@ def test_plan_view_groups_by_priority_with_programmes_and_progress(mini):
 
 @pytest.mark.parametrize(("lang", "texts"), [
     ("fr", ["Plan d'action", "Priorité 1", "Responsable", "Échéance", "Réalisée", "le 20 janvier 2027",
-            "Actions réalisées\u00a0: 1 sur 2 (50 %)", "retenu", "subvention", "3 février 2027", "Reco 3"]),
+            "Actions réalisées\u00a0: 1 sur 2 (50\u00a0%)", "retenu", "subvention", "3 février 2027", "Reco 3"]),
     ("es", ["Plan de acción", "Prioridad 1", "Responsable", "Fecha límite", "Realizada", "el 20 de enero de 2027",
-            "Acciones realizadas: 1 de 2 (50 %)", "elegido", "subvención", "3 de febrero de 2027", "Reco 3"]),
+            "Acciones realizadas: 1 de 2 (50\u00a0%)", "elegido", "subvención", "3 de febrero de 2027", "Reco 3"]),
     ("en", ["Action plan", "Priority 1", "Owner", "Due", "Done", "on 20 January 2027",
             "Actions done: 1 of 2 (50%)", "picked", "grant", "3 February 2027", "Advice 3"]),
 ])
 def test_plan_html_in_each_language(mini, lang, texts):
-    result, fw, cat = mini
+    _result, _fw, cat = mini
     html = plan_html(mini_plan(mini, lang), cat, generated_on=dt.date(2027, 1, 25))
     assert html.startswith("<!DOCTYPE html>") and f'<html lang="{lang}">' in html
     text = html_module.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", " ", html, flags=re.S)))
@@ -439,7 +443,7 @@ def test_plan_without_actions(mini):
 def test_plan_pdf(mini):
     pypdf = pytest.importorskip("pypdf")
     pytest.importorskip("weasyprint")
-    result, fw, cat = mini
+    _result, _fw, cat = mini
     pdf = plan_pdf(mini_plan(mini), cat, generated_on=dt.date(2027, 1, 25))
     assert pdf.startswith(b"%PDF")
     text = " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())

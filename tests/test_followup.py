@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from innexport.rendering import charts
-from innexport.support.plans import Action, ActionPlan, from_json, set_status, to_json
-from innexport.core.assessment import AnswerSheet, FirmResult, diagnose
 from innexport.cli import _register, app
-from innexport.support.followup import follow_up, trajectory
+from innexport.core.assessment import AnswerSheet, FirmResult, diagnose
 from innexport.core.framework import Framework
 from innexport.files.frameworks import framework_from_texts, load_framework
+from innexport.rendering import charts
+from innexport.support.followup import follow_up, trajectory
+from innexport.support.plans import Action, ActionPlan, from_json, set_status, to_json
 
 ROOT = Path(__file__).resolve().parents[1]
 MINI = ROOT / "tests" / "fixtures" / "mini.yaml"
@@ -191,7 +191,7 @@ def test_follow_up_of_a_diagnostic_with_itself_moves_nothing(fw: Framework, answ
 def test_swapping_the_diagnostics_mirrors_the_follow_up(fw: Framework, a: dict[str, str], b: dict[str, str]) -> None:
     ra, rb = result(fw, a), result(fw, b)  # undated: either may come first
     forward, backward = follow_up(ra, rb, frameworks=(fw, fw)), follow_up(rb, ra, frameworks=(fw, fw))
-    for f, g in zip(forward.indices, backward.indices):
+    for f, g in zip(forward.indices, backward.indices, strict=True):
         assert f.delta == -g.delta and f.movement == MIRROR[g.movement]
     back = {x.id: x for x in backward.activities}
     for x in forward.activities:
@@ -300,7 +300,7 @@ def test_cli_tables_in_french(mini_files: dict[str, Path]) -> None:
     assert "Suivi de Firm One (f1)" in out and "+0,42" in out and "+0,67" in out and "+0,83" in out
     assert out.count("classe supérieure") == 3 and "Passive → Préactive" in out
     assert "Actions réalisées : 2 sur 3 (plans lus : 1)" in out
-    assert "Do q1  │ Conjointe  │ 2024-03-01  │ Ana " in out and "│ oui, en " in out  # the cell wraps: "en hausse"
+    assert "Do q1  │ Conjointe  │ 1 mars 2024 │ Ana " in out and "│ oui, en " in out  # Babel date; the cell wraps: "en hausse"
     assert "Programmes utilisés : Assurance prospection (Bpifrance)\n" in out
     assert "Programmes retenus, pas encore utilisés : my_local_fund\n" in out
     res = run("followup", mini_files["before"], mini_files["after"], "--framework", MINI)

@@ -16,13 +16,15 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-import innexport.cli.questionnaire  # noqa: F401  (registers the command on the app)
-from innexport.rendering import questionnaire as qn
-from innexport.files.answers import read_answers
-from innexport.core.assessment import _DONT_KNOW_WORDS, AnswerSheet, answer_codes, diagnose, encode
+import innexport.cli.questionnaire  # noqa: F401 - registers the command on the app
 from innexport.cli import app
+from innexport.core.assessment import _DONT_KNOW_WORDS, AnswerSheet, answer_codes, diagnose, encode
 from innexport.core.framework import LANGUAGES, Framework, FrameworkError
+from innexport.files.answers import read_answers
 from innexport.files.frameworks import load_framework
+from innexport.rendering import questionnaire as qn
+from innexport.rendering.documents import css_string
+from innexport.rendering.i18n import translator
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI = FIXTURES / "mini.yaml"
@@ -178,7 +180,7 @@ def test_xlsx_is_in_the_chosen_language(which: str, lang: str, request, tmp_path
     path = tmp_path / "q.xlsx"
     qn.write_xlsx(fw, lang, path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames[:3] == [qn.t("questionnaire.sheet.instructions", lang), "firm", "questionnaire"]
+    assert book.sheetnames[:3] == [translator(lang).t("questionnaire.sheet.instructions"), "firm", "questionnaire"]
     assert book.active.title == book.sheetnames[0]
     ws = book["questionnaire"]
     cols, rows = question_rows(ws)
@@ -196,11 +198,28 @@ def test_xlsx_is_in_the_chosen_language(which: str, lang: str, request, tmp_path
         scale = fw.scale_by_id[o.scale]
         assert offered == [level.label[lang] for level in scale.levels] + [dk]
     # the title row is translated, the key row is what the reader needs
-    assert ws.cell(1, cols["answer"]).value == qn.t("questionnaire.col.answer", lang)
+    assert ws.cell(1, cols["answer"]).value == translator(lang).t("questionnaire.col.answer")
     firm = {row[0]: row[1] for row in book["firm"].iter_rows(min_row=2, values_only=True)}
     assert list(firm) == list(qn.FIRM_FIELDS)
     assert firm["framework"] == fw.id and firm["version"] == fw.version and firm["lang"] == lang
     assert (firm["modules"] or "") == ";".join(m.id for m in fw.modules)
+
+
+@pytest.mark.parametrize(("lang", "yes_no", "frequency"), [
+    ("fr", "Non · Oui · Ne sait pas   (3 questions)", "(2 questions)"),
+    ("es", "(3 preguntas)", "(2 preguntas)"),
+    ("en", "(3 questions)", "(2 questions)"),
+])
+def test_instructions_count_questions_per_scale_with_plurals(mini: Framework, lang: str, yes_no: str, frequency: str,
+                                                            tmp_path: Path) -> None:
+    """The mini framework asks 3 yes/no and 2 frequency questions; the count is a gettext plural."""
+    path = tmp_path / "q.xlsx"
+    qn.write_xlsx(mini, lang, path)
+    book = openpyxl.load_workbook(path)
+    lines = [row[0] for row in book.worksheets[0].iter_rows(values_only=True) if row[0]]
+    scales = [line for line in lines if str(line).endswith(")") and "·" in str(line)]
+    assert len(scales) == 2 and yes_no in scales[0] and scales[1].endswith(frequency)
+    assert translator(lang).plural("questionnaire.scales.used", 1) in {"1 question", "1 pregunta"}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -277,7 +296,7 @@ def test_html_escapes_framework_text(mini: Framework) -> None:
 
 
 def test_css_string_is_inert() -> None:
-    out = str(qn._css_string("L'a \"b\" </style> \\ \n"))
+    out = str(css_string("L'a \"b\" </style> \\ \n"))
     assert out.startswith('"') and out.endswith('"')
     inner = out[1:-1]
     assert not set(inner) & set("\"'<>\n") and "\\5c " in inner

@@ -12,13 +12,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from markupsafe import Markup
 
-from innexport.rendering import charts
-from innexport.rendering import i18n
 from innexport.core.assessment import AnswerSheet, diagnose
 from innexport.core.framework import Framework
 from innexport.files.frameworks import load_framework
-from innexport.rendering.report import ReportError, Wording, render_html, render_pdf
+from innexport.rendering import charts, i18n
+from innexport.rendering.i18n import Translator
+from innexport.rendering.report import ReportError, render_html, render_pdf
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.yaml"))
@@ -26,7 +27,7 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 ANSWERS = {"q1": "yes", "q2": "often", "q3": "no", "q4": "yes", "q5": "sometimes"}
 
 try:
-    import weasyprint  # noqa: F401
+    import weasyprint  # noqa: F401 - imported only to learn whether WeasyPrint and its Pango library load
 
     HAVE_WEASYPRINT = True
 except (ImportError, OSError):
@@ -190,11 +191,17 @@ def test_framework_must_match_the_result(mini):
 
 
 def test_language_helpers():
-    assert Wording("fr").join(["a", "b", "c"]) == "a, b et c"
-    assert Wording("es").join(["a", "innovar"]) == "a e innovar"
-    assert Wording("en").join(["<x>"]) == "&lt;x&gt;"
-    assert Wording("fr").date(dt.date(2025, 5, 1)) == "1er mai 2025"
-    assert Wording("es").date(dt.date(2025, 5, 2)) == "2 de mayo de 2025"
+    assert Translator("fr").join(["a", "b", "c"]) == "a, b et c"
+    assert Translator("es").join(["a", "innovar"]) == "a e innovar"
+    assert Translator("es").join(["a", "b", "hilos"]) == "a, b e hilos"
+    assert Translator("es").join(["a", "hielo"]) == "a y hielo"  # /je/: no e
+    assert Translator("en").join(["a", "b", "c"]) == "a, b and c"  # CLDR en_GB: no serial comma
+    assert Translator("en").join(["<x>"]) == "&lt;x&gt;"
+    assert Translator("en").join(["<x>", Markup("<b>y</b>")]) == "&lt;x&gt; and <b>y</b>"
+    # Babel/CLDR long dates (CLDR writes the French 1st as "1", not "1er")
+    assert Translator("fr").date(dt.date(2025, 5, 1)) == "1 mai 2025"
+    assert Translator("es").date(dt.date(2025, 5, 2)) == "2 de mayo de 2025"
+    assert Translator("en").date(dt.date(2025, 5, 2)) == "2 May 2025"  # en_GB
 
 
 # --- charts -------------------------------------------------------------------------------------------
@@ -208,7 +215,7 @@ def test_radar_maps_values_to_radii():
     firm = svg.find(f"{SVG_NS}polygon[@class='firm']")
     points = [tuple(map(float, p.split(","))) for p in firm.get("points").split()]
     expected = [(cx, cy - 100), (cx + 50, cy), (cx, cy), (cx - 25, cy)]
-    for (x, y), (ex, ey) in zip(points, expected):
+    for (x, y), (ex, ey) in zip(points, expected, strict=True):
         assert x == pytest.approx(ex, abs=0.06) and y == pytest.approx(ey, abs=0.06)
     # each threshold ring is a polygon at its radius (dashed), labelled
     dashed = [p for p in svg.iter(f"{SVG_NS}polygon") if p.get("stroke-dasharray")]
@@ -362,8 +369,9 @@ def test_report_lists_the_action_plan(mini):
     section = re.search(r'<section class="action-plan">.*?</section>', html, flags=re.S).group(0)
     assert html.index('<section class="next-class">') < html.index(section) < html.index('<section class="activity-scores">')
     text = " ".join(visible_text(section).split())
+    # (no-break spaces joined as spaces)
     assert text.startswith("Plan d'action Les actions décidées à partir de ces priorités, avec leur responsable, "
-                           "leur échéance et les programmes d'appui retenus. Actions réalisées : 1 sur 2 (50 %).")  # nbsp joined as a space
+                           "leur échéance et les programmes d'appui retenus. Actions réalisées : 1 sur 2 (50 %).")
     rows = [" ".join(visible_text(r).split()) for r in re.findall(r"<tr.*?</tr>", section, flags=re.S)]
     assert rows == [
         "Action Responsable Échéance Statut Programmes retenus",
@@ -376,7 +384,7 @@ def test_report_lists_the_action_plan(mini):
 
 def test_report_plan_in_english_and_spanish(mini):
     for lang, expected in (("en", ["Action plan", "Actions done: 1 of 2 (50%)", "Done", "on 20 January 2027"]),
-                           ("es", ["Plan de acción", "Acciones realizadas: 1 de 2 (50 %)", "Realizada",
+                           ("es", ["Plan de acción", "Acciones realizadas: 1 de 2 (50\u00a0%)", "Realizada",
                                    "el 20 de enero de 2027"])):
         result = mini_result(mini, lang)
         from innexport.support.plans import build_plan, update_action

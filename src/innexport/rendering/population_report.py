@@ -4,15 +4,17 @@ It assembles what the other modules compute — counts and class shares (:mod:`d
 means by group with confidence intervals (:mod:`compare`), the 2-D map and the typology
 (:mod:`maps`), the impact of each capability on the population's binary outcomes (:mod:`impact`)
 — and says why a section is missing when the data cannot support it.
+
+It is worded in one of :data:`innexport.core.framework.LANGUAGES` (English by default) through
+:class:`innexport.rendering.i18n.Translator`: ``population.*`` messages of the documents' gettext
+catalogues, numbers, percentages and dates by Babel.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import warnings
-from functools import cache
 
-import jinja2
 import numpy as np
 import pandas as pd
 
@@ -21,15 +23,13 @@ from innexport.population.compare import compare_groups
 from innexport.population.describe import counts
 from innexport.population.frame import ACT, CLASS, WEIGHT, columns
 from innexport.population.impact import ImpactError, impact
-from innexport.population.maps import map_svg, pca_map, typology
+from innexport.population.ordination import pca_map
+from innexport.population.typology import typology
+from innexport.rendering.documents import environment
+from innexport.rendering.i18n import Translator, translator
+from innexport.rendering.maps import map_svg
 
 GROUP_CANDIDATES = ("country", "size", "sector")
-
-
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("innexport.rendering", "templates"), autoescape=True,
-                              trim_blocks=True, lstrip_blocks=True)
 
 
 def _binary_outcomes(frame: pd.DataFrame) -> list[str]:
@@ -45,9 +45,10 @@ def _binary_outcomes(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def analysis(frame: pd.DataFrame, title: str = "Population analysis") -> dict:
-    """Everything the report shows, as plain data (tables as lists of records)."""
-    sections: dict = {"title": title, "generated_on": dt.date.today().isoformat(),
+def analysis(frame: pd.DataFrame, title: str | None = None, lang: str = "en") -> dict:
+    """Everything the report shows, as plain data (tables as lists of records), its texts in ``lang``."""
+    L = translator(lang)
+    sections: dict = {"title": title or L.t("population.title"), "generated_on": dt.date.today(),
                       "framework": frame.attrs.get("framework", ""), "notes": []}
     sections["firms"] = len(frame)
     sections["weighted"] = float(frame[WEIGHT].sum()) if WEIGHT in frame else float(len(frame))
@@ -62,14 +63,14 @@ def analysis(frame: pd.DataFrame, title: str = "Population analysis") -> dict:
     if len(informed) >= 3 and len(frame) >= 10:
         result = pca_map(frame, columns=informed)
         colour = CLASS + "iiep" if CLASS + "iiep" in frame else None
-        sections["map"] = map_svg(result, color_by=colour, title="Firms and activities (PCA)")
+        sections["map"] = map_svg(result, color_by=colour, title=L.t("population.map.title"))
         try:
             typ = typology(frame, columns=informed)
-            sections["typology"] = typ.describe().to_dict("records")
+            sections["typology"] = typ.describe().reset_index().to_dict("records")
         except ValueError as exc:
-            sections["notes"].append(f"No typology: {exc}")
+            sections["notes"].append(L.t("population.note.no_typology", reason=exc))
     else:
-        sections["notes"].append("No map: fewer than three activities are observed for at least half of the firms.")
+        sections["notes"].append(L.t("population.note.no_map"))
     sections["impact"] = {}
     for outcome in _binary_outcomes(frame):
         try:
@@ -77,13 +78,26 @@ def analysis(frame: pd.DataFrame, title: str = "Population analysis") -> dict:
                 warnings.simplefilter("ignore")
                 res = impact(frame, outcome, capabilities=informed, mode="joint")
         except (ImpactError, np.linalg.LinAlgError) as exc:
-            sections["notes"].append(f"No impact model for '{outcome}': {exc}")
+            sections["notes"].append(L.t("population.note.no_impact", outcome=outcome, reason=exc))
             continue
         sections["impact"][outcome] = res.table.reset_index(names="capability").sort_values("coef", ascending=False
                                                                                          ).to_dict("records")
     return sections
 
 
-def render_html(frame: pd.DataFrame, title: str = "Population analysis") -> str:
-    """The analysis report as a standalone HTML page."""
-    return _environment().get_template("population_report.html.j2").render(**analysis(frame, title))
+def _signed(L: Translator, value: float | None, digits: int) -> str:
+    """A number with its sign (``+0,123``), as the language writes it; ``–`` when there is none."""
+    if value is None or value != value:
+        return "–"
+    return ("+" if value > 0 else "-" if value < 0 else "") + L.num(abs(value), digits)
+
+
+def render_html(frame: pd.DataFrame, title: str | None = None, lang: str = "en") -> str:
+    """The analysis report as a standalone HTML page in ``lang`` (one of
+    :data:`innexport.core.framework.LANGUAGES`; ``title`` defaults to the language's "Population analysis")."""
+    L = translator(lang)
+    sections = analysis(frame, title, lang)
+    sections["generated_on"] = L.date(sections["generated_on"])
+    return environment().get_template("population_report.html.j2").render(
+        **sections, lang=lang, t=L.t, num=L.num, count=L.count, percent=L.percent,
+        signed=lambda value, digits=2: _signed(L, value, digits), step=L.num(0.1, 1))

@@ -7,19 +7,22 @@
   offers the scale's level labels and "don't know" in a drop-down list.
 * :func:`render_html` / :func:`write_pdf`: the same questionnaire to print (A4), one section per
   dimension, a box to tick for each answer, a line for comments and a block for the firm.
+
+Every text is a ``questionnaire.*`` message of the documents' gettext catalogues, numbers and
+percentages are Babel's, all through :class:`innexport.rendering.i18n.Translator`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from innexport.core.framework import LANGUAGES, Framework, Scale
 from innexport.files.frameworks import builtin_documents
-from innexport.rendering.i18n import t
+from innexport.rendering.documents import environment, html_to_pdf
+from innexport.rendering.i18n import translator
 
 FIRM_SHEET = "firm"
 QUESTIONNAIRE_SHEET = "questionnaire"
@@ -54,17 +57,12 @@ def _check_lang(lang: str) -> str:
 
 def dont_know_label(lang: str) -> str:
     """The "don't know" answer as written in the questionnaire of ``lang``."""
-    return t("questionnaire.dont_know", _check_lang(lang))
+    return translator(_check_lang(lang)).t("questionnaire.dont_know")
 
 
 def answer_labels(scale: Scale, lang: str) -> list[str]:
     """What the answer list of a question on ``scale`` offers: its level labels, then "don't know"."""
     return [level.label[lang] for level in scale.levels] + [dont_know_label(lang)]
-
-
-def _percent(value: float, lang: str) -> str:
-    number = f"{value * 100:.0f}"
-    return f"{number}\u00a0%" if lang in ("fr", "es") else f"{number}%"
 
 
 @dataclass(frozen=True)
@@ -98,6 +96,7 @@ class _Dimension:
 
 def _outline(framework: Framework, lang: str) -> list[_Dimension]:
     """The framework's dimensions, activities and questions as the questionnaire shows them."""
+    L = translator(lang)
     number = 0
     dims = []
     for d_no, dim in enumerate(framework.dimensions, start=1):
@@ -110,7 +109,7 @@ def _outline(framework: Framework, lang: str) -> list[_Dimension]:
                 questions.append(_Question(number, obs.id, obs.question[lang], obs.help[lang], scale.id,
                                            answer_labels(scale, lang)))
             acts.append(_Activity(act.id, act.name[lang], act.description[lang] if act.description else None,
-                                  act.tag, t(f"questionnaire.tag.{act.tag}", lang), questions))
+                                  act.tag, L.t(f"questionnaire.tag.{act.tag}"), questions))
         dims.append(_Dimension(d_no, dim.id, dim.name[lang], dim.description[lang] if dim.description else None, acts))
     return dims
 
@@ -118,12 +117,13 @@ def _outline(framework: Framework, lang: str) -> list[_Dimension]:
 def _commands(framework: Framework, lang: str, xlsx_name: str = "q.xlsx") -> tuple[str | None, str]:
     """The command that makes the Excel questionnaire (None unless the framework and its modules are
     built in: a YAML file's path is not known here) and the one that runs the diagnostic on it."""
+    L = translator(lang)
     builtin = builtin_documents()
     make = None
     if framework.id in builtin and all(m.id in builtin for m in framework.modules):
         modules = "".join(f" --module {m.id}" for m in framework.modules)
         make = f"innexport questionnaire --framework {framework.id}{modules} --lang {lang} --out {xlsx_name}"
-    run = f"innexport diagnose {xlsx_name} --out {t('questionnaire.report_file', lang)}"
+    run = f"innexport diagnose {xlsx_name} --out {L.t('questionnaire.report_file')}"
     return make, run
 
 
@@ -152,6 +152,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     lang = _check_lang(lang)
+    L = translator(lang)
     path = Path(path)
     dk = dont_know_label(lang)
     outline = _outline(framework, lang)
@@ -170,7 +171,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
 
     book = Workbook()
     ins = book.active
-    ins.title = t("questionnaire.sheet.instructions", lang)
+    ins.title = L.t("questionnaire.sheet.instructions")
     fs = book.create_sheet(FIRM_SHEET)
     ws = book.create_sheet(QUESTIONNAIRE_SHEET)
 
@@ -190,7 +191,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     col_of = {name: j for j, name in enumerate(COLUMNS, start=1)}
     letter = {name: get_column_letter(j) for name, j in col_of.items()}
     for name, j in col_of.items():
-        title = ws.cell(TITLE_ROW, j, t(f"questionnaire.col.{name}", lang))
+        title = ws.cell(TITLE_ROW, j, L.t(f"questionnaire.col.{name}"))
         title.font, title.fill, title.border = header_font, header_fill, box
         title.alignment = Alignment(vertical="center", wrap_text=True)
         key = ws.cell(KEY_ROW, j, name)
@@ -203,10 +204,10 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     for scale in framework.scales:
         dv = DataValidation(type="list", formula1=list_ref[scale.id], allow_blank=True,
                             showErrorMessage=True, showInputMessage=True, errorStyle="stop",
-                            promptTitle=t("questionnaire.validation.prompt_title", lang)[:32],
-                            prompt=t("questionnaire.validation.prompt", lang, dk=dk)[:255],
-                            errorTitle=t("questionnaire.validation.error_title", lang)[:32],
-                            error=t("questionnaire.validation.error", lang)[:255])
+                            promptTitle=L.t("questionnaire.validation.prompt_title")[:32],
+                            prompt=L.t("questionnaire.validation.prompt", dk=dk)[:255],
+                            errorTitle=L.t("questionnaire.validation.error_title")[:32],
+                            error=L.t("questionnaire.validation.error")[:255])
         validations[scale.id] = dv
 
     row = KEY_ROW + 1
@@ -264,7 +265,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
 
     # --- firm sheet ----------------------------------------------------------------------------
     for j, key in enumerate(("field", "value", "description"), start=1):
-        cell = fs.cell(1, j, t(f"questionnaire.col.{key}", lang))
+        cell = fs.cell(1, j, L.t(f"questionnaire.col.{key}"))
         cell.font, cell.fill, cell.border = header_font, header_fill, box
     fs.column_dimensions["A"].width = 16
     fs.column_dimensions["B"].width = 36
@@ -278,20 +279,20 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     }
     firm_validations = {
         "size": DataValidation(type="list", formula1='"' + ",".join(FIRM_SIZES) + '"', allow_blank=True,
-                               error=t("questionnaire.validation.choice", lang)),
+                               error=L.t("questionnaire.validation.choice")),
         "lang": DataValidation(type="list", formula1='"' + ",".join(LANGUAGES) + '"', allow_blank=True,
-                               error=t("questionnaire.validation.choice", lang)),
+                               error=L.t("questionnaire.validation.choice")),
         "employees": DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                                    error=t("questionnaire.validation.whole", lang)),
+                                    error=L.t("questionnaire.validation.whole")),
         "founded": DataValidation(type="whole", operator="between", formula1="1000", formula2="2100",
-                                  allow_blank=True, error=t("questionnaire.validation.year", lang)),
+                                  allow_blank=True, error=L.t("questionnaire.validation.year")),
         **{f: DataValidation(type="decimal", operator="between", formula1="0", formula2="1", allow_blank=True,
-                             error=t("questionnaire.validation.percent", lang)) for f in PERCENT_FIELDS},
+                             error=L.t("questionnaire.validation.percent")) for f in PERCENT_FIELDS},
     }
     for i, name in enumerate(FIRM_FIELDS, start=2):
         key = fs.cell(i, 1, name)
         value = fs.cell(i, 2, prefilled.get(name))
-        desc = fs.cell(i, 3, t(f"questionnaire.describe.{name}", lang))
+        desc = fs.cell(i, 3, L.t(f"questionnaire.describe.{name}"))
         for cell in (key, value, desc):
             cell.border, cell.alignment = box, wrap_top
         desc.font = grey
@@ -310,7 +311,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
         if name in firm_validations:
             dv = firm_validations[name]
             dv.showErrorMessage = True
-            dv.errorTitle = t("questionnaire.validation.error_title", lang)[:32]
+            dv.errorTitle = L.t("questionnaire.validation.error_title")[:32]
             dv.add(value.coordinate)
             fs.add_data_validation(dv)
         fs.row_dimensions[i].height = 15 * _lines(desc.value, 80) + 4
@@ -323,34 +324,33 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     for obs in framework.observables:
         used[obs.scale] += 1
     answers_ref = f"{QUESTIONNAIRE_SHEET}!{letter['answer']}{first_question_row}:{letter['answer']}{last_question_row}"
-    progress_text = t("questionnaire.progress", lang, dk=dk).replace('"', '""')
+    progress_text = L.t("questionnaire.progress", dk=dk).replace('"', '""')
     lines: list[tuple[Any, str]] = [
-        (t("questionnaire.title", lang), "title"),
-        (t("questionnaire.subtitle", lang), "subtitle"),
+        (L.t("questionnaire.title"), "title"),
+        (L.t("questionnaire.subtitle"), "subtitle"),
         (None, ""),
-        (t("questionnaire.framework", lang, label=f"{framework.title[lang]} ({framework.label})"), "bold"),
+        (L.t("questionnaire.framework", label=f"{framework.title[lang]} ({framework.label})"), "bold"),
         (framework.description[lang], ""),
-        (t("questionnaire.count", lang, questions=n_questions, dimensions=len(outline)), ""),
+        (L.t("questionnaire.count", questions=L.count(n_questions), dimensions=L.count(len(outline))), ""),
         (None, ""),
-        (t("questionnaire.how.title", lang), "heading"),
-        (t("questionnaire.how.firm", lang), ""),
-        (t("questionnaire.how.answer", lang), ""),
-        (t("questionnaire.how.dont_know", lang, dk=dk, min=_percent(framework.scoring.min_completeness, lang)), ""),
-        (t("questionnaire.how.comment", lang), ""),
-        (t("questionnaire.how.keep", lang), ""),
-        (t("questionnaire.how.run", lang), ""),
+        (L.t("questionnaire.how.title"), "heading"),
+        (L.t("questionnaire.how.firm"), ""),
+        (L.t("questionnaire.how.answer"), ""),
+        (L.t("questionnaire.how.dont_know", dk=dk, min=L.percent(framework.scoring.min_completeness)), ""),
+        (L.t("questionnaire.how.comment"), ""),
+        (L.t("questionnaire.how.keep"), ""),
+        (L.t("questionnaire.how.run"), ""),
         (run_cmd, "code"),
-        (t("questionnaire.how.result", lang), ""),
+        (L.t("questionnaire.how.result"), ""),
         (None, ""),
         (f'="{progress_text}"&COUNTA({answers_ref})&" / {n_questions}"', "progress"),
         (None, ""),
-        (t("questionnaire.scales.title", lang), "heading"),
+        (L.t("questionnaire.scales.title"), "heading"),
     ]
-    for scale in framework.scales:
-        if used[scale.id]:
-            lines.append((" · ".join(answer_labels(scale, lang)) + "   (" +
-                          t("questionnaire.scales.used", lang, n=used[scale.id]) + ")", "scale"))
-    lines += [(None, ""), (t("questionnaire.hash", lang, hash=framework.content_hash), "small")]
+    lines.extend((" · ".join(answer_labels(scale, lang)) + "   (" +
+                  L.plural("questionnaire.scales.used", used[scale.id]) + ")", "scale")
+                 for scale in framework.scales if used[scale.id])
+    lines += [(None, ""), (L.t("questionnaire.hash", hash=framework.content_hash), "small")]
     styles = {
         "title": Font(bold=True, size=16, color=_ACCENT),
         "subtitle": Font(italic=True, size=12, color=_GREY_TEXT),
@@ -379,34 +379,6 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
 # --- HTML and PDF --------------------------------------------------------------------------------
 
 
-@cache
-def _env() -> Any:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("innexport.rendering", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["css_string"] = _css_string
-    return env
-
-
-def _css_string(text: str) -> Any:
-    """``text`` as a quoted CSS string, safe inside a ``<style>`` element (where HTML escapes do not apply)."""
-    from markupsafe import Markup
-
-    out = []
-    for ch in str(text):
-        if ch in '"\\<>&\'' or ord(ch) < 0x20:
-            out.append(f"\\{ord(ch):x} ")
-        else:
-            out.append(ch)
-    return Markup('"' + "".join(out) + '"')
-
-
 _PRINT_FIRM_FIELDS: tuple[tuple[str, str], ...] = (
     ("firm_name", "wide"), ("firm_id", ""), ("sector", ""), ("country", ""), ("region", ""),
     ("employees", ""), ("founded", ""), ("export_share", "percent"), ("rd_intensity", "percent"),
@@ -417,50 +389,44 @@ _PRINT_FIRM_FIELDS: tuple[tuple[str, str], ...] = (
 def render_html(framework: Framework, lang: str) -> str:
     """The printable questionnaire (A4) of ``framework`` in ``lang``, as an HTML document."""
     lang = _check_lang(lang)
+    L = translator(lang)
     dk = dont_know_label(lang)
     outline = _outline(framework, lang)
     make_cmd, run_cmd = _commands(framework, lang)
     n_questions = sum(len(a.questions) for d in outline for a in d.activities)
-    minimum = _percent(framework.scoring.min_completeness, lang)
-    return _env().get_template("questionnaire.html.j2").render(
+    minimum = L.percent(framework.scoring.min_completeness)
+    return environment().get_template("questionnaire.html.j2").render(
         lang=lang,
-        title=t("questionnaire.title", lang),
-        subtitle=t("questionnaire.subtitle", lang),
-        framework_line=t("questionnaire.framework", lang, label=f"{framework.title[lang]} ({framework.label})"),
+        title=L.t("questionnaire.title"),
+        subtitle=L.t("questionnaire.subtitle"),
+        framework_line=L.t("questionnaire.framework", label=f"{framework.title[lang]} ({framework.label})"),
         framework_label=framework.label,
         framework_title=framework.title[lang],
         description=framework.description[lang],
-        count=t("questionnaire.count", lang, questions=n_questions, dimensions=len(outline)),
-        how=t("questionnaire.print.how", lang, dk=dk, min=minimum),
-        transcribe=t("questionnaire.print.transcribe", lang),
+        count=L.t("questionnaire.count", questions=L.count(n_questions), dimensions=L.count(len(outline))),
+        how=L.t("questionnaire.print.how", dk=dk, min=minimum),
+        transcribe=L.t("questionnaire.print.transcribe"),
         commands=[c for c in (make_cmd, run_cmd) if c],
-        firm_title=t("questionnaire.firm.title", lang),
-        firm_fields=[{"label": t(f"questionnaire.label.{name}", lang), "kind": kind} for name, kind in _PRINT_FIRM_FIELDS],
-        size_label=t("questionnaire.label.size", lang),
-        sizes=[t(f"questionnaire.size.{s}", lang) for s in FIRM_SIZES],
-        comment_label=t("questionnaire.print.comment", lang),
-        colon="\u00a0: " if lang == "fr" else ": ",
-        page_label=t("questionnaire.print.page", lang),
-        dimension_of=lambda n: t("questionnaire.print.dimension", lang, n=n, total=len(outline)),
-        code_label=t("questionnaire.col.question_id", lang),
+        firm_title=L.t("questionnaire.firm.title"),
+        firm_fields=[{"label": L.t(f"questionnaire.label.{name}"), "kind": kind} for name, kind in _PRINT_FIRM_FIELDS],
+        size_label=L.t("questionnaire.label.size"),
+        sizes=[L.t(f"questionnaire.size.{s}") for s in FIRM_SIZES],
+        comment_label=L.t("questionnaire.print.comment"),
+        colon=L.t("report.colon") + " ",
+        page_label=L.t("questionnaire.print.page"),
+        dimension_of=lambda n: L.t("questionnaire.print.dimension", n=n, total=len(outline)),
+        code_label=L.t("questionnaire.col.question_id"),
         dont_know=dk,
         dimensions=outline,
-        hash=t("questionnaire.hash", lang, hash=framework.content_hash),
+        hash=L.t("questionnaire.hash", hash=framework.content_hash),
     )
 
 
 def write_html(framework: Framework, lang: str, path: str | Path) -> None:
+    """Write :func:`render_html` of ``framework`` in ``lang`` to ``path`` (UTF-8)."""
     Path(path).write_text(render_html(framework, lang), encoding="utf-8")
 
 
 def write_pdf(framework: Framework, lang: str, path: str | Path) -> None:
     """Print the questionnaire of ``framework`` in ``lang`` to a PDF file (needs WeasyPrint)."""
-    html = render_html(framework, lang)
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: WeasyPrint is installed but the Pango library is not
-        raise RuntimeError(
-            "PDF output needs WeasyPrint and the Pango library: pip install 'innexport[pdf]' "
-            f"(see https://doc.courtbouillon.org/weasyprint/stable/first_steps.html); {exc}"
-        ) from None
-    weasyprint.HTML(string=html).write_pdf(str(path))
+    Path(path).write_bytes(html_to_pdf(render_html(framework, lang)))

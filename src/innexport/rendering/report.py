@@ -6,127 +6,53 @@ resource) from a :class:`~innexport.core.assessment.FirmResult` and the
 with WeasyPrint (an optional dependency: ``pip install innexport[pdf]``).
 
 Every text comes from the framework (names, questions, recommendations, scale labels) or from the
-``report.*`` messages of ``locale/report.yaml``, in ``result.lang``; the layout is the Jinja2
-template ``templates/report.html.j2`` (autoescaped) with its stylesheet ``report.css.j2``.
+``report.*`` messages of the documents' gettext catalogues, in ``result.lang``, through one
+:class:`~innexport.rendering.i18n.Translator` (which also writes numbers, dates, lists and plurals
+with Babel); the layout is the Jinja2 template ``templates/report.html.j2`` (autoescaped) with its
+stylesheet ``report.css.j2``. The priorities shown in full are the firm's
+:meth:`~innexport.core.assessment.FirmResult.top_priorities` (:data:`innexport.core.priorities.TOP_PRIORITIES`).
 
 Given the firm's action plan (:class:`innexport.support.plans.ActionPlan`, made from this result), the
 report gains a section "Action plan" after the path to the next class: each action with its owner,
-due date, status and the programmes picked, grouped by priority, and the progress. The same
-Jinja environment, stylesheet and :func:`html_to_pdf` print the plan on its own
-(:func:`innexport.support.plans.plan_pdf`).
+due date, status and the programmes picked, grouped by priority, and the progress. The documents'
+Jinja environment and :func:`~innexport.rendering.documents.html_to_pdf` print the plan on its own
+(:func:`innexport.rendering.plan.plan_pdf`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from innexport.rendering import charts
-from innexport.rendering import i18n
-from innexport.support.plans import ActionPlan, plan_view
+from innexport._version import __version__
 from innexport.core.assessment import FirmResult, PriorityOut
 from innexport.core.framework import DONT_KNOW, INDICES, Framework
+from innexport.rendering import charts, i18n
+from innexport.rendering.documents import environment, html_to_pdf
+from innexport.rendering.i18n import Translator, translator
+from innexport.rendering.plan import plan_view
+from innexport.support.plans import ActionPlan
 
-TOP_PRIORITIES = 8
-"""Priorities shown in full (with their recommendations); the others go in a compact table."""
 SUMMARY_PRIORITIES = 3
 """Priorities named in the summary paragraph."""
 
-__all__ = ["ReportError", "TOP_PRIORITIES", "Wording", "environment", "html_to_pdf", "render_html", "render_pdf"]
+__all__ = ["ReportError", "render_html", "render_pdf"]
 
 
 class ReportError(ValueError):
     """A result that cannot be reported with the given framework."""
 
 
-# --- Jinja environment (built once) ---------------------------------------------------------------
-
-
-def _css_string(value: object) -> Markup:
-    """A CSS string literal: every character that could end it or the style element is hex-escaped."""
-    out = []
-    for ch in str(value):
-        out.append(ch if ch.isalnum() or ch in " .,-_:/()" else f"\\{ord(ch):x} ")
-    return Markup('"' + "".join(out) + '"')
-
-
-@cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("innexport.rendering", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["css_string"] = _css_string
-    return env
-
-
-@cache
-def _package_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("innexport")
-    except Exception:  # pragma: no cover - not installed as a distribution
-        return ""
-
-
-# --- small language helpers -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Wording:
-    """The messages and number formats of one language."""
-
-    code: str
-
-    def t(self, key: str, **values: Any) -> str:
-        return i18n.t(key, self.code, **values)
-
-    def markup(self, key: str, **values: Any) -> Markup:
-        """A message as HTML: its text escaped, Markup values (bold names…) kept, the others escaped."""
-        return Markup(escape(i18n.catalogue()[key][self.code])).format(**values)
-
-    def num(self, value: float | None, digits: int = 2) -> str:
-        return i18n.fmt(value, self.code, digits)
-
-    def percent(self, share: float) -> str:
-        return self.t("report.percent", value=self.num(100 * share, 0))
-
-    def date(self, day: dt.date | None) -> str | None:
-        if day is None:
-            return None
-        months = self.t("report.months").split(",")
-        number = "1er" if self.code == "fr" and day.day == 1 else str(day.day)
-        return self.t("report.date", day=number, month=months[day.month - 1], year=day.year)
-
-    def number_word(self, n: int) -> str:
-        words = self.t("report.numbers").split(",")
-        return words[n] if 0 <= n < len(words) else str(n)
-
-    def join(self, items: Sequence[Markup | str]) -> Markup:
-        """``a, b and c`` in the language (Spanish ``y`` becomes ``e`` before an /i/ sound)."""
-        items = [escape(i) for i in items]
-        if len(items) <= 1:
-            return Markup("").join(items)
-        word = self.t("report.and")
-        if self.code == "es":
-            last = Markup(items[-1]).striptags().lower()
-            if (last.startswith("i") or last.startswith("hi")) and not last.startswith(("hia", "hie", "hio", "hiu")):
-                word = "e"
-        return Markup(", ").join(items[:-1]) + Markup(f" {escape(word)} ") + items[-1]
-
-
 def _bold(text: str) -> Markup:
     return Markup("<strong>{}</strong>").format(text)
+
+
+def _chart(svg: str) -> Markup:
+    """A chart of :mod:`innexport.rendering.charts`, to be put in the page as it is."""
+    return Markup(svg)  # noqa: S704 - the charts escape every text they draw (labels, titles) themselves
 
 
 # --- the view model -----------------------------------------------------------------------------------
@@ -154,7 +80,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     _check(result, framework)
     if action_plan is not None:
         _check_plan(result, action_plan)
-    L = Wording(result.lang)
+    L = translator(result.lang)
     lang = result.lang
     fw = framework
     firm = result.firm
@@ -162,13 +88,13 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     thresholds = [c.threshold for c in classes]
     class_pos = {c.id: k for k, c in enumerate(classes)}
 
-    def cls(class_id: str | None) -> dict[str, Any] | None:
-        if class_id is None or class_id not in class_pos:
-            return None
-        k = class_pos[class_id]
+    def cls_at(k: int) -> dict[str, Any]:
         label = classes[k].label[lang]
-        return {"id": class_id, "label": label, "word": label.lower(), "color": charts.CLASS_COLORS[k],
+        return {"id": classes[k].id, "label": label, "word": label.lower(), "color": charts.CLASS_COLORS[k],
                 "tint": charts.CLASS_TINTS[k], "pos": k}
+
+    def cls(class_id: str | None) -> dict[str, Any] | None:
+        return None if class_id is None or class_id not in class_pos else cls_at(class_pos[class_id])
 
     def cls_of_value(value: float | None) -> dict[str, Any] | None:
         k = charts.class_of(value, thresholds)
@@ -181,7 +107,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
                 "target": None if target is None else round(100 * min(max(target, 0.0), 1.0), 1)}
 
     class_legend = [
-        {**cls(c.id), "low": L.num(c.threshold), "high": L.num(1.0 if k == 0 else classes[k - 1].threshold)}  # type: ignore[dict-item]
+        {**cls_at(k), "low": L.num(c.threshold), "high": L.num(1.0 if k == 0 else classes[k - 1].threshold)}
         for k, c in enumerate(classes)
     ]
     tag = {t: {"id": t, "label": L.t(f"tag.{t}")} for t in ("innovation", "export", "joint")}
@@ -204,16 +130,16 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     meta: list[tuple[str, str]] = []
     if firm.country:
         key = f"report.country.{firm.country.upper()}"
-        meta.append((L.t("report.field.country"), L.t(key) if key in i18n.catalogue() else firm.country))
+        meta.append((L.t("report.field.country"), L.t(key) if L.has(key) else firm.country))
     if firm.region:
         meta.append((L.t("report.field.region"), firm.region))
     if firm.sector:
         key = f"report.sector.{firm.sector.casefold()}"
-        meta.append((L.t("report.field.sector"), L.t(key) if key in i18n.catalogue() else firm.sector))
+        meta.append((L.t("report.field.sector"), L.t(key) if L.has(key) else firm.sector))
     if firm.size:
         meta.append((L.t("report.field.size"), L.t(f"report.size.{firm.size}")))
     if firm.employees is not None:
-        meta.append((L.t("report.field.employees"), str(firm.employees)))
+        meta.append((L.t("report.field.employees"), L.count(firm.employees)))
     if firm.founded is not None:
         meta.append((L.t("report.field.founded"), str(firm.founded)))
     if firm.export_share is not None:
@@ -224,13 +150,13 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
         meta.append((L.t("report.field.contact"), firm.contact))
     n_dk, n_missing = len(result.dont_know), len(result.missing)
     scored = result.questions - n_dk - n_missing
-    completeness = L.t("report.completeness", answered=scored, total=result.questions,
+    completeness = L.t("report.completeness", answered=L.count(scored), total=L.count(result.questions),
                        percent=L.percent(result.completeness))
     extras = []
     if n_dk:
-        extras.append(L.t("report.completeness.dont_know", n=n_dk))
+        extras.append(L.t("report.completeness.dont_know", n=L.count(n_dk)))
     if n_missing:
-        extras.append(L.t("report.completeness.unanswered", n=n_missing))
+        extras.append(L.t("report.completeness.unanswered", n=L.count(n_missing)))
     assessment_meta = []
     if result.assessed_on:
         assessment_meta.append((L.t("report.field.assessed_on"), L.date(result.assessed_on)))
@@ -247,31 +173,31 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     for name in INDICES:
         out = result.indices[name]
         threshold_cls, flowsort_cls = cls(out.class_), cls(out.flowsort.class_)
+        differs = threshold_cls is not None and flowsort_cls is not None and threshold_cls["id"] != flowsort_cls["id"]
         indices.append({
             "id": name, "abbr": name.upper(), "name": L.t(f"index.{name}"), "value": L.num(out.value),
-            "raw": out.value, "cls": threshold_cls, "flowsort": flowsort_cls,
-            "differs": threshold_cls is not None and flowsort_cls is not None and threshold_cls["id"] != flowsort_cls["id"],
-            "gauge": Markup(charts.gauge_svg(out.value, thresholds, tick_labels=[L.num(v) for v in thresholds],
+            "raw": out.value, "cls": threshold_cls, "flowsort": flowsort_cls, "differs": differs,
+            "gauge": _chart(charts.gauge_svg(out.value, thresholds, tick_labels=[L.num(v) for v in thresholds],
                                              title=f"{name.upper()} {L.num(out.value)}")),
         })
-        if indices[-1]["differs"]:
-            lower = flowsort_cls["pos"] > threshold_cls["pos"]  # type: ignore[index]
+        if differs and threshold_cls is not None and flowsort_cls is not None:
+            lower = flowsort_cls["pos"] > threshold_cls["pos"]
             flowsort_notes.append(
-                L.markup("report.flowsort.differs", index=_bold(name.upper()), flowsort=flowsort_cls["word"],  # type: ignore[index]
-                         threshold=threshold_cls["word"])  # type: ignore[index]
+                L.markup("report.flowsort.differs", index=_bold(name.upper()), flowsort=flowsort_cls["word"],
+                         threshold=threshold_cls["word"])
                 + Markup(" ") + L.markup("report.flowsort.lower" if lower else "report.flowsort.higher")
             )
     if flowsort_notes:
         flowsort_notes.append(L.markup("report.flowsort.see_annex"))
 
-    iip, iep, iiep = (result.indices[n].value for n in INDICES)
+    iip, iep, _iiep = (result.indices[n].value for n in INDICES)
     cut = fw.classes[1].threshold
     plan = result.next_class
 
     # --- priorities ---
     target_value = next((p.target for p in result.priorities if p.target is not None), None)
     target_class = next((p.target_class for p in result.priorities if p.target_class is not None), None)
-    top_raw = [p for p in result.priorities if p.gap is not None and p.gap > 1e-9][:TOP_PRIORITIES]
+    top_raw = result.top_priorities()
     top_ids = {p.activity for p in top_raw}
     rest_raw = [p for p in result.priorities if p.activity not in top_ids]
 
@@ -319,9 +245,9 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
         title=L.t("report.radar.title"),
     ) if len(dims) >= 3 else None
     quadrant_target = None
-    if next_state in ("plan", "unreachable"):
-        quadrant_target = (fw.classes[class_pos[plan.target["iip"]]].threshold,  # type: ignore[index]
-                           fw.classes[class_pos[plan.target["iep"]]].threshold)  # type: ignore[index]
+    target_iip, target_iep = plan.target["iip"], plan.target["iep"]
+    if next_state in ("plan", "unreachable") and target_iip is not None and target_iep is not None:
+        quadrant_target = (fw.classes[class_pos[target_iip]].threshold, fw.classes[class_pos[target_iep]].threshold)
     after = (plan.after["iip"], plan.after["iep"]) if plan.steps and next_state == "plan" else None
     quadrant = charts.quadrant_svg(
         iip, iep, cut, target=quadrant_target, after=after,
@@ -329,7 +255,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
                                                    "innovator_not_exporting", "neither")},
         point_label=_short(firm.name, 28), axis_labels=(L.t("report.quadrant.axis_x"), L.t("report.quadrant.axis_y")),
         thresholds=thresholds, target_label=L.t("report.quadrant.target") if quadrant_target else None,
-        title=L.t("report.quadrant.title"), decimal="," if lang in ("fr", "es") else ".",
+        title=L.t("report.quadrant.title"), decimal=L.decimal,
     )
 
     # --- activities by dimension ---
@@ -339,25 +265,23 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     for d in fw.dimensions:
         rows = []
         for a in d.activities:
-            out = act_out.get(a.id)
-            if out is None:
+            act = act_out.get(a.id)
+            if act is None:
                 continue
-            rows.append({"name": a.name[lang], "tag": tag[a.tag], "score": L.num(out.score), "cls": cls_of_value(out.score),
-                         "answered": out.answered, "questions": out.questions,
-                         "bar": bar(out.score, target_value)})
+            rows.append({"name": a.name[lang], "tag": tag[a.tag], "score": L.num(act.score), "cls": cls_of_value(act.score),
+                         "answered": act.answered, "questions": act.questions,
+                         "bar": bar(act.score, target_value)})
         dimensions.append({"name": d.name[lang], "score": L.num(dim_score.get(d.id)), "cls": cls_of_value(dim_score.get(d.id)),
                            "activities": rows})
 
     # --- annex ---
-    answer_groups = []
-    for d in fw.dimensions:
-        for a in d.activities:
-            answer_groups.append({
-                "dimension": d.name[lang], "activity": a.name[lang], "tag": tag[a.tag],
-                "rows": [{"id": o.id, "question": o.question[lang], "answer": answer_label(o.id, result.answers.get(o.id)),
-                          "code": result.answers.get(o.id), "comment": result.comments.get(o.id, "")}
-                         for o in a.observables],
-            })
+    answer_groups = [
+        {"dimension": d.name[lang], "activity": a.name[lang], "tag": tag[a.tag],
+         "rows": [{"id": o.id, "question": o.question[lang], "answer": answer_label(o.id, result.answers.get(o.id)),
+                   "code": result.answers.get(o.id), "comment": result.comments.get(o.id, "")}
+                  for o in a.observables]}
+        for d in fw.dimensions for a in d.activities
+    ]
 
     def question_list(ids: Sequence[str]) -> list[dict[str, str]]:
         return [{"id": o, "question": fw.observable_by_id[o].question[lang], "activity": act_name(fw.activity_of[o].id)}
@@ -385,7 +309,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
         "indices": indices, "flowsort_notes": flowsort_notes,
         "quadrant_label": L.t(f"quadrant.{result.quadrant}") if result.quadrant else None,
         "summary": summary, "classes": class_legend,
-        "radar": Markup(radar) if radar else None, "quadrant": Markup(quadrant),
+        "radar": _chart(radar) if radar else None, "quadrant": _chart(quadrant),
         "quadrant_caption": L.t("report.quadrant.caption", cut=L.num(cut)),
         "priorities_intro": priorities_intro, "top": top, "rest": rest,
         "next_state": next_state, "next_steps": next_steps, "next_rows": next_rows,
@@ -401,23 +325,23 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
         "sources": [{"citation": s.citation, "url": s.url} for s in fw.sources],
         "framework": {"title": fw.title[lang], "label": result.framework.label, "hash": result.framework.content_hash,
                       "short_hash": short_hash, "description": fw.description[lang]},
-        "generator": L.t("report.generated_by", version=_package_version()).strip(),
+        "generator": L.t("report.generated_by", version=__version__).strip(),
         "generated_on": generated_on.isoformat(),
         "class_colors": [(c.id, charts.CLASS_COLORS[k], charts.CLASS_TINTS[k]) for k, c in enumerate(classes)],
         "accent": charts.ACCENT,
     }
 
 
-def _count(L: Wording, key: str, n: int) -> str:
-    """``key.one`` for 1, ``key.many`` otherwise."""
-    return L.t(f"{key}.one" if n == 1 else f"{key}.many", n=n)
+def _count(L: Translator, key: str, n: int) -> str:
+    """The plural message ``key`` for ``n`` (gettext plural forms, see :meth:`Translator.plural`)."""
+    return L.plural(key, n)
 
 
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def _plan_view(result: FirmResult, fw: Framework, L: Wording, cls: Callable, cls_of_value: Callable,
+def _plan_view(result: FirmResult, fw: Framework, L: Translator, cls: Callable, cls_of_value: Callable,
                answer_label: Callable, act_name: Callable, tag: dict) -> tuple[str, list[dict], list[dict]]:
     """State of the next-class plan, its steps grouped by activity, and the before → after rows."""
     plan = result.next_class
@@ -471,7 +395,7 @@ def _plan_view(result: FirmResult, fw: Framework, L: Wording, cls: Callable, cls
     return state, groups, rows
 
 
-def _plan_text(result: FirmResult, L: Wording, state: str) -> str | None:
+def _plan_text(result: FirmResult, L: Translator, state: str) -> str | None:
     if state == "top":
         return L.t("report.next.both_top", firm=result.firm.name)
     if state == "missing":
@@ -482,7 +406,7 @@ def _plan_text(result: FirmResult, L: Wording, state: str) -> str | None:
     return None
 
 
-def _summary(result: FirmResult, L: Wording, cut: float, cls: Callable, top: Sequence[PriorityOut],
+def _summary(result: FirmResult, L: Translator, cut: float, cls: Callable, top: Sequence[PriorityOut],
              act_name: Callable, next_state: str) -> list[Markup]:
     """The plain-language summary, one Markup sentence per item."""
     firm = _bold(result.firm.name)
@@ -539,7 +463,7 @@ def _summary(result: FirmResult, L: Wording, cut: float, cls: Callable, top: Seq
 # --- public API ----------------------------------------------------------------------------------------
 
 
-def _benchmark_context(result: FirmResult, fw: Framework, L: Wording) -> dict[str, Any] | None:
+def _benchmark_context(result: FirmResult, fw: Framework, L: Translator) -> dict[str, Any] | None:
     """The firm among its peers (indices and dimensions), when the result carries a benchmark."""
     bench = result.benchmark
     if not bench:
@@ -560,8 +484,8 @@ def _benchmark_context(result: FirmResult, fw: Framework, L: Wording) -> dict[st
     return {"intro": L.t("report.benchmark.intro", n=bench["n"], group=group), "rows": rows}
 
 
-def _action_plan_context(plan: ActionPlan, L: Wording, generated_on: dt.date) -> dict[str, Any]:
-    """The report's action-plan section: the plan's view (see :func:`innexport.support.plans.plan_view`),
+def _action_plan_context(plan: ActionPlan, L: Translator, generated_on: dt.date) -> dict[str, Any]:
+    """The report's action-plan section: the plan's view (see :func:`innexport.rendering.plan.plan_view`),
     its texts in the report's language."""
     view = plan_view(plan, today=generated_on)
     return {**view, "intro": L.t("plan.report_intro", progress=view["progress"])}
@@ -578,21 +502,6 @@ def render_html(result: FirmResult, framework: Framework, *, generated_on: dt.da
     """
     context = _context(result, framework, generated_on or dt.date.today(), plan)
     return environment().get_template("report.html.j2").render(context)
-
-
-def html_to_pdf(html: str) -> bytes:
-    """A standalone HTML page (the report's or the plan's) printed as a PDF with WeasyPrint.
-
-    Raises :class:`RuntimeError` saying what to install when WeasyPrint or Pango is missing.
-    """
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: WeasyPrint installed but Pango missing
-        raise RuntimeError(
-            "PDF documents need WeasyPrint: pip install innexport[pdf] (WeasyPrint also needs the system "
-            f"Pango library, e.g. apt-get install libpango-1.0-0 libpangoft2-1.0-0). Cause: {exc}"
-        ) from exc
-    return weasyprint.HTML(string=html).write_pdf()
 
 
 def render_pdf(result: FirmResult, framework: Framework, *, generated_on: dt.date | None = None,
