@@ -8,8 +8,12 @@ iiep + wine, two outcomes) to Parquet, then times, each as a median of runs wher
 * benchmark of one firm against its country × sector × size peers, once the population is
   loaded (target < 100 ms), directly and through a pre-grouped index;
 * fitting the impact models (weighted logit of "innovates", ordered logit of the export band) on
-  the activity scores.
-Nothing here asserts: the figures are printed for people to read.
+  the activity scores;
+* when the real ENDEI II survey is in ../shared/data (never copied here), reading it for its
+  built-in mapping and applying the mapping, each with its ratio to a floor measured in the same
+  run: pyreadr's bare read of the same file.
+Nothing here asserts: the figures are printed for people to read (the tests time nothing). The
+peer benchmark alone, with floors, is timed by bench_benchmark.py.
 """
 
 from __future__ import annotations
@@ -25,18 +29,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from innexport.core.scoring import ScoringModel
 from innexport.files.frameworks import load_framework
 from innexport.population.benchmark import BenchmarkIndex, benchmark
 from innexport.population.frame import FIRM_ID, OBS, WEIGHT, columns, score_population
 from innexport.population.impact import impact
 from innexport.population.io import read_survey, write_table
-from innexport.core.scoring import ScoringModel
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_core import synthetic_answers  # noqa: E402
+from bench_core import synthetic_answers
 
 
-def timed(fn, repeat: int = 1) -> tuple[float, object]:  # noqa: ANN001
+def timed(fn, repeat: int = 1) -> tuple[float, object]:
     times, out = [], None
     for _ in range(repeat):
         start = time.perf_counter()
@@ -77,7 +81,7 @@ def main() -> int:
         def import_and_score() -> pd.DataFrame:
             data = read_survey(path, weight=WEIGHT).data
             obs = columns(data, OBS)
-            meta = data.drop(columns=obs + [WEIGHT])
+            meta = data.drop(columns=[*obs, WEIGHT])
             return score_population(fw, data[obs].to_numpy(dtype=float), meta, data[WEIGHT].to_numpy())
 
         t_import, frame = timed(import_and_score)
@@ -98,7 +102,30 @@ def main() -> int:
         t_ordered, _ = timed(lambda: impact(frame, "export_band", kind="ordered"))
     print(f"  impact, weighted logit (innovates):    {t_logit:6.2f} s")
     print(f"  impact, ordered logit (export band):   {t_ordered:6.2f} s")
+    endei()
     return 0
+
+
+ENDEI = Path(__file__).resolve().parents[2] / "shared" / "data" / "endei-ii" / "endei_ii.rds"
+
+
+def endei() -> None:
+    """Read the ENDEI II survey for its mapping and apply it, against pyreadr's bare read of the file."""
+    if not ENDEI.exists():
+        print(f"  ENDEI II: skipped, real data not available at {ENDEI}")
+        return
+    import pyreadr
+
+    from innexport.population.mapping import apply_mapping, load_mapping, read_for_mapping
+
+    fw = load_framework("iiep")
+    mapping = load_mapping("endei2", framework=fw)
+    t_floor, _ = timed(lambda: pyreadr.read_r(str(ENDEI)), repeat=3)
+    t_read, survey = timed(lambda: read_for_mapping(ENDEI, mapping), repeat=3)
+    t_map, frame = timed(lambda: apply_mapping(survey, mapping, fw), repeat=3)
+    print(f"  ENDEI II ({len(frame):,} firms): floor, pyreadr bare read {t_floor:6.2f} s")
+    print(f"    read for the mapping   {t_read:6.2f} s  (x {t_read / t_floor:5.1f} the floor)")
+    print(f"    apply the mapping      {t_map:6.2f} s  (x {t_map / t_floor:5.1f} the floor)")
 
 
 if __name__ == "__main__":

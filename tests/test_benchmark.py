@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +15,12 @@ from innexport.population.benchmark import (
     BenchmarkIndex,
     PeerGroupTooSmall,
     benchmark,
-    measure,
     peer_group,
     score_columns,
-    synthetic_frame,
     weighted_percentile_rank,
     weighted_quantile,
 )
+from innexport.population.synthetic import synthetic_frame
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WMS = DATA / "wms-2004-2015" / "wms_2004_2015.csv"
@@ -211,13 +211,19 @@ def test_world_management_survey_benchmark_of_a_french_firm() -> None:
         benchmark(wms, target, by=("country", "sic2"), columns=cols)
 
 
-# --- timing -------------------------------------------------------------------------------------------
+# --- the timing script (bench/, never timed here) -------------------------------------------------------
 
 
-@pytest.mark.skipif(not os.environ.get("INNEXPORT_BENCH"), reason="timing on 1,000,000 firms: set INNEXPORT_BENCH=1")
-def test_timing_on_a_million_firms() -> None:
-    result = measure(1_000_000, firms=100)
-    print(f"\n1,000,000 firms, {int(result['groups'])} groups: index {result['index_s']:.2f} s, "
-          f"benchmark cold {result['cold_ms']:.1f} ms, warm {result['warm_ms']:.2f} ms "
-          f"(p95 {result['warm_p95_ms']:.2f}), without index {result['plain_ms']:.1f} ms, "
-          f"prepare {result['prepare_s']:.1f} s")
+def test_bench_script_prints_each_time_with_its_ratio_to_a_floor() -> None:
+    script = Path(__file__).resolve().parents[1] / "bench" / "bench_benchmark.py"
+    run = subprocess.run([sys.executable, str(script), "--firms", "3000", "--samples", "8", "--by", "country"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "3,000 synthetic firms, 10 groups" in out and "one thread" in out
+    for line in ("benchmark() without index", "index, cold group", "index, warm group"):
+        row = next(r for r in out.splitlines() if line in r)
+        assert "the floor" in row  # a ratio, whatever its value
+    bad = subprocess.run([sys.executable, str(script), "--firms", "1"], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert bad.returncode == 2 and "--firms must be at least 2" in bad.stderr

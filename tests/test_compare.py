@@ -41,7 +41,7 @@ def _frame(groups: dict[str, list[float]], weights: dict[str, list[float]] | Non
     rows = []
     for g, values in groups.items():
         ws = (weights or {}).get(g, [1.0] * len(values))
-        rows += [{"country": g, "x": v, "weight": w} for v, w in zip(values, ws)]
+        rows += [{"country": g, "x": v, "weight": w} for v, w in zip(values, ws, strict=True)]
     return pd.DataFrame(rows)
 
 

@@ -16,6 +16,8 @@ import statsmodels.api as sm
 from scipy.special import expit
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
+from innexport.core.priorities import prioritise
+from innexport.core.scoring import ScoringModel, score
 from innexport.files.frameworks import load_framework
 from innexport.population.impact import (
     MIN_ROWS,
@@ -25,8 +27,6 @@ from innexport.population.impact import (
     impact_leverage,
     raising_both,
 )
-from innexport.core.priorities import prioritise
-from innexport.core.scoring import ScoringModel, score
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -222,7 +222,7 @@ def test_controls_enter_as_dummies() -> None:
 # --- errors -----------------------------------------------------------------------------------
 def test_errors() -> None:
     frame = simulated_binary(n=100, seed=15)
-    with pytest.raises(ImpactError, match="unknown column: 'act.nope'"):
+    with pytest.raises(ImpactError, match=r"unknown column: 'act\.nope'"):
         impact(frame, "innovates", ["act.a", "act.nope"])
     with pytest.raises(ImpactError, match="unknown column: 'exports'"):
         impact(frame, "exports")
@@ -238,7 +238,7 @@ def test_errors() -> None:
         impact(simulated_ordered(n=200), "export", kind="logit")
     with pytest.raises(ImpactError, match="must be boolean, numeric"):
         impact(frame.assign(sector=["a", "b"] * 50), "sector")
-    with pytest.raises(ImpactError, match="no variation.*'act.c'"):
+    with pytest.raises(ImpactError, match=r"no variation.*'act\.c'"):
         impact(frame.assign(**{"act.c": 0.5}), "innovates")
 
 

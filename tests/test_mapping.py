@@ -8,7 +8,6 @@ applied to the real file (../shared/data, never copied into the repository; skip
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -264,7 +263,7 @@ def test_uncovered_activity_must_be_explained(mini, tmp_path: Path) -> None:
 
 def test_framework_version_must_match(mini, tmp_path: Path) -> None:
     path = write_mapping(tmp_path, MINI_MAPPING.replace('version: "0.1"', 'version: "1"'))
-    with pytest.raises(MappingError, match="the mapping is for mini 1.*, not mini 0.1.0"):
+    with pytest.raises(MappingError, match=r"the mapping is for mini 1\.\*, not mini 0\.1\.0"):
         load_mapping(path, framework=mini)
 
 
@@ -400,16 +399,6 @@ def test_endei_exporters_score_higher_on_iep(endei_population: pd.DataFrame) -> 
     assert mean[1.0] > mean[0.0] + 0.1
 
 
-@needs_endei
-def test_endei_read_and_map_time(endei_mapping, iiep) -> None:
-    start = time.perf_counter()
-    survey_ = read_for_mapping(ENDEI, endei_mapping)
-    read = time.perf_counter()
-    apply_mapping(survey_, endei_mapping, iiep)
-    done = time.perf_counter()
-    assert read - start < 20 and done - read < 20  # about 2 s and 0.5 s on a laptop
-
-
 def test_read_for_mapping_names_a_missing_file(endei_mapping, tmp_path: Path) -> None:
-    with pytest.raises(SurveyError, match="absent.rds: file not found"):
+    with pytest.raises(SurveyError, match=r"absent\.rds: file not found"):
         read_for_mapping(tmp_path / "absent.rds", endei_mapping)

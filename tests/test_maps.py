@@ -1,5 +1,6 @@
-"""Maps: PCA against numpy's SVD, correspondence analysis against Greenacre's published smoking example,
-k-means on separated blobs, the typology's test values and labels, and the SVG/HTML drawings."""
+"""Maps (population.ordination, population.typology, rendering.maps): PCA against numpy's SVD, correspondence
+analysis against Greenacre's published smoking example, k-means on separated blobs, the typology's test values
+and labels, and the SVG/HTML drawings."""
 
 from __future__ import annotations
 
@@ -11,17 +12,12 @@ import pandas as pd
 import pytest
 
 from innexport.files.frameworks import load_framework
-from innexport.population.benchmark import peer_group, synthetic_frame
-from innexport.population.maps import (
-    correspondence_map,
-    map_html,
-    map_svg,
-    names_from_framework,
-    pca_map,
-    silhouette,
-    typology,
-    weighted_kmeans,
-)
+from innexport.population.benchmark import peer_group
+from innexport.population.frame import names_from_framework
+from innexport.population.ordination import correspondence_map, pca_map, standardise
+from innexport.population.synthetic import synthetic_frame
+from innexport.population.typology import silhouette, typology, weighted_kmeans
+from innexport.rendering.maps import map_html, map_svg
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WMS = DATA / "wms-2004-2015" / "wms_2004_2015.csv"
@@ -180,7 +176,7 @@ def test_kmeans_recovers_separated_blobs() -> None:
 
 
 def test_weighted_kmeans_centres_are_weighted_means() -> None:
-    frame, truth = blobs(1)
+    frame, _ = blobs(1)
     z = frame.iloc[:, 1:].to_numpy()
     w = np.random.default_rng(0).random(len(z)) + 0.5
     labels, centres, inertia = weighted_kmeans(z, 3, w, seed=1)
@@ -188,6 +184,40 @@ def test_weighted_kmeans_centres_are_weighted_means() -> None:
         np.testing.assert_allclose(centres[k], np.average(z[labels == k], axis=0, weights=w[labels == k]))
     d2 = ((z - centres[labels]) ** 2).sum(axis=1)
     assert inertia == pytest.approx(w @ d2)
+
+
+def test_weighted_kmeans_equals_duplicated_rows() -> None:
+    frame, _ = blobs(2)
+    z = frame.iloc[:, 1:].to_numpy()
+    w = np.random.default_rng(3).integers(1, 4, size=len(z)).astype(float)
+    _, centres, inertia = weighted_kmeans(z, 3, w, seed=0)
+    _, copy_centres, copy_inertia = weighted_kmeans(np.repeat(z, w.astype(int), axis=0), 3, seed=0)
+    order, copy_order = np.lexsort(centres.T), np.lexsort(copy_centres.T)  # cluster numbers may differ
+    np.testing.assert_allclose(centres[order], copy_centres[copy_order], atol=1e-12)
+    assert inertia == pytest.approx(copy_inertia)
+    with pytest.raises(ValueError, match="k must be between 1"):
+        weighted_kmeans(z[:2], 3)
+
+
+def test_typology_is_deterministic_and_large_populations_end_on_everyone() -> None:
+    frame = synthetic_frame(600, seed=5)
+    first, again = typology(frame, k=3, seed=2), typology(frame, k=3, seed=2)
+    pd.testing.assert_series_equal(first.assignment, again.assignment)
+    pd.testing.assert_frame_equal(first.centers, again.centers)
+    # restarts on 200 firms, final iterations on all 600: centres are the weighted means of their members
+    # (missing values imputed by the column's weighted mean, as the map does) and every firm is nearest its own
+    big = typology(frame, k=3, fit_sample=200)
+    st = standardise(frame, big.columns, frame["weight"].to_numpy())
+    x = st.z * st.sd + st.mean
+    w, member = frame["weight"].to_numpy(), big.assignment.to_numpy()
+    for c in (1, 2, 3):
+        np.testing.assert_allclose(big.centers.loc[c], np.average(x[member == c], axis=0, weights=w[member == c]),
+                                   atol=1e-9)
+    zc = (big.centers.to_numpy() - st.mean) / st.sd
+    nearest = ((st.z[:, None, :] - zc[None]) ** 2).sum(axis=2).argmin(axis=1) + 1
+    assert (nearest == member).all()
+    shares = [c.share for c in big.clusters]
+    assert shares == sorted(shares, reverse=True) and sum(c.n for c in big.clusters) == 600
 
 
 def test_silhouette_matches_scikit_learn() -> None:

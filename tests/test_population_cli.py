@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import FIXTURES, SHARED_DATA
 from innexport.cli import _register, app
 from innexport.files.frameworks import load_framework
 from innexport.population.frame import score_population
 from innexport.population.io import write_table
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-ENDEI = DATA / "endei-ii" / "endei_ii.rds"
-MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
+ENDEI = SHARED_DATA / "endei-ii" / "endei_ii.rds"
+MINI = FIXTURES / "mini.yaml"
 runner = CliRunner()
 
 
@@ -58,7 +58,8 @@ def test_import_endei_reproduces_the_official_counts(tmp_path: Path) -> None:
 def test_import_errors_name_the_problem(tmp_path: Path) -> None:
     res = run("import", str(tmp_path / "nope.csv"), "--mapping", "endei2", "--out", str(tmp_path / "p.parquet"))
     assert res.exit_code == 2 and "nope.csv" in res.stderr
-    res = run("import", str(tmp_path / "nope.csv"), "--mapping", "no_such_mapping", "--out", str(tmp_path / "p.parquet"))
+    res = run("import", str(tmp_path / "nope.csv"), "--mapping", "no_such_mapping",
+              "--out", str(tmp_path / "p.parquet"))
     assert res.exit_code == 2 and "no_such_mapping" in res.stderr
     assert not (tmp_path / "p.parquet").exists()
 
@@ -136,13 +137,15 @@ def test_impact_based_leverage_feeds_the_priorities(synthetic: Path, tmp_path: P
     assert {p["activity"]: p["leverage"] for p in priorities} == pytest.approx(values, abs=1e-6)
     bad = tmp_path / "bad.json"
     bad.write_text('{"leverage": {"a_joint": 1}}')
-    res = runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(out), "--leverage", str(bad)])
+    res = runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(out),
+                              "--leverage", str(bad)])
     assert res.exit_code == 2 and "no leverage for the activities a_inn, a_exp" in res.stderr
 
 
 def test_diagnose_places_the_firm_among_its_peers(synthetic: Path, tmp_path: Path) -> None:
     answers = tmp_path / "a.yaml"
-    answers.write_text("framework: mini\nlang: fr\nfirm: {id: f, name: Domaine F, country: FR, sector: '11.02', size: small}\n"
+    answers.write_text("framework: mini\nlang: fr\n"
+                       "firm: {id: f, name: Domaine F, country: FR, sector: '11.02', size: small}\n"
                        "answers: {q1: 'yes', q2: often, q3: 'no', q4: 'yes', q5: sometimes}\n", encoding="utf-8")
     _register()
     out = tmp_path / "r.json"

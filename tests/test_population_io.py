@@ -7,7 +7,6 @@ whose weighted counts must reproduce the official published figures.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -190,18 +189,18 @@ def test_many_rows_are_cut_at_ten() -> None:
 
 
 def test_unknown_format_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(SurveyError, match="unknown file type '.json'"):
+    with pytest.raises(SurveyError, match=r"unknown file type '\.json'"):
         read_survey(tmp_path / "x.json")
     with pytest.raises(SurveyError, match="not found"):
         read_survey(tmp_path / "x.csv")
-    with pytest.raises(SurveyError, match="cannot write '.json'"):
+    with pytest.raises(SurveyError, match=r"cannot write '\.json'"):
         write_table(pd.DataFrame({"a": [1]}), tmp_path / "x.json")
 
 
 def test_broken_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "broken.xlsx"
     path.write_bytes(b"not a spreadsheet")
-    with pytest.raises(SurveyError, match="broken.xlsx: cannot be read as XLSX"):
+    with pytest.raises(SurveyError, match=r"broken\.xlsx: cannot be read as XLSX"):
         read_survey(path)
 
 
@@ -247,8 +246,18 @@ def test_endei_wine_firms(endei: Survey) -> None:
     assert (wine["p.1.14"].notna() & (wine["p.1.14"] != "0%")).sum() == 59
 
 
-@needs_endei
-def test_endei_read_time() -> None:
-    start = time.perf_counter()
-    read_survey(ENDEI, weight="factor2", missing_codes=ENDEI_MISSING, id_column="ide_endei_ii")
-    assert time.perf_counter() - start < 20  # about 2 s on a laptop
+def test_population_imports_no_upper_layer() -> None:
+    # population/ sits below rendering/, web/ and cli/ (and draws nothing): found by reading every import
+    import ast
+
+    import innexport.population
+
+    package = Path(innexport.population.__file__).parent
+    found = []
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [(path.name, n) for n in names
+                      if n.split(".")[:2] in (["innexport", "rendering"], ["innexport", "web"], ["innexport", "cli"])]
+    assert len(list(package.glob("*.py"))) > 10 and not found

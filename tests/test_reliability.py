@@ -1,4 +1,5 @@
-"""Tests of :mod:`innexport.population.reliability` and of ``innexport population reliability``.
+"""Tests of :mod:`innexport.population.reliability` (alpha, items), :mod:`innexport.population.efa`
+(KMO, Bartlett, EFA) and of ``innexport population reliability``.
 
 Three kinds: small cases computed by hand (numpy formulas written out in the test), published
 values of the ``bfi`` reference dataset (psych package; skipped when the shared copy is absent),
@@ -19,20 +20,11 @@ from hypothesis import strategies as st
 from scipy import stats
 from typer.testing import CliRunner
 
-import innexport.cli.population  # noqa: F401  (registers ``innexport population``)
+import innexport.cli.population  # noqa: F401 - registers ``innexport population``
 from innexport.cli import app
-from innexport.population.reliability import (
-    AlphaResult,
-    ReliabilityError,
-    bartlett_sphericity,
-    correlation_matrix,
-    cronbach_alpha,
-    efa,
-    item_statistics,
-    kmo,
-    reliability_report,
-    reverse_items,
-)
+from innexport.population.efa import bartlett_sphericity, efa, kmo
+from innexport.population.items import ReliabilityError, correlation_matrix, reverse_items
+from innexport.population.reliability import AlphaResult, cronbach_alpha, item_statistics, reliability_report
 
 # The shared data folder sits next to the repository; the dataset is never copied into it.
 BFI = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "psych-bfi" / "bfi.csv"
@@ -328,7 +320,8 @@ def scales(draw: st.DrawFn) -> pd.DataFrame:
     return frame
 
 
-prop = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+prop = settings(max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
 @prop

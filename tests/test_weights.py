@@ -9,13 +9,14 @@ import pytest
 from innexport.core.ahp import InconsistentMatrixError
 from innexport.population import weights as pw  # test_value* by name would be collected by pytest
 from innexport.population.weights import (
+    DEFAULT_THRESHOLDS,
     ahp_weights,
+    class_labels,
     classes_by_weighting,
     compare_weightings,
     index_values,
     weights_from_test_values,
 )
-
 
 # Six firms × three practices. With equal weights the index is the row mean:
 #   f1 0.8 proactive (>= 0.61) | f2 0.6, f3 0.5 preactive (>= 0.41) | f4 0.3 reactive (>= 0.29)
@@ -208,8 +209,10 @@ def test_compare_weightings_by_hand() -> None:
     frame = compare_frame()
     weightings = {"equal": [0.5, 0.5], "x1 only": {"x1": 1.0}}
     classes = classes_by_weighting(frame, weightings)
-    assert list(classes["equal"].iloc[:6]) == ["proactive", "preactive", "reactive", "preactive", "passive", "preactive"]
-    assert list(classes["x1 only"].iloc[:6]) == ["proactive", "proactive", "passive", "preactive", "passive", "reactive"]
+    assert list(classes["equal"].iloc[:6]) == ["proactive", "preactive", "reactive", "preactive", "passive",
+                                               "preactive"]
+    assert list(classes["x1 only"].iloc[:6]) == ["proactive", "proactive", "passive", "preactive", "passive",
+                                                 "reactive"]
     assert classes.iloc[6].isna().all()
 
     tab = compare_weightings(frame, weightings)
@@ -242,3 +245,22 @@ def test_compare_with_test_value_weights_and_reference() -> None:
         compare_weightings(frame, {"a": np.ones(3), "b": [1, -1, 1]})
     with pytest.raises(ValueError, match="two weightings"):
         compare_weightings(frame, {"a": np.ones(3)})
+
+
+def test_default_thresholds_are_the_core_classes() -> None:
+    # one home for the class thresholds: the framework's class definitions, here those of the shipped iiep
+    from innexport.core.classes import thresholds
+    from innexport.files.frameworks import load_framework
+
+    assert DEFAULT_THRESHOLDS == (0.61, 0.41, 0.29, 0.0)
+    assert tuple(thresholds(load_framework("iiep"))) == DEFAULT_THRESHOLDS
+    assert class_labels(DEFAULT_THRESHOLDS) == ("proactive", "preactive", "reactive", "passive")
+
+
+def test_survey_weights_follow_the_population_rule() -> None:
+    # one rule for survey weights (population.frame.survey_weights): a named column must exist and be positive
+    frame = hand_frame()
+    with pytest.raises(ValueError, match="unknown weight column 'nope'"):
+        pw.test_value_weights(frame, weighted="nope")
+    with pytest.raises(ValueError, match="positive and finite"):
+        pw.test_value_weights(frame.assign(w=-1.0), weighted="w")

@@ -4,4 +4,23 @@ A *population* is a pandas DataFrame with one row per firm (see :mod:`innexport.
 for its columns): identity and grouping columns, a survey weight, the observable answers and the
 activity, dimension and index scores computed by the core. The functions of this package take and
 return pandas objects, for notebooks as for the ``innexport population`` commands.
+
+One module per question (this package imports the core and the readers, never ``rendering``,
+``web`` or ``cli``):
+
+* :mod:`~innexport.population.frame` — the table's columns, survey weights, scoring a population;
+* :mod:`~innexport.population.io` and :mod:`~innexport.population.mapping` — reading surveys, and
+  mapping a survey's own questions onto the framework's observables;
+* :mod:`~innexport.population.describe` and :mod:`~innexport.population.compare` — counts,
+  weighted descriptions, group comparisons with intervals and effect sizes;
+* :mod:`~innexport.population.benchmark` — a firm's percentiles among its peers;
+* :mod:`~innexport.population.ordination` — maps: weighted PCA, CA and MCA (drawn by
+  :mod:`innexport.rendering.maps`);
+* :mod:`~innexport.population.typology` — weighted k-means (scikit-learn) with described clusters;
+* :mod:`~innexport.population.weights` — data-driven (test values) and expert (AHP) weights;
+* :mod:`~innexport.population.impact` — the effect of each capability on an outcome;
+* :mod:`~innexport.population.items`, :mod:`~innexport.population.reliability` and
+  :mod:`~innexport.population.efa` — multi-item scales: their data, alpha and item statistics,
+  KMO, Bartlett and exploratory factor analysis;
+* :mod:`~innexport.population.synthetic` — a random population for tests and timings.
 """

@@ -30,19 +30,19 @@ benchmarks a firm by a dictionary lookup and binary searches in its group's sort
 The sort grows with the group (0.3 s the first time for a group of 40,000 firms, 2 s for 340,000,
 5-7 s for a single group of a million): a server calls :meth:`BenchmarkIndex.prepare` once after
 loading the population (about 6 s and 0.8 GB for a million firms × 36 columns), after which every
-benchmark takes under 10 ms whatever the group. :func:`measure` times all this on a synthetic population:
-``python -m innexport.population.benchmark --firms 1000000 [--by country]``.
+benchmark takes under 10 ms whatever the group. ``bench/bench_benchmark.py`` times all this on a
+synthetic population (:func:`innexport.population.synthetic.synthetic_frame`), each figure with its
+ratio to a plain numpy floor measured in the same run:
+``python bench/bench_benchmark.py --firms 1000000 [--by country]``.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
-import time
-import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import SupportsFloat
 
 import numpy as np
 import pandas as pd
@@ -53,8 +53,8 @@ from innexport.population.frame import ACT, DIM, FIRM_ID, WEIGHT, survey_weights
 from innexport.population.frame import columns as prefixed
 
 __all__ = [
-    "DEFAULT_BY", "BenchmarkIndex", "BenchmarkResult", "PeerGroupTooSmall", "benchmark", "benchmark_firm", "measure",
-    "peer_group", "score_columns", "synthetic_frame", "weighted_percentile_rank", "weighted_quantile",
+    "DEFAULT_BY", "BenchmarkIndex", "BenchmarkResult", "PeerGroupTooSmall", "benchmark", "benchmark_firm",
+    "peer_group", "score_columns", "weighted_percentile_rank", "weighted_quantile",
 ]
 
 DEFAULT_BY: tuple[str, ...] = ("country", "sector", "size")
@@ -161,7 +161,7 @@ class BenchmarkResult:
 class _Sorted:
     """One column of one group: non-missing values sorted by (value, weight), weights, mid-point cumulative weights."""
 
-    __slots__ = ("v", "w", "m", "total", "wx")
+    __slots__ = ("m", "total", "v", "w", "wx")
 
     def __init__(self, values: np.ndarray, weights: np.ndarray, weight_rank: np.ndarray | None = None) -> None:
         """``weight_rank``: the rank of each weight among ``weights`` (computed when not given; None and
@@ -319,8 +319,10 @@ def _values(firm: pd.Series | Mapping[str, object], cols: Sequence[str]) -> np.n
     out = np.full(len(cols), np.nan)
     for j, col in enumerate(cols):
         value = _get(firm, col)
-        if value is not None:
-            out[j] = float(value)  # type: ignore[arg-type]
+        if isinstance(value, (str, SupportsFloat)):
+            out[j] = float(value)
+        elif value is not None:
+            raise TypeError(f"{col}: {value!r} is not a number")
     return out
 
 
@@ -433,8 +435,8 @@ class BenchmarkIndex:
         starts = np.concatenate([[0], cuts]) if len(order) else np.array([], dtype=np.int64)
         ends = np.concatenate([cuts, [len(order)]]) if len(order) else np.array([], dtype=np.int64)
         self._order = order
-        self._slices = {int(sorted_codes[s]): (int(s), int(e)) for s, e in zip(starts, ends)}
-        self._cache: OrderedDict[int, list[_Sorted]] = OrderedDict()
+        self._slices = {int(sorted_codes[s]): (int(s), int(e)) for s, e in zip(starts, ends, strict=True)}
+        self._cache: OrderedDict[int | None, list[_Sorted]] = OrderedDict()  # None: the empty group
         self._cached_bytes = 0
 
     def __len__(self) -> int:
@@ -452,14 +454,14 @@ class BenchmarkIndex:
             members = self._order[s:e]
             rows.append((code, e - s, float(self._w[members].sum())))
         out = pd.DataFrame(rows, columns=["code", "n", "weight"])
-        first = self._order[[s for s, _ in self._slices.values()]] if self._slices else []
+        first = self._order[[s for s, _ in self._slices.values()]] if self._slices else np.array([], dtype=np.int64)
         for col in self.by:
             out[col] = self._frame[col].to_numpy()[first]
         return out[[*self.by, "n", "weight"]].sort_values("n", ascending=False, ignore_index=True)
 
     def _group_code(self, group: Mapping[str, object]) -> int | None:
         code = 0
-        for lookup, size, value in zip(self._lookup, self._radix, group.values()):
+        for lookup, size, value in zip(self._lookup, self._radix, group.values(), strict=True):
             k = lookup.get(value)
             if k is None:
                 return None
@@ -472,7 +474,7 @@ class BenchmarkIndex:
         s, e = self._slices[code]
         return self._order[s:e]
 
-    def _sorted(self, code: int) -> list[_Sorted]:
+    def _sorted(self, code: int | None) -> list[_Sorted]:
         hit = self._cache.get(code)
         if hit is not None:
             self._cache.move_to_end(code)
@@ -546,7 +548,7 @@ class BenchmarkIndex:
         if n < min_group:
             raise PeerGroupTooSmall(group, n, total, min_group)
         x = _values(row, self.columns)
-        columns = self._sorted(code)  # type: ignore[arg-type]
+        columns = self._sorted(code)
         stats = []
         for j, col in enumerate(columns):
             if own is not None and not math.isnan(vr := self._x[own, j]):
@@ -556,121 +558,6 @@ class BenchmarkIndex:
                 stats.append(col.describe(x[j]))
         return BenchmarkResult(firm_id=firm_id, group=group, n=n, weight=total, min_group=min_group,
                                weighted=self.weighted, table=_table(self.columns, x, stats))
-
-
-# --- a synthetic population and the timing ------------------------------------------------------------
-
-
-def synthetic_frame(n: int, seed: int = 0, activities: int = 24, dimensions: int = 9, countries: int = 10,
-                    sectors: int = 20, sizes: int = 3, missing: float = 0.05) -> pd.DataFrame:
-    """A population table of ``n`` random firms with the shape of a real one (for timings and tests).
-
-    Firms have their own capability level (beta distributed), activity scores around it, 5%
-    missing; dimensions are means of consecutive activities, indices means of dimensions;
-    ``country``, ``sector``, ``size`` are drawn with unequal frequencies; weights are log-normal.
-    """
-    rng = np.random.default_rng(seed)
-    level = rng.beta(2, 2, size=n)
-    acts = np.clip(level[:, None] + rng.normal(0, 0.15, size=(n, activities)), 0, 1).round(4)
-    acts[rng.random(acts.shape) < missing] = np.nan
-    groups = np.array_split(np.arange(activities), dimensions)
-    with warnings.catch_warnings():  # a firm may miss every activity of a dimension: NaN, as the core gives
-        warnings.simplefilter("ignore", RuntimeWarning)
-        dims = np.column_stack([np.nanmean(acts[:, g], axis=1) for g in groups]) if n else np.empty((0, dimensions))
-        third = max(dimensions // 3, 1)
-        indices = {"iip": np.nanmean(dims[:, : 2 * third], axis=1), "iep": np.nanmean(dims[:, third:], axis=1),
-                   "iiep": np.nanmean(dims, axis=1)}
-
-    def draw(k: int, prefix: str) -> pd.Categorical:
-        p = 1.0 / np.arange(1, k + 1)
-        return pd.Categorical.from_codes(rng.choice(k, size=n, p=p / p.sum()), [f"{prefix}{i}" for i in range(k)])
-
-    data: dict[str, object] = {
-        FIRM_ID: [f"F{i:07d}" for i in range(n)],
-        WEIGHT: np.exp(rng.normal(0, 0.5, size=n)),
-        "country": draw(countries, "C"), "sector": draw(sectors, "S"), "size": draw(sizes, "Z"),
-    }
-    data.update({f"{ACT}a{j:02d}": acts[:, j] for j in range(activities)})
-    data.update({f"{DIM}d{j}": dims[:, j] for j in range(dimensions)})
-    data.update(indices)
-    return pd.DataFrame(data)
-
-
-def measure(n: int = 1_000_000, firms: int = 200, seed: int = 0, by: Sequence[str] = DEFAULT_BY,
-            min_group: int = 30, frame: pd.DataFrame | None = None) -> dict[str, float]:
-    """Times (seconds and milliseconds) of the benchmark on a synthetic population of ``n`` firms.
-
-    Returns: ``frame_s`` (making the population), ``index_s`` (building the :class:`BenchmarkIndex`),
-    ``cold_ms`` (median first benchmark in a group: the group's columns get sorted), ``warm_ms`` and
-    ``warm_p95_ms`` (benchmarks in groups already seen), ``plain_ms`` (median :func:`benchmark`
-    call, masks over the whole frame), ``prepare_s`` and ``cache_mb`` (sorting every group up front, and
-    the memory it takes), plus ``groups`` and ``median_group`` (firms per group).
-    Refused firms (too small a group) are skipped, and counted in ``refused``.
-    """
-    t0 = time.perf_counter()
-    pop = synthetic_frame(n, seed) if frame is None else frame
-    frame_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    index = BenchmarkIndex(pop, by, min_group=min_group)
-    index_s = time.perf_counter() - t0
-    rng = np.random.default_rng(seed + 1)
-    picks = rng.choice(len(pop), size=min(firms, len(pop)), replace=False)
-    cold, warm, refused = [], [], 0
-    for pos in picks:
-        firm = pop.iloc[int(pos)]
-        index.clear_cache()  # cold: the group's columns get sorted; warm: the same firm again, group cached
-        for bucket in (cold, warm):
-            t0 = time.perf_counter()
-            try:
-                index.benchmark(firm)
-            except PeerGroupTooSmall:
-                refused += bucket is cold
-                break
-            bucket.append((time.perf_counter() - t0) * 1000)
-    plain = []
-    for pos in picks[: max(5, min(20, len(picks)))]:
-        t0 = time.perf_counter()
-        try:
-            benchmark(pop, pop.iloc[int(pos)], by, min_group)
-        except PeerGroupTooSmall:
-            continue
-        plain.append((time.perf_counter() - t0) * 1000)
-    sizes = index.group_sizes()["n"]
-    index.clear_cache()
-    t0 = time.perf_counter()
-    index.prepare()
-    prepare_s = time.perf_counter() - t0
-    return {
-        "n": float(len(pop)), "frame_s": frame_s, "index_s": index_s,
-        "cold_ms": statistics.median(cold) if cold else math.nan,
-        "warm_ms": statistics.median(warm) if warm else math.nan,
-        "warm_p95_ms": float(np.percentile(warm, 95)) if warm else math.nan,
-        "plain_ms": statistics.median(plain) if plain else math.nan,
-        "groups": float(index.groups), "median_group": float(sizes.median()), "refused": float(refused),
-        "prepare_s": prepare_s, "cache_mb": index._cached_bytes / 1e6,
-    }
-
-
-def _main() -> None:  # pragma: no cover - a command for people
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Time the peer benchmark on a synthetic population.")
-    parser.add_argument("--firms", type=int, default=1_000_000)
-    parser.add_argument("--samples", type=int, default=200)
-    parser.add_argument("--by", default=",".join(DEFAULT_BY))
-    args = parser.parse_args()
-    result = measure(args.firms, args.samples, by=tuple(filter(None, args.by.split(","))))
-    print(f"{int(result['n']):,} firms, {int(result['groups'])} groups (median {result['median_group']:.0f} firms)")
-    print(f"  synthetic population  {result['frame_s']:.2f} s")
-    print(f"  BenchmarkIndex build  {result['index_s']:.2f} s")
-    print(f"  benchmark, cold group {result['cold_ms']:.2f} ms (median)")
-    print(f"  benchmark, warm group {result['warm_ms']:.2f} ms (median), p95 {result['warm_p95_ms']:.2f} ms")
-    print(f"  benchmark() without index {result['plain_ms']:.1f} ms (median)")
-    print(f"  prepare() (sort every group) {result['prepare_s']:.2f} s, {result['cache_mb']:.0f} MB")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _main()
 
 
 RESULT_DECIMALS = 6

@@ -251,10 +251,9 @@ def compare_groups(frame: pd.DataFrame, by: str, columns: str | Sequence[str], w
                                           mean=s["mean"], sd=s["sd"], se=s["se"], ci_low=s["mean"] - half,
                                           ci_high=s["mean"] + half)
             if reference is None:
-                ref_sel, ref_name = known & ~member[g] & ok, REST
+                ref_sel, row["reference"] = known & ~member[g] & ok, REST
             else:
-                ref_sel, ref_name = member[reference] & ok, reference
-            row["reference"] = ref_name
+                ref_sel, row["reference"] = member[reference] & ok, reference
             diff = dict(diff=math.nan, diff_low=math.nan, diff_high=math.nan, p_diff=math.nan, d=math.nan,
                         g=math.nan, t_welch=math.nan, df_welch=math.nan, p_welch=math.nan)
             if reference is None or g != reference:

@@ -15,7 +15,7 @@ Columns, by prefix (so that any analysis finds them without a schema):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,11 +27,39 @@ from innexport.core.scoring import ScoringModel
 OBS, ACT, DIM = "obs.", "act.", "dim."
 CLASS = "class."
 WEIGHT, FIRM_ID = "weight", "firm_id"
+COMPLETENESS = "completeness"
 
 
 def columns(frame: pd.DataFrame, prefix: str) -> list[str]:
     """The columns of ``frame`` that start with ``prefix`` (e.g. ``ACT``), in order."""
     return [c for c in frame.columns if c.startswith(prefix)]
+
+
+def display_name(column: str, labels: Mapping[str, str] | None = None) -> str:
+    """The name of a column to show: ``labels[column]``, else the id without its prefix, ``_`` as spaces.
+
+    >>> display_name("act.net_weak_ties"), display_name("dim.ip", {"dim.ip": "IP"})
+    ('net weak ties', 'IP')
+    """
+    if labels and column in labels:
+        return str(labels[column])
+    for prefix in (ACT, DIM, OBS):
+        if column.startswith(prefix):
+            column = column[len(prefix):]
+            break
+    return column.replace("_", " ")
+
+
+def names_from_framework(framework: Framework, lang: str) -> dict[str, str]:
+    """Display names of the ``act.*`` and ``dim.*`` columns, from the framework, in ``lang``.
+
+    >>> from innexport.files.frameworks import load_framework
+    >>> names_from_framework(load_framework("iiep"), "en")["dim.networks"]
+    'Networks'
+    """
+    out = {DIM + d.id: d.name.get(lang) for d in framework.dimensions}
+    out.update({ACT + a.id: a.name.get(lang) for a in framework.activities})
+    return out
 
 
 def survey_weights(frame: pd.DataFrame, weights: bool | str | Sequence[float] | np.ndarray = True) -> np.ndarray:
@@ -77,7 +105,7 @@ def score_population(framework: Framework, values: np.ndarray, meta: pd.DataFram
         pd.DataFrame(s.indices, columns=list(INDICES)),
         pd.DataFrame({CLASS + name: pd.Categorical.from_codes(pop.classes[:, k], categories=framework.class_ids)
                       for k, name in enumerate(INDICES)}),
-        pd.DataFrame({"completeness": s.completeness}),
+        pd.DataFrame({COMPLETENESS: s.completeness}),
     ]
     frame = pd.concat(parts, axis=1)
     if FIRM_ID in frame and frame[FIRM_ID].duplicated().any():

@@ -73,9 +73,9 @@ from innexport.population.frame import ACT, WEIGHT, columns
 
 __all__ = [
     "MIN_ROWS",
+    "Fit",
     "ImpactError",
     "ImpactResult",
-    "Fit",
     "WeightedOrderedModel",
     "impact",
     "impact_leverage",

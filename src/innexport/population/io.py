@@ -15,6 +15,7 @@ and an empty text cell is missing; the ``missing_codes`` given (numbers or texts
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -185,10 +186,8 @@ def _code_numbers(codes: Iterable[Any]) -> list[float]:
         if isinstance(code, (int, float, np.number)):
             numbers.append(float(code))
         elif isinstance(code, str):
-            try:
+            with contextlib.suppress(ValueError):
                 numbers.append(float(code))
-            except ValueError:
-                pass
     return numbers
 
 
@@ -329,7 +328,7 @@ def _sniff_separator(text: str) -> str:
     except csv.Error:
         header = sample.splitlines()[0] if sample else ""
         counts = {sep: header.count(sep) for sep in (";", ",", "\t", "|")}
-        best = max(counts, key=counts.get)  # type: ignore[arg-type]
+        best = max(counts, key=counts.__getitem__)
         return best if counts[best] else ","
 
 

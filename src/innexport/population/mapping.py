@@ -30,6 +30,7 @@ informs.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Sequence
@@ -38,14 +39,23 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic import BaseModel as _BaseModel
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from innexport.core.framework import (
+    INDICES,
+    Extends,
+    Framework,
+    FrameworkError,
+    Identifier,
+    Issue,
+    Text,
+    issues_from_validation,
+)
 from innexport.files import builtin
-from innexport.files.yamlsource import Yaml12Loader, YamlDocument, YamlError, parse_yaml
-from innexport.core.framework import Extends, Framework, FrameworkError, Identifier, Issue, Text, issues_from_validation
 from innexport.files.frameworks import builtin_documents, load_framework
-from innexport.population.frame import ACT, CLASS, DIM, FIRM_ID, OBS, WEIGHT, score_population
+from innexport.files.yamlsource import Yaml12Loader, YamlDocument, YamlError, parse_yaml
+from innexport.population.frame import ACT, CLASS, COMPLETENESS, DIM, FIRM_ID, OBS, WEIGHT, score_population
 from innexport.population.io import (
     Survey,
     SurveyError,
@@ -59,7 +69,7 @@ from innexport.population.io import (
 COMBINATIONS: tuple[str, ...] = ("column", "any_of", "all_of", "mean_of", "max_of", "min_of", "sum_of")
 """How a mapping names its source: one column, or a combination of several."""
 
-RESERVED_COLUMNS = frozenset({FIRM_ID, WEIGHT, "iip", "iep", "iiep", "completeness"})
+RESERVED_COLUMNS = frozenset({FIRM_ID, WEIGHT, *INDICES, COMPLETENESS})
 RESERVED_PREFIXES = (OBS, ACT, DIM, CLASS)
 
 Key = str | float
@@ -78,7 +88,7 @@ class _Strict(_BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _finite(value: float) -> bool:
+def _finite(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -127,9 +137,10 @@ class Source(_Strict):
                              "(with `sum_of`, `bands` apply to the sum)")
         if self.bands is not None:
             thresholds = [t for t, _ in self.bands]
-            if not all(_finite(t) for t in thresholds) or any(b <= a for a, b in zip(thresholds, thresholds[1:])):
+            if not all(_finite(t) for t in thresholds) or any(b <= a for a, b in itertools.pairwise(thresholds)):
                 raise ValueError(f"band thresholds must be finite numbers in increasing order, got {thresholds}")
-        if self.order is not None and len({_norm_text(k) if isinstance(k, str) else float(k) for k in self.order}) != len(self.order):
+        if self.order is not None and len({_norm_text(k) if isinstance(k, str) else float(k)
+                                           for k in self.order}) != len(self.order):
             raise ValueError("`order` lists an answer twice")
         return self
 
@@ -169,6 +180,7 @@ class ObservableMap(Source):
 class OutcomeMap(Source):
     """An outcome column (innovates, exports…): numbers, or an ordered category with ``order``."""
 
+    # wider than a Source's on purpose: an outcome may recode or band to the labels of an ordered category
     recode: dict[Key, float | str | None] | None = None  # type: ignore[assignment]
     bands: Annotated[list[tuple[float, float | str]], Field(min_length=1)] | None = None  # type: ignore[assignment]
 
@@ -240,13 +252,13 @@ class Mapping(_Strict):
         clash = sorted(set(self.groups) & set(self.outcomes))
         if clash:
             raise ValueError(f"{', '.join(clash)}: both a group and an outcome")
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str | None]] = set()
         for entry in self.not_covered:
             key = ("activity", entry.activity) if entry.activity else ("observable", entry.observable)
             if key in seen:
                 raise ValueError(f"not_covered lists {key[0]} {key[1]} twice")
-            seen.add(key)  # type: ignore[arg-type]
-        both = sorted(o for kind, o in seen if kind == "observable" and o in self.observables)
+            seen.add(key)
+        both = sorted(o for kind, o in seen if kind == "observable" and o is not None and o in self.observables)
         if both:
             raise ValueError(f"{', '.join(both)}: both mapped and listed in not_covered")
         return self
@@ -304,13 +316,6 @@ def builtin_mappings() -> dict[str, Path]:
     return builtin.files("mappings")
 
 
-def _resolve(name_or_path: str | Path) -> Path:
-    try:
-        return builtin.resolve(name_or_path, "mappings", "mapping")
-    except LookupError as exc:
-        raise MappingError([Issue("name", str(exc))]) from None
-
-
 def parse_mapping(text: str, origin: str = "<text>") -> Mapping:
     """Parse and validate a mapping given as YAML text (``origin`` names it in messages)."""
     try:
@@ -336,7 +341,7 @@ def load_mapping(name_or_path: str | Path, framework: Framework | None = None) -
     (observable and activity ids, version); raises :class:`MappingError` listing every problem by
     file, line and place. Survey columns are checked when the mapping is applied.
     """
-    path = _resolve(name_or_path)
+    path = builtin.resolve(name_or_path, "mappings", "mapping", MappingError)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -369,10 +374,9 @@ def check_mapping(mapping: Mapping, framework: Framework, explain_uncovered: boo
                                       f"{mapping.framework.version}.*, not {framework.id} {framework.version}"))
         return problems
     known_obs = framework.observable_by_id
-    for obs_id in mapping.observables:
-        if obs_id not in known_obs:
-            problems.append(mapping.issue(["observables", obs_id], f"unknown observable '{obs_id}' in framework "
-                                          f"{framework.id} {framework.version}"))
+    problems.extend(mapping.issue(["observables", obs_id], f"unknown observable '{obs_id}' in framework "
+                                  f"{framework.id} {framework.version}")
+                    for obs_id in mapping.observables if obs_id not in known_obs)
     for k, entry in enumerate(mapping.not_covered):
         if entry.activity and entry.activity not in framework.activity_by_id:
             problems.append(mapping.issue(["not_covered", k], f"unknown activity '{entry.activity}'"))
@@ -386,10 +390,10 @@ def check_mapping(mapping: Mapping, framework: Framework, explain_uncovered: boo
             if mapped:
                 problems.append(mapping.issue(["not_covered", k], f"activity {act.id} is listed as not covered but "
                                               f"{', '.join(mapped)} {'is' if len(mapped) == 1 else 'are'} mapped"))
-    for act in framework.activities if explain_uncovered else []:
-        if not any(o.id in mapping.observables for o in act.observables) and act.id not in uncovered:
-            problems.append(mapping.issue(["not_covered"], f"activity {act.id} has no mapped observable: "
-                                          "list it in not_covered with the reason"))
+    problems.extend(mapping.issue(["not_covered"], f"activity {act.id} has no mapped observable: "
+                                  "list it in not_covered with the reason")
+                    for act in (framework.activities if explain_uncovered else [])
+                    if not any(o.id in mapping.observables for o in act.observables) and act.id not in uncovered)
     return problems
 
 
@@ -459,8 +463,8 @@ def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Fram
     meta = pd.DataFrame({FIRM_ID: firm_ids})
     for name, group in mapping.groups.items():
         meta[name] = _group(data, group, mapping, name, source, issues)
-    for name, spec in mapping.outcomes.items():
-        result = _evaluate(data, spec, mapping, ("outcomes", name), source, issues, unit=False)
+    for name, outcome in mapping.outcomes.items():
+        result = _evaluate(data, outcome, mapping, ("outcomes", name), source, issues, unit=False)
         meta[name] = result if result is not None else np.nan
     if issues:
         raise MappingError(issues)
@@ -664,7 +668,8 @@ def _evaluate(data: pd.DataFrame, spec: Source, mapping: Mapping, loc: tuple[str
             total = np.where(any_observed, np.nansum(stack, axis=1), np.nan)
             result, below = _band(total, spec.bands or [])
             if below.any():
-                issues.append(mapping.issue([*loc, "bands"], f"sums below the first band ({(spec.bands or [[0]])[0][0]}) "
+                first = spec.bands[0][0] if spec.bands else 0
+                issues.append(mapping.issue([*loc, "bands"], f"sums below the first band ({first}) "
                                             f"in {format_rows(np.flatnonzero(below))}"))
                 return None
             if result.dtype == object:

@@ -42,8 +42,8 @@ import pandas as pd
 
 from innexport.core.ahp import AHPResult, ahp, combine_judgements, require_consistent
 from innexport.core.classes import classify
-from innexport.core.framework import CLASS_IDS
-from innexport.population.frame import ACT, WEIGHT, columns
+from innexport.core.framework import CLASS_IDS, default_classes
+from innexport.population.frame import ACT, columns, survey_weights
 
 __all__ = [
     "AGGREGATES",
@@ -59,8 +59,9 @@ __all__ = [
     "weights_from_test_values",
 ]
 
-DEFAULT_THRESHOLDS: tuple[float, ...] = (0.61, 0.41, 0.29, 0.0)
-"""Lower bounds of the classes, best first: proactive, preactive, reactive, passive (Godet; ERPI)."""
+DEFAULT_THRESHOLDS: tuple[float, ...] = tuple(float(c.threshold) for c in default_classes())
+"""Lower bounds of the classes, best first (proactive, preactive, reactive, passive: Godet; ERPI), as the
+core defines them (:func:`innexport.core.framework.default_classes`)."""
 AGGREGATES = ("abs", "positive", "shifted")
 """How a practice's test values over the classes are summed: see :func:`weights_from_test_values`."""
 
@@ -98,15 +99,8 @@ def _activity_columns(frame: pd.DataFrame, activities: Sequence[str] | None) -> 
 
 
 def _survey_weights(frame: pd.DataFrame, weighted: bool | str) -> np.ndarray | None:
-    if weighted is False:
-        return None
-    name = WEIGHT if weighted is True else str(weighted)
-    if name not in frame.columns:
-        raise ValueError(f"unknown weight column {name!r}")
-    w = frame[name].to_numpy(dtype=float)
-    if not np.all(np.isfinite(w) & (w > 0)):
-        raise ValueError(f"survey weights {name!r} must be positive and finite")
-    return w
+    """None when unweighted, else the survey weights (:func:`innexport.population.frame.survey_weights`)."""
+    return None if weighted is False else survey_weights(frame, weighted)
 
 
 def index_values(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ RdBu, safe for the common colour-vision deficiencies); :data:`INK` is the text a
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,18 +29,18 @@ ACCENT = "#5e3c99"
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 __all__ = [
-    "ACCENT", "CLASS_COLORS", "CLASS_TINTS", "INK", "MUTED", "QuadrantGeometry", "class_of",
-    "gauge_svg", "portfolio_plane_svg", "quadrant_svg", "radar_point", "radar_svg", "text_width", "trajectory_svg",
-    "wrap",
+    "ACCENT", "CLASS_COLORS", "CLASS_TINTS", "GRID", "INK", "MUTED", "QuadrantGeometry", "class_of", "coord",
+    "escape_xml", "gauge_svg", "halo_text", "portfolio_plane_svg", "quadrant_svg", "radar_point", "radar_svg",
+    "svg_document", "text_svg", "text_width", "trajectory_svg", "wrap",
 ]
 
 
-def _x(text: object) -> str:
+def escape_xml(text: object) -> str:
     """XML-escaped text (also safe inside attribute values)."""
     return escape(str(text), quote=True)
 
 
-def _n(value: float) -> str:
+def coord(value: float) -> str:
     """A coordinate: rounded to 0.1, without a trailing ``.0``."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else ("0" if text == "-0" else text)
@@ -78,9 +79,9 @@ def wrap(text: str, width: int = 16, max_lines: int = 3) -> list[str]:
     return lines or [""]
 
 
-def _text(x: float, y: float, lines: Sequence[str], *, size: float = 10, anchor: str = "middle",
-          fill: str = INK, weight: str = "normal", line_height: float = 1.2, baseline_shift: float = 0.0,
-          extra: str = "") -> str:
+def text_svg(x: float, y: float, lines: Sequence[str], *, size: float = 10, anchor: str = "middle",
+             fill: str = INK, weight: str = "normal", line_height: float = 1.2, baseline_shift: float = 0.0,
+             extra: str = "") -> str:
     """A (multi-line) text element; ``y`` is the baseline of the first line, shifted by ``baseline_shift`` lines."""
     y0 = y + baseline_shift * size * line_height
     attrs = (f'x="{_n(x)}" y="{_n(y0)}" font-size="{_n(size)}" text-anchor="{anchor}" fill="{fill}"'
@@ -94,8 +95,8 @@ def _text(x: float, y: float, lines: Sequence[str], *, size: float = 10, anchor:
     return f"<text {attrs}>{spans}</text>"
 
 
-def _halo_text(x: float, y: float, text: str | Sequence[str], *, size: float, anchor: str = "middle",
-               weight: str = "normal", fill: str = INK) -> str:
+def halo_text(x: float, y: float, text: str | Sequence[str], *, size: float, anchor: str = "middle",
+              weight: str = "normal", fill: str = INK) -> str:
     """A label readable over lines: a thick white copy drawn first, then the text itself."""
     lines = [text] if isinstance(text, str) else list(text)
     halo = _text(x, y, lines, size=size, anchor=anchor, weight=weight, fill="#ffffff",
@@ -108,7 +109,9 @@ def text_width(text: str, size: float) -> float:
     return len(text) * size * 0.6
 
 
-def _svg(width: float, height: float, body: Sequence[str], title: str | None = None, css_class: str = "chart") -> str:
+def svg_document(width: float, height: float, body: Sequence[str], title: str | None = None,
+                 css_class: str = "chart") -> str:
+    """The ``<svg>`` element around ``body``: size, view box, font, and ``title`` as its accessible name."""
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="{_x(css_class)}" width="{_n(width)}" height="{_n(height)}" '
             f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="{FONT}" role="img"')
     if title:
@@ -116,6 +119,10 @@ def _svg(width: float, height: float, body: Sequence[str], title: str | None = N
     else:
         head += ">"
     return head + "".join(body) + "</svg>"
+
+
+# short names for this module's own drawing code
+_x, _n, _text, _halo_text, _svg = escape_xml, coord, text_svg, halo_text, svg_document
 
 
 # --- radar ----------------------------------------------------------------------------------------
@@ -182,7 +189,7 @@ def radar_svg(
     pts = [radar_point(i, n, 0.0 if v is None else v, cx, cy, radius) for i, v in enumerate(values)]
     body.append(f'<polygon class="firm" points="{" ".join(f"{_n(x)},{_n(y)}" for x, y in pts)}" fill="{color}" '
                 f'fill-opacity="0.18" stroke="{color}" stroke-width="2" stroke-linejoin="round"/>')
-    for (x, y), v in zip(pts, values):
+    for (x, y), v in zip(pts, values, strict=True):
         if v is None or v != v:
             body.append(f'<circle cx="{_n(x)}" cy="{_n(y)}" r="3" fill="#ffffff" stroke="{MUTED}" stroke-width="1.2"/>')
         else:
@@ -241,7 +248,7 @@ def quadrant_svg(
     target: tuple[float, float] | None = None,
     labels: Mapping[str, str] | None = None,
     *,
-    after: tuple[float, float] | None = None,
+    after: tuple[float | None, float | None] | None = None,
     point_label: str | None = None,
     axis_labels: tuple[str, str] = ("IIP", "IEP"),
     thresholds: Sequence[float] = (),
@@ -318,7 +325,8 @@ def quadrant_svg(
         body.append(_text(x0 - 8, ya + 3.5, [text], size=10, anchor="end", fill=MUTED))
     body.append(_text(x0 + side / 2, y0 + side + 36, [axis_labels[0]], size=11.5, weight="bold"))
     ax, ay = x0 - 40, y0 + side / 2
-    body.append(_text(ax, ay, [axis_labels[1]], size=11.5, weight="bold", extra=f'transform="rotate(-90 {_n(ax)} {_n(ay)})"'))
+    body.append(_text(ax, ay, [axis_labels[1]], size=11.5, weight="bold",
+                      extra=f'transform="rotate(-90 {_n(ax)} {_n(ay)})"'))
     # the plan's landing point and the firm
     if iip is not None and iep is not None and iip == iip and iep == iep:
         px, py = g.xy(iip, iep)
@@ -328,7 +336,8 @@ def quadrant_svg(
                 body.append(_arrow(px, py, ax2, ay2))
                 body.append(f'<circle class="after" cx="{_n(ax2)}" cy="{_n(ay2)}" r="4" fill="#ffffff" stroke="{ACCENT}" '
                             f'stroke-width="1.5"/>')
-        body.append(f'<circle class="firm" cx="{_n(px)}" cy="{_n(py)}" r="6" fill="{ACCENT}" stroke="#ffffff" stroke-width="1.5"/>')
+        body.append(f'<circle class="firm" cx="{_n(px)}" cy="{_n(py)}" r="6" fill="{ACCENT}" stroke="#ffffff" '
+                    'stroke-width="1.5"/>')
         if point_label:
             room_right, room_left = x0 + side - px - 12, px - x0 - 12
             room = max(room_right, room_left)
@@ -394,15 +403,17 @@ def gauge_svg(
     for k in range(len(ticks) - 1):  # neighbours too close for centred labels: push them apart
         if ticks[k + 1][0] - ticks[k][0] < text_width(ticks[k][1], 9) / 2 + text_width(ticks[k + 1][1], 9) / 2 + 3:
             anchors[k], anchors[k + 1] = "end", "start"
-    for (xa, label), anchor in zip(ticks, anchors):
-        body.append(f'<line x1="{_n(xa)}" y1="{_n(bar_y - 2)}" x2="{_n(xa)}" y2="{_n(bar_y + bar_h + 2)}" stroke="#ffffff" stroke-width="1.2"/>')
+    for (xa, label), anchor in zip(ticks, anchors, strict=True):
+        body.append(f'<line x1="{_n(xa)}" y1="{_n(bar_y - 2)}" x2="{_n(xa)}" y2="{_n(bar_y + bar_h + 2)}" '
+                    'stroke="#ffffff" stroke-width="1.2"/>')
         shift = {"end": -1.5, "start": 1.5}.get(anchor, 0.0)
         body.append(_text(xa + shift, bar_y + bar_h + 12, [label], size=9, anchor=anchor, fill=MUTED))
     if value is not None and value == value:
         xv = pad + _clip(value) * bar_w
-        body.append(f'<polygon class="marker" points="{_n(xv - 5)},{_n(bar_y - 7)} {_n(xv + 5)},{_n(bar_y - 7)} {_n(xv)},{_n(bar_y - 1)}" '
-                    f'fill="{INK}"/>')
-        body.append(f'<line x1="{_n(xv)}" y1="{_n(bar_y - 1)}" x2="{_n(xv)}" y2="{_n(bar_y + bar_h)}" stroke="{INK}" stroke-width="2"/>')
+        body.append(f'<polygon class="marker" points="{_n(xv - 5)},{_n(bar_y - 7)} {_n(xv + 5)},{_n(bar_y - 7)} '
+                    f'{_n(xv)},{_n(bar_y - 1)}" fill="{INK}"/>')
+        body.append(f'<line x1="{_n(xv)}" y1="{_n(bar_y - 1)}" x2="{_n(xv)}" y2="{_n(bar_y + bar_h)}" stroke="{INK}" '
+                    'stroke-width="2"/>')
     return _svg(width, height, body, title, "chart gauge")
 
 
@@ -440,21 +451,25 @@ def trajectory_svg(
     names = list(point_labels) if point_labels is not None else [""] * len(points)
     if len(names) != len(points):
         raise ValueError(f"{len(points)} points but {len(names)} point labels")
-    placed = [k for k, (x, y) in enumerate(points) if x is not None and y is not None and x == x and y == y]
+    xy = {k: g.xy(x, y) for k, (x, y) in enumerate(points) if x is not None and y is not None and x == x and y == y}
+    placed = list(xy)
     if current is None or current not in placed:
         current = placed[-1] if placed else None
-    common = dict(labels=labels, axis_labels=axis_labels, thresholds=thresholds, class_colors=class_colors,
-                  title=title, geometry=g, digits=digits, decimal=decimal)
+
+    def plane(iip: float | None, iep: float | None, point_label: str | None = None) -> str:
+        return quadrant_svg(iip, iep, cut, labels=labels, point_label=point_label, axis_labels=axis_labels,
+                            thresholds=thresholds, class_colors=class_colors, title=title, geometry=g, digits=digits,
+                            decimal=decimal)
+
     if current is None:
-        return quadrant_svg(None, None, cut, **common)
+        return plane(None, None)
     highlighted = {k for k in compared if k in placed} | {current}
-    svg = quadrant_svg(points[current][0], points[current][1], cut, point_label=names[current] or None, **common)
+    svg = plane(points[current][0], points[current][1], point_label=names[current] or None)
     span = (min(highlighted), max(highlighted))
-    xy = {k: g.xy(points[k][0], points[k][1]) for k in placed}  # type: ignore[arg-type]
-    marks = [f'<defs><marker id="trajectory-head" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
-             f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" fill="{ACCENT}"/>'
-             '</marker></defs>']
-    for k0, k1 in zip(placed, placed[1:]):
+    marks = [(f'<defs><marker id="trajectory-head" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" '
+              f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" fill="{ACCENT}"/>'
+              '</marker></defs>')]
+    for k0, k1 in itertools.pairwise(placed):
         (x0, y0), (x1, y1) = xy[k0], xy[k1]
         length = math.hypot(x1 - x0, y1 - y0)
         if length < 12:
@@ -526,7 +541,7 @@ def portfolio_plane_svg(
     if n <= max_points:
         radius = 3.5 if n <= 300 else 2.6
         pos = list(class_pos)
-        for k in np.flatnonzero(keep):
+        for k in np.flatnonzero(keep).tolist():
             px, py = g.xy(float(x[k]), float(y[k]))
             c = pos[k]
             colour = class_colors[c] if c is not None and 0 <= c < len(class_colors) else GRID
@@ -540,7 +555,7 @@ def portfolio_plane_svg(
                                           range=[[0.0, 1.0], [0.0, 1.0]])
         top = float(np.log1p(counts.max())) or 1.0
         cell = g.side / bins
-        for i, j in zip(*np.nonzero(counts)):
+        for i, j in zip(*np.nonzero(counts), strict=True):
             c = int(counts[i, j])
             opacity = 0.12 + 0.83 * float(np.log1p(c)) / top
             marks.append(f'<rect class="density" x="{_n(g.left + i * cell)}" y="{_n(g.top + g.side - (j + 1) * cell)}" '

@@ -1,0 +1,253 @@
+"""The items of a scale as analysed: checked, reversed, rows kept, weighted; their covariances and correlations.
+
+The common ground of :mod:`innexport.population.reliability` (alpha, item statistics) and
+:mod:`innexport.population.efa` (KMO, Bartlett, exploratory factor analysis). Every function
+takes the items as the columns of a DataFrame (one row per respondent, NaN = not answered) and
+works on *any* table, not only on a population table of :mod:`innexport.population.frame`.
+
+Conventions, chosen to reproduce R's ``psych`` package (Revelle), the reference most published
+values come from:
+
+* **Missing answers** (``missing=``): ``"listwise"`` (the default) keeps only the rows where every
+  item is answered, so all statistics describe the same respondents. ``"pairwise"`` computes each
+  covariance from the rows where both items are answered (R's ``cov(use="pairwise")``, which
+  ``psych::alpha``, ``psych::KMO``, ``psych::cortest.bartlett`` and ``psych::fa`` use on raw data).
+  Alpha and the item statistics then use that covariance matrix (and its ``cov2cor`` for the
+  standardized values), as ``psych::alpha``; KMO, Bartlett and the EFA use correlations each
+  computed wholly from its pair's rows (R's ``cor(use="pairwise")``), as ``psych``'s functions.
+  Rows with no item answered at all are ignored in both modes.
+* **Reversed items** (``reverse=``): an item x is replaced by ``lo + hi - x`` where ``(lo, hi)`` is
+  ``scale_range`` when given, else the smallest and largest value observed over *all* the items
+  (as ``psych::alpha`` does). The constant only moves item and scale means: every covariance,
+  alpha and correlation depends on the sign flip alone.
+* **Weights** (``weights=``, optional): survey weights, one positive number per row (a Series is
+  aligned on the index). Means and covariances are weighted (weights rescaled to mean 1, so that
+  unit weights give the usual ``n - 1`` estimates); the confidence interval of alpha and
+  Bartlett's test then use Kish's effective sample size ``(Σw)² / Σw²``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MISSING_MODES", "RELATIVE_ZERO", "ItemData", "Missing", "ReliabilityError", "correlation_matrix", "cov2cor",
+    "item_correlation", "item_covariance", "pairwise_correlation", "prepare_items", "reverse_items", "select_items",
+    "weighted_cov",
+]
+
+Missing = Literal["listwise", "pairwise"]
+MISSING_MODES: tuple[str, ...] = ("listwise", "pairwise")
+
+#: Variances below this fraction of the items' total variance are rounding errors of a zero.
+RELATIVE_ZERO = 1e-10
+
+
+class ReliabilityError(ValueError):
+    """The items cannot be analysed (unknown or non-numeric columns, too few cases, no variance…)."""
+
+
+def reverse_items(items: pd.DataFrame, reverse: Iterable[str] = (),
+                  scale_range: tuple[float, float] | None = None) -> pd.DataFrame:
+    """A copy of ``items`` where each column of ``reverse`` x becomes ``lo + hi - x``.
+
+    ``(lo, hi)`` is ``scale_range`` or, by default, the smallest and largest value observed over
+    all the columns of ``items`` (``psych::alpha``'s rule). Reversing twice with the same range
+    gives the items back.
+    """
+    reverse = list(dict.fromkeys(reverse))
+    unknown = [r for r in reverse if r not in items.columns]
+    if unknown:
+        raise ReliabilityError(f"reversed items not among the items: {', '.join(map(str, unknown))}")
+    out = items.copy()
+    if not reverse:
+        return out
+    if scale_range is None:
+        values = items.to_numpy(dtype=float)
+        if not np.isfinite(values).any():
+            raise ReliabilityError("cannot reverse items without any answer")
+        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    else:
+        lo, hi = (float(v) for v in scale_range)
+        if not lo < hi:
+            raise ReliabilityError(f"scale_range must be (low, high) with low < high, got {scale_range}")
+        values = items[reverse].to_numpy(dtype=float)
+        if np.any((values < lo) | (values > hi)):
+            raise ReliabilityError(f"reversed items have values outside scale_range {lo:g}..{hi:g}")
+    for name in reverse:
+        out[name] = lo + hi - items[name].astype(float)
+    return out
+
+
+@dataclass(frozen=True)
+class ItemData:
+    """The items as analysed (:func:`prepare_items`): reversed, numeric, rows kept, weights rescaled to mean 1."""
+
+    frame: pd.DataFrame
+    weights: np.ndarray
+    missing: str
+    n_effective: float
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.frame.to_numpy(dtype=float)
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.frame)
+
+
+def _check_items(items: pd.DataFrame, min_items: int = 2) -> None:
+    if not isinstance(items, pd.DataFrame):
+        raise ReliabilityError("items must be a pandas DataFrame, one column per item")
+    if items.columns.duplicated().any():
+        dupes = sorted({str(c) for c in items.columns[items.columns.duplicated()]})
+        raise ReliabilityError(f"duplicated item columns: {', '.join(dupes)}")
+    if items.shape[1] < min_items:
+        raise ReliabilityError(f"at least {min_items} items are needed, got {items.shape[1]}")
+    bad = [str(c) for c in items.columns
+           if not (pd.api.types.is_numeric_dtype(items[c]) and not pd.api.types.is_bool_dtype(items[c]))]
+    if bad:
+        raise ReliabilityError(f"items must be numeric; not numeric: {', '.join(bad)}")
+
+
+def _weights(items: pd.DataFrame, weights: Any) -> np.ndarray:
+    if weights is None:
+        return np.ones(len(items))
+    if isinstance(weights, pd.Series) and not weights.index.equals(items.index):
+        if not weights.index.is_unique:
+            raise ReliabilityError("weights must have a unique index to be aligned on the items")
+        w = weights.reindex(items.index).to_numpy(dtype=float)
+    else:
+        w = np.asarray(weights, dtype=float)
+    if w.shape != (len(items),) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ReliabilityError("weights must be one positive finite number per row of the items")
+    return w
+
+
+def prepare_items(items: pd.DataFrame, reverse: Iterable[str] = (), scale_range: tuple[float, float] | None = None,
+             missing: str = "listwise", weights: Any = None, min_items: int = 2) -> ItemData:
+    _check_items(items, min_items)
+    if missing not in MISSING_MODES:
+        raise ReliabilityError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}")
+    w = _weights(items, weights)
+    frame = reverse_items(items.astype(float), reverse, scale_range)
+    values = frame.to_numpy(dtype=float)
+    if np.isinf(values).any():
+        raise ReliabilityError("items contain infinite values")
+    answered = ~np.isnan(values)
+    keep = answered.all(axis=1) if missing == "listwise" else answered.any(axis=1)
+    frame, w = frame.loc[keep], w[keep]
+    if len(frame) < 3:
+        what = "complete cases" if missing == "listwise" else "cases"
+        raise ReliabilityError(f"at least 3 {what} are needed, got {len(frame)}")
+    w = w * len(w) / w.sum()
+    n_eff = float(w.sum() ** 2 / np.sum(w**2))
+    return ItemData(frame=frame, weights=w, missing=missing, n_effective=n_eff)
+
+
+def _centred(values: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values minus their column's (weighted) mean, 0 where missing; and where present.
+
+    Centring first lets the pair formulas below lose no precision to cancellation.
+    """
+    present = ~np.isnan(values)
+    centre = np.array([np.average(values[m, j], weights=w[m]) if (m := present[:, j]).any() else 0.0
+                       for j in range(values.shape[1])])
+    return np.where(present, values - centre, 0.0), present
+
+
+def weighted_cov(values: np.ndarray, w: np.ndarray, pairwise: bool) -> np.ndarray:
+    """Weighted covariance matrix (weights of mean 1 give the usual n - 1 estimate).
+
+    Pairwise: each entry uses the rows where both columns are present, with that pair's means.
+    """
+    x, present = _centred(values, w)
+    wx = x * w[:, None]
+    if not pairwise:
+        n = w.sum()
+        mean = wx.sum(axis=0) / n
+        return (wx.T @ x - n * np.outer(mean, mean)) / (n - 1)
+    m = present.astype(float)
+    n = (m * w[:, None]).T @ m          # n_ij: weight of the rows where i and j are both present
+    s = wx.T @ m                        # s_ij: weighted sum of x_i over those rows
+    p = wx.T @ x                        # p_ij: weighted sum of x_i x_j over those rows
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = (p - s * s.T / n) / (n - 1)
+    cov[n < 2] = np.nan
+    return cov
+
+
+def pairwise_correlation(values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Correlations each computed from the rows where both columns are present (means *and*
+    standard deviations of those rows), as R's ``cor(use="pairwise")``."""
+    x, present = _centred(values, w)
+    m = present.astype(float)
+    wx = x * w[:, None]
+    n = (m * w[:, None]).T @ m
+    s = wx.T @ m                        # s_ij: Σ w x_i over the rows where j is present too
+    q = (wx * x).T @ m                  # q_ij: Σ w x_i² over those rows
+    p = wx.T @ x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sxy = p - s * s.T / n
+        sxx = q - s**2 / n
+        r = sxy / np.sqrt(sxx * sxx.T)
+    r[n < 2] = np.nan
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def item_correlation(data: ItemData, cov: np.ndarray) -> np.ndarray:
+    """The correlation matrix used by KMO, Bartlett and the EFA: ``cov2cor(cov)`` when listwise,
+    R's pairwise correlations when pairwise (as ``psych::KMO``, ``cortest.bartlett`` and ``fa``)."""
+    if data.missing == "listwise":
+        return cov2cor(cov)
+    r = pairwise_correlation(data.values, data.weights)
+    if not np.all(np.isfinite(r)):
+        raise ReliabilityError("some pairs of items have too few cases answering both, or no variance on them")
+    return r
+
+
+def item_covariance(data: ItemData) -> np.ndarray:
+    flat = [str(c) for c, distinct in data.frame.nunique().items() if distinct < 2]
+    if flat:
+        raise ReliabilityError(f"items without variance: {', '.join(flat)}")
+    cov = weighted_cov(data.values, data.weights, data.missing == "pairwise")
+    if np.isnan(cov).any():
+        rows, cols = np.where(np.isnan(cov))
+        names = data.frame.columns
+        pairs = sorted({f"{names[i]}/{names[j]}" for i, j in zip(rows, cols, strict=True) if i <= j})
+        raise ReliabilityError(f"too few cases answering both items of: {', '.join(pairs[:5])}")
+    flat = [str(c) for c, v in zip(data.frame.columns, np.diag(cov), strict=True) if not v > 0]
+    if flat:
+        raise ReliabilityError(f"items without variance: {', '.join(flat)}")
+    return cov
+
+
+def cov2cor(cov: np.ndarray) -> np.ndarray:
+    sd = np.sqrt(np.diag(cov))
+    r = cov / np.outer(sd, sd)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def correlation_matrix(items: pd.DataFrame, *, missing: Missing = "listwise", weights: Any = None) -> pd.DataFrame:
+    """Pearson correlations of the items (listwise or pairwise, optionally weighted)."""
+    data = prepare_items(items, missing=missing, weights=weights)
+    names = list(data.frame.columns)
+    return pd.DataFrame(item_correlation(data, item_covariance(data)), index=names, columns=names)
+
+
+def select_items(frame: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
+    """The columns ``items`` of ``frame``, in that order; unknown names are all reported at once."""
+    items = list(dict.fromkeys(items))
+    unknown = [i for i in items if i not in frame.columns]
+    if unknown:
+        raise ReliabilityError(f"unknown items: {', '.join(map(str, unknown))}")
+    return frame[items]
+
