@@ -10,9 +10,9 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from innexport.files.answers import read_answers
-from innexport.core.assessment import AnswersError, IncompleteError, diagnose, encode
 from innexport.cli import _register, app
+from innexport.core.assessment import AnswersError, IncompleteError, diagnose, encode
+from innexport.files.answers import read_answers
 from innexport.files.frameworks import load_framework
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
@@ -207,3 +207,16 @@ def test_cli_unknown_framework_and_output(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "no built-in framework or module 'mini'" in res.stderr
     res = runner.invoke(app, ["diagnose", str(good), "--framework", str(MINI), "--out", str(tmp_path / "r.docx")])
     assert res.exit_code == 2 and "unknown format '.docx'" in res.stderr
+
+
+def test_json_problems_are_located_by_line_in_a_list_of_firms(tmp_path: Path) -> None:
+    """JSON is read as YAML too (innexport.files.yamlsource), so a firm's problem names its line."""
+    path = tmp_path / "firms.json"
+    path.write_text('{\n  "firms": [\n    {"firm": {"id": "a", "name": "A"}, "answers": {}},\n'
+                    '    {"firm": {"id": "b", "name": "B", "size": "tiny"}, "answers": {}}\n  ]\n}\n', encoding="utf-8")
+    with pytest.raises(AnswersError) as info:
+        read_answers(path)
+    assert [str(p).split(": ")[0] for p in info.value.problems] == [f"{path}, line 4, field firm.size"]
+    path.write_text('{"firms": [{"firm": {"id": "a", "name": "A"}, "answers": {"q1": "yes"}}]}', encoding="utf-8")
+    [sheet] = read_answers(path)
+    assert sheet.where("q1") == f"{path}, line 1, firm a, question q1"

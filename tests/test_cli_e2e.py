@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from innexport.files.answers import read_answers
-from innexport.core.assessment import diagnose
 from innexport.cli import _register, app
+from innexport.core.assessment import diagnose
+from innexport.files.answers import read_answers
 from innexport.files.frameworks import load_framework
 
 ROOT = Path(__file__).resolve().parents[1]

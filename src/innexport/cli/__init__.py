@@ -1,6 +1,15 @@
-"""The ``innexport`` command line. Each sub-module registers its commands on :data:`app`."""
+"""The ``innexport`` command line. Each sub-module registers its commands on :data:`app`.
+
+One module per command group (``diagnose``, ``frameworks``, ``plan``, ``followup``,
+``questionnaire``, ``programmes``, ``population``, ``ahp``, ``web``), each thin: it parses options,
+calls the library and prints. What they share (consoles, refusals with exit 2, atomic writes, the
+``--lang`` option, framework selection, progress) is :mod:`innexport.cli._common`; no command
+module imports another.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import typer
 
@@ -18,10 +27,16 @@ def _root() -> None:
     """innexport: a joint innovation-export diagnostic for SMEs (IIP, IEP, IIEP, classes, priorities)."""
 
 
+COMMAND_MODULES: tuple[str, ...] = (
+    "ahp", "diagnose", "plan", "questionnaire", "web", "followup", "frameworks", "population", "programmes",
+)
+"""The command modules, in the order ``innexport --help`` lists their commands (groups come last)."""
+
+
 def _register() -> None:
-    # Imported for their side effect of adding commands to ``app``.
-    from innexport.cli import ahp, diagnose, plan, population, programmes, questionnaire, web  # noqa: F401
-    from innexport.cli import followup  # noqa: F401
+    """Import every command module, for its side effect of adding its commands to :data:`app`."""
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"innexport.cli.{name}")
 
 
 def main() -> None:

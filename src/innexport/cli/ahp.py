@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from innexport.core.ahp import (
-    AHPError,
-    AHPResult,
-    InconsistentMatrixError,
-    ahp_from_files,
-    require_consistent,
-)
 from innexport.cli import app
+from innexport.cli._common import EXIT_BAD_INPUT, EXIT_INVALID, console, fail
 
-#: Exit codes: judgements too inconsistent (result still printed), and unusable input.
-EXIT_INCONSISTENT = 1
-EXIT_BAD_INPUT = 2
+if TYPE_CHECKING:
+    from innexport.core.ahp import AHPResult
+
+EXIT_INCONSISTENT = EXIT_INVALID
+"""Exit code when the judgements are too inconsistent (the result is still printed)."""
 
 
 def _ranks(weights: list[float]) -> list[int]:
@@ -39,7 +34,6 @@ def _print_table(result: AHPResult, paths: list[Path], max_cr: float) -> None:
     table.add_column("Rank", justify="right")
     for item, weight, rank in zip(result.items, weights, _ranks(weights), strict=True):
         table.add_row(item, f"{weight:.3f}", str(rank))
-    console = Console()
     console.print(table)
     verdict = "acceptable" if result.consistency_ratio <= max_cr else "NOT acceptable"
     sign = "<=" if result.consistency_ratio <= max_cr else ">"
@@ -76,11 +70,12 @@ def ahp_command(
 
     Exit code: 0 if CR <= --max-cr, 1 if too inconsistent (result still printed), 2 on bad input.
     """
+    from innexport.core.ahp import AHPError, InconsistentMatrixError, ahp_from_files, require_consistent
+
     try:
         result = ahp_from_files(matrices)
     except AHPError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        raise fail(str(exc), EXIT_BAD_INPUT) from None
     if json_output:
         typer.echo(json.dumps(result.as_dict(), indent=2))
     else:
@@ -88,5 +83,4 @@ def ahp_command(
     try:
         require_consistent(result, max_cr)
     except InconsistentMatrixError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_INCONSISTENT) from None
+        raise fail(str(exc), EXIT_INCONSISTENT) from None

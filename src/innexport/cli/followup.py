@@ -6,20 +6,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from rich.console import JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
-from innexport.rendering import i18n
-from innexport.support.plans import ActionPlan
-from innexport.core.assessment import FirmResult
 from innexport.cli import app
-from innexport.cli.diagnose import _framework_for, console, err, fail
-from innexport.support.followup import FollowUp, follow_up
+from innexport.cli._common import console, err, fail, lang_option
+from innexport.cli._common import framework_for as _framework_for
+from innexport.core.assessment import FirmResult
 from innexport.core.framework import Framework, FrameworkError
+from innexport.rendering.i18n import Translator, translator
+from innexport.support.followup import FollowUp, follow_up
+from innexport.support.plans import ActionPlan
 
 MAX_SHOWN = 5
 """Validation problems shown per file."""
@@ -99,11 +101,12 @@ def _framework(result: FirmResult, path: Path, framework_path: str | None, modul
 # --- output -----------------------------------------------------------------------------------------
 
 
-def _signed(delta: float | None, lang: str) -> str:
+def _signed(delta: float | None, L: Translator) -> str:
+    """A change with its sign (``+0,12``, ``-0,05``; no sign when it rounds to zero)."""
     if delta is None:
         return "–"
-    text = i18n.fmt(abs(delta), lang)
-    if text == i18n.fmt(0.0, lang):
+    text = L.num(abs(delta))
+    if text == L.num(0.0):
         return text
     return ("+" if delta > 0 else "-") + text
 
@@ -142,63 +145,67 @@ def _programme_names(ids: list[str], plans: list[ActionPlan], lang: str) -> dict
 
 
 def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str], n_plans: int, lang: str) -> None:
-    t = i18n.t
-    console.print(f"[bold]{escape(t('followup.title', lang, firm=f'{fu.firm_name} ({fu.firm_id})', before=_date(fu.before_on, lang), after=_date(fu.after_on, lang)))}[/]",
-                  highlight=False)
+    L = translator(lang)
+    t = L.t
+    title = t("followup.title", firm=f"{fu.firm_name} ({fu.firm_id})", before=_date(fu.before_on, L),
+              after=_date(fu.after_on, L))
+    console.print(f"[bold]{escape(title)}[/]", highlight=False)
     if not fu.same_framework:
-        console.print(f"[yellow]{escape(t('followup.frameworks_differ', lang, before=fu.framework_before, after=fu.framework_after, n=fu.common))}[/]",
-                      highlight=False)
-    before_col, after_col = t("followup.col.before", lang), t("followup.col.after", lang)
-    table = Table(title=t("followup.indices", lang), title_justify="left")
-    for name, justify in ((t("followup.col.index", lang), "left"), (before_col, "right"), (after_col, "right"),
-                          (t("followup.col.change", lang), "right"), (t("followup.col.class", lang), "left"),
-                          (t("followup.col.movement", lang), "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        differ = t("followup.frameworks_differ", before=fu.framework_before, after=fu.framework_after,
+                   n=L.count(fu.common))
+        console.print(f"[yellow]{escape(differ)}[/]", highlight=False)
+    before_col, after_col = t("followup.col.before"), t("followup.col.after")
+    table = Table(title=t("followup.indices"), title_justify="left")
+    columns: list[tuple[str, JustifyMethod]] = [
+        (t("followup.col.index"), "left"), (before_col, "right"), (after_col, "right"),
+        (t("followup.col.change"), "right"), (t("followup.col.class"), "left"), (t("followup.col.movement"), "left")]
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
     for ch in fu.indices:
         table.add_row(
-            ch.index.upper(), i18n.fmt(ch.before, lang), i18n.fmt(ch.after, lang),
-            f"[{_colour(ch.delta)}]{_signed(ch.delta, lang)}[/]",
+            ch.index.upper(), L.num(ch.before), L.num(ch.after),
+            f"[{_colour(ch.delta)}]{_signed(ch.delta, L)}[/]",
             escape(f"{_class_label(fws[0], ch.class_before, lang)} → {_class_label(fws[1], ch.class_after, lang)}"),
-            escape(t(f"followup.movement.{ch.movement}", lang)) if ch.movement else "–",
+            escape(t(f"followup.movement.{ch.movement}")) if ch.movement else "–",
         )
     console.print(table)
-    q_before = t(f"quadrant.{fu.quadrant_before}", lang) if fu.quadrant_before else "–"
-    q_after = t(f"quadrant.{fu.quadrant_after}", lang) if fu.quadrant_after else "–"
-    console.print(escape(t("followup.quadrant", lang, before=q_before, after=q_after) if q_before != q_after
-                         else t("followup.quadrant_same", lang, after=q_after)), highlight=False)
+    q_before = t(f"quadrant.{fu.quadrant_before}") if fu.quadrant_before else "–"
+    q_after = t(f"quadrant.{fu.quadrant_after}") if fu.quadrant_after else "–"
+    console.print(escape(t("followup.quadrant", before=q_before, after=q_after) if q_before != q_after
+                         else t("followup.quadrant_same", after=q_after)), highlight=False)
 
-    table = Table(title=t("followup.activities", lang, moved=len(fu.moved), total=len(fu.activities)),
+    table = Table(title=t("followup.activities", moved=L.count(len(fu.moved)), total=L.count(len(fu.activities))),
                   title_justify="left")
-    table.add_column(t("followup.col.activity", lang))
+    table.add_column(t("followup.col.activity"))
     table.add_column(before_col, justify="right")
     table.add_column(after_col, justify="right")
-    table.add_column(t("followup.col.change", lang), justify="right")
-    for ch in fu.activities:
-        change = (f"[{_colour(ch.delta)}]{_signed(ch.delta, lang)}[/]" if ch.presence == "both"
-                  else f"[dim]{escape(t(f'followup.presence.{ch.presence}', lang))}[/]")
-        table.add_row(escape(_activity_name(ch.id, fws, lang)),
-                      i18n.fmt(ch.before, lang) if ch.presence != "added" else "",
-                      i18n.fmt(ch.after, lang) if ch.presence != "removed" else "", change)
+    table.add_column(t("followup.col.change"), justify="right")
+    for ac in fu.activities:
+        change = (f"[{_colour(ac.delta)}]{_signed(ac.delta, L)}[/]" if ac.presence == "both"
+                  else f"[dim]{escape(t(f'followup.presence.{ac.presence}'))}[/]")
+        table.add_row(escape(_activity_name(ac.id, fws, lang)),
+                      L.num(ac.before) if ac.presence != "added" else "",
+                      L.num(ac.after) if ac.presence != "removed" else "", change)
     console.print(table)
 
     if not n_plans:
-        console.print(f"[dim]{escape(t('followup.no_plan', lang))}[/]", highlight=False)
+        console.print(f"[dim]{escape(t('followup.no_plan'))}[/]", highlight=False)
         return
-    table = Table(title=t("followup.actions_done", lang, done=len(fu.actions_done), total=fu.actions_total,
-                          plans=fu.plans), title_justify="left")
+    table = Table(title=t("followup.actions_done", done=L.count(len(fu.actions_done)), total=L.count(fu.actions_total),
+                          plans=L.count(fu.plans)), title_justify="left")
     for key in ("action", "activity", "done_on", "owner", "activity_moved", "programmes"):
-        table.add_column(t(f"followup.col.{key}", lang))
+        table.add_column(t(f"followup.col.{key}"))
     for done in fu.actions_done:
-        moved = t(f"followup.moved.{done.activity_movement}", lang) if done.activity_movement else "–"
+        moved = t(f"followup.moved.{done.activity_movement}") if done.activity_movement else "–"
         table.add_row(escape(done.title), escape(_activity_name(done.activity, fws, lang, done.activity_name)),
-                      str(done.done_on or "–"), escape(done.owner or "–"), escape(moved),
+                      _date(done.done_on, L), escape(done.owner or "–"), escape(moved),
                       escape("; ".join(names[p] for p in done.programmes)))
     console.print(table)
-    used = "; ".join(names[p] for p in fu.programmes_used) or t("followup.none", lang)
-    console.print(escape(t("followup.programmes_used", lang, names=used)), highlight=False)
+    used = "; ".join(names[p] for p in fu.programmes_used) or t("followup.none")
+    console.print(escape(t("followup.programmes_used", names=used)), highlight=False)
     waiting = [names[p] for p in fu.programmes_picked if p not in fu.programmes_used]
     if waiting:
-        console.print(escape(t("followup.programmes_picked", lang, names="; ".join(waiting))), highlight=False)
+        console.print(escape(t("followup.programmes_picked", names="; ".join(waiting))), highlight=False)
 
 
 # --- the command ------------------------------------------------------------------------------------
@@ -206,13 +213,18 @@ def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str]
 
 @app.command("followup")
 def followup_command(
-    before: Annotated[Path, typer.Argument(help="The earlier diagnostic: a result JSON written by `innexport diagnose --out x.json`.")],
+    before: Annotated[Path, typer.Argument(
+        help="The earlier diagnostic: a result JSON written by `innexport diagnose --out x.json`.")],
     after: Annotated[Path, typer.Argument(help="The later diagnostic of the same firm(s): a result JSON.")],
-    plan: Annotated[list[Path] | None, typer.Option("--plan", help="An action plan made from the earlier diagnostic or from one in between (JSON of `innexport plan --out plan.json`); repeatable.")] = None,
+    plan: Annotated[list[Path] | None, typer.Option(
+        "--plan", help="An action plan made from the earlier diagnostic or from one in between "
+                       "(JSON of `innexport plan --out plan.json`); repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-    lang: Annotated[Literal["fr", "es", "en"] | None, typer.Option(help="Language of the tables (default: the later result's).")] = None,
-    framework: Annotated[str | None, typer.Option(help="Framework YAML the results were scored with, when it is not a built-in one.")] = None,
-    module: Annotated[list[str] | None, typer.Option(help="Module YAML the results were scored with, instead of the built-in module of that id (repeatable).")] = None,
+    lang: Annotated[str | None, lang_option("Language of the tables (default: the later result's).")] = None,
+    framework: Annotated[str | None, typer.Option(
+        help="Framework YAML the results were scored with, when it is not a built-in one.")] = None,
+    module: Annotated[list[str] | None, typer.Option(
+        help="Module YAML the results were scored with, instead of the built-in module of that id (repeatable).")] = None,
 ) -> None:
     """What moved between two diagnostics of a firm (indices, classes, activities), which actions of
     its plans were done and which programmes it used.
@@ -248,18 +260,16 @@ def followup_command(
     if as_json:
         doc = {"firms": [fu.model_dump(mode="json")
                          | {"programme_names": _programme_names(fu.programmes_picked, mine, lang or a.lang)}
-                         for (fu, _fws, mine), (_b, a) in zip(out, pairs)]}
+                         for (fu, _fws, mine), (_b, a) in zip(out, pairs, strict=True)]}
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
-    for k, ((fu, fws, mine), (_b, a)) in enumerate(zip(out, pairs)):
+    for k, ((fu, fws, mine), (_b, a)) in enumerate(zip(out, pairs, strict=True)):
         if k:
             console.print()
         shown = lang or a.lang
         _print(fu, fws, _programme_names(fu.programmes_picked, mine, shown), len(mine), shown)
 
 
-def _date(day: dt.date | None, lang: str) -> str:
-    """A date as the report writes it (15 octobre 2026, 15 de octubre de 2026, 15 October 2026)."""
-    from innexport.rendering.report import Wording
-
-    return Wording(lang).date(day) if day is not None else "–"
+def _date(day: dt.date | None, L: Translator) -> str:
+    """A date as the documents write it (15 octobre 2026, 15 de octubre de 2026, 15 October 2026)."""
+    return L.date(day) or "–"

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from innexport.support.plans import ActionPlan, build_plan, plan_html, plan_pdf, to_ics, to_json, xlsx_bytes
-from innexport.files.answers import read_answers
-from innexport.core.assessment import AnswersError
 from innexport.cli import app
-from innexport.cli.diagnose import _diagnose_all, _write_atomic, console, fail
+from innexport.cli._common import console, diagnose_all, fail, lang_option, write_atomic
+from innexport.core.assessment import AnswersError
 from innexport.core.framework import FrameworkError
+from innexport.files.answers import read_answers
+from innexport.rendering.plan import plan_html, plan_pdf, to_ics, xlsx_bytes
+from innexport.support.plans import ActionPlan, build_plan, to_json
 from innexport.support.programmes import Catalogue
 
 RENDERERS: dict[str, Callable[[ActionPlan, Catalogue | None], bytes]] = {
@@ -29,13 +30,15 @@ RENDERERS: dict[str, Callable[[ActionPlan, Catalogue | None], bytes]] = {
 @app.command("plan")
 def plan_command(
     answers: Annotated[list[Path], typer.Argument(help="Answers files: YAML, JSON, CSV or XLSX (one or many firms each).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="plan.xlsx, plan.ics, plan.json, plan.pdf or plan.html; several firms: plan-<firm id>.<ext>.")],
-    lang: Annotated[Literal["fr", "es", "en"] | None, typer.Option(help="Language of the plan (default: the answers' own, else en).")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="plan.xlsx, plan.ics, plan.json, plan.pdf or plan.html; several firms: plan-<firm id>.<ext>.")],
+    lang: Annotated[str | None, lang_option("Language of the plan (default: the answers' own, else en).")] = None,
     top: Annotated[int, typer.Option(min=1, help="How many priorities become actions.")] = 5,
     start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default: today).")] = None,
     spacing: Annotated[int, typer.Option(min=0, help="Days between the due dates of successive priorities.")] = 30,
     owner: Annotated[str, typer.Option(help="Owner of every action (editable afterwards).")] = "",
-    catalogue: Annotated[str | None, typer.Option(help="Programme catalogue (built-in name or YAML path) to propose programmes from; 'none' for none.")] = "programmes",
+    catalogue: Annotated[str | None, typer.Option(
+        help="Programme catalogue (built-in name or YAML path) to propose programmes from; 'none' for none.")] = "programmes",
 ) -> None:
     """Turn each firm's priorities into an action plan: owner, due date, status, programmes.
 
@@ -50,7 +53,7 @@ def plan_command(
         raise fail(f"--start {start}: not a date (YYYY-MM-DD)") from None
     try:
         sheets = [s for path in answers for s in read_answers(path)]
-        results, frameworks = _diagnose_all(sheets, None, [], lang, None)
+        results, frameworks = diagnose_all(sheets, None, [], lang, None)
         cat = None
         if catalogue and catalogue.strip().lower() != "none":
             from innexport.support.programmes import load_catalogue
@@ -62,9 +65,9 @@ def plan_command(
         raise fail(f"no plan written:\n{exc}") from None
     paths = [out] if len(plans) == 1 else [out.with_name(f"{out.stem}-{p.firm_id}{suffix}") for p in plans]
     try:
-        rendered = [(path, RENDERERS[suffix](plan, cat), len(plan.actions)) for path, plan in zip(paths, plans)]
+        rendered = [(path, RENDERERS[suffix](plan, cat), len(plan.actions)) for path, plan in zip(paths, plans, strict=True)]
     except RuntimeError as exc:  # PDF without WeasyPrint (or Pango)
         raise fail(f"no plan written: {exc}") from None
     for path, content, n in rendered:
-        _write_atomic(path, content)
+        write_atomic(path, content)
         console.print(f"wrote {path} ({n} actions)", highlight=False)

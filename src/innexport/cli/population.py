@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from innexport.cli import app
-from innexport.population.io import SurveyError, read_survey
-from innexport.population.reliability import ReliabilityError, reliability_report
+from innexport.cli._common import EXIT_BAD_INPUT, console, err, fail
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 population_app = typer.Typer(
     name="population",
@@ -26,20 +26,11 @@ population_app = typer.Typer(
 )
 app.add_typer(population_app, name="population")
 
-#: Exit code for unusable input (unreadable file, unknown or non-numeric columns…).
-EXIT_BAD_INPUT = 2
-
-console = Console()
-err = Console(stderr=True)
+__all__ = ["EXIT_BAD_INPUT", "TableError", "read_population", "read_table"]
 
 
 class TableError(ValueError):
     """The file cannot be read as a table."""
-
-
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,6 +43,8 @@ def read_table(path: Path) -> pd.DataFrame:
 
     In a CSV, numbers written with a decimal comma (``3,5``) are read as numbers.
     """
+    from innexport.population.io import SurveyError, read_survey
+
     try:
         frame = read_survey(path).data
     except SurveyError as exc:
@@ -61,6 +54,8 @@ def read_table(path: Path) -> pd.DataFrame:
 
 def _decimal_comma(column: pd.Series) -> pd.Series:
     """The column as numbers when all its values are numbers with a decimal comma, else unchanged."""
+    import pandas as pd
+
     if not (column.dtype == object or pd.api.types.is_string_dtype(column)):
         return column
     try:
@@ -99,7 +94,7 @@ def _kaiser(kmo: float) -> str:
 
 def _print_reliability(report: dict[str, Any], source: str) -> None:
     a = report["alpha"]
-    say = {"markup": False, "highlight": False}
+    say: dict[str, Any] = {"markup": False, "highlight": False}
     console.print(f"Reliability of {', '.join(report['items'])} ({source})", style="bold", **say)
     cases = f"{a['n_cases']} cases ({a['missing']} deletion)"
     if abs(a["n_effective"] - a["n_cases"]) > 1e-9:
@@ -158,17 +153,22 @@ def reliability_command(
                                                       show_default=False)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
     missing: Annotated[Literal["listwise", "pairwise"], typer.Option(
-        help="Rows with a missing item: dropped (listwise) or each covariance from the rows answering both (pairwise, as R's psych).")] = "listwise",
+        help="Rows with a missing item: dropped (listwise) or each covariance from the rows answering both "
+             "(pairwise, as R's psych).")] = "listwise",
     weight: Annotated[str | None, typer.Option("--weight", help="Column of survey weights (default: unweighted).")] = None,
     confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Level of the confidence interval of alpha.")] = 0.95,
-    factors: Annotated[int | None, typer.Option("--factors", min=1, help="Also run an exploratory factor analysis with this many factors.")] = None,
-    rotation: Annotated[Literal["oblimin", "varimax", "promax", "none"], typer.Option(help="Rotation of the factors.")] = "oblimin",
+    factors: Annotated[int | None, typer.Option(
+        "--factors", min=1, help="Also run an exploratory factor analysis with this many factors.")] = None,
+    rotation: Annotated[Literal["oblimin", "varimax", "promax", "none"], typer.Option(
+        help="Rotation of the factors.")] = "oblimin",
     method: Annotated[Literal["minres", "ml", "principal"], typer.Option(help="Factoring method.")] = "minres",
 ) -> None:
     """Cronbach's alpha (Feldt CI), item-total and item-rest correlations, alpha if dropped, KMO and Bartlett.
 
     Works on any table, not only on a population scored by innexport. Exit code 2 on bad input.
     """
+    from innexport.population.reliability import ReliabilityError, reliability_report
+
     try:
         frame = read_table(file)
         report = reliability_report(
@@ -189,6 +189,8 @@ def reliability_command(
 
 def read_population(path: Path) -> pd.DataFrame:
     """A population table written by ``population import`` (Parquet keeps its types best)."""
+    from innexport.population.io import SurveyError, read_survey
+
     try:
         return read_survey(path).data
     except SurveyError as exc:
@@ -197,8 +199,8 @@ def read_population(path: Path) -> pd.DataFrame:
 
 @population_app.command("import")
 def import_command(
-    survey: Annotated[Path, typer.Argument(metavar="SURVEY", help="Survey file: CSV, XLSX, SPSS .sav, Stata .dta, R .rds or Parquet.",
-                                           show_default=False)],
+    survey: Annotated[Path, typer.Argument(
+        metavar="SURVEY", help="Survey file: CSV, XLSX, SPSS .sav, Stata .dta, R .rds or Parquet.", show_default=False)],
     mapping: Annotated[str, typer.Option("--mapping", help="Built-in mapping name (e.g. endei2) or a mapping YAML file.",
                                          show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="The population table: .parquet, .csv, .xlsx, .sav or .dta.",
@@ -211,7 +213,7 @@ def import_command(
 
     from innexport.core.framework import FrameworkError
     from innexport.files.frameworks import load_framework
-    from innexport.population.io import write_table
+    from innexport.population.io import SurveyError, write_table
     from innexport.population.mapping import MappingError, apply_mapping, load_mapping, read_for_mapping
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
@@ -308,7 +310,9 @@ def map_command(
                                                                     "or 'typology' for clusters.")] = None,
 ) -> None:
     """A 2-D map (PCA) of the firms' capability profiles, with the activities as arrows."""
-    from innexport.population.maps import map_html, map_svg, pca_map, typology
+    from innexport.population.ordination import pca_map
+    from innexport.population.typology import typology
+    from innexport.rendering.maps import map_html, map_svg
 
     if out.suffix.lower() not in (".svg", ".html"):
         raise fail(f"--out {out}: use a .svg or .html file")
@@ -401,9 +405,9 @@ def leverage_command(
     significant, get no leverage.
     """
     from innexport.core.framework import FrameworkError
+    from innexport.core.scoring import ScoringModel
     from innexport.files.frameworks import load_framework
     from innexport.population.impact import ImpactError, impact, impact_leverage
-    from innexport.core.scoring import ScoringModel
 
     try:
         fw = load_framework(framework, module or [])
@@ -416,7 +420,7 @@ def leverage_command(
         raise fail(str(exc)) from None
     doc = {"framework": fw.label, "content_hash": fw.content_hash, "population": population.name,
            "innovation_outcome": innovation, "export_outcome": export,
-           "leverage": {a: round(float(v), 6) for a, v in zip(ids, lev)}}
+           "leverage": {a: round(float(v), 6) for a, v in zip(ids, lev, strict=True)}}
     out.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     console.print(f"wrote {out}: leverage of {sum(v > 0 for v in lev)} of {len(ids)} activities from "
                   f"{innovation} and {export}", highlight=False)

@@ -1,22 +1,22 @@
-"""``innexport programmes validate|list``: the catalogue of support programmes."""
+"""``innexport programmes validate|list``: the catalogue of support programmes
+(:mod:`innexport.support.programmes` reads and checks it; this module parses the options and prints)."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, get_args
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from innexport.cli import app
-from innexport.support.programmes import CatalogueError, load_catalogue
+from innexport.cli._common import EXIT_INVALID, choice_option, console, err, lang_option
+from innexport.support.programmes import CatalogueError, Scope, load_catalogue
 
-console = Console()
-err = Console(stderr=True)
+SCOPES: tuple[str, ...] = get_args(Scope)
 
 programmes_app = typer.Typer(help="List and validate the catalogue of support programmes.", no_args_is_help=True)
 app.add_typer(programmes_app, name="programmes")
@@ -37,7 +37,7 @@ def programmes_validate(
         catalogue = load_catalogue(path)
     except CatalogueError as exc:
         _print_issues(path, exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_INVALID) from None
     counts = Counter(p.country for p in catalogue.programmes)
     per_country = ", ".join(f"{c} {n}" for c, n in sorted(counts.items()))
     console.print(f"[green]valid[/] catalogue {catalogue.id} {catalogue.version} (as of {catalogue.as_of}): "
@@ -47,9 +47,9 @@ def programmes_validate(
 @programmes_app.command("list")
 def programmes_list(
     country: Annotated[str | None, typer.Option(help="Only this country (ISO code: FR, CL, AR...).")] = None,
-    scope: Annotated[Literal["innovation", "export", "joint"] | None, typer.Option(help="Only this scope.")] = None,
+    scope: Annotated[str | None, choice_option(SCOPES, "Only this scope.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    lang: Annotated[Literal["fr", "es", "en"], typer.Option(help="Language of names and descriptions.")] = "en",
+    lang: Annotated[str, lang_option("Language of names and descriptions.")] = "en",
     catalogue_path: Annotated[str, typer.Option("--catalogue", help="Built-in catalogue name or YAML path.")] = "programmes",
 ) -> None:
     """List the programmes of the catalogue, joint ones (innovation and export together) first."""
@@ -57,7 +57,7 @@ def programmes_list(
         catalogue = load_catalogue(catalogue_path)
     except CatalogueError as exc:
         _print_issues(catalogue_path, exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_INVALID) from None
     chosen = [p for p in catalogue.programmes
               if (country is None or p.country == country.strip().upper()) and (scope is None or p.scope == scope)]
     chosen.sort(key=lambda p: (p.country, p.scope != "joint", p.name.get(lang).casefold()))

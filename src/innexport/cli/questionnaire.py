@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from innexport.rendering import questionnaire as q
 from innexport.cli import app
-from innexport.core.framework import LANGUAGES, FrameworkError
-from innexport.files.frameworks import load_framework
+from innexport.cli._common import fail
+from innexport.core.framework import LANGUAGES
 
-#: Exit code for unusable input (unknown framework, language or output format, unwritable file).
-EXIT_BAD_INPUT = 2
-
-WRITERS = {".xlsx": q.write_xlsx, ".pdf": q.write_pdf, ".html": q.write_html, ".htm": q.write_html}
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
+WRITERS: dict[str, str] = {".xlsx": "write_xlsx", ".pdf": "write_pdf", ".html": "write_html", ".htm": "write_html"}
+"""The writer of :mod:`innexport.rendering.questionnaire` for each file type of ``--out``."""
 
 
 @app.command("questionnaire")
@@ -46,19 +38,23 @@ def questionnaire_command(
     Exit code: 0 when written, 2 on bad input.
     """
     if lang not in LANGUAGES:
-        _fail(f"unknown language '{lang}' (use {', '.join(LANGUAGES)})")
-    writer = WRITERS.get(out.suffix.lower())
-    if writer is None:
-        _fail(f"cannot write '{out}': unknown file type '{out.suffix or '(none)'}' (use .xlsx, .pdf or .html)")
+        raise fail(f"unknown language '{lang}' (use {', '.join(LANGUAGES)})")
+    from innexport.core.framework import FrameworkError
+    from innexport.files.frameworks import load_framework
+    from innexport.rendering import questionnaire as q
+
+    writer_name = WRITERS.get(out.suffix.lower())
+    if writer_name is None:
+        raise fail(f"cannot write '{out}': unknown file type '{out.suffix or '(none)'}' (use .xlsx, .pdf or .html)")
     try:
         fw = load_framework(framework, module or [])
     except FrameworkError as exc:
         lines = "\n".join(f"  - {issue}" for issue in exc.issues)
-        _fail(f"cannot load the framework '{framework}'" + (f" with module(s) {', '.join(module)}" if module else "")
-              + f":\n{lines}")
+        raise fail(f"cannot load the framework '{framework}'" + (f" with module(s) {', '.join(module)}" if module else "")
+                   + f":\n{lines}") from None
     try:
-        writer(fw, lang, out)  # type: ignore[misc]
+        getattr(q, writer_name)(fw, lang, out)
     except (OSError, RuntimeError) as exc:
-        _fail(f"cannot write '{out}': {exc}")
+        raise fail(f"cannot write '{out}': {exc}") from None
     n = len(fw.observables)
     typer.echo(f"Questionnaire written to {out} ({fw.label}, {n} questions, {lang})")

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from innexport.cli import app
-from innexport.cli.diagnose import console, err, fail
+from innexport.cli._common import console, err, fail, lang_option
 
 SETTINGS = "innexport.web.settings"
 
@@ -43,7 +43,7 @@ def _call(name: str, *args: Any, **options: Any) -> None:
 # --- serve ---------------------------------------------------------------------------------------
 
 
-def _gunicorn_application(options: dict[str, Any]):  # noqa: ANN202
+def _gunicorn_application(options: dict[str, Any]):
     from gunicorn.app.base import BaseApplication
 
     class InnexportApplication(BaseApplication):
@@ -58,7 +58,7 @@ def _gunicorn_application(options: dict[str, Any]):  # noqa: ANN202
                 if key in self.cfg.settings and value is not None:  # settings unknown to this gunicorn are skipped
                     self.cfg.set(key, value)
 
-        def load(self):  # noqa: ANN202
+        def load(self):
             from innexport.web.wsgi import application
 
             return application
@@ -67,7 +67,8 @@ def _gunicorn_application(options: dict[str, Any]):  # noqa: ANN202
 
 
 def _url(host: str, port: int) -> str:
-    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    wildcards = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 - mapped to a URL to open; binds nothing
+    shown = wildcards.get(host, host)
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
     return f"http://{shown}:{port}/"
@@ -157,7 +158,7 @@ def createuser(
         help="admin: manages the organisation; advisor: runs diagnostics; analyst: reads only.")],
     password: Annotated[str | None, typer.Option(help="The password (default: asked twice).")] = None,
     email: Annotated[str, typer.Option(help="E-mail address.")] = "",
-    language: Annotated[Literal["fr", "es", "en"], typer.Option(help="Interface language.")] = "en",
+    language: Annotated[str, lang_option("Interface language.", "--language")] = "en",
     staff: Annotated[bool, typer.Option("--staff", help="Also staff: may upload and publish frameworks.")] = False,
 ) -> None:
     """Create a user in an organisation with a role."""

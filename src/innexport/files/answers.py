@@ -10,7 +10,9 @@
   field/value rows and a ``questionnaire`` sheet with ``question_id`` and ``answer`` columns.
 
 Every problem is reported with the file, the line or row (and column), the firm and the
-question; nothing is scored unless the whole file is valid.
+question; nothing is scored unless the whole file is valid. YAML and JSON are read by
+:func:`innexport.files.yamlsource.parse_yaml`, the one line-located YAML reader (PyYAML's safe
+loader: a bare ``yes``/``no`` answer is read as true/false and accepted as such).
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from innexport.core.assessment import AnswerSheet, AnswersError, Problem
+from innexport.core.assessment import AnswersError, AnswerSheet, Problem
+from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
 
 FIRM_COLUMNS = {
     "firm_id": "id", "firm_name": "name", "country": "country", "region": "region", "sector": "sector",
@@ -58,13 +60,11 @@ def read_answers(path: str | Path) -> list[AnswerSheet]:
 def _read_yaml(path: Path) -> list[AnswerSheet]:
     text = _read_text(path)
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
-        raise AnswersError([Problem(where, f"broken YAML: {getattr(exc, 'problem', None) or exc}")]) from None
-    return _sheets_from_document(path, data, root)
+        doc = parse_yaml(text, str(path))
+    except YamlError as exc:
+        where = f"{path}, line {exc.line}" if exc.line is not None else str(path)
+        raise AnswersError([Problem(where, f"broken YAML: {exc.problem}")]) from None
+    return _sheets_from_document(path, doc.data, doc)
 
 
 def _read_json(path: Path) -> list[AnswerSheet]:
@@ -74,10 +74,10 @@ def _read_json(path: Path) -> list[AnswerSheet]:
     except json.JSONDecodeError as exc:
         raise AnswersError([Problem(f"{path}, line {exc.lineno}, column {exc.colno}", f"broken JSON: {exc.msg}")]) from None
     try:
-        root = yaml.compose(text)  # JSON is YAML: gives line numbers for the messages
-    except yaml.YAMLError:
-        root = None
-    return _sheets_from_document(path, data, root)
+        doc: YamlDocument | None = parse_yaml(text, str(path))  # JSON is YAML: line numbers for the messages
+    except YamlError:
+        doc = None
+    return _sheets_from_document(path, data, doc)
 
 
 def _read_text(path: Path) -> str:
@@ -87,52 +87,43 @@ def _read_text(path: Path) -> str:
         raise AnswersError([Problem(str(path), f"not UTF-8 text (byte {exc.start})")]) from None
 
 
-def _sheets_from_document(path: Path, data: Any, root: yaml.Node | None) -> list[AnswerSheet]:
+def _sheets_from_document(path: Path, data: Any, doc: YamlDocument | None) -> list[AnswerSheet]:
     if not isinstance(data, dict):
         raise AnswersError([Problem(str(path), "expected a mapping with `firm:` and `answers:` (or a `firms:` list)")])
     if "firms" in data:
         shared = {k: data[k] for k in SHARED_KEYS if k in data}
         extra = sorted(set(data) - set(SHARED_KEYS) - {"firms"})
         if extra:
-            raise AnswersError([Problem(f"{path}, line {_line(root, [extra[0]])}", f"unknown top-level field(s): {', '.join(extra)}")])
+            raise AnswersError([Problem(f"{path}, line {_line(doc, [extra[0]])}",
+                                        f"unknown top-level field(s): {', '.join(extra)}")])
         if not isinstance(data["firms"], list):
-            raise AnswersError([Problem(f"{path}, line {_line(root, ['firms'])}", "`firms` must be a list")])
+            raise AnswersError([Problem(f"{path}, line {_line(doc, ['firms'])}", "`firms` must be a list")])
         entries = [({**shared, **e} if isinstance(e, dict) else e, ["firms", i]) for i, e in enumerate(data["firms"])]
     else:
         entries = [(data, [])]
     sheets, problems = [], []
     for entry, loc in entries:
-        where = f"{path}, line {_line(root, loc)}"
+        where = f"{path}, line {_line(doc, loc)}"
         if not isinstance(entry, dict):
             problems.append(Problem(where, "each firm must be a mapping with `firm:` and `answers:`"))
             continue
         try:
             sheet = AnswerSheet.model_validate(entry)
         except ValidationError as exc:
-            problems.extend(_validation_problems(exc, lambda l, base=loc: f"{path}, line {_line(root, base + list(l))}"))
+            problems.extend(_validation_problems(exc, lambda where, base=loc: f"{path}, line {_line(doc, base + list(where))}"))
             continue
-        lines = {q: f"line {_line(root, loc + ['answers', q])}" for q in sheet.answers}
-        sheets.append(sheet.located(str(path), lines, f"line {_line(root, loc + ['firm'])}" if root else ""))
+        lines = {q: f"line {_line(doc, [*loc, 'answers', q])}" for q in sheet.answers}
+        located = doc is not None and doc.root is not None
+        sheets.append(sheet.located(str(path), lines, f"line {_line(doc, [*loc, 'firm'])}" if located else ""))
     if problems:
         raise AnswersError(problems)
     return sheets
 
 
-def _line(root: yaml.Node | None, loc: Iterable[Any]) -> int | str:
-    node, line = root, "?"
-    for key in loc:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        nxt = None
-        if isinstance(node, yaml.MappingNode):
-            nxt = next((v for k, v in node.value if k.value == str(key)), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            nxt = node.value[key]
-        node = nxt
-    if node is not None:
-        line = node.start_mark.line + 1
-    return line
+def _line(doc: YamlDocument | None, loc: Iterable[Any]) -> int | str:
+    """The line of ``loc`` in the document (of its deepest part that exists), or ``?``."""
+    line = doc.line(list(loc)) if doc is not None else None
+    return "?" if line is None else line
 
 
 def _validation_problems(exc: ValidationError, where_of: Any) -> list[Problem]:
