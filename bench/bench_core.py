@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+from innexport.core.assessment import assess, diagnose
+from innexport.core.classes import classify, thresholds
+from innexport.core.priorities import prioritise
+from innexport.core.scoring import ScoringModel, score
+from innexport.files.answers import read_answers
+from innexport.files.frameworks import load_framework
 
-from innexport.files.answers import read_answers  # noqa: E402
-from innexport.core.assessment import assess, diagnose  # noqa: E402
-from innexport.core.classes import classify, thresholds  # noqa: E402
-from innexport.files.frameworks import load_framework  # noqa: E402
-from innexport.core.priorities import prioritise  # noqa: E402
-from innexport.core.scoring import ScoringModel, score  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -78,7 +78,8 @@ def main() -> int:
     t_all = median_time(lambda: assess(model, values), args.repeat)
 
     print(f"  bare matrix product ({n:,}×{o}) @ ({o}×{a}):   {t_matmul:8.3f} s")
-    print(f"  score (IIP, IEP, IIEP, activities, dims):     {t_score:8.3f} s   ratio to the bare product {t_score / t_matmul:5.2f}× (target ≤ 3×)")
+    print(f"  score (IIP, IEP, IIEP, activities, dims):     {t_score:8.3f} s   "
+          f"ratio to the bare product {t_score / t_matmul:5.2f}× (target ≤ 3×)")
     print(f"  threshold classes:                            {t_classes:8.3f} s")
     print(f"  priorities (gap × leverage, ranked):          {t_prior:8.3f} s")
     print(f"  score + classify + FlowSort + prioritise:     {t_all:8.3f} s   (target < 3 s)   "

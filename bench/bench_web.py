@@ -184,7 +184,8 @@ def run(db: str, advisors: int, seconds: float, workers: int, think: float) -> N
                         time.sleep(rnd.uniform(0.5, 1.5) * think)  # an advisor reads the next question
 
             started = time.monotonic()
-            threads = [threading.Thread(target=work, args=(p, a["answer_url"])) for p, a in zip(people, setup["advisors"])]
+            threads = [threading.Thread(target=work, args=(p, a["answer_url"]))
+                       for p, a in zip(people, setup["advisors"], strict=True)]
             for t in threads:
                 t.start()
             for t in threads:

@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` runs it:
-#   1. every test on the embedded default (SQLite), browser tests included;
+#   0. the static checks (scripts/check.sh, configured in pyproject.toml): ruff (lint),
+#      scripts/check_noqa.py (every `# noqa` says why), mypy (types: strict on the core and the readers)
+#      and lint-imports (the layers of the package); all of them run, then any failure stops the suite,
+#      naming the checks that failed;
+#   1. every test on the embedded default (SQLite), browser tests included, and the doctests of the
+#      package (the web application and the CLI excepted: their modules need Django set up or a server);
 #   2. the web application's tests again on a real PostgreSQL server, started here on loopback
 #      from Debian's packages in a throwaway cluster, and stopped at the end.
 # Needs the .venv made by `make setup`. Extra arguments go to both pytest runs.
+# SKIP_STATIC_CHECKS=1 skips step 0 (to iterate on a test; CI never sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 
-echo "== tests on SQLite =="
-$PY -m pytest -n 2 -q "$@"
+if [ "${SKIP_STATIC_CHECKS:-}" != 1 ]; then
+  echo "== static checks =="
+  scripts/check.sh
+fi
+
+echo "== tests on SQLite, and the doctests of the package =="
+$PY -m pytest -n 2 -q tests src/innexport scripts/check_noqa.py --doctest-modules \
+  --ignore=src/innexport/web --ignore=src/innexport/cli "$@"
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pg_bin" ]; then

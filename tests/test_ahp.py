@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
+from innexport.cli import _register, app
 from innexport.core.ahp import (
     RANDOM_INDEX,
     AHPError,
@@ -26,7 +27,6 @@ from innexport.core.ahp import (
     read_pairwise_csv,
     require_consistent,
 )
-from innexport.cli import _register, app
 
 # The cyclic matrix a > b (9), b > c (9), c > a (9): maximally contradictory judgements.
 # It is circulant, so by symmetry w = (1/3, 1/3, 1/3); then A w = (1 + 9 + 1/9) w, hence
@@ -239,8 +239,8 @@ ITEMS = ["networks", "culture", "skills"]
         ([["1", "3", "x"], ["1/3", "1", "1"], ["1", "1", "1"]], r"networks vs skills: 'x' is not"),
         ([["1", "3", "2"], ["1/3", "1", "-1"], ["1/2", "1", "1"]], r"culture vs skills: '-1' is"),
         ([["1", "3", "2"], ["1/2", "1", "1"], ["1/2", "1", "1"]],
-         r"culture vs networks: 0.5 is not the reciprocal of the judgement 3 "
-         r"at networks vs culture; expected 1/3 = 0.3333"),
+         (r"culture vs networks: 0\.5 is not the reciprocal of the judgement 3 "
+          r"at networks vs culture; expected 1/3 = 0\.3333")),
         ([["1", "3", "2"], ["1/3", "2", "1"], ["1/2", "1", "1"]], r"culture vs culture: diagonal"),
         ([["1", "3"], ["1/3", "1"], ["1", "1"]], r"row 1 has 2 judgements, expected 3"),
         ([], r"empty matrix"),
@@ -358,11 +358,11 @@ def test_read_csv_structure_errors(tmp_path: Path, text: str, message: str) -> N
 
 
 def test_read_csv_missing_and_binary_files(tmp_path: Path) -> None:
-    with pytest.raises(AHPError, match="missing.csv: cannot read the file"):
+    with pytest.raises(AHPError, match=r"missing\.csv: cannot read the file"):
         read_pairwise_csv(tmp_path / "missing.csv")
     binary = tmp_path / "binary.csv"
     binary.write_bytes(b"x,a\na,\xff\n")
-    with pytest.raises(AHPError, match="binary.csv: not UTF-8 text"):
+    with pytest.raises(AHPError, match=r"binary\.csv: not UTF-8 text"):
         read_pairwise_csv(binary)
 
 

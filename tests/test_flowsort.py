@@ -376,14 +376,14 @@ def reference_flowsort(
 
         renormalised = weights[answered] / total
 
-        def pi(x: np.ndarray, y: np.ndarray) -> float:
-            return float((renormalised * preference(x - y)[answered]).sum())
+        def pi(x: np.ndarray, y: np.ndarray, w: np.ndarray = renormalised, mask: np.ndarray = answered) -> float:
+            return float((w * preference(x - y)[mask]).sum())
 
         plus = [sum(pi(x, y) for f, y in enumerate(reference_set) if f != e) / k
                 for e, x in enumerate(reference_set)]
         minus = [sum(pi(y, x) for f, y in enumerate(reference_set) if f != e) / k
                  for e, x in enumerate(reference_set)]
-        net = [p - m for p, m in zip(plus, minus)]
+        net = [p - m for p, m in zip(plus, minus, strict=True)]
         for flows, flow_name, classes_name in (
             (net, "net_flow", "classes"),
             (plus, "positive_flow", "classes_positive"),
@@ -525,7 +525,7 @@ def test_several_weight_sets_equal_separate_runs() -> None:
     sets = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 2.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]])
     preference = PreferenceFunction("linear", q=0.0, p=0.3)
     together = flowsort_many(scores, profiles, sets, preference)
-    for weights, result in zip(sets, together):
+    for weights, result in zip(sets, together, strict=True):
         alone = flowsort(scores, profiles, weights, preference)
         for name in RESULT_FIELDS:
             np.testing.assert_allclose(getattr(result, name), getattr(alone, name), atol=1e-12)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import innexport.cli.programmes  # noqa: F401 - registers `programmes` on the app
+import innexport.cli.programmes
 from innexport.cli import app
 from innexport.files.frameworks import load_framework
 from innexport.support.programmes import (

@@ -10,15 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from innexport.core import parallel
-from innexport.core import priorities
-from innexport.core import scoring
+from innexport.core import parallel, priorities, scoring
 from innexport.core.assessment import assess
 from innexport.core.classes import QUADRANTS, classify, quadrant
 from innexport.core.framework import Framework
-from innexport.files.frameworks import load_framework
 from innexport.core.priorities import next_class_plan, prioritise
 from innexport.core.scoring import ScoringModel, score
+from innexport.files.frameworks import load_framework
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
 

@@ -336,7 +336,8 @@ def combine_judgements(matrices: Sequence[Any]) -> np.ndarray:
                 "all experts must compare the same items"
             )
         parsed.append(values)
-    return np.exp(np.mean(np.log(np.stack(parsed)), axis=0))
+    geometric_mean: np.ndarray = np.exp(np.mean(np.log(np.stack(parsed)), axis=0))
+    return geometric_mean
 
 
 def require_consistent(result: AHPResult, max_cr: float = 0.10) -> AHPResult:

@@ -110,8 +110,10 @@ class PreferenceFunction:
         """``P(d)`` elementwise; the last axis of ``d`` is the criteria. NaN stays NaN."""
         d = np.asarray(d, dtype=float)
         if self.kind == "usual":
-            return np.heaviside(d, 0.0)
-        return np.clip((d - self.q) / (np.asarray(self.p) - self.q), 0.0, 1.0)
+            degree: np.ndarray = np.heaviside(d, 0.0)
+        else:
+            degree = np.clip((d - self.q) / (np.asarray(self.p) - self.q), 0.0, 1.0)
+        return degree
 
     def _check_criteria(self, m: int) -> None:
         """Raise ``ValueError`` if the linear function's per-criterion thresholds do not have

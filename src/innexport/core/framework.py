@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from itertools import pairwise
+from typing import Annotated, Any, Literal, Protocol, get_args
 
 import numpy as np
 from pydantic import (
@@ -33,7 +35,9 @@ from pydantic import (
 
 from innexport.core import ahp as ahp_mod
 
-LANGUAGES: tuple[str, ...] = ("fr", "es", "en")
+Lang = Literal["fr", "es", "en"]
+"""A supported language (the type of a result's or a plan's ``lang``): the one list of languages."""
+LANGUAGES: tuple[Lang, ...] = get_args(Lang)
 """Every text of a framework exists in these languages; a missing one is a validation error."""
 
 TAGS: tuple[str, ...] = ("innovation", "export", "joint")
@@ -102,7 +106,7 @@ class Scale(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
         values = [level.value for level in self.levels]
-        if any(b <= a for a, b in zip(values, values[1:])):
+        if any(b <= a for a, b in pairwise(values)):
             raise ValueError(f"scale {self.id}: level values must increase strictly, got {values}")
         codes = [level.code for level in self.levels]
         if len(set(codes)) != len(codes) or DONT_KNOW in codes:
@@ -154,12 +158,23 @@ class _Weighted(_Strict):
     weight: Annotated[float, Field(gt=0.0)] | None = None
 
 
-def _child_weights(children: Sequence[_Weighted], judgements: AHPJudgements | None, where: str) -> np.ndarray:
+class _Child(Protocol):
+    """What the weighting needs of a child (an observable, an activity or a dimension)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def weight(self) -> float | None: ...
+
+
+def _child_weights(children: Sequence[_Child], judgements: AHPJudgements | None, where: str) -> np.ndarray:
     """Weights of a parent's children, normalised to sum to 1 (direct, equal or AHP)."""
     if judgements is None:
         raw = np.array([1.0 if c.weight is None else c.weight for c in children])
-        return raw / raw.sum()
-    ids = [c.id for c in children]  # type: ignore[attr-defined]
+        weights: np.ndarray = raw / raw.sum()
+        return weights
+    ids = [c.id for c in children]
     if sorted(ids) != sorted(judgements.items):
         raise ValueError(
             f"{where}: the AHP items {judgements.items} must be exactly the children {ids}"
@@ -168,9 +183,9 @@ def _child_weights(children: Sequence[_Weighted], judgements: AHPJudgements | No
     return np.array([by_id[i] for i in ids])
 
 
-def _check_no_double_weights(children: Sequence[_Weighted], judgements: AHPJudgements | None, where: str) -> None:
+def _check_no_double_weights(children: Sequence[_Child], judgements: AHPJudgements | None, where: str) -> None:
     if judgements is not None:
-        given = [c.id for c in children if c.weight is not None]  # type: ignore[attr-defined]
+        given = [c.id for c in children if c.weight is not None]
         if given:
             raise ValueError(f"{where}: weights are given by AHP, so remove `weight` from {', '.join(given)}")
         _child_weights(children, judgements, where)
@@ -376,8 +391,7 @@ class Framework(_Strict):
 
 
 def _check_unique(what: str, ids: list[str]) -> None:
-    seen: set[str] = set()
-    dupes = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
     if dupes:
         raise ValueError(f"duplicated {what} id(s): {', '.join(dupes)}")
 
@@ -386,9 +400,9 @@ def _check_classes(classes: list[ClassDefinition]) -> None:
     if [c.id for c in classes] != list(CLASS_IDS):
         raise ValueError(f"classes must be, best first: {', '.join(CLASS_IDS)}")
     thresholds = [c.threshold for c in classes]
-    if any(b >= a for a, b in zip(thresholds, thresholds[1:])) or thresholds[-1] != 0.0:
+    if any(b >= a for a, b in pairwise(thresholds)) or thresholds[-1] != 0.0:
         raise ValueError(f"class thresholds must decrease strictly to 0 (best first), got {thresholds}")
-    for c, upper in zip(classes, [1.0] + thresholds[:-1]):
+    for c, upper in zip(classes, [1.0, *thresholds[:-1]], strict=True):
         if not (c.threshold <= c.profile <= upper):
             raise ValueError(
                 f"class {c.id}: its FlowSort profile {c.profile} must lie in its interval [{c.threshold}, {upper}]"
@@ -476,12 +490,12 @@ def apply_module(framework: Framework, module: Module) -> Framework:
         touch_parent(dims[added.dimension], f"add_activities {added.id}")
         dims[added.dimension]["activities"].append(added.model_dump(exclude={"dimension"}, exclude_none=True))
     acts = {a["id"]: a for d in data["dimensions"] for a in d["activities"]}
-    for added in module.add_observables:
-        if added.activity not in acts:
-            problems.append(Issue(where, f"add_observables {added.id}: unknown activity '{added.activity}'"))
+    for added_obs in module.add_observables:
+        if added_obs.activity not in acts:
+            problems.append(Issue(where, f"add_observables {added_obs.id}: unknown activity '{added_obs.activity}'"))
             continue
-        touch_parent(acts[added.activity], f"add_observables {added.id}")
-        acts[added.activity]["observables"].append(added.model_dump(exclude={"activity"}, exclude_none=True))
+        touch_parent(acts[added_obs.activity], f"add_observables {added_obs.id}")
+        acts[added_obs.activity]["observables"].append(added_obs.model_dump(exclude={"activity"}, exclude_none=True))
     for adapted in module.adapt_observables:
         if adapted.id not in obs:
             problems.append(Issue(where, f"adapt_observables: unknown observable '{adapted.id}'"))

@@ -112,14 +112,15 @@ def next_class_plan(model: ScoringModel, scores: Scores, row: int = 0) -> NextCl
     goal = np.where(current > 0, lower[target], -np.inf)  # a proactive index has nothing to reach
     coef = model.effective_observable_weights(answered[None])[0, :2]  # (2, O)
     scales = [fw.scale_by_id[fw.observable_by_id[o].scale].values for o in model.observable_ids]
-    level = np.array([_level_of(v, s) if ok else -1 for v, s, ok in zip(x, scales, answered)])
+    level = np.array([_level_of(v, s) if ok else -1 for v, s, ok in zip(x, scales, answered, strict=True)])
     act_of = {o.id: a.id for a in fw.activities for o in a.observables}
     lev = model.leverage
     act_pos = {a: i for i, a in enumerate(model.activity_ids)}
 
     def step_gain(o: int, lvl: int) -> np.ndarray:
         s = scales[o]
-        return coef[:, o] * (s[lvl + 1] - s[lvl])
+        gain: np.ndarray = coef[:, o] * (s[lvl + 1] - s[lvl])
+        return gain
 
     steps: list[Step] = []
     reached = index_now.copy()
@@ -127,27 +128,29 @@ def next_class_plan(model: ScoringModel, scores: Scores, row: int = 0) -> NextCl
     while np.any(goal - reached > TOLERANCE):
         need = np.maximum(goal - reached, 0.0)
         best, best_key = -1, (0.0, 0.0, 0.0)
-        for o in np.flatnonzero(answered & (lvl >= 0)):
+        for o in map(int, np.flatnonzero(answered & (lvl >= 0))):
             if lvl[o] >= len(scales[o]) - 1:
                 continue
-            g = step_gain(o, lvl[o])
-            key = (float(np.minimum(g, need).sum()), float(g.sum()), float(lev[act_pos[act_of[model.observable_ids[o]]]]))
+            g = step_gain(o, int(lvl[o]))
+            tie_break = float(lev[act_pos[act_of[model.observable_ids[o]]]])
+            key = (float(np.minimum(g, need).sum()), float(g.sum()), tie_break)
             if key > best_key:
                 best, best_key = o, key
         if best < 0 or best_key[0] <= TOLERANCE:
             break
-        g = step_gain(best, lvl[best])
+        g = step_gain(best, int(lvl[best]))
         oid = model.observable_ids[best]
         steps.append(Step(oid, act_of[oid], int(lvl[best]), int(lvl[best]) + 1, (float(g[0]), float(g[1]))))
         reached = reached + g
         lvl[best] += 1
     reachable = not np.any(goal - reached > TOLERANCE)
+    needed = np.maximum(goal - index_now, 0.0)
     if reachable:
         steps, reached = _prune(steps, reached, goal)
     return NextClassPlan(
         current=(int(current[0]), int(current[1])),
         target=(int(target[0]), int(target[1])),
-        needed=tuple(float(v) for v in np.maximum(goal - index_now, 0.0)),  # type: ignore[arg-type]
+        needed=(float(needed[0]), float(needed[1])),
         reachable=reachable,
         steps=steps,
         after=(float(reached[0]), float(reached[1])),

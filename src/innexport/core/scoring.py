@@ -98,12 +98,14 @@ class ScoringModel:
     def index_activity_weights(self) -> np.ndarray:
         """(3, A): each activity's effective weight in IIP, IEP and IIEP when everything is answered."""
         eff = self.effective_observable_weights(np.ones((1, len(self.observable_ids)), dtype=bool))[0]
-        return eff @ (self.observable_weights > 0)
+        weights: np.ndarray = eff @ (self.observable_weights > 0)
+        return weights
 
     @property
     def leverage(self) -> np.ndarray:
         """(A,): an activity's weight in IIP plus its weight in IEP (joint activities count in both)."""
-        return self.index_activity_weights[0] + self.index_activity_weights[1]
+        leverage: np.ndarray = self.index_activity_weights[0] + self.index_activity_weights[1]
+        return leverage
 
     def effective_observable_weights(self, answered: np.ndarray) -> np.ndarray:
         """(n, 3, O): the weight each answered observable has in IIP, IEP and IIEP.
@@ -129,7 +131,8 @@ class ScoringModel:
         act_in_index = np.einsum("ab,nb,bk,nk->nka", blocks, dim_share, d2i, idx_share)  # (n, 3, A)
         act_in_index *= act_answered[:, None, :]
         obs_in_act = answered[:, :, None] * self.observable_weights[None] * act_share[:, None, :]  # (n, O, A)
-        return np.einsum("nka,noa->nko", act_in_index, obs_in_act)
+        weights: np.ndarray = np.einsum("nka,noa->nko", act_in_index, obs_in_act)
+        return weights
 
 
 @dataclass(frozen=True, eq=False)
@@ -204,4 +207,5 @@ def _weighted_mean(x: np.ndarray, answered: np.ndarray, weights: np.ndarray) -> 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return num / den  # 0/0 = NaN where nothing below was answered
+        ratio: np.ndarray = num / den  # 0/0 = NaN where nothing below was answered
+    return ratio

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+
+from innexport.core.framework import Issue
 
 
 def folder(name: str) -> Path:
@@ -17,16 +20,29 @@ def files(name: str) -> dict[str, Path]:
     return {p.stem: p for p in sorted(where.glob("*.yaml"))} if where.is_dir() else {}
 
 
-def resolve(name_or_path: str | Path, name: str, what: str) -> Path:
+def resolve(name_or_path: str | Path, name: str, what: str,
+            error: Callable[[list[Issue]], Exception] | None = None) -> Path:
     """A YAML path as given, or the built-in file of that name in folder ``name``.
 
-    Raises :class:`LookupError` with a message listing what is available (``what``: e.g. "mapping").
+    An unknown name raises ``error([Issue("name", message)])`` (the caller's error type, e.g.
+    :class:`~innexport.core.framework.FrameworkError`), or :class:`LookupError` without ``error``;
+    the message lists what is available (``what``: e.g. "mapping").
+
+    >>> resolve("wine", "frameworks", "framework or module").name
+    'wine.yaml'
+    >>> resolve("nope", "mappings", "mapping")
+    Traceback (most recent call last):
+    ...
+    LookupError: no built-in mapping 'nope' (available: endei2); or give a path to a YAML file
     """
     candidate = Path(name_or_path)
     if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:
         return candidate
     found = files(name)
     if str(name_or_path) not in found:
-        raise LookupError(f"no built-in {what} '{name_or_path}' (available: {', '.join(found) or 'none'}); "
-                          "or give a path to a YAML file")
+        message = (f"no built-in {what} '{name_or_path}' (available: {', '.join(found) or 'none'}); "
+                   "or give a path to a YAML file")
+        if error is not None:
+            raise error([Issue("name", message)])
+        raise LookupError(message)
     return found[str(name_or_path)]

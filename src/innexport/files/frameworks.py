@@ -75,13 +75,6 @@ def builtin_documents() -> dict[str, Path]:
     return builtin.files("frameworks")
 
 
-def _resolve(name_or_path: str | Path) -> Path:
-    try:
-        return builtin.resolve(name_or_path, "frameworks", "framework or module")
-    except LookupError as exc:
-        raise FrameworkError([Issue("name", str(exc))]) from None
-
-
 def load_framework(name_or_path: str | Path = "iiep", modules: Iterable[str | Path] = ()) -> Framework:
     """Load a framework (built-in id or YAML path) and apply the given modules in order.
 
@@ -89,12 +82,12 @@ def load_framework(name_or_path: str | Path = "iiep", modules: Iterable[str | Pa
     >>> fw.id, [m.id for m in fw.modules], len(fw.observables)
     ('iiep', ['wine'], 93)
     """
-    doc = parse_document(_resolve(name_or_path))
+    doc = parse_document(builtin.resolve(name_or_path, "frameworks", "framework or module", FrameworkError))
     if not isinstance(doc, Framework):
         raise FrameworkError([Issue("kind", f"{name_or_path} is a module; give its framework and pass it as a module")])
     framework = doc
     for mod in modules:
-        module = parse_document(_resolve(mod))
+        module = parse_document(builtin.resolve(mod, "frameworks", "framework or module", FrameworkError))
         if not isinstance(module, Module):
             raise FrameworkError([Issue("kind", f"{mod} is a framework, not a module")])
         framework = apply_module(framework, module)

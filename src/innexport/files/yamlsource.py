@@ -134,7 +134,7 @@ def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] 
     """
     try:
         data = yaml.load(text, Loader=loader)  # noqa: S506 - loader is SafeLoader or a subclass of it
-        root = yaml.compose(text, Loader=loader)  # noqa: S506 - same
+        root = yaml.compose(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise YamlError(origin, mark.line + 1 if mark is not None else None,
@@ -145,10 +145,11 @@ def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] 
 def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode) and isinstance(key, str):
         for k, v in node.value:
-            if k.value == key:
-                return v  # type: ignore[no-any-return]
+            if k.value == key and isinstance(v, yaml.Node):
+                return v
     if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
-        return node.value[key]  # type: ignore[no-any-return]
+        child = node.value[key]
+        return child if isinstance(child, yaml.Node) else None
     return None
 
 

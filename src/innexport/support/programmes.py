@@ -16,6 +16,7 @@ errors name the field; :func:`dump_catalogue` writes a catalogue back as YAML in
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,7 +35,6 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
-from innexport.files import builtin
 from innexport.core.framework import (
     VERSION_PATTERN,
     Framework,
@@ -44,8 +44,9 @@ from innexport.core.framework import (
     Text,
     issues_from_validation,
 )
-from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
+from innexport.files import builtin
 from innexport.files.frameworks import load_framework
+from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
 
 KINDS: tuple[str, ...] = ("grant", "loan", "insurance", "advice", "training", "trade_mission", "tax_credit", "network")
 SCOPES: tuple[str, ...] = ("innovation", "export", "joint")
@@ -127,8 +128,7 @@ class Catalogue(_Strict):
     def _unique(cls, value: list[Programme], info: ValidationInfo) -> list[Programme]:
         if (info.context or {}).get("duplicates_checked"):
             return value
-        seen: set[str] = set()
-        dupes = sorted({p.id for p in value if p.id in seen or seen.add(p.id)})  # type: ignore[func-returns-value]
+        dupes = sorted(i for i, n in Counter(p.id for p in value).items() if n > 1)
         if dupes:
             raise ValueError(f"duplicated programme id(s): {', '.join(dupes)}")
         return value
@@ -157,20 +157,13 @@ def builtin_catalogues() -> dict[str, Path]:
     return builtin.files("catalogues")
 
 
-def _resolve(name_or_path: str | Path) -> Path:
-    try:
-        return builtin.resolve(name_or_path, "catalogues", "catalogue")
-    except LookupError as exc:
-        raise CatalogueError([Issue("name", str(exc))]) from None
-
-
 def load_catalogue(name_or_path: str | Path = "programmes", framework: Framework | None = None) -> Catalogue:
     """Load and validate a catalogue (built-in name or YAML path).
 
     Activity ids are checked against ``framework`` (default: ``iiep`` with the ``wine`` module).
     Raises :class:`CatalogueError` listing every problem (file, line, entry, field).
     """
-    path = _resolve(name_or_path)
+    path = builtin.resolve(name_or_path, "catalogues", "catalogue", CatalogueError)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -300,9 +293,8 @@ def validate_programme(data: Mapping[str, Any], framework: Framework | None = No
     if taken and isinstance(ident, str) and ident in taken:
         problems.insert(0, FieldProblem(("id",), f"programme id '{ident}' is already used by {taken[ident]}",
                                         "taken", ident))
-    if problems:
+    if problems or programme is None:  # no programme without a validation error, hence a problem
         raise ProgrammeError(problems)
-    assert programme is not None
     return programme
 
 
@@ -316,7 +308,7 @@ def dump_catalogue(catalogue: Catalogue, comment: str | None = None) -> str:
     """
     data = catalogue.model_dump(mode="json", exclude_none=True)
     data["as_of"] = catalogue.as_of  # a YAML date, as written by hand
-    for entry, programme in zip(data["programmes"], catalogue.programmes):
+    for entry, programme in zip(data["programmes"], catalogue.programmes, strict=True):
         rule = programme.eligibility.model_dump(mode="json", exclude_defaults=True)
         if rule:
             entry["eligibility"] = rule
