@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import SHARED_DATA
 from innexport.population.benchmark import (
     BenchmarkIndex,
     PeerGroupTooSmall,
@@ -22,7 +23,7 @@ from innexport.population.benchmark import (
 )
 from innexport.population.synthetic import synthetic_frame
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 WMS = DATA / "wms-2004-2015" / "wms_2004_2015.csv"
 
 

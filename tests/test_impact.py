@@ -16,6 +16,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
+from conftest import SHARED_DATA
 from innexport.core.priorities import prioritise
 from innexport.core.scoring import ScoringModel, score
 from innexport.files.frameworks import load_framework
@@ -29,7 +30,7 @@ from innexport.population.impact import (
 )
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 MIP = DATA / "mip-2021" / "extmidp21.dta"
 
 

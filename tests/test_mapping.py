@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import SHARED_DATA
 from innexport.files.frameworks import load_framework
 from innexport.population.frame import score_population
 from innexport.population.io import Survey, SurveyError
@@ -28,7 +29,7 @@ from innexport.population.mapping import (
 )
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 ENDEI = DATA / "endei-ii" / "endei_ii.rds"
 needs_endei = pytest.mark.skipif(not ENDEI.exists(), reason=f"real data not available: {ENDEI} (see ../shared/data/README.md)")
 WINE = "Vinos y otras bebidas fermentadas"

@@ -5,12 +5,12 @@ and labels, and the SVG/HTML drawings."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import SHARED_DATA
 from innexport.files.frameworks import load_framework
 from innexport.population.benchmark import peer_group
 from innexport.population.frame import names_from_framework
@@ -19,7 +19,7 @@ from innexport.population.synthetic import synthetic_frame
 from innexport.population.typology import silhouette, typology, weighted_kmeans
 from innexport.rendering.maps import map_html, map_svg
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 WMS = DATA / "wms-2004-2015" / "wms_2004_2015.csv"
 
 # Greenacre's smoking data: staff groups × smoking (none, light, medium, heavy), the classic CA example

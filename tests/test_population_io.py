@@ -14,6 +14,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from conftest import SHARED_DATA
 from innexport.population.io import (
     Survey,
     SurveyError,
@@ -23,7 +24,7 @@ from innexport.population.io import (
     write_table,
 )
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = SHARED_DATA
 ENDEI = DATA / "endei-ii" / "endei_ii.rds"
 needs_endei = pytest.mark.skipif(not ENDEI.exists(), reason=f"real data not available: {ENDEI} (see ../shared/data/README.md)")
 ENDEI_MISSING = [-77, -88, -99, "Ns/Nc", "Ns/Ns"]

@@ -21,13 +21,14 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import innexport.cli.population  # noqa: F401 - registers ``innexport population``
+from conftest import SHARED_DATA
 from innexport.cli import app
 from innexport.population.efa import bartlett_sphericity, efa, kmo
 from innexport.population.items import ReliabilityError, correlation_matrix, reverse_items
 from innexport.population.reliability import AlphaResult, cronbach_alpha, item_statistics, reliability_report
 
 # The shared data folder sits next to the repository; the dataset is never copied into it.
-BFI = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "psych-bfi" / "bfi.csv"
+BFI = SHARED_DATA / "psych-bfi" / "bfi.csv"
 needs_bfi = pytest.mark.skipif(not BFI.is_file(), reason=f"reference dataset not available at {BFI}")
 
 runner = CliRunner()
