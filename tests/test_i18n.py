@@ -14,7 +14,7 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
-from babel.numbers import parse_decimal
+from babel.numbers import format_decimal, parse_decimal
 from hypothesis import given
 from hypothesis import strategies as st
 from markupsafe import Markup
@@ -166,6 +166,17 @@ def test_num_reads_back_as_the_rounded_value(value, lang, digits):
         assert t.decimal in text
 
 
+@given(st.one_of(st.floats(min_value=-1e15, max_value=1e15), st.sampled_from([-0.0, 0.675, -0.675, 0.125, 2.5])),
+       st.sampled_from(LANGUAGES), st.integers(min_value=0, max_value=6))
+def test_num_writes_what_babel_writes(value, lang, digits):
+    """Translator.num's fast path is Babel's format_decimal, digit for digit (rounding, signs, separators).
+
+    (Babel's own quantization fails beyond 28 significant digits; Translator.num does not.)"""
+    t = Translator(lang)
+    pattern = "0." + "0" * digits if digits else "0"
+    assert t.num(value, digits) == format_decimal(value, format=pattern, locale=t.locale, decimal_quantization=True)
+
+
 # --- one system everywhere ---------------------------------------------------------------------------
 
 OWNED = [*sorted((SRC / "rendering").glob("*.py")), SRC / "cli" / "followup.py", SRC / "cli" / "plan.py",
@@ -202,3 +213,8 @@ def test_population_report_in_french():
     assert '<html lang="fr">' in html and "<title>Analyse de la population</title>" in html
     assert "Indices par country" in html and "120 entreprises" in html
     assert not re.search(r"\d\.\d{3}\b", re.sub(r"<(svg|style).*?</\1>", "", html, flags=re.S))  # decimal commas
+
+
+def test_num_writes_huge_values_where_babel_cannot():
+    assert Translator("fr").num(1e28, 0) == "1" + "0" * 28
+    assert Translator("es").num(-2.5e20, 1) == "-25" + "0" * 19 + ",0"

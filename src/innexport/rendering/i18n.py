@@ -39,6 +39,7 @@ import gettext
 import io
 import re
 from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -48,7 +49,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.lists import format_list
 from babel.messages.mofile import read_mo
-from babel.numbers import format_decimal, format_percent, get_decimal_symbol
+from babel.numbers import format_decimal, format_percent, get_decimal_symbol, get_minus_sign_symbol
 from markupsafe import Markup, escape
 
 from innexport.core.assessment import REASONS, PriorityOut
@@ -62,6 +63,15 @@ CLDR_LOCALES: dict[str, str] = {"en": "en_GB"}
 """The CLDR locale whose conventions a language's documents follow, when it is not the language itself."""
 PLURAL_SUFFIX = ".plural"
 """``msgid_plural`` of a plural message is its key followed by this suffix."""
+
+_STEPS = {d: Decimal(1).scaleb(-d) for d in range(7)}
+
+
+@cache
+def _number_signs(locale: str) -> tuple[str, str]:
+    """The CLDR decimal and minus signs of ``locale`` (Latin digits)."""
+    return get_decimal_symbol(locale), get_minus_sign_symbol(locale)
+
 
 MISSING = "–"
 """What a number that does not exist (None, NaN) is written as, in every language."""
@@ -192,11 +202,24 @@ class Translator:
         return words[n] if 0 <= n < len(words) else self.count(n)
 
     def num(self, value: float | None, digits: int = 2) -> str:
-        """A decimal number with ``digits`` decimals, as the language writes it (no grouping)."""
+        """A decimal number with ``digits`` decimals, as the language writes it (no grouping).
+
+        The same text as Babel's ``format_decimal(value, format="0.00", locale=...)`` (a test checks
+        it on any float), written without re-parsing the pattern for each of a report's hundreds of
+        numbers: the value's decimal representation rounded half to even, as Babel rounds it, with
+        the CLDR decimal and minus signs of the language.
+
+        >>> Translator("fr").num(-0.675), Translator("en").num(1234.5, 1), Translator("es").num(2.5, 0)
+        ('-0,68', '1234.5', '2')
+        """
         if value is None or value != value:
             return MISSING
-        pattern = "0." + "0" * digits if digits > 0 else "0"
-        return format_decimal(float(value), format=pattern, locale=self.locale, decimal_quantization=True)
+        exact = Decimal(repr(float(value)))
+        context = Context(prec=max(28, exact.adjusted() + digits + 2), rounding=ROUND_HALF_EVEN)
+        rounded = exact.quantize(_STEPS.get(digits) or Decimal(1).scaleb(-digits), context=context)
+        decimal_sign, minus_sign = _number_signs(self.locale)
+        text = f"{abs(rounded):f}".replace(".", decimal_sign)
+        return minus_sign + text if rounded.is_signed() else text
 
     def count(self, value: int | None) -> str:
         """A whole number with the language's grouping (``12,345``; ``12 345`` in French)."""
