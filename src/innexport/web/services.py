@@ -210,25 +210,33 @@ class NoResult(Refused):
 _STATE_FIELDS = ("status", "completed_at", "result", "updated_at", *summary_fields(None))
 
 
-def _locked(assessment: Assessment) -> Assessment:
+def _locked(assessment: Assessment, *, with_result: bool = True) -> Assessment:
     """The assessment's row, locked until the end of the current transaction, as it is now.
 
     ``SELECT … FOR UPDATE`` on PostgreSQL (no-op on SQLite, whose writing transactions are serialised
     anyway). The caller's instance gets the fresh state too, so what it shows next is true.
+    ``with_result=False`` leaves the result document (tens of kB of JSON) unread, for the steps that
+    only need the status (saving answers, the director's link).
     """
-    fresh = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    _copy_state(fresh, assessment)
+    rows = Assessment.objects.select_for_update()
+    fresh = (rows if with_result else rows.defer("result")).get(pk=assessment.pk)
+    _copy_state(fresh, assessment, with_result=with_result)
     return fresh
 
 
-def _copy_state(source: Assessment, target: Assessment) -> None:
+def _copy_state(source: Assessment, target: Assessment, *, with_result: bool = True) -> None:
     if source is not target:
         for name in _STATE_FIELDS:
-            setattr(target, name, getattr(source, name))
+            if with_result or name != "result":
+                setattr(target, name, getattr(source, name))
 
 
-def _refuse_if_completed(locked: Assessment) -> None:
+def _refuse_if_completed(locked: Assessment, caller: Assessment | None = None) -> None:
+    """:class:`AssessmentCompleted` when the locked row is completed; the ``caller``'s copy (locked
+    without its result) then gets the kept result too, so that what it shows next is true."""
     if locked.completed:
+        if caller is not None:
+            caller.result = Assessment.objects.filter(pk=locked.pk).values_list("result", flat=True).get()
         raise AssessmentCompleted(locked.pk)
 
 
@@ -285,8 +293,8 @@ def save_answers(assessment: Assessment, changes: Mapping[str, tuple[AnswerValue
     fw = framework_of(assessment.framework)
     editor = user if getattr(user, "is_authenticated", False) else None
     with transaction.atomic():
-        locked = _locked(assessment)
-        _refuse_if_completed(locked)
+        locked = _locked(assessment, with_result=False)
+        _refuse_if_completed(locked, caller=assessment)
         wanted: dict[str, tuple[str | None, str | None]] = {}
         refusals: list[AnswerRefused] = []
         for qid, (value, comment) in changes.items():
@@ -394,7 +402,7 @@ def open_share_link(assessment: Assessment, days: int, actor: Any) -> None:
 def revoke_share_link(assessment: Assessment, actor: Any) -> None:
     """Revoke the director's private link (allowed in any state)."""
     with transaction.atomic():
-        locked = _locked(assessment)
+        locked = _locked(assessment, with_result=False)
         locked.share_token, locked.share_expires_at = None, None
         locked.save(update_fields=["share_token", "share_expires_at", "updated_at"])
         assessment.share_token, assessment.share_expires_at = None, None
