@@ -36,6 +36,7 @@ __all__ = [
     "console",
     "diagnose_all",
     "err",
+    "exit_code_of",
     "fail",
     "framework_for",
     "lang_option",
@@ -62,6 +63,18 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The exit code of a checked document's error: :data:`EXIT_BAD_INPUT` (2) when the file was
+    refused before it could be checked (a limit of :mod:`innexport.files.limits`: size, encoding,
+    YAML depth or aliases), else :data:`EXIT_INVALID` (1, the document was read and is invalid).
+
+    Usage: ``raise typer.Exit(exit_code_of(exc)) from None`` in a ``validate`` command.
+    """
+    from innexport.files.limits import refusal_in
+
+    return EXIT_BAD_INPUT if refusal_in(exc) is not None else EXIT_INVALID
 
 
 def write_atomic(path: Path, content: bytes) -> None:

@@ -92,9 +92,10 @@ def _with_benchmark(results: list[FirmResult], population: Path, by: list[str]) 
 def _read_leverage(path: Path) -> dict[str, float]:
     """``{activity id: leverage}`` from a JSON file (as `innexport population leverage` writes)."""
     from innexport.core.assessment import AnswersError, Problem
+    from innexport.files.limits import parse_json, read_text
 
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = parse_json(read_text(path), str(path))  # bounded: size and depth (a refusal is a ValueError)
         values = doc["leverage"] if isinstance(doc, dict) and "leverage" in doc else doc
         return {str(k): float(v) for k, v in values.items()}
     except (OSError, ValueError, AttributeError, TypeError, KeyError) as exc:

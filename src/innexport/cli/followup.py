@@ -34,10 +34,14 @@ def _load_json(path: Path, what: str) -> Any:
         raise fail(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise fail(f"{path}: not a text file (the {what} is JSON in UTF-8)") from None
+    from innexport.files.limits import JsonError, parse_json
+
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise fail(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        return parse_json(text, str(path))  # bounded: size and nesting depth
+    except JsonError as exc:
+        if exc.syntax and exc.line is not None:
+            raise fail(f"{path}: not JSON ({exc.where}: {exc.problem.removeprefix('not JSON: ')})") from None
+        raise fail(str(exc)) from None
 
 
 def _problems(exc: ValidationError, prefix: str) -> str:

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from innexport.cli import app
-from innexport.cli._common import EXIT_INVALID, console, err, fail, lang_option
+from innexport.cli._common import console, err, exit_code_of, fail, lang_option
 
 if TYPE_CHECKING:
     from innexport.core.framework import Module
@@ -110,7 +110,7 @@ def frameworks_validate(
         err.print(f"[bold red]{path}: {len(exc.issues)} problem(s)[/]", highlight=False)
         for issue in exc.issues:
             err.print(f"  - {escape(str(issue))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_INVALID) from None
+        raise typer.Exit(exit_code_of(exc)) from None
     if isinstance(doc, Framework):
         what = (f"{len(doc.dimensions)} dimensions, {len(doc.activities)} activities, {len(doc.observables)} questions, "
                 f"content hash {doc.content_hash}")

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from innexport.cli import app
-from innexport.cli._common import EXIT_INVALID, choice_option, console, err, lang_option
+from innexport.cli._common import choice_option, console, err, exit_code_of, lang_option
 from innexport.support.programmes import CatalogueError, Scope, load_catalogue
 
 SCOPES: tuple[str, ...] = get_args(Scope)
@@ -37,7 +37,7 @@ def programmes_validate(
         catalogue = load_catalogue(path)
     except CatalogueError as exc:
         _print_issues(path, exc)
-        raise typer.Exit(EXIT_INVALID) from None
+        raise typer.Exit(exit_code_of(exc)) from None
     counts = Counter(p.country for p in catalogue.programmes)
     per_country = ", ".join(f"{c} {n}" for c, n in sorted(counts.items()))
     console.print(f"[green]valid[/] catalogue {catalogue.id} {catalogue.version} (as of {catalogue.as_of}): "
@@ -57,7 +57,7 @@ def programmes_list(
         catalogue = load_catalogue(catalogue_path)
     except CatalogueError as exc:
         _print_issues(catalogue_path, exc)
-        raise typer.Exit(EXIT_INVALID) from None
+        raise typer.Exit(exit_code_of(exc)) from None
     chosen = [p for p in catalogue.programmes
               if (country is None or p.country == country.strip().upper()) and (scope is None or p.scope == scope)]
     chosen.sort(key=lambda p: (p.country, p.scope != "joint", p.name.get(lang).casefold()))

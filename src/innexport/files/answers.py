@@ -12,14 +12,20 @@
 Every problem is reported with the file, the line or row (and column), the firm and the
 question; nothing is scored unless the whole file is valid. YAML and JSON are read by
 :func:`innexport.files.yamlsource.parse_yaml`, the one line-located YAML reader (PyYAML's safe
-loader: a bare ``yes``/``no`` answer is read as true/false and accepted as such).
+loader: a bare ``yes``/``no`` answer is read as true/false and accepted as such); JSON is parsed
+by :func:`innexport.files.limits.parse_json` (bounded in size and depth).
+
+Every file is held to the input limits of :mod:`innexport.files.limits` before it is parsed:
+size, YAML and JSON nesting and aliases, CSV and XLSX rows and columns, the XLSX archive (a zip
+bomb is refused from its directory). Text is UTF-8, or the UTF-16/32 its byte-order mark names.
+A refusal is an :class:`AnswersError` raised while handling the
+:class:`~innexport.files.limits.InputRefused`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -27,6 +33,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from innexport.core.assessment import AnswersError, AnswerSheet, Problem
+from innexport.files.limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_TABLE_BYTES,
+    MAX_TABLE_COLUMNS,
+    InputRefused,
+    check_table_shape,
+    check_zip,
+    parse_json,
+    read_text,
+)
 from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
 
 FIRM_COLUMNS = {
@@ -58,21 +74,25 @@ def read_answers(path: str | Path) -> list[AnswerSheet]:
 
 
 def _read_yaml(path: Path) -> list[AnswerSheet]:
-    text = _read_text(path)
+    text = _read_text(path, MAX_DOCUMENT_BYTES)
     try:
         doc = parse_yaml(text, str(path))
     except YamlError as exc:
         where = f"{path}, line {exc.line}" if exc.line is not None else str(path)
-        raise AnswersError([Problem(where, f"broken YAML: {exc.problem}")]) from None
+        what = "refused YAML" if isinstance(exc, InputRefused) else "broken YAML"
+        raise AnswersError([Problem(where, f"{what}: {exc.problem}")]) from exc
     return _sheets_from_document(path, doc.data, doc)
 
 
 def _read_json(path: Path) -> list[AnswerSheet]:
-    text = _read_text(path)
+    text = _read_text(path, MAX_DOCUMENT_BYTES)
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise AnswersError([Problem(f"{path}, line {exc.lineno}, column {exc.colno}", f"broken JSON: {exc.msg}")]) from None
+        data = parse_json(text, str(path))
+    except InputRefused as exc:
+        where = f"{path}, {exc.where}" if exc.where else str(path)
+        what = f"broken JSON: {exc.problem.removeprefix('not JSON: ')}" if getattr(exc, "syntax", False) \
+            else f"refused JSON: {exc.problem}"
+        raise AnswersError([Problem(where, what)]) from exc
     try:
         doc: YamlDocument | None = parse_yaml(text, str(path))  # JSON is YAML: line numbers for the messages
     except YamlError:
@@ -80,11 +100,14 @@ def _read_json(path: Path) -> list[AnswerSheet]:
     return _sheets_from_document(path, data, doc)
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, max_bytes: int) -> str:
+    """The file's text (UTF-8, or as its byte-order mark says), refused beyond ``max_bytes``."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnswersError([Problem(str(path), f"not UTF-8 text (byte {exc.start})")]) from None
+        return read_text(path, max_bytes)
+    except InputRefused as exc:
+        raise AnswersError([Problem(f"{path}, {exc.where}" if exc.where else str(path), exc.problem)]) from exc
+    except OSError as exc:
+        raise AnswersError([Problem(str(path), f"cannot be read: {exc.strerror or exc}")]) from None
 
 
 def _sheets_from_document(path: Path, data: Any, doc: YamlDocument | None) -> list[AnswerSheet]:
@@ -144,13 +167,20 @@ def _validation_problems(exc: ValidationError, where_of: Any) -> list[Problem]:
 
 
 def _read_csv(path: Path) -> list[AnswerSheet]:
-    text = _read_text(path)
+    text = _read_text(path, MAX_TABLE_BYTES)
     header = text.split("\n", 1)[0]
     delimiter = max(";,\t", key=header.count)  # the header's most frequent separator
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        check_table_shape(str(path), rows=text.count("\n"), columns=header.count(delimiter) + 1, where="line 1")
+        rows: list[list[str]] = []
+        for row in reader:
+            check_table_shape(str(path), rows=len(rows) + 1, columns=len(row), where=f"line {reader.line_num}")
+            rows.append(row)
+    except InputRefused as exc:
+        raise AnswersError([Problem(f"{path}, {exc.where}", exc.problem)]) from exc
     except csv.Error as exc:
-        raise AnswersError([Problem(str(path), f"broken CSV: {exc}")]) from None
+        raise AnswersError([Problem(f"{path}, line {reader.line_num}", f"broken CSV: {exc}")]) from None
     return _sheets_from_table(str(path), rows)
 
 
@@ -233,6 +263,10 @@ def _read_xlsx(path: Path) -> list[AnswerSheet]:
     import openpyxl  # imported here: only XLSX files need it
 
     try:
+        check_zip(path)  # before openpyxl inflates anything: a zip bomb is refused from the archive's directory
+    except InputRefused as exc:
+        raise AnswersError([Problem(str(path), f"broken XLSX file: {exc.problem}")]) from exc
+    try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise AnswersError([Problem(str(path), f"broken XLSX file: {exc}")]) from None
@@ -240,9 +274,24 @@ def _read_xlsx(path: Path) -> list[AnswerSheet]:
         if "questionnaire" in book.sheetnames:
             return [_sheet_from_questionnaire(path, book)]
         ws = book.worksheets[0]
-        return _sheets_from_table(f"{path} [{ws.title}]", [list(r) for r in ws.iter_rows(values_only=True)])
+        return _sheets_from_table(f"{path} [{ws.title}]", _sheet_rows(f"{path} [{ws.title}]", ws))
     finally:
         book.close()
+
+
+def _sheet_rows(origin: str, ws: Any) -> list[list[Any]]:
+    """The rows of a worksheet as lists, refused beyond the table limits (checked as they are read)."""
+    rows: list[list[Any]] = []
+    try:
+        for row in ws.iter_rows(values_only=True):
+            width = len(row)
+            if width > MAX_TABLE_COLUMNS:  # rows may be padded to the sheet's declared width: count filled cells
+                width = next((j + 1 for j in range(width - 1, -1, -1) if row[j] is not None), 0)
+            check_table_shape(origin, rows=len(rows) + 1, columns=width, where=f"row {len(rows) + 1}")
+            rows.append(list(row))
+    except InputRefused as exc:
+        raise AnswersError([Problem(f"{origin}, {exc.where}", exc.problem)]) from exc
+    return rows
 
 
 def _sheet_from_questionnaire(path: Path, book: Any) -> AnswerSheet:
@@ -261,7 +310,7 @@ def _sheet_from_questionnaire(path: Path, book: Any) -> AnswerSheet:
                 entry["modules"] = [m.strip() for m in str(value).split(";") if m.strip()]
             elif key in SHEET_COLUMNS:
                 entry[key] = str(value) if key == "version" else value
-    rows = [list(r) for r in book["questionnaire"].iter_rows(values_only=True)]
+    rows = _sheet_rows(origin, book["questionnaire"])
     head = next((i for i, r in enumerate(rows) if "question_id" in r and "answer" in r), None)
     if head is None:
         raise AnswersError([Problem(origin, "no header row with `question_id` and `answer` columns")])

@@ -2,7 +2,10 @@
 the core's models, every problem reported with its file, line and place.
 
 The model itself (what a framework is, how a module applies) is :mod:`innexport.core.framework`;
-this module only reads files and texts.
+this module only reads files and texts. A file beyond the input limits of
+:mod:`innexport.files.limits` (size, encoding, YAML depth and aliases) is refused as a
+:class:`~innexport.core.framework.FrameworkError` raised while handling the
+:class:`~innexport.files.limits.InputRefused` (so :func:`~innexport.files.limits.refusal_in` finds it).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from innexport.core.framework import (
     parse_data,
 )
 from innexport.files import builtin
+from innexport.files.limits import InputRefused, read_text
 from innexport.files.yamlsource import YamlError, parse_yaml
 
 __all__ = ["builtin_documents", "framework_from_texts", "load_framework", "parse_document", "parse_text",
@@ -26,13 +30,19 @@ __all__ = ["builtin_documents", "framework_from_texts", "load_framework", "parse
 
 
 def parse_document(path: str | Path) -> Framework | Module:
-    """Parse and validate one framework or module file (a module is not applied here)."""
+    """Parse and validate one framework or module file (a module is not applied here).
+
+    The text is UTF-8, or UTF-16/32 with a byte-order mark, of at most
+    :data:`~innexport.files.limits.MAX_DOCUMENT_BYTES`.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise FrameworkError([Issue("file", "not found", file=str(path))]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except InputRefused as exc:
+        raise FrameworkError([Issue(exc.where or "file", f"refused: {exc.problem}", file=str(path))]) from exc
+    except OSError as exc:
         raise FrameworkError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
     return parse_text(text, str(path))
 
@@ -48,8 +58,8 @@ def parse_text(text: str, origin: str = "<text>") -> Framework | Module:
     """
     try:
         doc = parse_yaml(text, origin)
-    except YamlError as exc:
-        raise FrameworkError([Issue("YAML", exc.problem, exc.line, origin)]) from None
+    except YamlError as exc:  # a YamlLimitError stays this error's cause: a refusal (exit 2 on the command line)
+        raise FrameworkError([Issue("YAML", exc.problem, exc.line, origin)]) from exc if isinstance(exc, InputRefused) else None
     return parse_data(doc.data, doc.locate, origin)
 
 

@@ -5,22 +5,97 @@ YAML too). Each is read here once, with PyYAML's safe loader, and kept with its 
 a problem found later by validation can be reported at its place: file, line, and a readable path
 such as ``dimensions[2] (networks) → activities[0] (net_weak_ties) → name``.
 
-A syntax error is refused here as :class:`YamlError`, naming the file and the line.
+A syntax error is refused here as :class:`YamlError`, naming the file and the line. So is a
+document beyond the input limits of :mod:`innexport.files.limits` (size, nesting depth, number of
+aliases, size once the aliases are expanded), as :class:`YamlLimitError`: the loader counts while
+it composes the node tree, so a "billion laughs" or a catalogue of 120,000 aliases is refused at
+its 101st alias, in milliseconds, before anything is built from it (YAML 1.2.2 §3.2.2.2; OWASP,
+XML Entity Expansion). The data is constructed from that same node tree: the text is parsed once.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-__all__ = ["Yaml12Loader", "YamlDocument", "YamlError", "parse_yaml"]
+from innexport.files.limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_NESTING_DEPTH,
+    MAX_YAML_ALIASES,
+    MAX_YAML_NODES,
+    InputRefused,
+)
+
+__all__ = ["BoundedLoader", "Yaml12Loader", "YamlDocument", "YamlError", "YamlLimitError", "parse_yaml"]
 
 
-class Yaml12Loader(yaml.SafeLoader):
+class _LimitExceeded(Exception):
+    """Raised inside the loader at the node beyond a limit (1-based ``line``); becomes :class:`YamlLimitError`."""
+
+    def __init__(self, problem: str, event: yaml.Event):
+        self.problem = problem
+        self.line = event.start_mark.line + 1 if event.start_mark is not None else None
+        super().__init__(problem)
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, counting as it composes: nesting depth (:data:`MAX_NESTING_DEPTH`),
+    aliases (:data:`MAX_YAML_ALIASES`) and nodes with every alias expanded (:data:`MAX_YAML_NODES`);
+    an alias to a node that contains it (a recursive structure) is refused too."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+        self._expanded = 0  # nodes composed so far, each alias counted as the whole subtree it names
+        self._sizes: dict[int, int] = {}  # id(node) -> expanded size, once the node is complete
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        peek: Callable[[], yaml.Event] = self.peek_event  # (PyYAML's stubs leave it untyped)
+        event = peek()
+        if isinstance(event, yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise _LimitExceeded(f"more than {MAX_YAML_ALIASES} aliases (*{event.anchor}): "
+                                     "refused as a possible amplification attack", event)
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node))
+            if size is None:
+                raise _LimitExceeded(f"alias *{event.anchor} is inside the node it names (a recursive structure)", event)
+            self._add(size, event)
+            return node
+        self._depth += 1
+        if self._depth > MAX_NESTING_DEPTH:
+            raise _LimitExceeded(f"lists or mappings nested deeper than {MAX_NESTING_DEPTH} levels", event)
+        before = self._expanded
+        self._add(1, event)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if node is not None:
+            self._sizes[id(node)] = self._expanded - before
+        return node
+
+    def _add(self, nodes: int, event: yaml.Event) -> None:
+        self._expanded += nodes
+        if self._expanded > MAX_YAML_NODES:
+            raise _LimitExceeded(f"more than {MAX_YAML_NODES:,} nodes once its aliases are expanded", event)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """PyYAML's construction, with a value it cannot build (a date ``2026-13-01``, an integer of
+        more than 4,300 digits) reported at its node's line instead of escaping as a bare ValueError."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read the value: {exc}", node.start_mark) from None
+
+
+class Yaml12Loader(BoundedLoader):
     """The safe loader with YAML 1.2 booleans: only true/false are booleans, so a survey's answer
     label ``No`` stays the text "No" (YAML 1.1 would read it as false)."""
 
@@ -38,7 +113,15 @@ class YamlError(ValueError):
 
     def __init__(self, origin: str, line: int | None, problem: str):
         self.origin, self.line, self.problem = origin, line, problem
-        super().__init__(f"{origin}{f':{line}' if line else ''}: YAML: {problem}")
+        ValueError.__init__(self, f"{origin}{f':{line}' if line else ''}: YAML: {problem}")
+
+
+class YamlLimitError(YamlError, InputRefused):
+    """A YAML text refused by a limit of :mod:`innexport.files.limits` (an :class:`InputRefused`)."""
+
+    def __init__(self, origin: str, line: int | None, problem: str):
+        YamlError.__init__(self, origin, line, problem)
+        self.where = f"line {line}" if line else ""
 
 
 @dataclass(frozen=True)
@@ -122,8 +205,10 @@ class YamlDocument:
         return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
 
 
-def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> YamlDocument:
-    r"""Parse ``text`` (YAML or JSON) with a safe loader; raises :class:`YamlError` at the faulty line.
+def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] = BoundedLoader) -> YamlDocument:
+    r"""Parse ``text`` (YAML or JSON) with a safe, bounded loader; raises :class:`YamlError` at the
+    faulty line, :class:`YamlLimitError` for a text beyond the input limits (any ``loader`` given is
+    bounded: a subclass of :class:`BoundedLoader` is made of it).
 
     >>> parse_yaml("kind: module\n").data
     {'kind': 'module'}
@@ -131,15 +216,39 @@ def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] 
     Traceback (most recent call last):
     ...
     innexport.files.yamlsource.YamlError: bad.yaml:2: YAML: expected the node content, but found '<stream end>'
+    >>> parse_yaml("- &e {id: x}\n" + "- *e\n" * 120_000, "bomb.yaml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    innexport.files.yamlsource.YamlLimitError: bomb.yaml:102: YAML: more than 100 aliases (*e): refused as a ...
     """
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise YamlLimitError(origin, None, f"{len(text):,} characters: larger than the {MAX_DOCUMENT_BYTES:,} accepted")
+    bounded = loader if issubclass(loader, BoundedLoader) else _BOUNDED.get(loader) or _bounded(loader)
+    reader = bounded(text)
     try:
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - loader is SafeLoader or a subclass of it
-        root = yaml.compose(text, Loader=loader)
+        root = reader.get_single_node()
+        data = reader.construct_document(root) if root is not None else None
+    except _LimitExceeded as exc:
+        raise YamlLimitError(origin, exc.line, exc.problem) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise YamlError(origin, mark.line + 1 if mark is not None else None,
                         str(getattr(exc, "problem", None) or exc)) from None
+    except RecursionError:  # not expected within the depth limit; never a traceback all the same
+        raise YamlLimitError(origin, None, "nested too deeply to be read") from None
+    finally:
+        reader.dispose()
     return YamlDocument(data, root, origin)
+
+
+_BOUNDED: dict[type[yaml.SafeLoader], type[BoundedLoader]] = {}
+
+
+def _bounded(loader: type[yaml.SafeLoader]) -> type[BoundedLoader]:
+    """``loader`` with the counts of :class:`BoundedLoader` (its own resolvers and constructors kept)."""
+    bounded: type[BoundedLoader] = type(f"Bounded{loader.__name__}", (BoundedLoader, loader), {})
+    _BOUNDED[loader] = bounded
+    return bounded
 
 
 def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:

@@ -7,7 +7,10 @@ firm-id columns checked. :func:`write_table` writes a table (a survey or a popul
 same formats, keeping value labels where the format can (SPSS, Stata, Parquet).
 
 Every problem is a :class:`SurveyError` naming the file, the column(s) and the data rows (1-based,
-the header not counted; at most ten listed).
+the header not counted; at most ten listed). CSV and XLSX files are held to the input limits of
+:mod:`innexport.files.limits` before pandas reads them (file size, lines, header width, the XLSX
+archive's members and uncompressed size: a zip bomb is refused from the archive's directory); a
+CSV's encoding is the one its byte-order mark names (UTF-8, UTF-16, UTF-32), else UTF-8, else Latin-1.
 
 Cleaning applied on reading, whatever the format: text cells are stripped of surrounding blanks
 and an empty text cell is missing; the ``missing_codes`` given (numbers or texts) become NaN.
@@ -26,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from innexport.files.limits import MAX_TABLE_BYTES, InputRefused, check_table_shape, check_zip, read_text
 
 SUFFIXES: dict[str, str] = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv",
@@ -313,16 +318,24 @@ def read_survey(path: str | Path, *, weight: str | None = None, missing_codes: M
                   source=str(path), id_column=id_column)
 
 
-def _decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), else Latin-1 (which decodes any byte)."""
+def _read_text(path: Path) -> str:
+    """A CSV file's text, held to the input limits of :mod:`innexport.files.limits` (size, lines):
+    the encoding its byte-order mark names (UTF-8, UTF-16, UTF-32), else UTF-8, else Latin-1 (which
+    decodes any byte: surveys exported by older tools); a NUL character is refused."""
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        text = read_text(path, MAX_TABLE_BYTES, fallback="latin-1")
+        check_table_shape(str(path), rows=text.count("\n"))
+    except InputRefused as exc:
+        raise SurveyError(str(exc)) from exc
+    return text
+
+
+_SNIFF_CHARS = 64 * 1024
+"""The sample the separator is guessed from: its first 50 lines, at most this many characters."""
 
 
 def _sniff_separator(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:50])
+    sample = "\n".join(text[:_SNIFF_CHARS].splitlines()[:50])
     try:
         return csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
     except csv.Error:
@@ -332,11 +345,24 @@ def _sniff_separator(text: str) -> str:
         return best if counts[best] else ","
 
 
+def _check_header(path: Path, text: str, sep: str) -> None:
+    """Refuse a header row wider than :data:`~innexport.files.limits.MAX_TABLE_COLUMNS` before pandas reads it."""
+    try:
+        header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+    except csv.Error:
+        return  # pandas says what is wrong with it
+    try:
+        check_table_shape(str(path), columns=len(header), where="line 1")
+    except InputRefused as exc:
+        raise SurveyError(str(exc)) from exc
+
+
 def _read_csv(path: Path) -> tuple[pd.DataFrame, dict, dict]:
-    text = _decode(path.read_bytes())
+    text = _read_text(path)
     if not text.strip():
         raise SurveyError(f"{path}: the file is empty")
     sep = _sniff_separator(text)
+    _check_header(path, text, sep)
     try:
         data = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
     except pd.errors.ParserError as exc:
@@ -345,7 +371,16 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, dict, dict]:
 
 
 def _read_xlsx(path: Path) -> tuple[pd.DataFrame, dict, dict]:
-    return pd.read_excel(path, sheet_name=0, engine="openpyxl"), {}, {}
+    try:
+        check_zip(path)  # before openpyxl inflates anything: a zip bomb is refused from the archive's directory
+    except InputRefused as exc:
+        raise SurveyError(f"{path}: cannot be read as XLSX: {exc.problem}") from exc
+    data = pd.read_excel(path, sheet_name=0, engine="openpyxl")
+    try:
+        check_table_shape(str(path), rows=len(data), columns=data.shape[1])
+    except InputRefused as exc:
+        raise SurveyError(str(exc)) from exc
+    return data, {}, {}
 
 
 def _read_spss_stata(path: Path) -> tuple[pd.DataFrame, dict, dict]:
@@ -407,6 +442,11 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, variable_labels: Mappi
     where the format has them (SPSS, Stata). Stata names allow only letters, digits and ``_`` (32
     characters at most): other names are changed (``obs.x`` → ``obs_x``) and the original name
     becomes the variable label when there is none.
+
+    In CSV and XLSX, every text cell and column name goes through
+    :func:`~innexport.files.cells.safe_cell` (OWASP, "CSV Injection"): a text ``=1+1`` or ``-x`` is
+    written ``'=1+1``, ``'-x``; numbers, negative ones included, are unchanged. A CSV has RFC 4180
+    line ends (CRLF), so that a cell holding a line end is always quoted.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -416,9 +456,10 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, variable_labels: Mappi
     labels = {str(k): str(v) for k, v in (variable_labels or {}).items() if k in frame.columns and v}
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        frame.to_csv(path, index=False, encoding="utf-8")
+        # RFC 4180 line ends: a cell holding a carriage return is then quoted, and cannot start a row.
+        _spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
     elif suffix == ".xlsx":
-        _to_plain(frame, keep_categories=False).to_excel(path, index=False, engine="openpyxl")
+        _spreadsheet_safe(_to_plain(frame, keep_categories=False)).to_excel(path, index=False, engine="openpyxl")
     elif suffix == ".parquet":
         out = frame.copy()
         out.attrs = {k: v for k, v in frame.attrs.items() if _jsonable(v)}
@@ -427,6 +468,20 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, variable_labels: Mappi
         out.to_parquet(path, index=False, engine="pyarrow")
     else:
         _write_spss_stata(frame, path, labels, stata=suffix == ".dta")
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text cells (object, string and categorical columns) and column names
+    through :func:`safe_cell`; other columns untouched (a negative number stays a number)."""
+    from innexport.files.cells import safe_cell
+
+    out = {}
+    for col in frame.columns:
+        s = frame[col]
+        text = (isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(s.dtype)
+                or pd.api.types.is_string_dtype(s.dtype))
+        out[safe_cell(col)] = s.astype(object).where(s.notna(), None).map(safe_cell) if text else s
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _jsonable(value: Any) -> bool:
