@@ -296,7 +296,10 @@ def test_report_is_json() -> None:
     report = reliability_report(TINY.assign(w=[1, 2, 1, 1, 2, 1]), ["a", "b", "c"], ["b"], weights="w", n_factors=1)
     again = json.loads(json.dumps(report, allow_nan=False))
     assert again == report
-    assert set(report) == {"items", "alpha", "item_statistics", "kmo", "bartlett", "efa"}
+    assert set(report) == {"items", "alpha", "item_statistics", "correlation", "kmo", "bartlett", "efa",
+                           "undefined", "notes"}
+    assert report["correlation"]["definiteness"] == "positive definite"
+    assert report["undefined"] == [] and report["notes"] == []
     assert report["alpha"]["reversed"] == ["b"] and report["item_statistics"]["b"]["reversed"] is True
     assert report["alpha"]["alpha"] == pytest.approx(cronbach_alpha(TINY, ["b"], weights=[1, 2, 1, 1, 2, 1]).alpha)
     two = reliability_report(TINY, ["a", "b"])
@@ -563,3 +566,79 @@ def test_cli_on_bfi() -> None:
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
     assert round(report["alpha"]["alpha"], 2) == 0.70 and round(report["alpha"]["std_alpha"], 2) == 0.71
+
+
+# --------------------------------------------------------------------------------------------
+# A pairwise correlation matrix that is not positive definite (issue 10)
+# --------------------------------------------------------------------------------------------
+
+# Three blocks of five rows, each answering two items: b = a, c = a, c = 6 - b. Each pair is
+# perfectly correlated on its rows: r(a, b) = 1, r(a, c) = 1, r(b, c) = -1. The matrix
+# [[1, 1, 1], [1, 1, -1], [1, -1, 1]] has eigenvalues -1, 2, 2: no complete answers could give it.
+_X, _NA = [1.0, 2.0, 3.0, 4.0, 5.0], [math.nan] * 5
+NOT_PD = pd.DataFrame({"a": _X + _X + _NA, "b": _X + _NA + _X, "c": _NA + _X + [6 - x for x in _X]})
+
+
+def test_not_positive_definite_pairwise_matrix_in_the_library() -> None:
+    assert correlation_matrix(NOT_PD, missing="pairwise").to_numpy() == pytest.approx(
+        np.array([[1, 1, 1], [1, 1, -1], [1, -1, 1]]))
+    chi2, df, p = bartlett_sphericity(NOT_PD, missing="pairwise")
+    assert math.isnan(chi2) and df == 3 and math.isnan(p)  # undefined, not p = 0
+    overall, per_item = kmo(NOT_PD, missing="pairwise")
+    assert math.isnan(overall) and per_item.isna().all()
+    with pytest.raises(ReliabilityError, match="not positive definite"):
+        efa(NOT_PD, 1, missing="pairwise")
+
+    report = reliability_report(NOT_PD, ["a", "b", "c"], missing="pairwise", n_factors=1)
+    assert json.loads(json.dumps(report, allow_nan=False)) == report
+    assert report["correlation"]["definiteness"] == "indefinite"
+    assert report["correlation"]["smallest_eigenvalue"] == pytest.approx(-1.0)
+    assert report["undefined"] == ["kmo", "bartlett", "efa"]
+    assert report["kmo"] == {"overall": None, "items": {"a": None, "b": None, "c": None}}
+    assert report["bartlett"] == {"chi2": None, "df": 3, "p": None, "n": 15.0}
+    assert report["efa"] is None
+    (note,) = report["notes"]
+    assert "not positive definite" in note and "KMO, Bartlett's test and the factor analysis" in note
+    # What stays defined is given: alpha from the pairwise covariances (variances 20/9, covariances
+    # 2.5, 2.5, -2.5 on the rows of each pair): 3/2 · (1 - 3 · 20/9 / (3 · 20/9 + 2 · 2.5)).
+    var, cov = 20 / 9, 2.5
+    assert report["alpha"]["alpha"] == pytest.approx(1.5 * (1 - 3 * var / (3 * var + 2 * cov)))
+    assert report["alpha"]["n_cases"] == 15 and report["item_statistics"]["b"]["n"] == 10
+    # Listwise there is no complete row: nothing can be computed, a clear refusal.
+    with pytest.raises(ReliabilityError, match="at least 3 complete cases"):
+        reliability_report(NOT_PD, ["a", "b", "c"])
+
+
+def test_singular_but_not_indefinite_keeps_the_limit() -> None:
+    report = reliability_report(TINY.assign(d=TINY["a"] + TINY["b"]), ["a", "b", "c", "d"])
+    assert report["correlation"]["definiteness"] == "singular" and report["undefined"] == []
+    assert report["bartlett"]["chi2"] is None and report["bartlett"]["p"] == 0.0  # chi2 = inf: null in JSON
+
+
+def test_cli_on_a_not_positive_definite_matrix(tmp_path: Path) -> None:
+    path = tmp_path / "gappy.csv"
+    NOT_PD.to_csv(path, index=False)
+    res = invoke(str(path), "--items", "a,b,c", "--missing", "pairwise", "--json")
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["bartlett"]["p"] is None and report["kmo"]["overall"] is None
+    assert "note:" in res.stderr and "not positive definite" in res.stderr
+    res = invoke(str(path), "--items", "a,b,c", "--missing", "pairwise", "--factors", "1")
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output
+    assert "Cronbach's alpha = 0.643" in res.stdout
+    for line in ("KMO (Kaiser-Meyer-Olkin): undefined", "Bartlett's test of sphericity: undefined",
+                 "Factor analysis: undefined"):
+        assert line in res.stdout
+    assert "p = 0" not in res.stdout and "p < 0.001" not in res.stdout
+    # Nothing computable (listwise: no complete row): exit 2, the file named, no traceback.
+    res = invoke(str(path), "--items", "a,b,c")
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert f"{path}: at least 3 complete cases are needed" in " ".join(res.stderr.split())
+
+
+def test_cli_errors_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    TINY.to_csv(path, index=False)
+    res = invoke(str(path), "--items", "a,zz")
+    assert res.exit_code == 2 and f"{path}: unknown items: zz" in " ".join(res.stderr.split())

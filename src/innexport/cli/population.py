@@ -117,14 +117,23 @@ def _print_reliability(report: dict[str, Any], source: str) -> None:
             _f(s["r_total"]), _f(s["r_rest"]), _f(s["alpha_if_dropped"], 3), _f(s["std_alpha_if_dropped"], 3),
             _f(kmo["items"][item]) if kmo else "—")
     console.print(table)
+    undefined = set(report.get("undefined", ()))
     if kmo:
-        console.print(f"KMO (Kaiser-Meyer-Olkin) = {kmo['overall']:.2f}: {_kaiser(kmo['overall'])}", **say)
+        if kmo["overall"] is None:
+            console.print("KMO (Kaiser-Meyer-Olkin): undefined (see the note)", **say)
+        else:
+            console.print(f"KMO (Kaiser-Meyer-Olkin) = {kmo['overall']:.2f}: {_kaiser(kmo['overall'])}", **say)
     b = report["bartlett"]
     if b:
-        chi2 = "inf (singular correlation matrix)" if b["chi2"] is None else f"{b['chi2']:.2f}"
-        p = _p(b["p"])
-        console.print(f"Bartlett's test of sphericity: chi2 = {chi2}, df = {b['df']}, "
-                      f"p {p if p.startswith('<') else '= ' + p}", **say)
+        if "bartlett" in undefined or b["p"] is None:
+            console.print(f"Bartlett's test of sphericity: undefined (see the note), df = {b['df']}", **say)
+        else:
+            chi2 = "inf (singular correlation matrix)" if b["chi2"] is None else f"{b['chi2']:.2f}"
+            p = _p(b["p"])
+            console.print(f"Bartlett's test of sphericity: chi2 = {chi2}, df = {b['df']}, "
+                          f"p {p if p.startswith('<') else '= ' + p}", **say)
+    if "efa" in undefined:
+        console.print("Factor analysis: undefined (see the note)", **say)
     e = report["efa"]
     if e:
         factors = list(e["variance"])
@@ -174,12 +183,16 @@ def reliability_command(
         report = reliability_report(
             frame, _names(items), _names(reverse), missing=missing, weights=weight, confidence=confidence,
             n_factors=factors, rotation=None if rotation == "none" else rotation, method=method)
-    except (TableError, ReliabilityError) as exc:
+    except TableError as exc:  # its message names the file
         raise fail(str(exc)) from None
+    except ReliabilityError as exc:
+        raise fail(f"{file}: {exc}") from None
     if json_output:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(json.dumps(report, indent=2, allow_nan=False))
     else:
         _print_reliability(report, file.name)
+    for note in report.get("notes", ()):
+        err.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -63,6 +63,17 @@ class AnswerRefused(ValueError):
         self.codes = codes
 
 
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection"). The
+spreadsheets innexport writes prefix such a text with a single quote (:func:`innexport.files.cells.safe_cell`);
+an answer read back from one (a questionnaire's drop-down, e.g. ``'-2``) is the text after the quote."""
+
+
+def _unquoted(text: str) -> str:
+    """``text`` without the quote a spreadsheet writer put before a formula trigger."""
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_TRIGGERS and len(text) > 1 else text
+
+
 def spellings(scale: Scale) -> dict[str, int]:
     """Every accepted spelling of a level of ``scale`` (its code, its label in each language),
     case-folded → level index. A code wins over another level's label.
@@ -91,8 +102,8 @@ def level_of(raw: AnswerValue, scale: Scale, table: dict[str, int] | None = None
     >>> s = Scale.model_validate({"id": "f", "levels": [
     ...     {"code": "never", "value": 0, "label": {"fr": "Jamais", "es": "Nunca", "en": "Never"}},
     ...     {"code": "often", "value": 1, "label": {"fr": "Souvent", "es": "A menudo", "en": "Often"}}]})
-    >>> [level_of(x, s) for x in ("often", "SOUVENT", 0, "1.0", "dk", "", None, "maybe", 3)]
-    [1, 1, 0, 1, None, None, None, -1, -1]
+    >>> [level_of(x, s) for x in ("often", "SOUVENT", 0, "1.0", "dk", "", None, "maybe", 3, "'-0")]
+    [1, 1, 0, 1, None, None, None, -1, -1, 0]
     """
     if raw is None:
         return None
@@ -105,7 +116,7 @@ def level_of(raw: AnswerValue, scale: Scale, table: dict[str, int] | None = None
             if abs(level.value - float(raw)) <= VALUE_TOLERANCE:
                 return i
         return -1
-    text = str(raw).strip().casefold()
+    text = _unquoted(str(raw).strip()).casefold()
     if not text or text in DONT_KNOW_WORDS:
         return None
     table = spellings(scale) if table is None else table

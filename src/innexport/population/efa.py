@@ -27,6 +27,7 @@ from scipy import linalg, optimize, stats
 from innexport.population.items import (
     Missing,
     ReliabilityError,
+    definiteness,
     item_correlation,
     item_covariance,
     prepare_items,
@@ -73,7 +74,15 @@ def kmo_from_correlation(r: np.ndarray) -> tuple[float, np.ndarray]:
     >>> overall, per_item = kmo_from_correlation(np.array([[1, .5, .5], [.5, 1, .5], [.5, .5, 1]]))
     >>> round(overall, 4), per_item.round(4).tolist()
     (0.6923, [0.6923, 0.6923, 0.6923])
+
+    An indefinite matrix (a pairwise one can be: :func:`~innexport.population.items.definiteness`)
+    has no partial correlations: NaN, overall and per item.
+
+    >>> kmo_from_correlation(np.array([[1, 1, 1], [1, 1, -1], [1, -1, 1]]))
+    (nan, array([nan, nan, nan]))
     """
+    if definiteness(r)[0] == "indefinite":
+        return math.nan, np.full(r.shape[0], np.nan)
     inv = _inverse(r)
     d = np.sqrt(np.diag(inv))
     partial = -inv / np.outer(d, d)
@@ -104,12 +113,22 @@ def bartlett_from_correlation(r: np.ndarray, n: float) -> tuple[float, int, floa
     >>> chi2, df, p = bartlett_from_correlation(np.array([[1, .5, .5], [.5, 1, .5], [.5, .5, 1]]), 100)
     >>> round(chi2, 2), df, p < 1e-13  # -ln|R| = ln 4 - ln 2 = 0.693, times 100 - 1 - 11/6
     (67.35, 3, True)
+
+    A singular R gives chi² = inf and p = 0 (the limit); an indefinite one (|R| < 0: no
+    correlation matrix, see :func:`~innexport.population.items.definiteness`) has no ln |R|, so
+    chi² and p are NaN — undefined, not 0.
+
+    >>> bartlett_from_correlation(np.array([[1, 1, 1], [1, 1, -1], [1, -1, 1]]), 100)
+    (nan, 3, nan)
     """
     p = r.shape[0]
-    eigenvalues = linalg.eigvalsh(r)
     df = p * (p - 1) // 2
-    if eigenvalues.min() <= 1e-10:  # singular (up to rounding): ln |R| = -inf
+    kind, _ = definiteness(r)
+    if kind == "indefinite":
+        return math.nan, df, math.nan
+    if kind == "singular":  # ln |R| = -inf
         return math.inf, df, 0.0
+    eigenvalues = linalg.eigvalsh(r)
     chi2 = float(-np.sum(np.log(eigenvalues)) * (n - 1 - (2 * p + 5) / 6))
     return chi2, df, float(stats.chi2.sf(chi2, df))
 
@@ -120,7 +139,8 @@ def bartlett_sphericity(items: pd.DataFrame, *, missing: Missing = "listwise",
 
     chi² = -(n - 1 - (2p + 5) / 6) · ln |R|, df = p (p - 1) / 2, with n the number of cases
     analysed (Kish's effective n when weighted), as ``psych::cortest.bartlett`` on raw data.
-    A singular R gives chi² = inf and p = 0.
+    A singular R gives chi² = inf and p = 0; an indefinite one (possible with ``missing="pairwise"``)
+    gives NaN for both: the test is undefined.
     """
     data = prepare_items(items, missing=missing, weights=weights)
     return bartlett_from_correlation(item_correlation(data, item_covariance(data)), data.n_effective)
@@ -343,7 +363,8 @@ def efa(items: pd.DataFrame, n_factors: int, rotation: Rotation | None = "oblimi
     likelihood) or ``"principal"`` (iterated principal axis, psych's ``fm="pa"``). ``rotation``:
     ``"oblimin"`` (direct quartimin, gamma 0, unnormalized: GPArotation's default used by psych),
     ``"varimax"`` (Kaiser-normalized, as R's ``varimax``), ``"promax"`` (power 4 after varimax) or
-    None. Uniquenesses are 1 - communalities.
+    None. Uniquenesses are 1 - communalities. An indefinite pairwise correlation matrix
+    (:func:`~innexport.population.items.definiteness`) is refused with a :class:`ReliabilityError`.
     """
     if method not in _FITS:
         raise ReliabilityError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -358,7 +379,12 @@ def efa(items: pd.DataFrame, n_factors: int, rotation: Rotation | None = "oblimi
     if not 1 <= k < p:
         raise ReliabilityError(f"n_factors must be an integer from 1 to {p - 1}, got {n_factors}")
     r = item_correlation(data, item_covariance(data))
-    if method == "ml" and linalg.eigvalsh(r).min() <= 1e-10:
+    kind, smallest = definiteness(r)
+    if kind == "indefinite":
+        raise ReliabilityError(
+            f"the {data.missing} correlation matrix is not positive definite (smallest eigenvalue {smallest:.3g}): "
+            "no complete answers could give it, and a factor analysis of it is undefined; use listwise deletion")
+    if method == "ml" and kind != "positive definite":
         raise ReliabilityError("ML factoring needs a positive definite correlation matrix; use minres")
     unrotated, objective, converged = _FITS[method](r, k)
     phi: np.ndarray | None = None

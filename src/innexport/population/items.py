@@ -16,6 +16,12 @@ values come from:
   standardized values), as ``psych::alpha``; KMO, Bartlett and the EFA use correlations each
   computed wholly from its pair's rows (R's ``cor(use="pairwise")``), as ``psych``'s functions.
   Rows with no item answered at all are ignored in both modes.
+  A pairwise matrix can be *indefinite* (:func:`definiteness`): each entry comes from other rows
+  and nothing makes them fit together — three items whose pairs correlate 1, 1 and -1 cannot come
+  from one set of complete answers. Such a matrix is no correlation matrix: ``ln |R|`` (Bartlett),
+  the partial correlations (KMO) and a factor analysis are undefined on it, and the functions of
+  :mod:`innexport.population.efa` say so rather than print a number (Wothke 1993, *Nonpositive
+  definite matrices in structural modeling*, on where such matrices come from).
 * **Reversed items** (``reverse=``): an item x is replaced by ``lo + hi - x`` where ``(lo, hi)`` is
   ``scale_range`` when given, else the smallest and largest value observed over *all* the items
   (as ``psych::alpha`` does). The constant only moves item and scale means: every covariance,
@@ -36,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "MISSING_MODES", "RELATIVE_ZERO", "ItemData", "Missing", "ReliabilityError", "correlation_matrix", "cov2cor",
+    "EIGENVALUE_TOLERANCE", "MISSING_MODES", "RELATIVE_ZERO", "Definiteness", "ItemData", "Missing", "ReliabilityError",
+    "correlation_matrix", "cov2cor", "definiteness",
     "item_correlation", "item_covariance", "pairwise_correlation", "prepare_items", "reverse_items", "select_items",
     "weighted_cov",
 ]
@@ -46,6 +53,12 @@ MISSING_MODES: tuple[str, ...] = ("listwise", "pairwise")
 
 #: Variances below this fraction of the items' total variance are rounding errors of a zero.
 RELATIVE_ZERO = 1e-10
+
+
+Definiteness = Literal["positive definite", "singular", "indefinite"]
+
+#: Eigenvalues within this fraction of the largest one (at least 1) of zero are zero (rounding).
+EIGENVALUE_TOLERANCE = 1e-10
 
 
 class ReliabilityError(ValueError):
@@ -227,6 +240,29 @@ def item_covariance(data: ItemData) -> np.ndarray:
     if flat:
         raise ReliabilityError(f"items without variance: {', '.join(flat)}")
     return cov
+
+
+def definiteness(matrix: np.ndarray) -> tuple[Definiteness, float]:
+    """Whether a symmetric matrix is positive definite, singular (positive semi-definite with a zero
+    eigenvalue, to rounding: :data:`EIGENVALUE_TOLERANCE`) or indefinite (a negative eigenvalue),
+    and its smallest eigenvalue.
+
+    A listwise covariance or correlation matrix is never indefinite; a pairwise one can be (see
+    the module's docstring):
+
+    >>> kind, smallest = definiteness(np.array([[1.0, 1.0, 1.0], [1.0, 1.0, -1.0], [1.0, -1.0, 1.0]]))
+    >>> kind, round(smallest, 12)  # eigenvalues -1, 2, 2
+    ('indefinite', -1.0)
+    >>> definiteness(np.array([[1.0, 1.0], [1.0, 1.0]]))[0], definiteness(np.eye(2))
+    ('singular', ('positive definite', 1.0))
+    """
+    from scipy import linalg
+
+    eigenvalues = linalg.eigvalsh(matrix)
+    smallest, tolerance = float(eigenvalues.min()), EIGENVALUE_TOLERANCE * max(float(np.abs(eigenvalues).max()), 1.0)
+    if smallest < -tolerance:
+        return "indefinite", smallest
+    return ("singular" if smallest <= tolerance else "positive definite"), smallest
 
 
 def cov2cor(cov: np.ndarray) -> np.ndarray:

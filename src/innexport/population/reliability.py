@@ -6,6 +6,12 @@ conventions, those of R's ``psych`` package). :func:`reliability_report` gathers
 table and the factorability checks and EFA of :mod:`innexport.population.efa` in one JSON-able
 dict (the ``innexport population reliability`` command).
 
+With ``missing="pairwise"`` the correlation matrix may be indefinite (no correlation matrix at all:
+:func:`~innexport.population.items.definiteness`). The report then gives what stays defined —
+alpha and the item table, computed from the pairwise covariances as ``psych::alpha`` does — and
+``null`` for KMO, Bartlett's chi² and p and the EFA, with a note saying why (``notes``,
+``undefined``); it never prints a number for an undefined statistic.
+
 References: Cronbach (1951); Feldt (1965) and Feldt, Woodruff & Salih (1987) for the F-based
 confidence interval; Duhachek & Iacobucci (2004) for the asymptotic standard error.
 """
@@ -24,10 +30,12 @@ from scipy import stats
 from innexport.population.efa import Method, Rotation, bartlett_from_correlation, efa, kmo_from_correlation
 from innexport.population.items import (
     RELATIVE_ZERO,
+    Definiteness,
     ItemData,
     Missing,
     ReliabilityError,
     cov2cor,
+    definiteness,
     item_correlation,
     item_covariance,
     pairwise_correlation,
@@ -245,6 +253,14 @@ def _json_number(x: Any) -> Any:
 
 
 
+def _correlation_for_report(data: ItemData, cov: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """The correlation matrix of KMO, Bartlett and the EFA, or None and why it is undefined."""
+    try:
+        return item_correlation(data, cov), None
+    except ReliabilityError as exc:  # pairwise only: a pair without variance on the rows answering both
+        return None, str(exc)
+
+
 def reliability_report(frame: pd.DataFrame, items: Sequence[str], reverse: Iterable[str] = (), *,
                        scale_range: tuple[float, float] | None = None, missing: Missing = "listwise",
                        weights: str | Any = None, confidence: float = 0.95, n_factors: int | None = None,
@@ -252,7 +268,21 @@ def reliability_report(frame: pd.DataFrame, items: Sequence[str], reverse: Itera
     """Alpha with its interval, the item table, KMO, Bartlett (and an EFA if ``n_factors``): a JSON-able dict.
 
     ``weights`` is a column of ``frame`` (name) or one number per row. KMO, Bartlett and the EFA
-    need at least 3 items; with 2 they are reported as None.
+    need at least 3 items; with 2 they are reported as None. ``correlation`` tells whether the
+    correlation matrix they use is positive definite, singular or indefinite (possible with
+    pairwise deletion); when it is indefinite, or a pairwise correlation is undefined, KMO,
+    Bartlett's chi² and p and the EFA are None, listed in ``undefined`` and explained in ``notes``
+    (sentences) — the rest of the report is still given. A :class:`ReliabilityError` is raised
+    only when alpha itself cannot be computed.
+
+    >>> rows = [[1, 1, None], [2, 2, None], [3, 3, None], [1, None, 1], [2, None, 2], [3, None, 3],
+    ...         [None, 1, 3], [None, 2, 2], [None, 3, 1]]  # pairs correlate 1, 1 and -1
+    >>> report = reliability_report(pd.DataFrame(rows, columns=list("abc"), dtype=float), list("abc"),
+    ...                             missing="pairwise")
+    >>> report["correlation"]["definiteness"], report["undefined"], report["bartlett"]["p"]
+    ('indefinite', ['kmo', 'bartlett'], None)
+    >>> round(report["alpha"]["alpha"], 4)  # variances 0.8, covariances 1, 1, -1: 3/2 · (1 - 2.4 / 4.4)
+    0.6818
     """
     selected = select_items(frame, items)
     reverse = tuple(dict.fromkeys(reverse))
@@ -262,23 +292,58 @@ def reliability_report(frame: pd.DataFrame, items: Sequence[str], reverse: Itera
         weights = frame[weights]
     data = prepare_items(selected, reverse, scale_range, missing, weights)
     cov = item_covariance(data)
-    r = item_correlation(data, cov)
     alpha = _alpha_from(data, cov, confidence, reverse)
     table = _item_table(data, cov, reverse)
+    r, why = _correlation_for_report(data, cov)
+    kind: Definiteness | None = None
+    smallest: float | None = None
+    if r is not None:
+        kind, smallest = definiteness(r)
+    names = list(selected.columns)
     report: dict[str, Any] = {
-        "items": list(selected.columns),
+        "items": names,
         "alpha": alpha.as_dict(),
         "item_statistics": {item: row.to_dict() for item, row in table.iterrows()},
+        "correlation": {"missing": data.missing, "definiteness": kind, "smallest_eigenvalue": smallest},
         "kmo": None,
         "bartlett": None,
         "efa": None,
+        "undefined": [],
+        "notes": [],
     }
-    if len(selected.columns) >= 3:
-        overall, per_item = kmo_from_correlation(r)
-        report["kmo"] = {"overall": overall, "items": dict(zip(selected.columns, per_item, strict=True))}
-        chi2, df, p = bartlett_from_correlation(r, data.n_effective)
+    undefined, notes = report["undefined"], report["notes"]
+    usable = r is not None and kind != "indefinite"
+    if len(names) >= 3:
+        if r is not None and usable:
+            overall, per_item = kmo_from_correlation(r)
+            chi2, df, p = bartlett_from_correlation(r, data.n_effective)
+        else:
+            overall, per_item = math.nan, np.full(len(names), np.nan)
+            chi2, df, p = math.nan, len(names) * (len(names) - 1) // 2, math.nan
+            undefined += ["kmo", "bartlett"]
+        report["kmo"] = {"overall": overall, "items": dict(zip(names, per_item, strict=True))}
         report["bartlett"] = {"chi2": chi2, "df": df, "p": p, "n": data.n_effective}
     if n_factors is not None:
-        keyed = reverse_items(selected, reverse, scale_range)
-        report["efa"] = efa(keyed, n_factors, rotation, method, missing=missing, weights=weights).as_dict()
+        if usable:
+            keyed = reverse_items(selected, reverse, scale_range)
+            report["efa"] = efa(keyed, n_factors, rotation, method, missing=missing, weights=weights).as_dict()
+        else:
+            undefined.append("efa")
+    if why is not None and undefined:
+        notes.append(f"The pairwise correlations are undefined ({why}): {_listed(undefined)} cannot be computed.")
+    elif kind == "indefinite":
+        notes.append(
+            f"The pairwise correlation matrix is not positive definite (smallest eigenvalue {smallest:.3g} < 0): "
+            "no set of complete answers could give these correlations, so "
+            f"{_listed(undefined) or 'KMO, Bartlett and the factor analysis'} are undefined."
+            " Alpha and the item statistics are computed from the pairwise covariances, as psych::alpha does,"
+            " but may fall outside their usual ranges; listwise deletion gives a consistent analysis.")
     return _json_number(report)
+
+
+_NAMES = {"kmo": "KMO", "bartlett": "Bartlett's test", "efa": "the factor analysis"}
+
+
+def _listed(keys: Sequence[str]) -> str:
+    names = [_NAMES[k] for k in keys]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)

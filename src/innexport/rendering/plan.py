@@ -5,7 +5,9 @@ only shows it, in ``plan.lang``, through the documents' :class:`~innexport.rende
 (messages ``plan.*``, Babel dates and percentages):
 
 * :func:`xlsx_bytes` / :func:`to_xlsx`: one row per action (the programmes proposed in the column
-  "Programmes", the ones picked in the next column, then the day it was done);
+  "Programmes", the ones picked in the next column, then the day it was done); every text cell
+  goes through :func:`innexport.files.cells.safe_cell`, so that no title or owner is a formula
+  (OWASP, "CSV Injection");
 * :func:`to_ics`: iCalendar (RFC 5545), one all-day event per due date; a dropped action's event is
   cancelled;
 * :func:`plan_view`, :func:`plan_html`, :func:`plan_pdf`: the actions grouped by priority with their
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from innexport._version import __version__
+from innexport.files.cells import safe_cell
 from innexport.rendering import charts
 from innexport.rendering.documents import environment, html_to_pdf
 from innexport.rendering.i18n import translator
@@ -50,7 +53,10 @@ def _names(plan: ActionPlan, ids: Iterable[str]) -> str:
 
 def xlsx_bytes(plan: ActionPlan) -> bytes:
     """The plan as an XLSX workbook: a header (firm, framework, date), then one row per action with
-    the programmes proposed (column G), the ones picked (H) and the day it was done (I)."""
+    the programmes proposed (column G), the ones picked (H) and the day it was done (I).
+
+    Text cells are :func:`~innexport.files.cells.safe_cell`: an action titled ``=1+1`` is the text
+    ``'=1+1``, never a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -59,18 +65,22 @@ def xlsx_bytes(plan: ActionPlan) -> bytes:
     ws.title = "Plan"
     L = translator(plan.lang)
     title, fw_label, created = (L.t(f"plan.xlsx.{k}") for k in ("title", "framework", "created_on"))
-    ws.append([f"{title}: {plan.firm_name} ({plan.firm_id})"])
+
+    def append(values: list[Any]) -> None:
+        ws.append([safe_cell(v) for v in values])
+
+    append([f"{title}: {plan.firm_name} ({plan.firm_id})"])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([fw_label, f"{plan.framework} — {plan.content_hash}"])
-    ws.append([created, plan.created_on])
+    append([fw_label, f"{plan.framework} — {plan.content_hash}"])
+    append([created, plan.created_on])
     ws["B3"].number_format = "yyyy-mm-dd"
-    ws.append([])
-    ws.append([L.t(f"plan.xlsx.{c}") for c in XLSX_COLUMNS])
+    append([])
+    append([L.t(f"plan.xlsx.{c}") for c in XLSX_COLUMNS])
     for cell in ws[HEADER_ROWS]:
         cell.font = Font(bold=True)
     for a in plan.actions:
-        ws.append([a.rank, a.activity_name or a.activity, a.title, a.owner, a.due, a.status,
-                   _names(plan, a.programmes), _names(plan, a.chosen), a.done_on])
+        append([a.rank, a.activity_name or a.activity, a.title, a.owner, a.due, a.status,
+                _names(plan, a.programmes), _names(plan, a.chosen), a.done_on])
         row = ws.max_row
         ws.cell(row, 5).number_format = ws.cell(row, 9).number_format = "yyyy-mm-dd"
         for col in (2, 3, 7, 8):

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from innexport.core.framework import INDICES, LANGUAGES, Framework
+from innexport.files.cells import safe_cell
 from innexport.portfolio.compute import (
     FILTERS,
     GROUPINGS,
@@ -217,7 +218,9 @@ def xlsx_bytes(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
     """The portfolio as an XLSX workbook, **masked**: one sheet per table, each headed by the
     organisation, the date, the filters (keys of :data:`FILTERS`) and the masking rule.
 
-    Masked cells hold the word of ``portfolio.masked`` (e.g. “masked”); numbers are numbers.
+    Masked cells hold the word of ``portfolio.masked`` (e.g. “masked”); numbers are numbers. Every
+    text cell (organisation, filters, sectors, regions, programme names…) goes through
+    :func:`~innexport.files.cells.safe_cell`: never a formula (OWASP, "CSV Injection").
 
     >>> import io, pandas as pd
     >>> from openpyxl import load_workbook
@@ -242,22 +245,22 @@ def xlsx_bytes(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
 
     def sheet(key: str, heading: str) -> Worksheet:
         ws = wb.create_sheet(L.t(f"portfolio.sheet.{key}").translate(_SHEET_BAD)[:31])
-        ws.append([heading])
+        _append(ws, [heading])
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append([L.t("portfolio.organisation"), organisation])
-        ws.append([L.t("portfolio.generated"), view["generated_on"]])
+        _append(ws, [L.t("portfolio.organisation"), organisation])
+        _append(ws, [L.t("portfolio.generated"), view["generated_on"]])
         ws.cell(ws.max_row, 2).number_format = "yyyy-mm-dd"
-        ws.append([L.t("portfolio.filters")])
+        _append(ws, [L.t("portfolio.filters")])
         ws.cell(ws.max_row, 1).font = Font(bold=True)
         for label, value in view["filters"]:
-            ws.append([label, value])
-        ws.append([L.t("portfolio.masking", k=p.min_group)])
+            _append(ws, [label, value])
+        _append(ws, [L.t("portfolio.masking", k=p.min_group)])
         ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=False)
-        ws.append([])
+        _append(ws, [])
         return ws
 
     def header(ws: Worksheet, cells: Sequence[str]) -> None:
-        ws.append(list(cells))
+        _append(ws, list(cells))
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
 
@@ -270,7 +273,7 @@ def xlsx_bytes(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
                 row.append("")
             else:
                 row.append(v.item() if hasattr(v, "item") else v)
-        ws.append(row)
+        _append(ws, row)
         for col, v in enumerate(values, start=1):
             cell = ws.cell(ws.max_row, col)
             if v is None:
@@ -338,11 +341,11 @@ def xlsx_bytes(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
 
     # movement
     ws = sheet("movement", L.t("portfolio.section.movement"))
-    ws.append([L.t("portfolio.movement.intro")])
+    _append(ws, [L.t("portfolio.movement.intro")])
     put(ws, [L.t("portfolio.multi"), m.multi])
     for mv in view["movement"]:
-        ws.append([])
-        ws.append([mv["label"]])
+        _append(ws, [])
+        _append(ws, [mv["label"]])
         ws.cell(ws.max_row, 1).font = Font(bold=True)
         header(ws, [L.t("portfolio.col.firms"), L.t("portfolio.col.up"), L.t("portfolio.col.same"),
                     L.t("portfolio.col.down"), L.t("portfolio.col.mean_delta")])
@@ -355,6 +358,11 @@ def xlsx_bytes(p: Portfolio, framework: Framework | Sequence[Framework], *, lang
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+def _append(ws: Worksheet, values: Sequence[Any]) -> None:
+    """Append a row of cells to ``ws``, each text neutralised by :func:`safe_cell`."""
+    ws.append([safe_cell(v) for v in values])
+
 
 # --- shared outputs: the PDF brief -----------------------------------------------------------------------
 

@@ -10,6 +10,11 @@
 
 Every text is a ``questionnaire.*`` message of the documents' gettext catalogues, numbers and
 percentages are Babel's, all through :class:`innexport.rendering.i18n.Translator`.
+
+In the workbook, every cell holding a framework's text (names, questions, help, answer labels,
+description) or a prefilled value goes through :func:`innexport.files.cells.safe_cell`: an
+uploaded framework cannot put a formula in it (OWASP, "CSV Injection"). The one formula the
+workbook has on purpose is the progress counter of the instructions sheet.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from innexport.core.framework import LANGUAGES, Framework, Scale
+from innexport.files.cells import safe_cell
 from innexport.files.frameworks import builtin_documents
 from innexport.rendering.documents import environment, html_to_pdf
 from innexport.rendering.i18n import translator
@@ -181,10 +187,10 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     list_ref: dict[str, str] = {}
     for j, scale in enumerate(framework.scales, start=1):
         col = get_column_letter(j)
-        lists.cell(1, j, scale.id)
+        lists.cell(1, j, safe_cell(scale.id))
         labels = answer_labels(scale, lang)
         for i, label in enumerate(labels, start=2):
-            lists.cell(i, j, label)
+            lists.cell(i, j, safe_cell(label))
         list_ref[scale.id] = f"{LISTS_SHEET}!${col}$2:${col}${len(labels) + 1}"
 
     # --- questionnaire sheet ---------------------------------------------------------------------
@@ -214,7 +220,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     first_question_row, last_question_row = row, row
     band_fill = PatternFill("solid", fgColor=_BAND)
     for dim in outline:
-        band = ws.cell(row, 1, f"{dim.number}. {dim.name}")
+        band = ws.cell(row, 1, safe_cell(f"{dim.number}. {dim.name}"))
         band.font = Font(bold=True, size=12, color=_ACCENT)
         for j in range(1, len(COLUMNS) + 1):
             ws.cell(row, j).fill = band_fill
@@ -228,7 +234,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
                 values = {"dimension": dim.name, "activity": act.name, "tag": act.tag_label, "question_id": q.id,
                           "question": q.question, "help": q.help, "answer": None, "comment": None}
                 for name, value in values.items():
-                    cell = ws.cell(row, col_of[name], value)
+                    cell = ws.cell(row, col_of[name], safe_cell(value))
                     cell.alignment, cell.border = wrap_top, box
                 ws.cell(row, col_of["question_id"]).font = Font(color="808080", size=9)
                 ws.cell(row, col_of["dimension"]).font = Font(color=_GREY_TEXT, size=9)
@@ -291,7 +297,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     }
     for i, name in enumerate(FIRM_FIELDS, start=2):
         key = fs.cell(i, 1, name)
-        value = fs.cell(i, 2, prefilled.get(name))
+        value = fs.cell(i, 2, safe_cell(prefilled.get(name)))
         desc = fs.cell(i, 3, L.t(f"questionnaire.describe.{name}"))
         for cell in (key, value, desc):
             cell.border, cell.alignment = box, wrap_top
@@ -362,7 +368,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
         "small": Font(size=8, color="808080"),
     }
     for i, (text, style) in enumerate(lines, start=1):
-        cell = ins.cell(i, 1, text)
+        cell = ins.cell(i, 1, text if style == "progress" else safe_cell(text))  # the one formula on purpose
         cell.alignment = Alignment(wrap_text=True, vertical="top", indent=1 if style in ("code", "scale") else 0)
         if style in styles:
             cell.font = styles[style]
