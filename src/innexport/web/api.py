@@ -16,19 +16,28 @@ Errors are JSON objects with a human-readable ``detail`` (and, where useful, the
   existence of others' data is not disclosed);
 * 409: a result or report asked for before the assessment was completed, or a change of a
   completed (frozen) assessment's answers or comments;
+* 413: a body over the size limit (Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE``);
 * 422: a body or parameter of the wrong shape or type (the message names the field), or an
-  assessment too incomplete to be scored (with the ``missing`` question ids).
+  assessment too incomplete to be scored (with the ``missing`` question ids);
+* 503 with ``Retry-After``: the database cannot be reached for now (send the same request again).
+
+Bodies are read by :class:`~innexport.web.middleware.BoundedParser`: nested at most
+``MAX_NESTING_DEPTH`` levels (:mod:`innexport.files.limits`), at most
+``DATA_UPLOAD_MAX_NUMBER_FIELDS`` keys and items, no NUL character (which PostgreSQL cannot
+store) in any string — refused with a 400 naming the place (``body.comments.q1``, or the line and
+column of the text). The query string and the path are checked the same way by
+:class:`~innexport.web.middleware.EdgeMiddleware`.
 """
 
 import datetime as dt
 import hashlib
-import json
+import logging
 import secrets
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse
@@ -46,6 +55,14 @@ from innexport.core.assessment import AnswersError, FirmResult, IncompleteError
 from innexport.core.framework import DONT_KNOW, LANGUAGES, FrameworkError, Lang
 from innexport.support.plans import ActionPlan as ActionPlanOut
 from innexport.web import plans, services, tenancy
+from innexport.web.middleware import (
+    BODY_LIMITS,
+    BadInput,
+    BoundedParser,
+    MalformedJson,
+    body_refusal,
+    outage_response,
+)
 from innexport.web.models import (
     ApiToken,
     Assessment,
@@ -57,6 +74,7 @@ from innexport.web.models import (
 )
 
 _LANGS = ", ".join(LANGUAGES)
+logger = logging.getLogger(__name__)
 
 # --- tokens ---------------------------------------------------------------------------------------
 
@@ -113,6 +131,7 @@ api = NinjaAPI(
     docs_url="/docs",
     urls_namespace="api",
     auth=TokenAuth(),
+    parser=BoundedParser(),
 )
 
 
@@ -157,12 +176,22 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    detail = str(exc)
-    if isinstance(exc.__cause__, json.JSONDecodeError):  # ninja's "Cannot parse request body"
-        detail = f"the request body is not valid JSON: {exc.__cause__}"
-    elif isinstance(exc.__cause__, UnicodeDecodeError):
-        detail = "the request body is not valid UTF-8 JSON"
-    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+    cause = exc.__cause__  # ninja's "Cannot parse request body" carries what BoundedParser raised
+    if isinstance(cause, BODY_LIMITS):
+        return body_refusal(request, cause)
+    detail, status = str(exc), exc.status_code
+    if isinstance(cause, MalformedJson):
+        detail = f"the request body is not valid JSON: {cause.reason}"
+    elif isinstance(cause, BadInput):
+        detail, status = cause.message, cause.status
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_outage(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("database unreachable on %s %s: %s", request.method, request.path, exc)
+    return outage_response(request)
 
 
 @api.exception_handler(PermissionDenied)
@@ -188,9 +217,9 @@ def _rejected(request: HttpRequest, exc: Rejected) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message, **exc.extra}, status=exc.status_code)
 
 
-READ = {401: Error, 422: SchemaError}
+READ = {401: Error, 422: SchemaError, 503: Error}
 READ_ONE = {**READ, 404: Error}
-WRITE = {**READ, 400: FieldErrors, 403: Error}
+WRITE = {**READ, 400: FieldErrors, 403: Error, 413: Error}
 WRITE_ONE = {**WRITE, 404: Error}
 
 
@@ -408,10 +437,7 @@ def update_firm(request: HttpRequest, firm_id: int, payload: FirmPatch) -> Firm:
 def delete_firm(request: HttpRequest, firm_id: int) -> Status:
     firm = _get(tenancy.firms(request.user), firm_id, "firm")
     _editor(request)
-    with transaction.atomic():
-        n = firm.assessments.count()
-        tenancy.record(request, AuditEntry.Action.DELETE, firm, f"{firm.name} and {n} assessment(s) erased (API)")
-        firm.delete()
+    tenancy.erase_firm(request, firm, via=" (API)")
     return Status(204, None)
 
 

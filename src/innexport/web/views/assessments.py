@@ -15,7 +15,6 @@ its refusals to responses (a bad answer: 400 naming the question; a completed as
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -43,6 +42,7 @@ from innexport.core.framework import DONT_KNOW, Dimension, Framework
 from innexport.rendering.i18n import t
 from innexport.rendering.questionnaire import dont_know_label
 from innexport.web import services, tenancy
+from innexport.web.middleware import BadInput, MalformedJson, autosave_error, json_errors, parse_json_body
 from innexport.web.models import Answer, Assessment, Firm, FrameworkVersion
 from innexport.web.services import MAX_SHARE_DAYS, AnswerRejected, AnswersRejected, AssessmentCompleted
 from innexport.web.tenancy import member_required
@@ -245,7 +245,8 @@ def nav_target(nav: str, page: int, n_pages: int) -> int:
 
 
 def json_error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"ok": False, "error": message}, status=status, json_dumps_params={"ensure_ascii": False})
+    """The autosave's refusal, ``{"ok": false, "error": message}``."""
+    return autosave_error(message, status)
 
 
 def completed_message() -> str:
@@ -260,11 +261,17 @@ def answer_from_json(request: HttpRequest, assessment: Assessment, *, user: Any 
     ``value`` is an answer the core accepts (:mod:`innexport.core.answers`: a level code, ``dk``,
     or ``""`` to clear…); leaving out ``value`` (or ``comment``) keeps the one saved. Anything
     invalid is refused (400) and nothing saved; a completed assessment refuses every change (409).
+    The body is read by :func:`~innexport.web.middleware.parse_json_body` (bounded depth and size, no
+    NUL character); a body over Django's size limit, or a database outage, is answered in JSON by
+    :class:`~innexport.web.middleware.EdgeMiddleware` (the view is marked
+    :func:`~innexport.web.middleware.json_errors`).
     """
     try:
-        data = json.loads(request.body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        return json_error(f"malformed JSON body: {exc}")
+        data = parse_json_body(request.body)
+    except MalformedJson as exc:
+        return json_error(f"malformed JSON body: {exc.reason}")
+    except BadInput as exc:  # too deep, too many members, a character no database stores
+        return json_error(exc.message, exc.status)
     if not isinstance(data, dict):
         return json_error('expected a JSON object {"question_id": ..., "value": ..., "comment": ...}')
     question_id, value, comment = data.get("question_id"), data.get("value"), data.get("comment")
@@ -435,6 +442,7 @@ def assessment_page(request: HttpRequest, pk: int, page: int) -> HttpResponse:
     return redirect("assessment-page", pk=assessment.pk, page=nav_target(nav, page, q.n_pages))
 
 
+@json_errors
 @require_POST
 @member_required
 def assessment_answer(request: HttpRequest, pk: int) -> JsonResponse:

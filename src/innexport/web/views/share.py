@@ -24,6 +24,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
 from innexport.web import tenancy
+from innexport.web.middleware import json_errors
 from innexport.web.models import Assessment, AuditEntry
 from innexport.web.services import AssessmentCompleted
 from innexport.web.views.assessments import (
@@ -118,6 +119,7 @@ def share_page(request: HttpRequest, assessment: Assessment, page: int) -> HttpR
     return redirect("share-page", token=assessment.share_token, page=nav_target(nav, page, q.n_pages))
 
 
+@json_errors
 @require_POST
 @share_link(json=True)
 def share_answer(request: HttpRequest, assessment: Assessment) -> HttpResponse:
