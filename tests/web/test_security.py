@@ -59,7 +59,7 @@ def test_production_settings() -> None:
             "for k in ['DEBUG', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS', "
             "'SECURE_SSL_REDIRECT', 'ALLOWED_HOSTS']}))")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "innexport.web.settings", "INNEXPORT_PRODUCTION": "1",
-           "INNEXPORT_SECRET_KEY": "x" * 60, "INNEXPORT_ALLOWED_HOSTS": "diagnostic.example.org",
+           "INNEXPORT_SECRET_KEY": "0123456789abcdef" * 4, "INNEXPORT_ALLOWED_HOSTS": "diagnostic.example.org",
            "INNEXPORT_DEBUG": "1"}
     env.pop("DATABASE_URL", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)

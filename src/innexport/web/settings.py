@@ -5,10 +5,15 @@ Environment variables (all optional for a local run):
 * ``DATABASE_URL``: e.g. ``postgres://user:pass@127.0.0.1:5432/innexport``; default SQLite
   (WAL mode) at ``$INNEXPORT_DATA_DIR/innexport.sqlite3``.
 * ``INNEXPORT_DATA_DIR``: where the SQLite database and uploads live (default ``./.innexport``).
-* ``INNEXPORT_SECRET_KEY``: required in production.
+* ``INNEXPORT_SECRET_KEY``: required in production (at least 50 characters); elsewhere a random key
+  is generated once and kept in ``$INNEXPORT_DATA_DIR/secret_key`` (:mod:`innexport.web.security`).
 * ``INNEXPORT_PRODUCTION=1``: secure cookies, HSTS, SSL redirect, no debug.
 * ``INNEXPORT_ALLOWED_HOSTS``: comma-separated host names (production).
 * ``INNEXPORT_DEBUG=1``: Django debug pages (development only).
+
+Browser policies (Content-Security-Policy with django-csp, Permissions-Policy, framing) and the
+private modes of the data folder (0700) and database (0600) are decided in
+:mod:`innexport.web.security`; docs/deployment.md lists them.
 """
 
 from __future__ import annotations
@@ -18,20 +23,17 @@ from pathlib import Path
 
 import dj_database_url
 from babel import Locale
-from django.core.exceptions import ImproperlyConfigured
 
 from innexport.core.framework import LANGUAGES as FRAMEWORK_LANGUAGES
+from innexport.web import security
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("INNEXPORT_DATA_DIR", Path.cwd() / ".innexport")).resolve()
 PRODUCTION = os.environ.get("INNEXPORT_PRODUCTION", "") in {"1", "true", "yes"}
 DEBUG = os.environ.get("INNEXPORT_DEBUG", "") in {"1", "true", "yes"} and not PRODUCTION
 
-SECRET_KEY = os.environ.get("INNEXPORT_SECRET_KEY", "")
-if not SECRET_KEY:
-    if PRODUCTION:
-        raise ImproperlyConfigured("INNEXPORT_SECRET_KEY must be set in production")
-    SECRET_KEY = "innexport-development-key-not-for-production"  # noqa: S105 - a development default, refused in production
+security.private_dir(DATA_DIR)
+SECRET_KEY = security.secret_key(os.environ, DATA_DIR, PRODUCTION)
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("INNEXPORT_ALLOWED_HOSTS", "").split(",") if h.strip()]
 if not PRODUCTION:
@@ -45,12 +47,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
+    "ninja",  # ninja's Swagger UI from its own static files, not from a CDN (ninja.openapi.docs)
     "innexport.web.apps.WebConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # inside CSP (marks the framed documents' policy before CSPMiddleware writes it), outside the
+    # rest: every response, static files and early refusals included, gets Permissions-Policy
+    "innexport.web.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "innexport.web.middleware.EdgeMiddleware",  # refuses what no view should see; DB outage → 503 (issue 10)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,7 +96,6 @@ TEMPLATES = [
     },
 ]
 
-DATA_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'innexport.sqlite3'}",  # empty means unset
@@ -95,9 +103,14 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The database file is created 0600 before SQLite opens it (its -wal and -shm files take its mode).
+    if DATABASES["default"]["NAME"] not in {"", ":memory:"}:
+        security.private_file(Path(DATABASES["default"]["NAME"]))
     # WAL: readers do not block the writer; a busy database waits instead of failing at once.
+    # secure_delete: deleted content is overwritten with zeros (an erased firm is not left readable
+    # in free pages; security.purge_erased_pages empties the write-ahead log after an erasure).
     DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
@@ -159,9 +172,35 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = False
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"  # the framed documents (below) get SAMEORIGIN from security.SecurityHeadersMiddleware
+
+# Content-Security-Policy (django-csp 4): scripts, styles, images and connections from the
+# application's own origin only; no inline script (the templates' behaviours live in
+# static/web/*.js), no inline <style> (static/web/*.css). Exception: inline style *attributes*
+# (style-src-attr 'unsafe-inline'), which carry computed bar widths and heat-map colours and
+# cannot hold a nonce; they cannot run script. The results page frames the report ('self').
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
+INNEXPORT_FRAMED_DOCUMENTS = ["assessment-report-html", "api:report_html"]
+"""Views (URL names) whose standalone HTML may be framed by the application itself (security.py)."""
 
 BENCHMARK_POPULATION = os.environ.get("INNEXPORT_BENCHMARK_POPULATION", "")
 """A population table (``innexport population import``) to place every firm among its peers; empty: none."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -176,10 +175,7 @@ def firm_erase(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("confirm_name", "").strip() != firm.name:
         messages.error(request, _("Type the firm's exact name to confirm its erasure."))
         return redirect("firm-detail", pk=firm.pk)
-    with transaction.atomic():
-        n = firm.assessments.count()
-        tenancy.record(request, AuditEntry.Action.DELETE, firm, f"{firm.name} and {n} assessment(s) erased")
-        firm.delete()
+    tenancy.erase_firm(request, firm)  # the audit log keeps "firm #<id>", not the name
     messages.success(request, _("The firm and its assessments were erased."))
     return redirect("firm-list")
 
