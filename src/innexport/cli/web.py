@@ -3,12 +3,27 @@
 ``serve`` runs the web application with gunicorn (migrating the database and seeding the demo
 first); the others wrap Django's management commands so that no ``manage.py`` is needed. All of
 them use ``innexport.web.settings`` (configured by environment variables: see docs/deployment.md).
+
+``serve`` survives its own crash. Its workers die with their master: each asks Linux to send it
+SIGTERM when its parent dies (``prctl(PR_SET_PDEATHSIG)``, prctl(2)) and checks that the master
+is still there once that is in place; a stopping worker lets go of the listening socket at once,
+then finishes its requests in progress (gunicorn's graceful shutdown would keep the port for up
+to ``graceful_timeout`` seconds; on a crash that made a new start fail with ``Errno 98``). And a
+start whose port is still taken waits for it (:data:`PORT_WAIT_SECONDS`, saying so) instead of
+giving up. The port is not shared with ``SO_REUSEPORT``: the kernel would then spread new
+connections over the dying workers too, and a second server started by mistake on the same port
+would go unnoticed. Under systemd the unit's control group does the same job: see
+docs/deployment.md, "Run gunicorn".
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
+import socket
 import sys
+import time
 from typing import Annotated, Any, Literal
 
 import typer
@@ -41,6 +56,81 @@ def _call(name: str, *args: Any, **options: Any) -> None:
 
 
 # --- serve ---------------------------------------------------------------------------------------
+
+
+PORT_WAIT_SECONDS = 15.0
+"""How long ``serve`` waits for its port while another process listens on it (the workers of a
+server that has just been killed let it go within about a second)."""
+
+PR_SET_PDEATHSIG = 1
+"""prctl(2) option: the signal this process receives when its parent dies (linux/prctl.h)."""
+
+
+def _die_with_master(server: Any, worker: Any) -> None:
+    """gunicorn's ``post_fork`` hook: the worker gets SIGTERM when its master dies (Linux), and
+    stops at once if the master is already gone (it may have died before the request was made)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+            server.log.warning("worker %s: prctl(PR_SET_PDEATHSIG) failed: %s", worker.pid,
+                               os.strerror(ctypes.get_errno()))
+    if os.getppid() != worker.ppid:
+        server.log.warning("worker %s: its master %s is gone, stopping", worker.pid, worker.ppid)
+        sys.exit(0)
+
+
+def _worker_class() -> type:
+    """gunicorn's threaded worker, closing its listening sockets as soon as it stops accepting for good.
+
+    gunicorn's own worker closes them only after its graceful shutdown (up to ``graceful_timeout``
+    seconds); while the master lives that is harmless (it holds the sockets too), but the orphaned
+    workers of a killed master kept the port that long. A worker that stops (SIGTERM, or its
+    parent changed) now releases the port first, then finishes the requests it has accepted.
+    With a gunicorn whose worker has no ``set_accept_enabled``, this is gunicorn's worker as is
+    (the start still waits for the port).
+    """
+    from gunicorn.workers.gthread import ThreadWorker
+
+    class InnexportWorker(ThreadWorker):
+        def set_accept_enabled(self, enabled: bool) -> None:
+            super().set_accept_enabled(enabled)
+            if not enabled and (not self.alive or os.getppid() != self.ppid):
+                for listener in self.sockets:
+                    listener.close()  # idempotent: gunicorn closes them again at the end
+
+    return InnexportWorker
+
+
+def _bind_error(host: str, port: int) -> OSError | None:
+    """The error of listening on ``host:port`` as gunicorn does (``SO_REUSEADDR``) when the port is
+    in use; None when it is free, or when binding fails for another reason (gunicorn reports it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))  # no listen(): bind alone meets a listening socket
+        except OSError as exc:
+            return exc if exc.errno == errno.EADDRINUSE else None
+    return None
+
+
+def _wait_for_port(host: str, port: int, timeout: float = PORT_WAIT_SECONDS) -> None:
+    """Return when ``host:port`` can be listened on, waiting up to ``timeout`` seconds (and saying
+    so) while another process holds it; after that, refuse (exit 2) naming the port."""
+    error = _bind_error(host, port)
+    if error is None:
+        return
+    err.print(f"[yellow]note:[/] port {port} is in use ({error.strerror}), perhaps by a server that has just "
+              f"stopped: waiting up to {timeout:g} s for it", highlight=False)
+    deadline = time.monotonic() + timeout
+    while error is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        error = _bind_error(host, port)
+    if error is not None:
+        raise fail(f"--port {port}: {host}:{port} is still in use after {timeout:g} s ({error.strerror}): "
+                   "stop the program listening there, or choose another --port")
 
 
 def _gunicorn_application(options: dict[str, Any]):
@@ -120,6 +210,7 @@ def serve(
         if host not in ("127.0.0.1", "localhost", "::1") and not settings.PRODUCTION:
             err.print("[yellow]note:[/] not listening on loopback only: add this machine's host name to "
                       "INNEXPORT_ALLOWED_HOSTS, and see docs/deployment.md before exposing it", highlight=False)
+        _wait_for_port(host, port)
         console.print(f"innexport is served at {url} (Ctrl-C stops)", highlight=False)
         sys.stdout.flush()
         connections.close_all()  # the workers are forked: none may inherit the master's connection
@@ -129,7 +220,8 @@ def serve(
         "bind": f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}",
         "workers": workers,
         "threads": 4,
-        "worker_class": "gthread",
+        "worker_class": _worker_class(),
+        "post_fork": _die_with_master,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "warning",
