@@ -278,3 +278,34 @@ def test_database_outage_answers_503(org_a, shared, outage) -> None:
     nothing_saved(shared)
     ok = send(client, "post", autosave_urls(shared)[0], body)  # and once the database is back, the save goes through
     assert ok.status_code == 200 and ok.json()["ok"] is True
+
+
+# --- uploads: YAML amplification ---------------------------------------------------------------------
+
+ALIAS_BOMB = ("kind: catalogue\nid: bomb\nprogrammes:\n- &p {id: p1, name: {en: P}, country: FR}\n"
+              + "- *p\n" * 120_000)  # one anchored entry and 120,000 aliases of it: 840 kB, under the upload limit
+
+
+def yaml_upload(name: str, text: str) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, text.encode(), "application/yaml")
+
+
+def test_alias_bomb_uploads_are_refused_quickly_with_a_short_page(org_a) -> None:
+    """The catalogue import and the framework upload refuse the bomb at its line, in a short page, at once
+    (it cost 33 s of CPU, 430 MB and a 25 MB error page)."""
+    import time
+
+    org_a.admin.is_staff = True
+    org_a.admin.save()
+    for who, url, field in (("advisor", reverse("programme-import"), "file"),
+                            ("admin", reverse("framework-upload"), "framework")):
+        start = time.perf_counter()
+        response = org_a.client(who).post(url, {field: yaml_upload("bomb.yaml", ALIAS_BOMB)})
+        elapsed = time.perf_counter() - start
+        body = response.content.decode()
+        assert response.status_code == 400, (url, response.status_code)
+        assert "more than 100 aliases" in body and "105" in body, url  # the 101st alias, on line 105
+        assert len(body) < 200_000 and "Traceback" not in body, url
+        assert elapsed < 10, (url, elapsed)  # milliseconds of parsing; the bound only guards a regression
