@@ -103,9 +103,10 @@ def test_priorities_by_hand(mini: ScoringModel) -> None:
     assert pr.order[0].tolist() == [1, 2, 0]
 
 
-def test_priority_ties_go_to_leverage(mini: ScoringModel) -> None:
+def test_equal_gaps_rank_by_priority_then_framework_order(mini: ScoringModel) -> None:
     # all answers 0: passive, target reactive profile 0.35 everywhere, gaps equal (0.35);
-    # priorities 0.35, 0.175, 0.175: the joint activity first, then framework order.
+    # priorities 0.35, 0.175, 0.175: the joint activity first, then framework order (equal priority and
+    # leverage). Ties that leverage decides: tests/test_method_rules.py.
     pr = prioritise(mini, score(mini, np.zeros(5)))
     assert pr.target[0] == pytest.approx(0.35)
     assert pr.order[0].tolist() == [0, 1, 2]

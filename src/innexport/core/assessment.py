@@ -54,8 +54,11 @@ def assess(model: ScoringModel, values: np.ndarray, leverage: np.ndarray | None 
     pref = PreferenceFunction(kind=settings.preference, q=settings.q, p=settings.p)
     class_profiles = profiles(fw)
     prof = np.repeat(class_profiles[:, None], len(model.activity_ids), axis=1)
-    # one weight set per index; the activities outside an index weigh 0 in it
-    iip_sort, iep_sort, iiep_sort = flowsort_many(scores.activities, prof, model.index_activity_weights, pref)
+    # one weight set per index and firm: each firm's effective activity weights in the index (the
+    # indices' rule for unassessed activities); the activities outside an index weigh 0 in it
+    iip_sort, iep_sort, iiep_sort = flowsort_many(
+        scores.activities, prof, model.index_activity_weights, pref,
+        weights_for=lambda assessed: model.effective_activity_weights(assessed).transpose(1, 0, 2))
     quad = quadrant(scores.iip, scores.iep, quadrant_cut(fw))
     return PopulationResult(model, scores, classes, (iip_sort, iep_sort, iiep_sort), quad,
                             prioritise(model, scores, leverage))
@@ -297,6 +300,8 @@ class PlanOut(_Out):
     steps: list[StepOut]
     by_activity: dict[str, int]
     after: dict[str, float | None]
+    method: Literal["exact", "greedy"] = "exact"
+    """How the steps were chosen: "exact" (the fewest possible) or "greedy" (the fallback, or an unreachable target)."""
 
 
 class FirmResult(_Out):
@@ -477,6 +482,7 @@ def _plan_out(fw: Framework, plan: NextClassPlan) -> PlanOut:
                        gain_iep=round(st.gain[1], 6)) for st in plan.steps],
         by_activity=plan.by_activity,
         after={"iip": _num(plan.after[0]), "iep": _num(plan.after[1])},
+        method=plan.method,
     )
 
 

@@ -23,10 +23,13 @@ raising one of its scores can then separate the two profiles and move it to the 
 consecutive profiles more than ``q`` apart for assignments monotone in the scores.
 
 Missing scores (NaN) are handled per alternative: the sums over criteria run over the criteria
-the alternative has answered only (weights renormalised over them), for every pair of ``R_a``
+the alternative has answered only (weights renormalised over them, or given per alternative), for every pair of ``R_a``
 including profile-profile pairs, so that the alternative and the profiles are compared on the
 same criteria. An alternative with no answered criterion of positive weight gets class -1 and
-NaN flows.
+NaN flows. Weights may also be given per alternative (``weights_for``): the diagnostic passes each
+firm's *effective* activity weights in the index (an unassessed activity's weight passed to its
+siblings in the same dimension, the indices' rule, ``ScoringModel.effective_activity_weights``),
+which already sum to 1 over the answered criteria, so the renormalisation leaves them unchanged.
 
 The computation is vectorised and processed by blocks of rows, in parallel threads (NumPy
 releases the GIL inside its loops). The profile-profile preferences are constant per criterion,
@@ -38,6 +41,7 @@ on purpose: OpenBLAS's own threads would compete with the block threads for the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,6 +57,9 @@ _BLOCK_ROWS = 16_384
 _TILE_ROWS = 1_024
 """Rows of one ``(K, rows, m)`` tile of alternative-profile preferences; small enough to stay in
 the CPU cache, which is what makes this kernel fast."""
+
+RowWeights = Callable[[np.ndarray], np.ndarray]
+"""Per-alternative weights: a block's answered mask ``(rows, m)`` → its weights ``(S, rows, m)``."""
 
 _TIE_TOLERANCE = 1e-9
 """Distances between flows closer than this are an exact tie (up to floating-point rounding)."""
@@ -250,6 +257,20 @@ def _alternative_profile_sums(
     return forward, backward
 
 
+def _checked_row_weights(weights: np.ndarray, sets: int, rows: slice, m: int) -> np.ndarray:
+    """The per-alternative weights a ``weights_for`` callable returned, checked: (S, rows, m),
+    finite and ``>= 0``."""
+    w = np.asarray(weights, dtype=float)
+    expected = (sets, rows.stop - rows.start, m)
+    if w.shape != expected:
+        raise ValueError(f"per-alternative weights must have shape {expected}, got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        bad = np.argwhere(~np.isfinite(w) | (w < 0))[0]
+        raise ValueError(f"weights must be finite and >= 0: weight set {bad[0]}, alternative "
+                         f"{rows.start + bad[1]}, criterion {bad[2]} is {w[tuple(bad)]}")
+    return w
+
+
 def _closest(value: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Index (row of ``centres``, (K, rows)) of the centre closest to each value; ties go to
     the lowest index."""
@@ -269,6 +290,7 @@ def _sort_rows(
     profile_sums: np.ndarray,
     rows: slice,
     results: list[FlowSortResult],
+    weights_for: RowWeights | None = None,
 ) -> None:
     """Compute the flows and assignments of ``x[rows]`` for every weight set and write them into
     ``results[s][rows]``.
@@ -283,10 +305,14 @@ def _sort_rows(
     # Weights renormalised over each row's answered criteria, before any product so that tiny
     # weights do not underflow; a row with nothing to compare on gets NaN weights, hence NaN
     # flows, without a division warning.
-    total = weight_sets @ answered.T.astype(float)  # (S, rows)
+    if weights_for is None:
+        given = weight_sets[:, np.newaxis, :]
+    else:
+        given = _checked_row_weights(weights_for(answered), weight_sets.shape[0], rows, block.shape[1])
+    row_weights = np.where(answered, given, 0.0)  # (S, rows, m)
+    total = row_weights.sum(axis=2)  # (S, rows)
     usable = total > 0
     total[~usable] = np.nan
-    row_weights = np.where(answered, weight_sets[:, np.newaxis, :], 0.0)  # (S, rows, m)
     row_weights /= total[:, :, np.newaxis]
 
     between_sums = np.matmul(profile_sums, row_weights.transpose(0, 2, 1))  # (S, 2K, rows)
@@ -345,9 +371,18 @@ def flowsort_many(
     profiles: np.ndarray,
     weight_sets: np.ndarray,
     preference: PreferenceFunction = PreferenceFunction(),
+    weights_for: RowWeights | None = None,
 ) -> list[FlowSortResult]:
     """:func:`flowsort` of the same alternatives and profiles under several weight sets
-    ``(S, m)`` (e.g. one per index), computing the preferences once: one result per set."""
+    ``(S, m)`` (e.g. one per index), computing the preferences once: one result per set.
+
+    ``weights_for``, if given, replaces the renormalisation of the weight sets over each
+    alternative's answered criteria: called with a block's answered mask ``(rows, m)`` it returns
+    that block's weights ``(S, rows, m)`` (e.g. each firm's effective activity weights in each
+    index, ``ScoringModel.effective_activity_weights``), computed block by block so that no
+    ``(S, n, m)`` array is ever held; they are renormalised over the answered criteria too, and an
+    alternative whose answered criteria all weigh 0 in a set gets class -1 and NaN flows in it.
+    """
     x, r, w = _validate(scores, profiles, weight_sets, preference)
     n = x.shape[0]
     k = r.shape[0]
@@ -372,5 +407,6 @@ def flowsort_many(
         )
         for _ in range(len(w))
     ]
-    over_row_blocks(n, _BLOCK_ROWS, lambda rows: _sort_rows(x, r, w, preference, profile_sums, rows, results))
+    over_row_blocks(n, _BLOCK_ROWS,
+                    lambda rows: _sort_rows(x, r, w, preference, profile_sums, rows, results, weights_for))
     return results

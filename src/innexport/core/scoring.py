@@ -95,15 +95,60 @@ class ScoringModel:
         return out
 
     @cached_property
+    def _dimension_of_activity(self) -> np.ndarray:
+        """(A,): position of each activity's dimension."""
+        position: np.ndarray = np.argmax(self.activity_weights > 0, axis=1)
+        return position
+
+    def effective_activity_weights(self, assessed: np.ndarray) -> np.ndarray:
+        """(n, 3, A): each activity's weight in IIP, IEP and IIEP for firms that assessed ``assessed``.
+
+        THE rule for unassessed activities, shared by the indices, FlowSort and leverage: an
+        unassessed activity weighs 0 and its weight passes to its assessed siblings *in the same
+        dimension* (that index's activities of it); a dimension with none of an index's activities
+        assessed passes its weight to the other dimensions. These are exactly the coefficients of
+        the activity scores in :func:`score`'s indices, so each index is
+        ``Σ_a weight[k, a] · activity score[a]`` over the assessed activities; each row sums to 1
+        over an index's assessed activities (0 when there are none). ``assessed`` is ``(n, A)``
+        booleans (or ``(A,)`` for one firm).
+
+        >>> from innexport.files.frameworks import load_framework
+        >>> m = ScoringModel.from_framework(load_framework("iiep"))
+        >>> assessed = np.ones(len(m.activity_ids), dtype=bool)
+        >>> assessed[0] = False  # the first activity left unassessed
+        >>> w = m.effective_activity_weights(assessed)[0]
+        >>> float(w[2, 0]), [round(float(t), 9) for t in w.sum(axis=1)]
+        (0.0, [1.0, 1.0, 1.0])
+        """
+        assessed = np.atleast_2d(np.asarray(assessed, dtype=bool)).astype(float)
+        if assessed.shape[1] != len(self.activity_ids):
+            raise ValueError(f"expected {len(self.activity_ids)} activities per firm, got {assessed.shape[1]}")
+        d = len(self.dimension_ids)
+        blocks = self._activity_to_dimension_blocks  # (A, 3D): all | IIP | IEP
+        dim_den = (assessed @ blocks).reshape(-1, 3, d)[:, [1, 2, 0]]  # (n, 3, D) in IIP, IEP, IIEP order
+        dim_used = dim_den > 0
+        idx_den = dim_used.astype(float) @ self.dimension_weights  # (n, 3)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dim_share = np.where(dim_used, self.dimension_weights / dim_den, 0.0)
+            dim_share /= np.where(idx_den > 0, idx_den, 1.0)[:, :, None]
+        dim_of = self._dimension_of_activity
+        own = self.activity_weights[np.arange(len(dim_of)), dim_of] * self.index_activities  # (3, A)
+        weights: np.ndarray = own[None] * dim_share[:, :, dim_of] * assessed[:, None, :]
+        return weights
+
+    @cached_property
     def index_activity_weights(self) -> np.ndarray:
-        """(3, A): each activity's effective weight in IIP, IEP and IIEP when everything is answered."""
-        eff = self.effective_observable_weights(np.ones((1, len(self.observable_ids)), dtype=bool))[0]
-        weights: np.ndarray = eff @ (self.observable_weights > 0)
+        """(3, A): each activity's weight in IIP, IEP and IIEP when every activity is assessed."""
+        weights: np.ndarray = self.effective_activity_weights(np.ones(len(self.activity_ids), dtype=bool))[0]
         return weights
 
     @property
     def leverage(self) -> np.ndarray:
-        """(A,): an activity's weight in IIP plus its weight in IEP (joint activities count in both)."""
+        """(A,): an activity's weight in IIP plus its weight in IEP (joint activities count in both).
+
+        Full-framework weights (every activity assessed), the same for every firm: see
+        docs/method.md, section 4.
+        """
         leverage: np.ndarray = self.index_activity_weights[0] + self.index_activity_weights[1]
         return leverage
 
@@ -118,18 +163,7 @@ class ScoringModel:
         act_den = answered @ self.observable_weights  # (n, A)
         with np.errstate(invalid="ignore", divide="ignore"):
             act_share = np.where(act_den > 0, 1.0 / act_den, 0.0)
-        act_answered = (act_den > 0).astype(float)
-        blocks = self._activity_to_dimension_blocks
-        dim_den = act_answered @ blocks  # (n, 3D)
-        dim_answered = (dim_den > 0).astype(float)
-        idx_den = dim_answered @ self._dimension_to_index  # (n, 3)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dim_share = np.where(dim_den > 0, 1.0 / dim_den, 0.0)
-            idx_share = np.where(idx_den > 0, 1.0 / idx_den, 0.0)
-        # weight of activity a in index k = sum_d blocks[a, d_k] * dim_share[d_k] * dim_w[d] * idx_share[k]
-        d2i = self._dimension_to_index  # (3D, 3)
-        act_in_index = np.einsum("ab,nb,bk,nk->nka", blocks, dim_share, d2i, idx_share)  # (n, 3, A)
-        act_in_index *= act_answered[:, None, :]
+        act_in_index = self.effective_activity_weights(act_den > 0)  # (n, 3, A)
         obs_in_act = answered[:, :, None] * self.observable_weights[None] * act_share[:, None, :]  # (n, O, A)
         weights: np.ndarray = np.einsum("nka,noa->nko", act_in_index, obs_in_act)
         return weights

@@ -1,0 +1,214 @@
+"""The method's rules, exactly (issue 16): the priority tie chain and one rule for unassessed activities.
+
+* Priorities are compared on keys rounded like the indices (``classes.ROUNDING``), so that two
+  mathematically equal priorities tie and the documented chain decides: priority (desc), then
+  leverage (desc), then the framework's order; unassessed activities last.
+* An unassessed activity's weight passes to its assessed siblings in the same dimension, in the
+  indices, in FlowSort (each firm's effective activity weights) and nowhere else; leverage uses
+  the full-framework weights (docs/method.md, sections 3 and 4).
+
+The flows below are worked out by hand on tests/fixtures/mini.yaml (profiles 0.805, 0.51, 0.35,
+0.145; linear preference p = 0.25, q = 0; K = 4).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from innexport.core.assessment import assess
+from innexport.core.classes import ROUNDING
+from innexport.core.flowsort import PreferenceFunction, flowsort_many
+from innexport.core.priorities import prioritise
+from innexport.core.scoring import Scores, ScoringModel, score
+from innexport.files.frameworks import load_framework
+
+MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
+
+
+@pytest.fixture(scope="module")
+def mini() -> ScoringModel:
+    return ScoringModel.from_framework(load_framework(MINI))
+
+
+@pytest.fixture(scope="module")
+def iiep() -> ScoringModel:
+    return ScoringModel.from_framework(load_framework("iiep", ["wine"]))
+
+
+def _scores(activities: list[float], iiep_value: float) -> Scores:
+    """Scores with given activity scores and IIEP (prioritise reads only these two)."""
+    act = np.array([activities], dtype=float)
+    return Scores(observables=np.zeros((1, 0)), activities=act, dimensions=np.zeros((1, 0)),
+                  indices=np.array([[iiep_value, iiep_value, iiep_value]]), completeness=np.ones(1))
+
+
+# --- 1. ties ---------------------------------------------------------------------------------
+
+
+def test_equal_priorities_from_different_products_go_to_leverage(mini: ScoringModel) -> None:
+    # Passive firm (IIEP 0.2): target 0.35. a_joint (leverage 1) scores 0.193: gap 0.157, priority
+    # 0.157; a_inn (leverage 1/2) scores 0.036: gap 0.314, priority 0.157 too. In floating point
+    # (0.35 - 0.193) * 1 = 0.15699999999999997 < (0.35 - 0.036) * 0.5 = 0.157: the raw products
+    # would put a_inn first. Equal priorities: the higher leverage (a_joint) first.
+    assert Fraction(35, 100) - Fraction(193, 1000) == (Fraction(35, 100) - Fraction(36, 1000)) / 2
+    assert (0.35 - 0.193) * 1.0 < (0.35 - 0.036) * 0.5  # the floating-point trap is real
+    pr = prioritise(mini, _scores([0.193, 0.036, 0.35], 0.2))
+    assert pr.target[0] == pytest.approx(0.35)
+    assert pr.order[0].tolist() == [0, 1, 2]
+
+
+def test_leverage_decides_against_the_framework_order(mini: ScoringModel) -> None:
+    # Reactive firm (IIEP 0.3): target 0.51. Gaps 0.2, 0.1, 0.4 and leverages 0.5, 1, 0.25: all
+    # three priorities are 0.1, so the order is by leverage (a_inn, a_joint, a_exp), which is not
+    # the framework order.
+    pr = prioritise(mini, _scores([0.31, 0.41, 0.11], 0.3), leverage=np.array([0.5, 1.0, 0.25]))
+    assert pr.target[0] == pytest.approx(0.51)
+    np.testing.assert_allclose(pr.priority[0], [0.1, 0.1, 0.1])
+    assert pr.order[0].tolist() == [1, 0, 2]
+
+
+def test_equal_priority_and_leverage_keep_the_framework_order(mini: ScoringModel) -> None:
+    # a_inn and a_exp have leverage 1/2 each and equal gaps (0.35 - 0.05 = 0.3): framework order,
+    # after a_joint, whose gap is 0.35 - 0.3 = 0.05 (priority 0.05 < 0.15).
+    pr = prioritise(mini, _scores([0.3, 0.05, 0.05], 0.2))
+    assert pr.order[0].tolist() == [1, 2, 0]
+    # unassessed activities last, whatever their leverage
+    pr = prioritise(mini, _scores([np.nan, 0.05, 0.3], 0.2))
+    assert pr.order[0].tolist() == [1, 2, 0]
+
+
+GRID = st.sampled_from([i / 20 for i in range(21)] + [0.193, 0.036, 0.314, 0.157, np.nan])
+LEVERAGES = st.sampled_from([0.0, 0.25, 0.5, 1 / 3, 2 / 3, 0.1, 0.3, 0.7, 1.0])
+
+
+@settings(max_examples=200, deadline=None)
+@given(acts=st.lists(GRID, min_size=3, max_size=3), lev=st.lists(LEVERAGES, min_size=3, max_size=3),
+       iiep=st.floats(0.0, 1.0))
+def test_consecutive_priorities_follow_the_chain(mini: ScoringModel, acts: list[float], lev: list[float],
+                                                 iiep: float) -> None:
+    pr = prioritise(mini, _scores(acts, iiep), leverage=np.array(lev))
+    order = pr.order[0].tolist()
+    assert sorted(order) == [0, 1, 2]
+    p = np.round(pr.priority[0], ROUNDING)
+    lv = np.round(pr.leverage, ROUNDING)
+    for a, b in pairwise(order):
+        if np.isnan(p[a]):
+            assert np.isnan(p[b])  # unassessed last, among themselves by leverage then framework order
+            assert (-lv[a], a) < (-lv[b], b)
+        elif not np.isnan(p[b]):
+            assert (-p[a], -lv[a], a) < (-p[b], -lv[b], b)
+
+
+def test_real_framework_chain_on_random_firms(iiep: ScoringModel) -> None:
+    rng = np.random.default_rng(16)
+    x = rng.choice([0.0, 1 / 3, 0.5, 2 / 3, 1.0, np.nan], size=(2000, len(iiep.observable_ids)),
+                   p=[0.25, 0.2, 0.15, 0.2, 0.15, 0.05])
+    pr = prioritise(iiep, score(iiep, x))
+    p = np.round(pr.priority, ROUNDING)
+    lv = np.round(pr.leverage, ROUNDING)
+    rows = np.arange(len(x))[:, None]
+    po = p[rows, pr.order]
+    first, then = po[:, :-1], po[:, 1:]
+    a, b = pr.order[:, :-1], pr.order[:, 1:]
+    both = ~np.isnan(first) & ~np.isnan(then)
+    ok = (first > then) | ((first == then) & ((lv[a] > lv[b]) | ((lv[a] == lv[b]) & (a < b))))
+    assert np.all(ok | ~both)
+    assert not np.any(np.isnan(first) & ~np.isnan(then))  # unassessed last
+
+
+# --- 2. one rule for unassessed activities ---------------------------------------------------
+
+# HAND answers of tests/test_scoring.py with q3 (a_inn's only question) unanswered:
+#   a_joint = 5/6, a_inn unassessed, a_exp = 1/2; IIEP = (5/6 + 1/2) / 2 = 2/3.
+NO_INN = np.array([1.0, 2 / 3, np.nan, 1.0, 1 / 3])
+
+
+def test_effective_weights_pass_to_siblings(mini: ScoringModel) -> None:
+    w = mini.effective_activity_weights(np.array([[True, False, True], [True, True, True]]))
+    # a_inn unassessed: in IIP a_joint takes d1 alone (1); in IIEP a_joint takes d1's 1/2
+    np.testing.assert_allclose(w[0], [[1.0, 0.0, 0.0], [0.5, 0.0, 0.5], [0.5, 0.0, 0.5]])
+    np.testing.assert_allclose(w[1], mini.index_activity_weights)
+    np.testing.assert_allclose(mini.index_activity_weights, [[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.25, 0.25, 0.5]])
+    # they are the indices' coefficients: index = Σ weight × activity score
+    s = score(mini, NO_INN)
+    np.testing.assert_allclose(w[0] @ np.nan_to_num(s.activities[0]), s.indices[0])
+    # nothing assessed: all zero, no warning
+    assert not mini.effective_activity_weights(np.zeros(3, dtype=bool)).any()
+    with pytest.raises(ValueError, match="3 activities"):
+        mini.effective_activity_weights(np.ones(4, dtype=bool))
+
+
+def test_flows_by_hand_with_an_unassessed_activity(mini: ScoringModel) -> None:
+    # IIEP criteria weights with a_inn unassessed: a_joint 1/2, a_exp 1/2 (the indices' rule; the
+    # old renormalisation over all remaining activities gave 1/3, 2/3). a = (5/6, 1/2).
+    # π(a, r):  0.805: ½·P(0.02833)=½·0.11333 = 0.05667; 0.51: ½; 0.35: ½ + ½·0.6 = 0.8; 0.145: 1
+    # π(r, a):  0.805: ½·P(0.305) = 0.5; 0.51: ½·P(0.01) = 0.02; 0.35, 0.145: 0
+    # φ+(a) = 2.35667/4 = 0.589167, φ-(a) = 0.52/4 = 0.13, φ(a) = 0.459167.
+    # Profiles: φ(0.805) = (3 + 0.5)/4 - 0.05667/4 = 0.860833; φ(0.51) = (1.64 + 0.02)/4 - (1 + 0.5)/4
+    # = 0.04: φ(a) is closer to 0.860833 (0.4017) than to 0.04 (0.4192): proactive, class 0
+    # (the old weights gave φ(a) = 0.352778, closer to φ(0.51) = 0.083333: class 1).
+    result = assess(mini, NO_INN[None])
+    fs = result.flowsort[2]
+    assert fs.positive_flow[0] == pytest.approx(2.3566667 / 4, abs=1e-7)
+    assert fs.negative_flow[0] == pytest.approx(0.13)
+    assert fs.net_flow[0] == pytest.approx(0.4591667, abs=1e-7)
+    np.testing.assert_allclose(fs.profile_net_flows[0, :2], [0.8608333, 0.04], atol=1e-7)
+    assert fs.classes[0] == 0
+    # the same flows as FlowSort fed explicitly with the per-firm effective weights
+    prof = np.repeat(np.array([0.805, 0.51, 0.35, 0.145])[:, None], 3, axis=1)
+    s = score(mini, NO_INN)
+    w = mini.effective_activity_weights(~np.isnan(s.activities))[0]
+    np.testing.assert_allclose(w[2], [0.5, 0.0, 0.5])
+    direct = flowsort_many(s.activities, prof, w, PreferenceFunction("linear", 0.0, 0.25))[2]
+    assert direct.net_flow[0] == pytest.approx(fs.net_flow[0])
+    # and NOT the old rule (full weights renormalised over the answered activities)
+    old = flowsort_many(s.activities, prof, mini.index_activity_weights, PreferenceFunction("linear", 0.0, 0.25))[2]
+    assert old.net_flow[0] == pytest.approx(0.3527778, abs=1e-7) and old.classes[0] == 1
+
+
+def test_fully_assessed_firms_are_unchanged(iiep: ScoringModel) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.choice([0.0, 1 / 3, 2 / 3, 1.0], size=(300, len(iiep.observable_ids)))
+    s = score(iiep, x)
+    assert not np.isnan(s.activities).any()
+    new = assess(iiep, x).flowsort
+    prof = np.repeat(np.array([0.805, 0.51, 0.35, 0.145])[:, None], len(iiep.activity_ids), axis=1)
+    st_ = iiep.framework.flowsort
+    old = flowsort_many(s.activities, prof, iiep.index_activity_weights,
+                        PreferenceFunction(st_.preference, st_.q, st_.p))
+    for k in range(3):
+        np.testing.assert_allclose(new[k].net_flow, old[k].net_flow, atol=1e-12)
+        assert np.array_equal(new[k].classes, old[k].classes)
+
+
+def test_per_firm_weights_are_checked() -> None:
+    prof = np.array([[0.8, 0.8], [0.2, 0.2]])
+    x = np.array([[0.5, 0.5], [0.9, np.nan]])
+    ones = np.ones((1, 2))
+    bad = np.array([[[1.0, 1.0], [-1.0, 0.0]]])
+    with pytest.raises(ValueError, match="alternative 1, criterion 0"):
+        flowsort_many(x, prof, ones, weights_for=lambda answered: bad)
+    with pytest.raises(ValueError, match="shape"):
+        flowsort_many(x, prof, ones, weights_for=lambda answered: np.ones((1, 3, 2)))
+    # a firm whose answered criteria all weigh 0 gets class -1, not a refusal
+    zero = np.array([[[1.0, 1.0], [0.0, 1.0]]])
+    r = flowsort_many(x, prof, ones, weights_for=lambda answered: zero)[0]
+    assert r.classes[1] == -1 and np.isnan(r.net_flow[1])
+    # firm 0: (0.5, 0.5), K = 2, P(0.3) = 1: φ+(a) = π(a, r2)/2 = 1/2, φ-(a) = π(r1, a)/2 = 1/2,
+    # φ(a) = 0; φ(r1) = (1 + 1)/2 = 1, φ(r2) = -1: equally far, the tie goes to the better class
+    assert r.net_flow[0] == pytest.approx(0.0) and r.classes[0] == 0
+
+
+def test_leverage_is_the_full_framework_weight(mini: ScoringModel) -> None:
+    # documented choice: the same leverage for every firm, assessed or not
+    pr = prioritise(mini, score(mini, NO_INN))
+    np.testing.assert_allclose(pr.leverage, [1.0, 0.5, 0.5])
+    w = mini.effective_activity_weights(np.ones(3, dtype=bool))[0]
+    np.testing.assert_allclose(pr.leverage, w[0] + w[1])
