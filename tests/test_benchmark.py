@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, requires_shared
 from innexport.population.benchmark import (
     BenchmarkIndex,
     PeerGroupTooSmall,
@@ -189,7 +189,7 @@ def test_index_group_sizes_and_unknown_groups() -> None:
 # --- real data ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not WMS.exists(), reason=f"World Management Survey data not found at {WMS}")
+@requires_shared(WMS)
 def test_world_management_survey_benchmark_of_a_french_firm() -> None:
     wms = pd.read_csv(WMS, encoding="utf-8-sig")
     wms.insert(0, "firm_id", [f"W{i:05d}" for i in range(len(wms))])

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, requires_shared
 from innexport.population.compare import compare_groups, hedges_correction, t_ppf, t_sf, weighted_mean_ci
 
 DATA = SHARED_DATA
@@ -135,7 +135,7 @@ def test_missing_values_and_groups_are_left_out() -> None:
     assert out.loc["A", "diff"] == pytest.approx(7 / 3 - 4)  # the row without a group is in no reference
 
 
-@pytest.mark.skipif(not WMS.exists(), reason=f"World Management Survey data not found at {WMS}")
+@requires_shared(WMS)
 def test_world_management_survey_france_chile_argentina() -> None:
     wms = pd.read_csv(WMS, encoding="utf-8-sig")
     out = compare_groups(wms, "country", "management", reference="France",

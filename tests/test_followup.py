@@ -176,7 +176,7 @@ ANSWERS = st.fixed_dictionaries({"q1": YES_NO, "q2": FREQ, "q3": YES_NO, "q4": Y
 MIRROR = {"up": "down", "down": "up", "same": "same", None: None}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(answers=ANSWERS)
 def test_follow_up_of_a_diagnostic_with_itself_moves_nothing(fw: Framework, answers: dict[str, str]) -> None:
     r = result(fw, answers, "2024-01-15")
@@ -186,7 +186,7 @@ def test_follow_up_of_a_diagnostic_with_itself_moves_nothing(fw: Framework, answ
     assert fu.moved == [] and fu.quadrant_before == fu.quadrant_after
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(a=ANSWERS, b=ANSWERS)
 def test_swapping_the_diagnostics_mirrors_the_follow_up(fw: Framework, a: dict[str, str], b: dict[str, str]) -> None:
     ra, rb = result(fw, a), result(fw, b)  # undated: either may come first

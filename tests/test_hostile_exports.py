@@ -70,7 +70,7 @@ def test_safe_cell_by_hand() -> None:
     assert math.isnan(safe_cell(math.nan))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.text(max_size=20))
 def test_safe_cell_never_starts_with_a_trigger_and_only_adds_a_quote(text: str) -> None:
     out = safe_cell(text)

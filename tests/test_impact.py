@@ -16,7 +16,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, requires_shared
 from innexport.core.priorities import prioritise
 from innexport.core.scoring import ScoringModel, score
 from innexport.files.frameworks import load_framework
@@ -310,7 +310,7 @@ def test_impact_leverage_errors() -> None:
 
 # --- real data --------------------------------------------------------------------------------
 @pytest.mark.filterwarnings("ignore::UnicodeWarning")  # latin-1 labels in the .dta
-@pytest.mark.skipif(not MIP.exists(), reason=f"real data not available: {MIP} (see ../shared/data/README.md)")
+@requires_shared(MIP)
 def test_mannheim_innovation_panel_smoke() -> None:
     """MIP 2021: product innovation on competition strategies and climate (Likert 0-3, scaled to [0, 1])."""
     raw = pd.read_stata(MIP, convert_categoricals=False,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA
+from conftest import ENDEI, requires_shared
 from innexport.files.frameworks import load_framework
 from innexport.population.frame import score_population
 from innexport.population.io import Survey, SurveyError
@@ -29,9 +29,7 @@ from innexport.population.mapping import (
 )
 
 MINI = Path(__file__).parent / "fixtures" / "mini.yaml"
-DATA = SHARED_DATA
-ENDEI = DATA / "endei-ii" / "endei_ii.rds"
-needs_endei = pytest.mark.skipif(not ENDEI.exists(), reason=f"real data not available: {ENDEI} (see ../shared/data/README.md)")
+needs_endei = requires_shared(ENDEI)
 WINE = "Vinos y otras bebidas fermentadas"
 
 MINI_MAPPING = """\
@@ -341,11 +339,6 @@ def test_endei_coverage_explains_every_gap(endei_mapping, iiep) -> None:
     assert len(per_obs) == len(iiep.observables) and per_obs["covered"].sum() == len(endei_mapping.observables)
     assert (per_obs["note"].str.len() > 10).all(), "every question, covered or not, says why"
     assert cov["covered"].sum() == len(endei_mapping.observables)
-
-
-@pytest.fixture(scope="module")
-def endei_survey(endei_mapping) -> Survey:
-    return read_for_mapping(ENDEI, endei_mapping)
 
 
 @pytest.fixture(scope="module")

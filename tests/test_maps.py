@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, requires_shared
 from innexport.files.frameworks import load_framework
 from innexport.population.benchmark import peer_group
 from innexport.population.frame import names_from_framework
@@ -221,7 +221,8 @@ def test_typology_is_deterministic_and_large_populations_end_on_everyone() -> No
 
 
 def test_silhouette_matches_scikit_learn() -> None:
-    metrics = pytest.importorskip("sklearn.metrics")
+    from sklearn import metrics  # a dependency (pyproject.toml): the cross-check always runs
+
     rng = np.random.default_rng(4)
     z = rng.normal(size=(80, 3))
     labels = rng.integers(0, 3, size=80)
@@ -305,7 +306,7 @@ def test_map_html_is_standalone_with_a_legend() -> None:
 # --- real data ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not WMS.exists(), reason=f"World Management Survey data not found at {WMS}")
+@requires_shared(WMS)
 def test_world_management_survey_practices_share_one_main_axis() -> None:
     wms = pd.read_csv(WMS, encoding="utf-8-sig")
     items = [c for c in wms.columns if c.startswith(("lean", "perf", "talent"))]

@@ -10,13 +10,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import FIXTURES, SHARED_DATA
+from conftest import ENDEI, FIXTURES, requires_shared
 from innexport.cli import _register, app
 from innexport.files.frameworks import load_framework
 from innexport.population.frame import score_population
 from innexport.population.io import write_table
 
-ENDEI = SHARED_DATA / "endei-ii" / "endei_ii.rds"
 MINI = FIXTURES / "mini.yaml"
 runner = CliRunner()
 
@@ -44,7 +43,7 @@ def test_describe_a_population_file(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "none.parquet" in res.stderr
 
 
-@pytest.mark.skipif(not ENDEI.exists(), reason=f"the ENDEI II survey is not at {ENDEI}")
+@requires_shared(ENDEI)
 def test_import_endei_reproduces_the_official_counts(tmp_path: Path) -> None:
     out = tmp_path / "endei.parquet"
     res = run("import", str(ENDEI), "--mapping", "endei2", "--out", str(out))

@@ -14,7 +14,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from conftest import SHARED_DATA
+from conftest import ENDEI, requires_shared
 from innexport.population.io import (
     Survey,
     SurveyError,
@@ -24,9 +24,7 @@ from innexport.population.io import (
     write_table,
 )
 
-DATA = SHARED_DATA
-ENDEI = DATA / "endei-ii" / "endei_ii.rds"
-needs_endei = pytest.mark.skipif(not ENDEI.exists(), reason=f"real data not available: {ENDEI} (see ../shared/data/README.md)")
+needs_endei = requires_shared(ENDEI)
 ENDEI_MISSING = [-77, -88, -99, "Ns/Nc", "Ns/Ns"]
 WINE = "Vinos y otras bebidas fermentadas"
 
@@ -213,9 +211,21 @@ def test_weights_default_to_one() -> None:
 # --- the real ENDEI II file ------------------------------------------------------------------------
 
 
+def test_the_shared_endei_read_is_this_read() -> None:
+    # the session's one read (conftest.endei_survey) goes through the endei2 mapping: its parameters
+    # must be exactly those this file's tests are about
+    from innexport.population.mapping import load_mapping
+
+    mapping = load_mapping("endei2")
+    assert (mapping.weight, mapping.id_column) == ("factor2", "ide_endei_ii")
+    assert mapping.missing_codes == ENDEI_MISSING
+
+
 @pytest.fixture(scope="module")
-def endei() -> Survey:
-    return read_survey(ENDEI, weight="factor2", missing_codes=ENDEI_MISSING, id_column="ide_endei_ii")
+def endei(endei_survey: Survey) -> Survey:
+    # read_survey(ENDEI, weight="factor2", missing_codes=ENDEI_MISSING, id_column="ide_endei_ii"),
+    # read once per session
+    return endei_survey
 
 
 @needs_endei

@@ -408,7 +408,7 @@ def _counts(p) -> list[object]:
     return values
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(frames())
 def test_counts_add_up_to_the_firms(df: pd.DataFrame) -> None:
     p = portfolio(df, FW)
@@ -430,7 +430,7 @@ def test_counts_add_up_to_the_firms(df: pd.DataFrame) -> None:
     assert (p.activities["firms"] <= n).all() and (p.programmes <= n).all().all()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(frames())
 def test_masking_never_reveals_a_group_of_fewer_than_five(df: pd.DataFrame) -> None:
     p = portfolio(df, FW)
@@ -461,7 +461,7 @@ def test_masking_never_reveals_a_group_of_fewer_than_five(df: pd.DataFrame) -> N
     assert np.array_equal(m.cross.to_numpy() != None, ~masked_flags(p)["cross"].to_numpy())  # noqa: E711 - elementwise, as above
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(frames())
 def test_masking_is_idempotent(df: pd.DataFrame) -> None:
     m = mask(portfolio(df, FW))

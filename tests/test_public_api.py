@@ -183,11 +183,10 @@ def test_render_report_refuses_another_framework_and_unknown_options(sheets: lis
         innexport.render_report(result, lang="it")
 
 
-def test_render_report_pdf(sheets: list[innexport.AnswerSheet]) -> None:
-    pytest.importorskip("weasyprint", reason="WeasyPrint (and the Pango library) is needed for PDF reports")
-    [result] = innexport.diagnose(sheets[0])
-    pdf = innexport.render_report(result, format="pdf")
-    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
+def test_render_report_pdf(example_pdfs: list[bytes]) -> None:
+    # conftest.example_pdfs renders each example through innexport.render_report(result, format="pdf"),
+    # once per session (tests/test_report.py reads the same PDFs back)
+    assert example_pdfs and all(isinstance(pdf, bytes) and pdf.startswith(b"%PDF") for pdf in example_pdfs)
 
 
 def test_built_in_frameworks_are_loaded_once_files_every_time(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 import innexport.cli.population  # noqa: F401 - registers ``innexport population``
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, requires_shared
 from innexport.cli import app
 from innexport.population.efa import bartlett_sphericity, efa, kmo
 from innexport.population.items import ReliabilityError, correlation_matrix, reverse_items
@@ -29,7 +29,7 @@ from innexport.population.reliability import AlphaResult, cronbach_alpha, item_s
 
 # The shared data folder sits next to the repository; the dataset is never copied into it.
 BFI = SHARED_DATA / "psych-bfi" / "bfi.csv"
-needs_bfi = pytest.mark.skipif(not BFI.is_file(), reason=f"reference dataset not available at {BFI}")
+needs_bfi = requires_shared(BFI)
 
 runner = CliRunner()
 
@@ -324,8 +324,7 @@ def scales(draw: st.DrawFn) -> pd.DataFrame:
     return frame
 
 
-prop = settings(max_examples=60, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+prop = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
 @prop

@@ -32,7 +32,6 @@ try:
     HAVE_WEASYPRINT = True
 except (ImportError, OSError):
     HAVE_WEASYPRINT = False
-needs_weasyprint = pytest.mark.skipif(not HAVE_WEASYPRINT, reason="WeasyPrint (or its Pango library) is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -282,15 +281,22 @@ def test_class_of():
 # --- PDF ----------------------------------------------------------------------------------------------
 
 
-@needs_weasyprint
-def test_pdf(mini):
-    pypdf = pytest.importorskip("pypdf", reason="pypdf is needed to read the PDF back")
+@pytest.fixture(scope="module")
+def mini_pdf_text(mini) -> str:
+    """The mini report with its action plan, rendered to PDF ONCE and read back (one WeasyPrint run)."""
+    if not HAVE_WEASYPRINT:
+        pytest.skip("WeasyPrint (or its Pango library) is not installed")
+    import pypdf  # a test dependency (pyproject.toml)
+
     result = mini_result(mini, "fr", name="Domaine Test & Fils")
-    pdf = render_pdf(result, mini)
+    pdf = render_pdf(result, mini, plan=_mini_plan(mini, result))
     assert pdf.startswith(b"%PDF")
-    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
-    assert "Domaine Test & Fils" in text
-    assert "0,42" in text
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_pdf(mini_pdf_text):
+    assert "Domaine Test & Fils" in mini_pdf_text
+    assert "0,42" in mini_pdf_text
 
 
 def test_pdf_without_weasyprint(mini, monkeypatch):
@@ -302,24 +308,9 @@ def test_pdf_without_weasyprint(mini, monkeypatch):
 # --- the real framework, on the examples ----------------------------------------------------------------
 
 
-def _example_results():
-    if not EXAMPLES:
-        pytest.skip("no example answer files in examples/")
-    from innexport.files.answers import read_answers
-
-    out = []
-    for path in EXAMPLES:
-        try:
-            sheets = read_answers(path)
-            fw = load_framework(sheets[0].framework, sheets[0].modules)
-            out.extend((path.stem, fw, r) for r in diagnose(fw, sheets))
-        except Exception as exc:  # the framework or the examples are still being written
-            pytest.skip(f"{path.name} cannot be diagnosed yet: {exc}")
-    return out
-
-
-def test_examples_html():
-    for stem, fw, result in _example_results():
+def test_examples_html(example_results):
+    assert len(example_results) >= len(EXAMPLES) > 0
+    for stem, fw, result in example_results:
         html = render_html(result, fw)
         text = visible_text(html)
         assert result.firm.name in text, stem
@@ -333,11 +324,11 @@ def test_examples_html():
             assert source.citation.split(",")[0] in text
 
 
-@needs_weasyprint
-def test_examples_pdf():
-    pypdf = pytest.importorskip("pypdf", reason="pypdf is needed to read the PDF back")
-    for stem, fw, result in _example_results():
-        pdf = render_pdf(result, fw)
+def test_examples_pdf(example_results, example_pdfs):
+    import pypdf  # a test dependency (pyproject.toml)
+
+    assert len(example_pdfs) == len(example_results)
+    for (stem, _fw, result), pdf in zip(example_results, example_pdfs, strict=True):
         assert pdf.startswith(b"%PDF"), stem
         reader = pypdf.PdfReader(io.BytesIO(pdf))
         first = reader.pages[0].extract_text()
@@ -404,10 +395,6 @@ def test_report_refuses_a_plan_of_another_framework(mini):
         render_html(result, mini, plan=plan)
 
 
-@needs_weasyprint
-def test_pdf_with_the_action_plan(mini):
-    pypdf = pytest.importorskip("pypdf", reason="pypdf is needed to read the PDF back")
-    result = mini_result(mini, "fr")
-    pdf = render_pdf(result, mini, plan=_mini_plan(mini, result))
-    text = " ".join("\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+def test_pdf_with_the_action_plan(mini_pdf_text):
+    text = " ".join(mini_pdf_text.split())
     assert "Plan d'action" in text and "Reco 3 Claire 3 février 2027 Réalisée" in text and "Programme Y" in text
