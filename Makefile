@@ -60,6 +60,7 @@ test: setup sysdeps-test
 
 bench: setup
 	$(BIN)/python bench/bench_core.py
+	$(BIN)/python bench/bench_plans.py
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_population.py
 	$(BIN)/python bench/bench_benchmark.py
