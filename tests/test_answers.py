@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
+from conftest import EXAMPLES
 from innexport.cli import _register, app
 from innexport.core.assessment import AnswersError, IncompleteError, diagnose, encode
 from innexport.files.answers import read_answers
@@ -220,3 +221,16 @@ def test_json_problems_are_located_by_line_in_a_list_of_firms(tmp_path: Path) ->
     path.write_text('{"firms": [{"firm": {"id": "a", "name": "A"}, "answers": {"q1": "yes"}}]}', encoding="utf-8")
     [sheet] = read_answers(path)
     assert sheet.where("q1") == f"{path}, line 1, firm a, question q1"
+
+
+def test_a_share_just_below_the_floor_never_reads_as_the_floor() -> None:
+    """The first 67 answers of this firm give 69.8 % (scored answers among 93 questions): the refusal must not
+    say "only 70 % (at least 70 % needed)"."""
+    import innexport
+
+    [sheet] = innexport.read_answers(EXAMPLES / "fr-domaine-des-trois-collines.yaml")
+    kept = dict(list(sheet.answers.items())[:67])
+    short = sheet.model_copy(update={"answers": kept})
+    with pytest.raises(AnswersError) as exc:
+        innexport.diagnose([short], min_completeness=0.7)
+    assert "only 69.8% of the questions have a scored answer (at least 70% needed)" in str(exc.value)

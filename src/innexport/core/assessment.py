@@ -9,6 +9,7 @@ the web application shows, with the framework version and content hash it was sc
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -364,8 +365,8 @@ def diagnose(
     population = assess(model, values, leverage)
     floor = framework.scoring.min_completeness if min_completeness is None else min_completeness
     incomplete = [
-        Problem(sheet.where(), f"only {population.scores.completeness[i]:.0%} of the questions have a scored answer "
-                               f"(at least {floor:.0%} needed); missing: "
+        Problem(sheet.where(), f"only {share_below(population.scores.completeness[i], floor)} of the questions have a "
+                               f"scored answer (at least {floor:.0%} needed); missing: "
                                + ", ".join(np.array(model.observable_ids)[np.isnan(values[i])]))
         for i, sheet in enumerate(sheets)
         if population.scores.completeness[i] + 1e-12 < floor
@@ -373,6 +374,18 @@ def diagnose(
     if incomplete:
         raise IncompleteError(incomplete)
     return [_firm_result(population, i, sheet, lang or sheet.lang or "en") for i, sheet in enumerate(sheets)]
+
+
+def share_below(share: float, floor: float) -> str:
+    """``share`` as a percentage that never reads as much as ``floor`` when it is below it (69.9 %, not 70 %).
+
+    >>> share_below(0.9677, 0.7), share_below(0.699, 0.7), share_below(0.6999, 0.7)
+    ('97%', '69.9%', '69.9%')
+    """
+    text = f"{share:.0%}"
+    if share < floor and round(share * 100) >= round(floor * 100):
+        text = f"{math.floor(share * 1000) / 10:.1f}%"
+    return text
 
 
 REASONS: tuple[str, ...] = ("unassessed", "reached", "consolidate", "gap")
