@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from innexport.core.framework import Issue
+from innexport.files.limits import InputRefused, read_text
 
 
 def folder(name: str) -> Path:
@@ -46,3 +47,25 @@ def resolve(name_or_path: str | Path, name: str, what: str,
             raise error([Issue("name", message)])
         raise LookupError(message)
     return found[str(name_or_path)]
+
+
+def read_document(path: str | Path, error: Callable[[list[Issue]], Exception]) -> str:
+    """The text of a YAML document file (a framework, module, catalogue or mapping): UTF-8, or as its
+    byte-order mark says, bounded in size (:func:`innexport.files.limits.read_text`). A missing, refused
+    or unreadable file raises ``error([Issue(...)])`` (the caller's error type) naming the file.
+
+    >>> from innexport.core.framework import FrameworkError
+    >>> try:
+    ...     read_document("no-such.yaml", FrameworkError)
+    ... except FrameworkError as exc:
+    ...     print(exc)
+    no-such.yaml: file: not found
+    """
+    try:
+        return read_text(Path(path))
+    except FileNotFoundError:
+        raise error([Issue("file", "not found", file=str(path))]) from None
+    except InputRefused as exc:
+        raise error([Issue(exc.where or "file", f"refused: {exc.problem}", file=str(path))]) from exc
+    except OSError as exc:
+        raise error([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None

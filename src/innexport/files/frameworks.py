@@ -22,7 +22,7 @@ from innexport.core.framework import (
     parse_data,
 )
 from innexport.files import builtin
-from innexport.files.limits import InputRefused, read_text
+from innexport.files.limits import InputRefused
 from innexport.files.yamlsource import YamlError, parse_yaml
 
 __all__ = ["builtin_documents", "framework_from_texts", "load_framework", "parse_document", "parse_text",
@@ -36,14 +36,7 @@ def parse_document(path: str | Path) -> Framework | Module:
     :data:`~innexport.files.limits.MAX_DOCUMENT_BYTES`.
     """
     path = Path(path)
-    try:
-        text = read_text(path)
-    except FileNotFoundError:
-        raise FrameworkError([Issue("file", "not found", file=str(path))]) from None
-    except InputRefused as exc:
-        raise FrameworkError([Issue(exc.where or "file", f"refused: {exc.problem}", file=str(path))]) from exc
-    except OSError as exc:
-        raise FrameworkError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
+    text = builtin.read_document(path, FrameworkError)  # bounded in size, UTF-8 or as its byte-order mark says
     return parse_text(text, str(path))
 
 

@@ -54,7 +54,6 @@ from innexport.core.framework import (
 )
 from innexport.files import builtin
 from innexport.files.frameworks import builtin_documents, load_framework
-from innexport.files.limits import InputRefused, read_text
 from innexport.files.yamlsource import Yaml12Loader, YamlDocument, YamlError, parse_yaml
 from innexport.population.frame import ACT, CLASS, COMPLETENESS, DIM, FIRM_ID, OBS, WEIGHT, score_population
 from innexport.population.io import (
@@ -343,14 +342,7 @@ def load_mapping(name_or_path: str | Path, framework: Framework | None = None) -
     file, line and place. Survey columns are checked when the mapping is applied.
     """
     path = builtin.resolve(name_or_path, "mappings", "mapping", MappingError)
-    try:
-        text = read_text(path)  # bounded in size, UTF-8 or as its byte-order mark says
-    except FileNotFoundError:
-        raise MappingError([Issue("file", "not found", file=str(path))]) from None
-    except InputRefused as exc:
-        raise MappingError([Issue(exc.where or "file", f"refused: {exc.problem}", file=str(path))]) from exc
-    except OSError as exc:
-        raise MappingError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
+    text = builtin.read_document(path, MappingError)  # bounded in size, UTF-8 or as its byte-order mark says
     mapping = parse_mapping(text, str(path))
     if framework is None and mapping.framework.id in builtin_documents():
         try:

@@ -46,7 +46,6 @@ from innexport.core.framework import (
 )
 from innexport.files import builtin
 from innexport.files.frameworks import load_framework
-from innexport.files.limits import InputRefused, read_text
 from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
 
 KINDS: tuple[str, ...] = ("grant", "loan", "insurance", "advice", "training", "trade_mission", "tax_credit", "network")
@@ -165,14 +164,7 @@ def load_catalogue(name_or_path: str | Path = "programmes", framework: Framework
     Raises :class:`CatalogueError` listing every problem (file, line, entry, field).
     """
     path = builtin.resolve(name_or_path, "catalogues", "catalogue", CatalogueError)
-    try:
-        text = read_text(path)  # bounded in size, UTF-8 or as its byte-order mark says
-    except FileNotFoundError:
-        raise CatalogueError([Issue("file", "not found", file=str(path))]) from None
-    except InputRefused as exc:
-        raise CatalogueError([Issue(exc.where or "file", f"refused: {exc.problem}", file=str(path))]) from exc
-    except OSError as exc:
-        raise CatalogueError([Issue("file", f"cannot be read: {exc}", file=str(path))]) from None
+    text = builtin.read_document(path, CatalogueError)  # bounded in size, UTF-8 or as its byte-order mark says
     return parse_catalogue(text, str(path), framework)
 
 
