@@ -315,7 +315,7 @@ def test_examples_html(example_results):
         text = visible_text(html)
         assert result.firm.name in text, stem
         for name in ("iip", "iep", "iiep"):
-            assert i18n.fmt(result.indices[name].value, result.lang) in text, stem
+            assert i18n.translator(result.lang).num(result.indices[name].value) in text, stem
         top = result.priorities[0]
         assert fw.activity_by_id[top.activity].name[result.lang] in text, stem
         assert len(svgs(html)) == 5, stem  # 3 gauges, the quadrant and the radar
@@ -333,7 +333,7 @@ def test_examples_pdf(example_results, example_pdfs):
         reader = pypdf.PdfReader(io.BytesIO(pdf))
         first = reader.pages[0].extract_text()
         assert result.firm.name in first, stem
-        assert i18n.fmt(result.indices["iiep"].value, result.lang) in first, stem
+        assert i18n.translator(result.lang).num(result.indices["iiep"].value) in first, stem
 
 
 # --- the action plan in the report ----------------------------------------------------------------------

@@ -55,7 +55,7 @@ from markupsafe import Markup, escape
 from innexport.core.assessment import REASONS, PriorityOut
 from innexport.core.framework import LANGUAGES, Framework
 
-__all__ = ["DOMAIN", "LANGUAGES", "Translator", "catalogue", "fmt", "priority_reason", "t", "translator"]
+__all__ = ["DOMAIN", "LANGUAGES", "Translator", "catalogue", "priority_reason", "t", "translator"]
 
 DOMAIN = "innexport"
 """The gettext domain of the documents' messages."""
@@ -276,15 +276,6 @@ def t(key: str, lang: str, **values: Any) -> str:
     return translator(lang).t(key, **values)
 
 
-def fmt(value: float | None, lang: str, digits: int = 2) -> str:
-    """A number as people of ``lang`` write it (decimal comma in French and Spanish).
-
-    >>> fmt(0.456, "fr"), fmt(0.456, "en", 1), fmt(None, "es")
-    ('0,46', '0.5', '–')
-    """
-    return translator(lang).num(value, digits)
-
-
 def priority_reason(framework: Framework, p: PriorityOut, lang: str) -> str:
     """One sentence saying why an activity stands where it does in the priority list.
 
@@ -293,13 +284,14 @@ def priority_reason(framework: Framework, p: PriorityOut, lang: str) -> str:
     """
     if p.reason not in REASONS:
         return p.reason
+    L = translator(lang)
     if p.reason == "unassessed" or p.score is None or p.target is None:
-        return t("reason.unassessed", lang)
+        return L.t("reason.unassessed")
     label = next((c.label[lang] for c in framework.classes if c.id == p.target_class), "")
     values = {
-        "score": fmt(p.score, lang), "target": fmt(p.target, lang), "gap": fmt(max(p.target - p.score, 0.0), lang),
-        "target_class": label.lower(), "leverage": fmt(p.leverage, lang, 3),
-        "lever": t(f"reason.lever.{p.tag}", lang),
-        "top": t("reason.top", lang) if p.top_leverage else "",
+        "score": L.num(p.score), "target": L.num(p.target), "gap": L.num(max(p.target - p.score, 0.0)),
+        "target_class": label.lower(), "leverage": L.num(p.leverage, 3),
+        "lever": L.t(f"reason.lever.{p.tag}"),
+        "top": L.t("reason.top") if p.top_leverage else "",
     }
-    return t(f"reason.{p.reason}", lang, **values)
+    return L.t(f"reason.{p.reason}", **values)
