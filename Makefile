@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])")
 OUT    := out
 
-.PHONY: setup demo test bench clean sysdeps sysdeps-test messages serve
+.PHONY: setup demo test bench mutation clean sysdeps sysdeps-test messages serve
 
 setup: $(STAMP)
 
@@ -58,6 +58,11 @@ serve: setup
 test: setup sysdeps-test
 	scripts/test.sh
 
+# Mutation testing of the core (about an hour on 2 cores; not part of `make test`): at least 95 % of
+# the non-equivalent mutants of each core module must be killed. scripts/mutation.py says more.
+mutation: setup
+	$(BIN)/python scripts/mutation.py
+
 bench: setup
 	$(BIN)/python bench/bench_core.py
 	$(BIN)/python bench/bench_plans.py
@@ -76,4 +81,4 @@ messages: setup
 	$(BIN)/pybabel compile --statistics -D innexport -d src/innexport/rendering/locale
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis mutants

@@ -14,7 +14,8 @@
   a true value, as CI services do; ``HYPOTHESIS_PROFILE`` names another one) both have no deadline and
   no ``too_slow`` health check, because the suite runs on small shared machines where a slow example
   says nothing about the code; ``ci`` also bounds the number of examples of the tests that do not set
-  their own and prints the blob that reproduces a failure. A test's own ``@settings(...)`` still wins.
+  their own and prints the blob that reproduces a failure; ``mutation`` (scripts/mutation.py) draws
+  fewer examples, the same ones every run. A test's own ``@settings(...)`` still wins.
 
 Test modules import the constants (``from conftest import SHARED_DATA``): pytest puts ``tests/`` on
 ``sys.path`` (rootdir-relative ``prepend`` import mode) and registers this file as ``conftest``.
@@ -154,6 +155,9 @@ def example_pdfs(example_results: list[tuple[str, Any, Any]]) -> list[bytes]:
 _RELAXED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("dev", **_RELAXED)
 settings.register_profile("ci", max_examples=50, print_blob=True, **_RELAXED)
+settings.register_profile("mutation", max_examples=25, derandomize=True, database=None, **_RELAXED)
+"""``make mutation`` (scripts/mutation.py): fewer examples, the same ones every run, so that a mutant
+is killed or not the same way each time."""
 
 
 def _profile() -> str:

@@ -164,6 +164,9 @@ def test_wrong_framework_version_or_modules(tmp_path: Path, mini) -> None:
     with pytest.raises(AnswersError) as exc:
         diagnose(mini, read_answers(write(tmp_path, "v.yaml", GOOD_YAML.replace("0.1.0", "0.0.9"))))
     assert "answers were made with mini 0.0.9; this framework is mini 0.1.0" in problems(exc)
+    # a later MINOR or PATCH of the same MAJOR keeps the questions: the answers fit
+    later = diagnose(mini, read_answers(write(tmp_path, "w.yaml", GOOD_YAML.replace("0.1.0", "0.1.7"))))
+    assert later[0].framework.version == "0.1.0"
     with pytest.raises(AnswersError) as exc:
         diagnose(mini, read_answers(write(tmp_path, "m.yaml", "modules: [wine]\n" + GOOD_YAML)))
     assert "answers use modules ['wine']; the framework has none" in problems(exc)

@@ -174,8 +174,8 @@ def test_framework_for_replaces_builtin_modules_by_file(tmp_path: Path) -> None:
     wine = builtin_documents()["wine"]
     copy = tmp_path / "my-wine.yaml"
     copy.write_text(wine.read_text(encoding="utf-8"), encoding="utf-8")
-    fw = _common.framework_for("iiep", ("wine@1.0.0",), None, [str(copy)])
-    assert fw.label == "iiep 1.0.0 + wine 1.0.0"
+    fw = _common.framework_for("iiep", ("wine@1.1.0",), None, [str(copy)])
+    assert fw.label == "iiep 1.1.0 + wine 1.1.0"
     assert fw.content_hash == _common.framework_for("iiep", ("wine",), None, []).content_hash
     with pytest.raises(FrameworkError, match="--module needs a module file, not a framework"):
         _common.framework_for("iiep", ("wine",), None, [str(builtin_documents()["iiep"])])

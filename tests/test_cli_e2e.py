@@ -34,7 +34,7 @@ def test_shipped_framework_is_complete() -> None:
     assert all(a.sources for a in fw.activities)
     wine = load_framework("iiep", ["wine"])
     assert "wine_tourism" in wine.activity_by_id and len(wine.observables) > len(fw.observables)
-    assert wine.label == "iiep 1.0.0 + wine 1.0.0"
+    assert wine.label == "iiep 1.1.0 + wine 1.1.0"
 
 
 def test_examples_have_three_different_profiles() -> None:

@@ -21,10 +21,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from innexport.core.assessment import assess
 from innexport.core.classes import ROUNDING
 from innexport.core.flowsort import PreferenceFunction, flowsort_many
+from innexport.core.framework import Framework
 from innexport.core.priorities import prioritise
 from innexport.core.scoring import Scores, ScoringModel, score
 from innexport.files.frameworks import load_framework
@@ -212,3 +214,83 @@ def test_leverage_is_the_full_framework_weight(mini: ScoringModel) -> None:
     np.testing.assert_allclose(pr.leverage, [1.0, 0.5, 0.5])
     w = mini.effective_activity_weights(np.ones(3, dtype=bool))[0]
     np.testing.assert_allclose(pr.leverage, w[0] + w[1])
+
+
+# --- 3. settings: the IIEP's scope, dimension weights, FlowSort's tie rule ---------------------
+
+# q1 yes, q2 sometimes, q3 no, q4 yes, q5 often (weight 3):
+#   a_joint = (1 + 1/3)/2 = 2/3, a_inn = 0, a_exp = (1 + 3·2/3)/4 = 3/4
+SETTINGS_FIRM = np.array([1.0, 1 / 3, 0.0, 1.0, 2 / 3])
+
+
+def _with(model: ScoringModel, **changes: dict[str, object]) -> ScoringModel:
+    """The mini framework validated again with some settings changed (``scoring=``, ``flowsort=``)."""
+    data = model.framework.model_dump(mode="python", exclude_none=True)
+    for key, value in changes.items():
+        data[key] = data.get(key, {}) | value
+    return ScoringModel.from_framework(Framework.model_validate(data))
+
+
+def test_iiep_scope_common_space_keeps_the_joint_activities_only(mini: ScoringModel) -> None:
+    everything = score(mini, SETTINGS_FIRM).indices[0]
+    # all (default): IIEP = ½·(2/3 + 0)/2 + ½·3/4 = 13/24; IIP = d1's (2/3 + 0)/2 = 1/3 (d2 has no
+    # innovation activity: its weight passes to d1); IEP = ½·2/3 + ½·3/4 = 17/24
+    np.testing.assert_allclose(everything, [1 / 3, 17 / 24, 13 / 24])
+    common = _with(mini, scoring={"iiep_scope": "common_space"})
+    assert common.framework.index_tags["iiep"] == {"joint"}
+    np.testing.assert_allclose(common.index_activities[2], [True, False, False])
+    # common space: only a_joint feeds the IIEP (d2 has no joint activity: its weight passes to d1)
+    np.testing.assert_allclose(score(common, SETTINGS_FIRM).indices[0], [1 / 3, 17 / 24, 2 / 3])
+    # FlowSort on the IIEP uses the same criteria: the one joint activity, weight 1
+    np.testing.assert_allclose(common.index_activity_weights[2], [1.0, 0.0, 0.0])
+    fs = assess(common, SETTINGS_FIRM[None]).flowsort[2]
+    prof = np.array([[0.805], [0.51], [0.35], [0.145]])
+    alone = flowsort_many(np.array([[2 / 3]]), prof, np.ones((1, 1)), PreferenceFunction("linear", 0.0, 0.25))[0]
+    assert fs.net_flow[0] == pytest.approx(alone.net_flow[0]) and fs.classes[0] == alone.classes[0]
+
+
+def test_a_framework_whose_iiep_scope_has_no_activity_is_refused(mini: ScoringModel) -> None:
+    data = mini.framework.model_dump(mode="python", exclude_none=True)
+    data["scoring"] = {"iiep_scope": "common_space"}
+    data["dimensions"][0]["activities"][0]["tag"] = "innovation"  # no joint activity left
+    with pytest.raises(ValidationError, match="no activity feeds the IIEP index"):
+        Framework.model_validate(data)
+
+
+def test_dimensions_weighted_by_their_number_of_activities(mini: ScoringModel) -> None:
+    counted = _with(mini, scoring={"dimension_weights": "activity_count"})
+    # d1 has 2 activities, d2 one: weights 2/3 and 1/3, so every activity weighs 1/3 in the IIEP
+    np.testing.assert_allclose(counted.dimension_weights, [2 / 3, 1 / 3])
+    np.testing.assert_allclose(counted.index_activity_weights[2], [1 / 3, 1 / 3, 1 / 3])
+    # IIEP = 2/3·(2/3 + 0)/2 + 1/3·3/4 = 2/9 + 1/4 = 17/36
+    assert score(counted, SETTINGS_FIRM).iiep[0] == pytest.approx(17 / 36)
+    data = mini.framework.model_dump(mode="python", exclude_none=True)
+    data["scoring"] = {"dimension_weights": "activity_count"}
+    data["dimensions"][1]["weight"] = 2
+    with pytest.raises(ValidationError, match="dimension_weights is activity_count: remove `weight` from d2"):
+        Framework.model_validate(data)
+
+
+@pytest.mark.parametrize("modules", [[], ["wine"]])
+def test_every_activity_counts_the_same_in_the_shipped_iiep(modules: list[str]) -> None:
+    # the property iiep.yaml states, kept when the wine module adds wine_tourism to `customer`
+    model = ScoringModel.from_framework(load_framework("iiep", modules))
+    n = len(model.activity_ids)
+    assert n == 24 + len(modules)
+    np.testing.assert_allclose(model.index_activity_weights[2], np.full(n, 1 / n))
+
+
+def test_flowsort_tie_rule_is_a_setting(mini: ScoringModel) -> None:
+    # Usual preference, every activity at 0.6, between the profiles 0.805 and 0.51: a beats
+    # 0.51, 0.35, 0.145 and loses to 0.805 on every criterion, so φ(a) = (3 - 1)/4 = 1/2,
+    # φ(0.805) = 4/4 = 1 and φ(0.51) = (2 - 2)/4 = 0: exactly as far from both profiles.
+    firm = np.array([[0.6, 0.6, 0.6, 0.6, 0.6]])
+    for ties, expected in (("better", 0), ("worse", 1)):
+        model = _with(mini, flowsort={"preference": "usual", "ties": ties})
+        fs = assess(model, firm).flowsort
+        assert [f.net_flow[0] for f in fs] == pytest.approx([0.5] * 3)
+        assert [int(f.classes[0]) for f in fs] == [expected] * 3
+    with pytest.raises(ValidationError, match="ties"):
+        _with(mini, flowsort={"ties": "random"})
+    with pytest.raises(ValueError, match="unknown tie rule 'random'"):
+        flowsort_many(firm, np.array([[0.8] * 5, [0.2] * 5]), np.ones((1, 5)), ties="random")  # type: ignore[arg-type]

@@ -91,7 +91,7 @@ def test_diagnose_groups_sheets_of_different_frameworks(sheets: list[innexport.A
         "comments": {q: c for q, c in cl.comments.items() if q in base.observable_by_id},
     })
     mixed = innexport.diagnose([cl, plain, sheets[0]])
-    assert [r.framework.label for r in mixed] == ["iiep 1.0.0 + wine 1.0.0", "iiep 1.0.0", "iiep 1.0.0 + wine 1.0.0"]
+    assert [r.framework.label for r in mixed] == ["iiep 1.1.0 + wine 1.1.0", "iiep 1.1.0", "iiep 1.1.0 + wine 1.1.0"]
     assert mixed[1] == innexport.diagnose(plain, base)[0]
     assert mixed[0] == innexport.diagnose(cl)[0]
 
@@ -175,7 +175,7 @@ def test_render_report_finds_the_framework_and_changes_language(sheets: list[inn
 
 def test_render_report_refuses_another_framework_and_unknown_options(sheets: list[innexport.AnswerSheet]) -> None:
     [result] = innexport.diagnose(sheets[0])
-    with pytest.raises(innexport.FrameworkError, match=r"was scored with iiep 1\.0\.0 \+ wine 1\.0\.0"):
+    with pytest.raises(innexport.FrameworkError, match=r"was scored with iiep 1\.1\.0 \+ wine 1\.1\.0"):
         innexport.render_report(result, innexport.load_framework("iiep"))
     with pytest.raises(ValueError, match="unknown report format 'docx'"):
         innexport.render_report(result, format="docx")  # type: ignore[arg-type]
@@ -190,12 +190,12 @@ def test_render_report_pdf(example_pdfs: list[bytes]) -> None:
 
 
 def test_built_in_frameworks_are_loaded_once_files_every_time(tmp_path: Path) -> None:
-    assert api.framework_for("iiep", ["wine"]) is api.framework_for("iiep", ["wine@1.0.0"])
+    assert api.framework_for("iiep", ["wine"]) is api.framework_for("iiep", ["wine@1.1.0"])
     from innexport.files.frameworks import builtin_documents
 
     mine = tmp_path / "mine.yaml"
     text = builtin_documents()["iiep"].read_text(encoding="utf-8")
     mine.write_text(text, encoding="utf-8")
-    assert api.framework_for(str(mine)).version == "1.0.0"
-    mine.write_text(text.replace("\nversion: 1.0.0\n", "\nversion: 1.1.0\n", 1), encoding="utf-8")
-    assert api.framework_for(str(mine)).version == "1.1.0"  # an edited file is read again
+    assert api.framework_for(str(mine)).version == "1.1.0"
+    mine.write_text(text.replace("\nversion: 1.1.0\n", "\nversion: 1.2.0\n", 1), encoding="utf-8")
+    assert api.framework_for(str(mine)).version == "1.2.0"  # an edited file is read again

@@ -75,7 +75,7 @@ def _path(name_or_path: str | os.PathLike[str]) -> str | Path:
 
 
 def _base_id(module: str) -> str:
-    """A module reference without its version: ``wine@1.0.0`` → ``wine``."""
+    """A module reference without its version: ``wine@1.1.0`` → ``wine``."""
     return module.split("@")[0]
 
 
@@ -85,8 +85,8 @@ def framework_for(fw_id: str, modules: Sequence[str] = (), framework: str | os.P
     ones, unless ``framework`` (an id or YAML path) replaces the framework or ``module_files``
     replace the built-in modules of the same id (what ``--framework`` and ``--module`` do).
 
-    >>> framework_for("iiep", ["wine@1.0.0"]).label
-    'iiep 1.0.0 + wine 1.0.0'
+    >>> framework_for("iiep", ["wine@1.1.0"]).label
+    'iiep 1.1.0 + wine 1.1.0'
     """
     overrides: dict[str, str | Path] = {}
     for path in map(_path, module_files):
@@ -118,11 +118,11 @@ def framework_of(result: FirmResult, framework: Framework | str | os.PathLike[st
 
     >>> [result] = diagnose(read_answers("examples/cl-vina-cerro-alto.yaml"))
     >>> framework_of(result).label
-    'iiep 1.0.0 + wine 1.0.0'
+    'iiep 1.1.0 + wine 1.1.0'
     >>> framework_of(result, load_framework("iiep"))
     Traceback (most recent call last):
     ...
-    innexport.core.framework.FrameworkError: firm: cl-vina-cerro-alto was scored with iiep 1.0.0 + wine 1.0.0 ...
+    innexport.core.framework.FrameworkError: firm: cl-vina-cerro-alto was scored with iiep 1.1.0 + wine 1.1.0 ...
     """
     stamp = result.framework
     if isinstance(framework, Framework):
@@ -205,7 +205,7 @@ def diagnose(answers: Answers, framework: Framework | str | os.PathLike[str] | N
     >>> import innexport
     >>> [result] = innexport.diagnose(innexport.read_answers("examples/fr-domaine-des-trois-collines.yaml"))
     >>> result.firm.name, result.framework.label, result.quadrant
-    ('Domaine des Trois Collines', 'iiep 1.0.0 + wine 1.0.0', 'exporter_not_innovating')
+    ('Domaine des Trois Collines', 'iiep 1.1.0 + wine 1.1.0', 'exporter_not_innovating')
     >>> result.indices["iep"].class_, result.indices["iip"].class_
     ('preactive', 'reactive')
     >>> [p.activity for p in result.top_priorities(3)]  # what to develop first

@@ -66,7 +66,7 @@ def test_start_form_defaults(org_a, wine_framework) -> None:
     assert form["lang"].value() == "es" and form["assessor"].value() == "Ana Pérez"
     assert form["assessed_on"].value() == dt.date.today()
     page = response.content.decode()
-    assert "iiep 1.0.0 + wine 1.0.0" in page and "iiep 1.0.0 (" in page
+    assert "iiep 1.1.0 + wine 1.1.0" in page and "iiep 1.1.0 (" in page
 
     other = Firm.objects.create(organisation=org_a.organisation, name="Metal works", country="FR", sector="25.62")
     form = org_a.client().get(reverse("assessment-start", args=[other.pk])).context["form"]

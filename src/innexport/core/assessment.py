@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from innexport.core.answers import DONT_KNOW_WORDS, AnswerValue, canonical_on, level_of, off_scale, spellings
 from innexport.core.classes import QUADRANTS, classify, profiles, quadrant, quadrant_cut, thresholds
 from innexport.core.flowsort import FlowSortResult, PreferenceFunction, flowsort_many
-from innexport.core.framework import DONT_KNOW, INDICES, Framework, Lang
+from innexport.core.framework import DONT_KNOW, INDICES, Framework, Lang, answers_fit
 from innexport.core.priorities import (
     TOLERANCE,
     TOP_PRIORITIES,
@@ -59,7 +59,8 @@ def assess(model: ScoringModel, values: np.ndarray, leverage: np.ndarray | None 
     # indices' rule for unassessed activities); the activities outside an index weigh 0 in it
     iip_sort, iep_sort, iiep_sort = flowsort_many(
         scores.activities, prof, model.index_activity_weights, pref,
-        weights_for=lambda assessed: model.effective_activity_weights(assessed).transpose(1, 0, 2))
+        weights_for=lambda assessed: model.effective_activity_weights(assessed).transpose(1, 0, 2),
+        ties=settings.ties)
     quad = quadrant(scores.iip, scores.iep, quadrant_cut(fw))
     return PopulationResult(model, scores, classes, (iip_sort, iep_sort, iiep_sort), quad,
                             prioritise(model, scores, leverage))
@@ -191,13 +192,13 @@ def answer_codes(framework: Framework, sheet: AnswerSheet) -> dict[str, str]:
 
 
 def check_framework(framework: Framework, sheets: Sequence[AnswerSheet]) -> None:
-    """Refuse sheets made for another framework, version or set of modules."""
+    """Refuse sheets made for another framework, MAJOR version (:func:`answers_fit`) or set of modules."""
     problems = []
     wanted_modules = [m.id for m in framework.modules]
     for sheet in sheets:
         if sheet.framework != framework.id:
             problems.append(Problem(sheet.where(), f"answers are for framework '{sheet.framework}', not '{framework.id}'"))
-        if sheet.version is not None and sheet.version != framework.version:
+        if sheet.version is not None and not answers_fit(sheet.version, framework.version):
             problems.append(Problem(sheet.where(), f"answers were made with {sheet.framework} {sheet.version}; "
                                                    f"this framework is {framework.id} {framework.version}"))
         if [m.split("@")[0] for m in sheet.modules] != wanted_modules:

@@ -14,8 +14,10 @@ central-profile variant:
 * flows are ``φ+(x) = 1/K Σ_{y≠x} π(x, y)``, ``φ-(x) = 1/K Σ_{y≠x} π(y, x)`` and
   ``φ(x) = φ+(x) - φ-(x)``;
 * ``a`` is assigned to the class whose profile's net flow is closest to ``φ(a)``; an exact tie
-  goes to the better class. The assignments by closest ``φ+`` and closest ``φ-`` are returned
-  too, so that a caller can report whether the three agree.
+  (distances within ``1e-9``) goes to the better class by default (``ties="better"``), or to the
+  worse one (``ties="worse"``, as the FlowSort reference modules of the method's authors do).
+  The assignments by closest ``φ+`` and closest ``φ-`` are returned too, so that a caller can
+  report whether the three agree.
 
 Profiles that are indifferent for the preference function (closer than ``q`` on every criterion
 that counts) have equal flows, and the tie rule sends an alternative to the better of them;
@@ -49,7 +51,11 @@ import numpy as np
 
 from innexport.core.parallel import over_row_blocks
 
-__all__ = ["FlowSortResult", "PreferenceFunction", "flowsort", "flowsort_many"]
+__all__ = ["TIE_RULES", "FlowSortResult", "PreferenceFunction", "Ties", "flowsort", "flowsort_many"]
+
+Ties = Literal["better", "worse"]
+"""Where an alternative exactly between two profiles' flows goes: the better or the worse class."""
+TIE_RULES: tuple[Ties, ...] = ("better", "worse")
 
 _BLOCK_ROWS = 16_384
 """Rows of one block, the unit of work of a thread (weights, flows and assignments)."""
@@ -271,13 +277,20 @@ def _checked_row_weights(weights: np.ndarray, sets: int, rows: slice, m: int) ->
     return w
 
 
-def _closest(value: np.ndarray, centres: np.ndarray) -> np.ndarray:
+def _closest(value: np.ndarray, centres: np.ndarray, ties: Ties = "better") -> np.ndarray:
     """Index (row of ``centres``, (K, rows)) of the centre closest to each value; ties go to
-    the lowest index."""
+    the lowest index (``"better"``) or the highest (``"worse"``).
+
+    >>> centres = np.array([[0.5], [0.0], [-0.5]])
+    >>> _closest(np.array([0.25]), centres), _closest(np.array([0.25]), centres, "worse")
+    (array([0]), array([1]))
+    """
     distance = np.abs(centres - value)
     within = distance.min(axis=0) + _TIE_TOLERANCE
-    index = np.full(value.shape, centres.shape[0] - 1, dtype=np.int64)
-    for h in range(centres.shape[0] - 2, -1, -1):
+    k = centres.shape[0]
+    order = range(k - 1, -1, -1) if ties == "better" else range(k)
+    index = np.empty(value.shape, dtype=np.int64)
+    for h in order:  # the last match written wins
         np.copyto(index, h, where=distance[h] <= within)
     return index
 
@@ -291,6 +304,7 @@ def _sort_rows(
     rows: slice,
     results: list[FlowSortResult],
     weights_for: RowWeights | None = None,
+    ties: Ties = "better",
 ) -> None:
     """Compute the flows and assignments of ``x[rows]`` for every weight set and write them into
     ``results[s][rows]``.
@@ -334,7 +348,7 @@ def _sort_rows(
         ):
             flows[rows] = flow
             profile_flows.T[:, rows] = profile_flow
-            assigned[rows] = np.where(usable[s], _closest(flow, profile_flow), -1)
+            assigned[rows] = np.where(usable[s], _closest(flow, profile_flow, ties), -1)
 
 
 def flowsort(
@@ -342,6 +356,7 @@ def flowsort(
     profiles: np.ndarray,
     weights: np.ndarray,
     preference: PreferenceFunction = PreferenceFunction(),
+    ties: Ties = "better",
 ) -> FlowSortResult:
     """Sort alternatives into ordered classes with FlowSort and central profiles.
 
@@ -355,6 +370,7 @@ def flowsort(
             (``>=`` on every criterion and ``>`` on at least one).
         weights: (m,) criterion weights, ``>= 0`` with a positive sum; only their ratios matter.
         preference: the preference function, the same kind for every criterion.
+        ties: an exact tie between two profiles goes to the ``"better"`` class or the ``"worse"``.
 
     Returns:
         The assignments by closest net, positive and negative flow, and the flows.
@@ -363,7 +379,7 @@ def flowsort(
         ValueError: on inconsistent shapes, non-dominating profiles, negative, all-zero or
             overflowing weights, non-finite profiles or thresholds, or infinite scores.
     """
-    return flowsort_many(scores, profiles, np.asarray(weights, dtype=float)[np.newaxis], preference)[0]
+    return flowsort_many(scores, profiles, np.asarray(weights, dtype=float)[np.newaxis], preference, ties=ties)[0]
 
 
 def flowsort_many(
@@ -372,6 +388,7 @@ def flowsort_many(
     weight_sets: np.ndarray,
     preference: PreferenceFunction = PreferenceFunction(),
     weights_for: RowWeights | None = None,
+    ties: Ties = "better",
 ) -> list[FlowSortResult]:
     """:func:`flowsort` of the same alternatives and profiles under several weight sets
     ``(S, m)`` (e.g. one per index), computing the preferences once: one result per set.
@@ -383,6 +400,8 @@ def flowsort_many(
     ``(S, n, m)`` array is ever held; they are renormalised over the answered criteria too, and an
     alternative whose answered criteria all weigh 0 in a set gets class -1 and NaN flows in it.
     """
+    if ties not in TIE_RULES:
+        raise ValueError(f"unknown tie rule {ties!r}; use {' or '.join(map(repr, TIE_RULES))}")
     x, r, w = _validate(scores, profiles, weight_sets, preference)
     n = x.shape[0]
     k = r.shape[0]
@@ -408,5 +427,5 @@ def flowsort_many(
         for _ in range(len(w))
     ]
     over_row_blocks(n, _BLOCK_ROWS,
-                    lambda rows: _sort_rows(x, r, w, preference, profile_sums, rows, results, weights_for))
+                    lambda rows: _sort_rows(x, r, w, preference, profile_sums, rows, results, weights_for, ties))
     return results

@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from innexport.core import ahp as ahp_mod
+from innexport.core.flowsort import Ties
 
 Lang = Literal["fr", "es", "en"]
 """A supported language (the type of a result's or a plan's ``lang``): the one list of languages."""
@@ -48,6 +49,11 @@ INDEX_TAGS: dict[str, frozenset[str]] = {
     "iep": frozenset({"export", "joint"}),
     "iiep": frozenset(TAGS),
 }
+"""The tags each index aggregates with the default IIEP scope (``all``); see :data:`IIEP_SCOPES`."""
+IIEP_SCOPES: dict[str, frozenset[str]] = {"all": frozenset(TAGS), "common_space": frozenset({"joint"})}
+"""The activities the IIEP aggregates, by the framework's ``scoring.iiep_scope``: every activity
+(``all``, the default), or the joint activities only (``common_space``: the research's definition,
+the practices common to innovation and export, Enjolras, Camargo & Schmitt 2016)."""
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -262,6 +268,9 @@ class FlowSortSettings(_Strict):
     preference: Literal["usual", "linear"] = "linear"
     q: Annotated[float, Field(ge=0.0)] = 0.0
     p: Annotated[float, Field(gt=0.0)] = 0.25
+    ties: Ties = "better"
+    """A firm exactly between two classes' profile flows goes to the better class (our default) or
+    the worse one (the method authors' reference rule); see :mod:`innexport.core.flowsort`."""
 
     @model_validator(mode="after")
     def _thresholds(self) -> FlowSortSettings:
@@ -273,6 +282,12 @@ class FlowSortSettings(_Strict):
 class ScoringSettings(_Strict):
     min_completeness: Annotated[float, Field(ge=0.0, le=1.0)] = 0.7
     """Share of questions that must have a scored answer; below it the diagnostic is refused."""
+    dimension_weights: Literal["given", "activity_count"] = "given"
+    """``given``: each dimension's ``weight`` (default 1) or the framework's ``ahp`` judgements;
+    ``activity_count``: each dimension weighs its number of activities (modules included), so that
+    activities weighted equally within their dimension count the same in an IIEP over all activities."""
+    iiep_scope: Literal["all", "common_space"] = "all"
+    """The activities the IIEP aggregates: see :data:`IIEP_SCOPES` and docs/method.md."""
 
 
 class ModuleRef(_Strict):
@@ -281,6 +296,21 @@ class ModuleRef(_Strict):
 
 
 VERSION_PATTERN = r"^\d+\.\d+\.\d+$"
+
+
+def answers_fit(answers_version: str, framework_version: str) -> bool:
+    """Whether answers made with one version of a framework can be scored with another: the same
+    MAJOR (questions and their meaning change only with a MAJOR, docs/framework-format.md); before
+    1.0.0, the same MAJOR.MINOR (semantic versioning: anything may change in 0.y).
+
+    >>> answers_fit("1.0.0", "1.1.0"), answers_fit("1.1.0", "2.0.0"), answers_fit("0.1.0", "0.2.0")
+    (True, False, False)
+    """
+    def line(version: str) -> list[str]:
+        parts = version.split(".")
+        return parts[:2] if parts[0] == "0" else parts[:1]
+
+    return line(answers_version) == line(framework_version)
 
 
 class Framework(_Strict):
@@ -323,10 +353,27 @@ class Framework(_Strict):
         if self.flowsort.preference == "linear" and np.any(-gaps <= self.flowsort.q):
             raise ValueError(f"flowsort: consecutive class profiles must be more than q = {self.flowsort.q} apart, "
                              "or FlowSort cannot tell their classes apart")
+        if self.scoring.dimension_weights == "activity_count":
+            given = [d.id for d in self.dimensions if d.weight is not None]
+            if given or self.ahp is not None:
+                what = f"`weight` from {', '.join(given)}" if given else "the framework's `ahp`"
+                raise ValueError(f"scoring.dimension_weights is activity_count: remove {what}")
         for index in INDICES:
-            if not any(a.tag in INDEX_TAGS[index] for a in self.activities):
+            if not any(a.tag in self.index_tags[index] for a in self.activities):
                 raise ValueError(f"no activity feeds the {index.upper()} index")
         return self
+
+    @property
+    def index_tags(self) -> dict[str, frozenset[str]]:
+        """The activity tags each index aggregates (the IIEP's by ``scoring.iiep_scope``).
+
+        >>> from innexport.files.frameworks import load_framework
+        >>> fw = load_framework("iiep")
+        >>> fw = fw.model_copy(update={"scoring": ScoringSettings(iiep_scope="common_space")})
+        >>> sorted(fw.index_tags["iiep"]), sorted(fw.index_tags["iip"])
+        (['joint'], ['innovation', 'joint'])
+        """
+        return INDEX_TAGS | {"iiep": IIEP_SCOPES[self.scoring.iiep_scope]}
 
     # --- navigation -------------------------------------------------------------------------
     @property
@@ -369,6 +416,10 @@ class Framework(_Strict):
 
     # --- weights ----------------------------------------------------------------------------
     def dimension_weights(self) -> np.ndarray:
+        if self.scoring.dimension_weights == "activity_count":
+            counts = np.array([len(d.activities) for d in self.dimensions], dtype=float)
+            weights: np.ndarray = counts / counts.sum()
+            return weights
         return _child_weights(self.dimensions, self.ahp, f"framework {self.id}")
 
     def activity_weights(self, dimension: Dimension) -> np.ndarray:
@@ -380,7 +431,7 @@ class Framework(_Strict):
     # --- identity ---------------------------------------------------------------------------
     @property
     def label(self) -> str:
-        """Human-readable identity, e.g. ``iiep 1.0.0 + wine 1.0.0``."""
+        """Human-readable identity, e.g. ``iiep 1.1.0 + wine 1.1.0``."""
         return " + ".join([f"{self.id} {self.version}"] + [f"{m.id} {m.version}" for m in self.modules])
 
     @cached_property

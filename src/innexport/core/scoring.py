@@ -8,9 +8,10 @@ being renormalised over what was answered (ERPI's IIP aggregation, Boly et al. 2
 * an activity's score is the weighted mean of its observables;
 * a dimension's score is the weighted mean of its activities;
 * IIP is the weighted mean, over dimensions, of each dimension's innovation and joint activities;
-  IEP the same over export and joint activities; IIEP over all activities.
+  IEP the same over export and joint activities; IIEP over all activities (the framework's
+  ``scoring.iiep_scope: all``, the default) or over the joint activities only (``common_space``).
 
-So a joint activity counts in both IIP and IEP.
+So a joint activity counts in both IIP and IEP. docs/method.md writes every formula out.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from functools import cached_property
 
 import numpy as np
 
-from innexport.core.framework import INDEX_TAGS, INDICES, Framework
+from innexport.core.framework import INDICES, Framework
 from innexport.core.parallel import over_row_blocks
 
 CHUNK_ROWS = 4_096
@@ -42,7 +43,7 @@ class ScoringModel:
     dimension_weights: np.ndarray
     """(D,): weight of each dimension (sums to 1)."""
     index_activities: np.ndarray
-    """(3, A) bool: which activities feed IIP, IEP and IIEP."""
+    """(3, A) bool: which activities feed IIP, IEP and IIEP (the IIEP's by the framework's scope)."""
 
     @classmethod
     def from_framework(cls, framework: Framework) -> ScoringModel:
@@ -59,7 +60,8 @@ class ScoringModel:
         for j, d in enumerate(dims):
             rows = [act_pos[a.id] for a in d.activities]
             w_ad[rows, j] = framework.activity_weights(d)
-        masks = np.array([[a.tag in INDEX_TAGS[index] for a in acts] for index in INDICES])
+        tags = framework.index_tags
+        masks = np.array([[a.tag in tags[index] for a in acts] for index in INDICES])
         return cls(
             framework=framework,
             observable_ids=tuple(o.id for o in obs),
@@ -74,10 +76,9 @@ class ScoringModel:
     # --- derived matrices used by score() ---------------------------------------------------
     @cached_property
     def _activity_to_dimension_blocks(self) -> np.ndarray:
-        """(A, 3D): activity weights into [all activities | IIP activities | IEP activities] per dimension."""
-        iip, iep, _ = self.index_activities
+        """(A, 4D): activity weights into [all | IIP | IEP | IIEP activities] per dimension."""
         w = self.activity_weights
-        return np.hstack([w, w * iip[:, None], w * iep[:, None]])
+        return np.hstack([w, *(w * mask[:, None] for mask in self.index_activities)])
 
     @cached_property
     def _observable_weights_and_count(self) -> np.ndarray:
@@ -86,12 +87,11 @@ class ScoringModel:
 
     @cached_property
     def _dimension_to_index(self) -> np.ndarray:
-        """(3D, 3): dimension weights from the blocks above into IIP, IEP, IIEP."""
+        """(4D, 3): dimension weights from the blocks above into IIP, IEP, IIEP (each over its block)."""
         d = len(self.dimension_ids)
-        out = np.zeros((3 * d, 3))
-        out[d : 2 * d, 0] = self.dimension_weights  # IIP over the IIP block
-        out[2 * d :, 1] = self.dimension_weights  # IEP over the IEP block
-        out[:d, 2] = self.dimension_weights  # IIEP over all activities
+        out = np.zeros((4 * d, 3))
+        for k in range(3):
+            out[(k + 1) * d : (k + 2) * d, k] = self.dimension_weights
         return out
 
     @cached_property
@@ -124,8 +124,8 @@ class ScoringModel:
         if assessed.shape[1] != len(self.activity_ids):
             raise ValueError(f"expected {len(self.activity_ids)} activities per firm, got {assessed.shape[1]}")
         d = len(self.dimension_ids)
-        blocks = self._activity_to_dimension_blocks  # (A, 3D): all | IIP | IEP
-        dim_den = (assessed @ blocks).reshape(-1, 3, d)[:, [1, 2, 0]]  # (n, 3, D) in IIP, IEP, IIEP order
+        blocks = self._activity_to_dimension_blocks[:, d:]  # (A, 3D): IIP | IEP | IIEP
+        dim_den = (assessed @ blocks).reshape(-1, 3, d)  # (n, 3, D)
         dim_used = dim_den > 0
         idx_den = dim_used.astype(float) @ self.dimension_weights  # (n, 3)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -240,9 +240,9 @@ def _editor(request: HttpRequest) -> None:
 
 class FrameworkOut(Schema):
     id: int = Field(..., description="the framework version's id (give it to start an assessment)")
-    label: str = Field(..., examples=["iiep 1.0.0 + wine 1.0.0"])
+    label: str = Field(..., examples=["iiep 1.1.0 + wine 1.1.0"])
     framework_id: str = Field(..., examples=["iiep"])
-    version: str = Field(..., examples=["1.0.0"])
+    version: str = Field(..., examples=["1.1.0"])
     modules: list[str] = Field(..., description="module ids applied, in order", examples=[["wine"]])
     content_hash: str = Field(..., description="hash of the framework's content, stamped on every result")
 

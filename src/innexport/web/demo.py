@@ -27,6 +27,7 @@ from django.db import transaction
 
 import innexport
 from innexport.core.assessment import AnswersError, AnswerSheet, answer_codes
+from innexport.core.framework import answers_fit
 from innexport.files.answers import read_answers
 from innexport.web import plans, services
 from innexport.web.models import Assessment, AssessmentStatus, Firm, FrameworkVersion, Membership, Organisation, Role
@@ -101,7 +102,7 @@ def _version_for(sheet: AnswerSheet, versions: list[FrameworkVersion], path: Pat
     modules = [m.split("@")[0] for m in sheet.modules]
     for version in versions:
         if version.framework_id == sheet.framework and version.modules == modules and \
-                (sheet.version is None or version.version == sheet.version):
+                (sheet.version is None or answers_fit(sheet.version, version.version)):
             return version
     raise DemoError(f"{path}: no built-in framework {sheet.framework} {sheet.version or ''} with modules "
                     f"{modules or 'none'}")
