@@ -1,4 +1,5 @@
-"""The method's rules, exactly (issue 16): the priority tie chain and one rule for unassessed activities.
+"""The method's rules, exactly (issue 16): the priority tie chain, one rule for unassessed activities,
+the method's settings and the worked example of docs/method.md.
 
 * Priorities are compared on keys rounded like the indices (``classes.ROUNDING``), so that two
   mathematically equal priorities tie and the documented chain decides: priority (desc), then
@@ -6,6 +7,10 @@
 * An unassessed activity's weight passes to its assessed siblings in the same dimension, in the
   indices, in FlowSort (each firm's effective activity weights) and nowhere else; leverage uses
   the full-framework weights (docs/method.md, sections 3 and 4).
+* The settings: the IIEP's scope (``all`` or ``common_space``), dimensions weighed by their number
+  of activities (and the shipped property "every activity counts the same in the IIEP", wine
+  included), FlowSort's tie rule (``better`` or ``worse``).
+* docs/method.md's worked example (section 5): every number of its block is recomputed here.
 
 The flows below are worked out by hand on tests/fixtures/mini.yaml (profiles 0.805, 0.51, 0.35,
 0.145; linear preference p = 0.25, q = 0; K = 4).
@@ -24,10 +29,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from innexport.core.assessment import assess
-from innexport.core.classes import ROUNDING
+from innexport.core.classes import QUADRANTS, ROUNDING
 from innexport.core.flowsort import PreferenceFunction, flowsort_many
 from innexport.core.framework import Framework
-from innexport.core.priorities import prioritise
+from innexport.core.priorities import next_class_plan, prioritise
 from innexport.core.scoring import Scores, ScoringModel, score
 from innexport.files.frameworks import load_framework
 
@@ -294,3 +299,46 @@ def test_flowsort_tie_rule_is_a_setting(mini: ScoringModel) -> None:
         _with(mini, flowsort={"ties": "random"})
     with pytest.raises(ValueError, match="unknown tie rule 'random'"):
         flowsort_many(firm, np.array([[0.8] * 5, [0.2] * 5]), np.ones((1, 5)), ties="random")  # type: ignore[arg-type]
+
+
+# --- 4. the worked example of docs/method.md -------------------------------------------------------
+
+METHOD_DOC = Path(__file__).resolve().parents[1] / "docs" / "method.md"
+
+
+def _worked_example() -> dict[str, str]:
+    """The ``name = value`` lines of the worked example's block in docs/method.md."""
+    text = METHOD_DOC.read_text(encoding="utf-8")
+    block = text.split("<!-- worked-example:", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    return dict(line.split(" = ", 1) for line in block.strip().splitlines())
+
+
+def test_the_worked_example_of_the_method_is_what_the_code_computes(mini: ScoringModel) -> None:
+    doc = _worked_example()
+    fw = mini.framework
+    classes = [c.id for c in fw.classes]
+    acts, dims = mini.activity_ids, mini.dimension_ids
+    result = assess(mini, SETTINGS_FIRM[None])
+    s = result.scores
+    got: dict[str, object] = {}
+    got |= {f"activity {a}": s.activities[0, j] for j, a in enumerate(acts)}
+    got |= {f"dimension {d}": s.dimensions[0, j] for j, d in enumerate(dims)}
+    for k, index in enumerate(("iip", "iep", "iiep")):
+        fs = result.flowsort[k]
+        got |= {f"index {index}": s.indices[0, k], f"class {index}": classes[result.classes[0, k]],
+                f"flowsort {index} phi+": fs.positive_flow[0], f"flowsort {index} phi-": fs.negative_flow[0],
+                f"flowsort {index} phi": fs.net_flow[0], f"flowsort {index} profiles": fs.profile_net_flows[0],
+                f"flowsort {index} class": classes[fs.classes[0]]}
+    pr = result.priorities
+    plan = next_class_plan(mini, s, 0)
+    got |= {"quadrant": QUADRANTS[result.quadrant[0]], "target": pr.target[0], "gap": pr.gap[0],
+            "leverage": pr.leverage, "priority": pr.priority[0], "order": " ".join(acts[j] for j in pr.order[0]),
+            "plan": " ".join(f"{st_.observable} {st_.from_level} {st_.to_level}" for st_ in plan.steps),
+            "plan after": np.array(plan.after)}
+    assert set(doc) == set(got), "the worked example lists other quantities than the test checks"
+    for name, value in got.items():
+        if isinstance(value, str):
+            assert doc[name] == value, name
+        else:
+            expected = [float(v) for v in doc[name].split()]
+            np.testing.assert_allclose(np.atleast_1d(value), expected, atol=1e-6, err_msg=name)
