@@ -487,8 +487,14 @@ def test_undecodable_text_is_refused_at_its_byte(raw: bytes, where: str, problem
 
 
 def test_undecodable_files_are_refused_naming_file_and_byte(tmp_path: Path) -> None:
+    answers = tmp_path / "bad.yaml"
+    answers.write_bytes(b"firm:\n  id: \xe9\n")
+    with pytest.raises(AnswersError, match=r"bad\.yaml, byte 12: not UTF-8 text"):
+        read_answers(answers)
+    # a CSV that is not UTF-8 is read as Windows-1252 (tests/test_answer_files.py), unless it is not
+    # Windows-1252 either (0x81 is undefined there)
     answers = tmp_path / "bad.csv"
-    answers.write_bytes(b"firm_id\n\xe9\n")
+    answers.write_bytes(b"firm_id\n\x81\n")
     with pytest.raises(AnswersError, match=r"bad\.csv, byte 8: not UTF-8 text"):
         read_answers(answers)
     survey = tmp_path / "u16.csv"

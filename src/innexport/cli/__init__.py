@@ -25,6 +25,9 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """innexport: a joint innovation-export diagnostic for SMEs (IIP, IEP, IIEP, classes, priorities)."""
+    from innexport.cli._common import show_notes
+
+    show_notes()
 
 
 COMMAND_MODULES: tuple[str, ...] = (

@@ -55,6 +55,28 @@ err = Console(stderr=True)
 """Standard error: errors, warnings, notes and progress."""
 
 
+def show_notes() -> None:
+    """Print the library's notes on how it read a file (``ReadingNote`` warnings) as ``note: …`` on
+    standard error, once each; other warnings keep Python's own display."""
+    import warnings
+
+    from innexport.files.answers import ReadingNote
+
+    shown = warnings.showwarning
+    if getattr(shown, "innexport_notes", False):
+        return
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, ReadingNote):
+            err.print(f"[yellow]note:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    show.innexport_notes = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     """Print ``error: <message>`` on standard error and return the exit to raise.
 

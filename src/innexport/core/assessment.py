@@ -9,6 +9,7 @@ the web application shows, with the framework version and content hash it was sc
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -159,7 +160,9 @@ def encode(framework: Framework, sheets: Sequence[AnswerSheet], model: ScoringMo
         seen.setdefault(sheet.firm.id, sheet.where())
         for qid, raw in sheet.answers.items():
             if qid not in pos:
-                problems.append(Problem(sheet.where(qid), f"unknown question id (not in {framework.label})"))
+                close = difflib.get_close_matches(qid, pos, n=1, cutoff=0.8)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                problems.append(Problem(sheet.where(qid), f"unknown question id (not in {framework.label}){hint}"))
                 continue
             scale = framework.scale_by_id[framework.observable_by_id[qid].scale]
             level = level_of(raw, scale, tables[scale.id])

@@ -17,15 +17,25 @@ by :func:`innexport.files.limits.parse_json` (bounded in size and depth).
 
 Every file is held to the input limits of :mod:`innexport.files.limits` before it is parsed:
 size, YAML and JSON nesting and aliases, CSV and XLSX rows and columns, the XLSX archive (a zip
-bomb is refused from its directory). Text is UTF-8, or the UTF-16/32 its byte-order mark names.
+bomb is refused from its directory). Text is UTF-8, or the UTF-16/32 its byte-order mark names;
+a CSV that is not UTF-8 is read as Windows-1252 (what Excel writes in French, Spanish and other
+Western European locales), with a :class:`ReadingNote` saying so.
 A refusal is an :class:`AnswersError` raised while handling the
 :class:`~innexport.files.limits.InputRefused`.
+
+Shares (``export_share``, ``rd_intensity``) are in [0, 1]; a percentage written as text (``45 %``)
+is read as 0.45, and a number above 1 is refused with that hint.
+
+Notes about how a file was read (an encoding assumed, a renamed sheet found by its columns) are
+:class:`ReadingNote` warnings (Python's ``warnings``): the command line prints them as notes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -53,6 +63,26 @@ FIRM_COLUMNS = {
 SHEET_COLUMNS = ("framework", "version", "modules", "lang", "assessed_on", "assessor")
 SHARED_KEYS = SHEET_COLUMNS
 COMMENT_PREFIX = "comment."
+SHARE_FIELDS = ("export_share", "rd_intensity")
+"""Firm fields that are shares in [0, 1]."""
+CSV_FALLBACK_ENCODING = "cp1252"
+"""How a CSV that is not UTF-8 is read: Windows-1252, Excel's "CSV" in Western European locales."""
+_ENCODING_NAMES = {"cp1252": "Windows-1252"}
+MAX_FIRM_FIELDS = 50
+"""Rows of a sheet's first column looked at to recognise a renamed firm sheet (it has about 15)."""
+_PERCENT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*%\s*$")
+
+
+class ReadingNote(UserWarning):
+    """How an answers file was read, when the reader had to assume something (a warning, not an error).
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn(ReadingNote("a.csv: read as Windows-1252"), stacklevel=1)
+    >>> str(caught[0].message)
+    'a.csv: read as Windows-1252'
+    """
 
 
 def read_answers(path: str | Path) -> list[AnswerSheet]:
@@ -100,14 +130,26 @@ def _read_json(path: Path) -> list[AnswerSheet]:
     return _sheets_from_document(path, data, doc)
 
 
-def _read_text(path: Path, max_bytes: int) -> str:
-    """The file's text (UTF-8, or as its byte-order mark says), refused beyond ``max_bytes``."""
+def _read_text(path: Path, max_bytes: int, fallback: str | None = None) -> str:
+    """The file's text (UTF-8, or as its byte-order mark says, or ``fallback`` with a
+    :class:`ReadingNote`), refused beyond ``max_bytes``."""
     try:
-        return read_text(path, max_bytes)
+        text = read_text(path, max_bytes)
     except InputRefused as exc:
+        if fallback is not None and exc.problem.startswith("not UTF-8 text"):
+            try:
+                text = read_text(path, max_bytes, fallback=fallback)
+            except InputRefused:
+                pass
+            else:
+                warnings.warn(ReadingNote(f"{path}: not UTF-8 text, read as {_ENCODING_NAMES[fallback]}; "
+                                          "save it as UTF-8 CSV to be sure of its accents"), stacklevel=3)
+                return text
+        raise AnswersError([Problem(f"{path}, {exc.where}" if exc.where else str(path), exc.problem)]) from exc
         raise AnswersError([Problem(f"{path}, {exc.where}" if exc.where else str(path), exc.problem)]) from exc
     except OSError as exc:
         raise AnswersError([Problem(str(path), f"cannot be read: {exc.strerror or exc}")]) from None
+    return text
 
 
 def _sheets_from_document(path: Path, data: Any, doc: YamlDocument | None) -> list[AnswerSheet]:
@@ -130,6 +172,8 @@ def _sheets_from_document(path: Path, data: Any, doc: YamlDocument | None) -> li
         if not isinstance(entry, dict):
             problems.append(Problem(where, "each firm must be a mapping with `firm:` and `answers:`"))
             continue
+        if isinstance(entry.get("firm"), dict):
+            entry = {**entry, "firm": _read_shares(entry["firm"])}
         try:
             sheet = AnswerSheet.model_validate(entry)
         except ValidationError as exc:
@@ -159,6 +203,8 @@ def _validation_problems(exc: ValidationError, where_of: Any) -> list[Problem]:
             msg = "required field is missing"
         elif err["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif loc and loc[-1] in SHARE_FIELDS:
+            msg = f"{err['input']} is not a share: write a number between 0 and 1 (0.45) or a percentage (45 %)"
         out.append(Problem(f"{where_of(loc)}, field {field}", msg))
     return out
 
@@ -167,7 +213,7 @@ def _validation_problems(exc: ValidationError, where_of: Any) -> list[Problem]:
 
 
 def _read_csv(path: Path) -> list[AnswerSheet]:
-    text = _read_text(path, MAX_TABLE_BYTES)
+    text = _read_text(path, MAX_TABLE_BYTES, fallback=CSV_FALLBACK_ENCODING)
     header = text.split("\n", 1)[0]
     delimiter = max(";,\t", key=header.count)  # the header's most frequent separator
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -230,7 +276,7 @@ def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
             else:
                 entry["answers"][name] = value
                 where[name] = f"row {r}, column {_column_letter(j)}"
-        entry["firm"] = {"name": firm.get("id", ""), **firm}
+        entry["firm"] = _read_shares({"name": firm.get("id", ""), **firm})
         if "version" in entry:
             entry["version"] = str(entry["version"])
         for key in ("id", "sector"):
@@ -245,6 +291,19 @@ def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
     if problems:
         raise AnswersError(problems)
     return sheets
+
+
+def _read_shares(firm: dict[str, Any]) -> dict[str, Any]:
+    """The firm's fields with a share written as a percentage (``"45 %"``) read as a number (0.45).
+
+    >>> _read_shares({"id": "a", "export_share": "45 %", "rd_intensity": "2,5%"})
+    {'id': 'a', 'export_share': 0.45, 'rd_intensity': 0.025}
+    """
+    out = dict(firm)
+    for key in SHARE_FIELDS:
+        if isinstance(out.get(key), str) and (m := _PERCENT.match(out[key])):
+            out[key] = float(m.group(1).replace(",", ".")) / 100
+    return out
 
 
 def _cell(value: Any) -> Any:
@@ -272,11 +331,25 @@ def _read_xlsx(path: Path) -> list[AnswerSheet]:
         raise AnswersError([Problem(str(path), f"broken XLSX file: {exc}")]) from None
     try:
         if "questionnaire" in book.sheetnames:
-            return [_sheet_from_questionnaire(path, book)]
-        ws = book.worksheets[0]
-        return _sheets_from_table(f"{path} [{ws.title}]", _sheet_rows(f"{path} [{ws.title}]", ws))
+            return [_sheet_from_questionnaire(path, book, "questionnaire")]
+        # a renamed sheet (`cuestionario`, `Feuil1`) is recognised by its columns
+        for ws in book.worksheets:
+            origin = f"{path} [{ws.title}]"
+            rows = _sheet_rows(origin, ws)
+            if _questionnaire_header(rows) is not None:
+                return [_sheet_from_questionnaire(path, book, ws.title, rows)]
+            if rows and "firm_id" in [_cell(c) for c in rows[0]]:
+                return _sheets_from_table(origin, rows)
+        raise AnswersError([Problem(str(path), "no sheet is a table of firms (a `firm_id` column in its first row) "
+                                               "or a questionnaire (`question_id` and `answer` columns); sheets "
+                                               f"found: {', '.join(book.sheetnames)}")])
     finally:
         book.close()
+
+
+def _questionnaire_header(rows: list[list[Any]]) -> int | None:
+    """The position of the questionnaire's header row (``question_id`` and ``answer``), if any."""
+    return next((i for i, r in enumerate(rows) if "question_id" in r and "answer" in r), None)
 
 
 def _sheet_rows(origin: str, ws: Any) -> list[list[Any]]:
@@ -294,13 +367,23 @@ def _sheet_rows(origin: str, ws: Any) -> list[list[Any]]:
     return rows
 
 
-def _sheet_from_questionnaire(path: Path, book: Any) -> AnswerSheet:
-    """One firm's filled-in questionnaire workbook (see :mod:`innexport.rendering.questionnaire`)."""
-    origin = f"{path} [questionnaire]"
+def _sheet_from_questionnaire(path: Path, book: Any, name: str, rows: list[list[Any]] | None = None) -> AnswerSheet:
+    """One firm's filled-in questionnaire workbook (see :mod:`innexport.rendering.questionnaire`):
+    the questionnaire is sheet ``name`` (its ``rows`` if already read); the firm's fields are on
+    the ``firm`` sheet, or on the other sheet whose first column has ``firm_id``."""
+    origin = f"{path} [{name}]"
     entry: dict[str, Any] = {"answers": {}, "comments": {}}
     firm: dict[str, Any] = {}
-    if "firm" in book.sheetnames:
-        for row in book["firm"].iter_rows(min_row=2, values_only=True):
+    firm_sheet = "firm" if "firm" in book.sheetnames else next(
+        (ws.title for ws in book.worksheets if ws.title != name
+         and "firm_id" in [_cell(r[0]) for r in ws.iter_rows(max_row=MAX_FIRM_FIELDS, max_col=1, values_only=True)]),
+        "firm")
+    if name != "questionnaire":
+        warnings.warn(ReadingNote(f"{path}: no `questionnaire` sheet; sheet `{name}` read as the questionnaire"
+                                  + (f" and `{firm_sheet}` as the firm's fields" if firm_sheet != "firm" else "")),
+                      stacklevel=4)
+    if firm_sheet in book.sheetnames:
+        for row in book[firm_sheet].iter_rows(min_row=2, values_only=True):
             key, value = (_cell(row[0]) if row else None), (_cell(row[1]) if len(row) > 1 else None)
             if key is None or value is None:
                 continue
@@ -310,8 +393,8 @@ def _sheet_from_questionnaire(path: Path, book: Any) -> AnswerSheet:
                 entry["modules"] = [m.strip() for m in str(value).split(";") if m.strip()]
             elif key in SHEET_COLUMNS:
                 entry[key] = str(value) if key == "version" else value
-    rows = _sheet_rows(origin, book["questionnaire"])
-    head = next((i for i, r in enumerate(rows) if "question_id" in r and "answer" in r), None)
+    rows = _sheet_rows(origin, book[name]) if rows is None else rows
+    head = _questionnaire_header(rows)
     if head is None:
         raise AnswersError([Problem(origin, "no header row with `question_id` and `answer` columns")])
     cols = {name: j for j, name in enumerate(rows[head]) if name}
@@ -329,10 +412,10 @@ def _sheet_from_questionnaire(path: Path, book: Any) -> AnswerSheet:
         if "comment" in cols and cols["comment"] < len(row) and _cell(row[cols["comment"]]) is not None:
             entry["comments"][qid] = str(_cell(row[cols["comment"]]))
     if not firm.get("id"):
-        raise AnswersError([Problem(f"{path} [firm]", "the firm_id field is empty: fill in the firm sheet")])
-    entry["firm"] = {"name": firm["id"], **firm}
+        raise AnswersError([Problem(f"{path} [{firm_sheet}]", "the firm_id field is empty: fill in the firm sheet")])
+    entry["firm"] = _read_shares({"name": firm["id"], **firm})
     try:
         sheet = AnswerSheet.model_validate(entry)
     except ValidationError as exc:
-        raise AnswersError(_validation_problems(exc, lambda loc: f"{path} [firm]")) from None
+        raise AnswersError(_validation_problems(exc, lambda loc: f"{path} [{firm_sheet}]")) from None
     return sheet.located(origin, where)

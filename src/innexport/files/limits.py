@@ -194,7 +194,10 @@ def decode_text(raw: bytes, origin: str, fallback: str | None = None) -> str:
         text = raw[len(bom):].decode(codec)
     except UnicodeDecodeError as exc:
         if fallback is not None and not bom:
-            text, codec = raw.decode(fallback), fallback
+            try:
+                text, codec = raw.decode(fallback), fallback
+            except UnicodeDecodeError:
+                raise InputRefused(origin, f"not UTF-8 text, nor {fallback}", f"byte {exc.start}") from None
         else:
             what = f"not {codec.upper()} text" + ("" if bom else " (and no byte-order mark names another encoding)")
             raise InputRefused(origin, what, f"byte {exc.start + len(bom)}") from None
