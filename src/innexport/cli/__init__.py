@@ -10,6 +10,7 @@ module imports another.
 from __future__ import annotations
 
 import importlib
+from typing import Annotated
 
 import typer
 
@@ -22,8 +23,19 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from innexport._version import __version__
+
+        typer.echo(f"innexport {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print innexport's version and exit.")] = False,
+) -> None:
     """innexport: a joint innovation-export diagnostic for SMEs (IIP, IEP, IIEP, classes, priorities)."""
     from innexport.cli._common import show_notes
 

@@ -13,6 +13,7 @@ judgements), 2 unusable input (a file, an option, answers that cannot be scored)
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from innexport.core.framework import LANGUAGES
+from innexport.core.languages import LANGUAGES
 
 if TYPE_CHECKING:
     from innexport.core.assessment import AnswerSheet, FirmResult
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_INVALID",
+    "STDIO",
     "choice_option",
     "console",
     "diagnose_all",
@@ -41,6 +43,7 @@ __all__ = [
     "framework_for",
     "lang_option",
     "progress",
+    "read_stdin",
     "write_atomic",
 ]
 
@@ -99,14 +102,37 @@ def exit_code_of(exc: BaseException) -> int:
     return EXIT_BAD_INPUT if refusal_in(exc) is not None else EXIT_INVALID
 
 
+STDIO = Path("-")
+"""A file argument ``-``: standard input (answers) or standard output (``--out -``)."""
+
+
+def read_stdin(max_bytes: int) -> str:
+    """Standard input as UTF-8 text, refused (exit 2) beyond ``max_bytes`` or when it is not UTF-8."""
+    raw = sys.stdin.buffer.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise fail(f"standard input: larger than the {max_bytes:,} bytes accepted")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(f"standard input, byte {exc.start}: not UTF-8 text") from None
+
+
 def write_atomic(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` (creating its folder) so that no half-written file is ever left:
-    a temporary file in the same folder, then an atomic rename."""
+    a temporary file in the same folder, then an atomic rename. The file gets the usual permissions
+    (``0666`` less the umask), not the temporary file's ``0600``. ``-`` is standard output."""
+    if path == STDIO:
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

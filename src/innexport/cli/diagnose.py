@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from innexport.cli import app
-from innexport.cli._common import choice_option, console, diagnose_all, fail, lang_option, progress, write_atomic
+from innexport.cli._common import (
+    STDIO,
+    choice_option,
+    console,
+    diagnose_all,
+    err,
+    fail,
+    lang_option,
+    progress,
+    read_stdin,
+    write_atomic,
+)
 
 if TYPE_CHECKING:
     from innexport.core.assessment import FirmResult
@@ -28,9 +39,11 @@ FORMATS: tuple[str, ...] = ("html", "pdf", "json")
 
 @app.command("diagnose")
 def diagnose_command(
-    answers: Annotated[list[Path], typer.Argument(help="Answers files: YAML, JSON, CSV or XLSX (one or many firms each).")],
+    answers: Annotated[list[Path], typer.Argument(
+        help="Answers files: YAML, JSON, CSV or XLSX (one or many firms each); - reads YAML or JSON from standard input.")],
     out: Annotated[Path, typer.Option(
-        "--out", "-o", help="report.html, report.pdf or result.json; or a folder (one report per firm, --format).")],
+        "--out", "-o", help="report.html, report.pdf or result.json; or a folder (one report per firm, --format); "
+                            "- writes to standard output (--format: the JSON of every firm, or one firm's report).")],
     lang: Annotated[str | None, lang_option("Language of the report (default: the answers' own, else en).")] = None,
     framework: Annotated[str | None, typer.Option(
         help="Framework YAML to use instead of the built-in one the answers name.")] = None,
@@ -53,10 +66,14 @@ def diagnose_command(
     """
     from innexport.core.assessment import AnswersError
     from innexport.core.framework import FrameworkError
-    from innexport.files.answers import read_answers
+    from innexport.files.answers import read_answers, read_answers_text
+    from innexport.files.limits import MAX_DOCUMENT_BYTES
 
+    if answers.count(STDIO) > 1:
+        raise fail("- (standard input) can be given only once")
     try:
-        sheets = [s for path in answers for s in read_answers(path)]
+        sheets = [s for path in answers
+                  for s in (read_answers_text(read_stdin(MAX_DOCUMENT_BYTES)) if path == STDIO else read_answers(path))]
         results, frameworks = diagnose_all(sheets, framework, module or [], lang, min_completeness,
                                            _read_leverage(leverage) if leverage else None)
     except (AnswersError, FrameworkError) as exc:
@@ -71,7 +88,10 @@ def diagnose_command(
             step()
     for path, content in rendered:
         write_atomic(path, content)
-        console.print(f"wrote {path}", highlight=False)
+        if path != STDIO:  # standard output carries the document itself
+            console.print(f"wrote {path}", highlight=False)
+        else:
+            err.print(f"wrote {len(results)} firm(s) to standard output", highlight=False)
 
 
 def _with_benchmark(results: list[FirmResult], population: Path, by: list[str]) -> list[FirmResult]:
@@ -112,6 +132,13 @@ def _targets(out: Path, fmt: str, results: list[FirmResult],
              frameworks: dict[str, Framework]) -> list[tuple[Path, Callable[[], bytes]]]:
     """The files to write and how to render each: one JSON of every firm, or one report per firm."""
     suffixes = tuple(f".{f}" for f in FORMATS)
+    if out == STDIO:
+        if fmt == "json":
+            return [(out, partial(_json_bytes, results))]
+        if len(results) > 1:
+            raise fail(f"--out -: one {fmt.upper()} report at a time on standard output, and there are "
+                       f"{len(results)} firms (write them to a folder, or use --format json)")
+        return [(STDIO, render) for _path, render in _targets(Path(f"report.{fmt}"), fmt, results, frameworks)]
     if out.suffix.lower() == ".json":
         return [(out, partial(_json_bytes, results))]
     if out.suffix and out.suffix.lower() not in suffixes:

@@ -6,22 +6,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from rich.console import JustifyMethod
 from rich.markup import escape
-from rich.table import Table
 
 from innexport.cli import app
 from innexport.cli._common import console, err, fail, lang_option
 from innexport.cli._common import framework_for as _framework_for
-from innexport.core.assessment import FirmResult
-from innexport.core.framework import Framework, FrameworkError
-from innexport.rendering.i18n import Translator, translator
-from innexport.support.followup import FollowUp, follow_up
-from innexport.support.plans import ActionPlan
+
+if TYPE_CHECKING:  # the library is imported when the command runs, so that `innexport --help` stays fast
+    from pydantic import ValidationError
+    from rich.console import JustifyMethod
+
+    from innexport.core.assessment import FirmResult
+    from innexport.core.framework import Framework
+    from innexport.rendering.i18n import Translator
+    from innexport.support.followup import FollowUp
+    from innexport.support.plans import ActionPlan
 
 MAX_SHOWN = 5
 """Validation problems shown per file."""
@@ -55,6 +57,10 @@ def _problems(exc: ValidationError, prefix: str) -> str:
 def read_results(path: Path) -> list[FirmResult]:
     """The results of a file written by ``innexport diagnose --out x.json``; exits (2) naming the
     file and the field when it is not one."""
+    from pydantic import ValidationError
+
+    from innexport.core.assessment import FirmResult
+
     doc = _load_json(path, "result file")
     firms = doc.get("firms") if isinstance(doc, dict) else None
     if not isinstance(firms, list) or not firms:
@@ -75,6 +81,10 @@ def read_results(path: Path) -> list[FirmResult]:
 
 def read_plan(path: Path) -> ActionPlan:
     """An action plan written by ``innexport plan --out plan.json``; exits (2) naming the file and field."""
+    from pydantic import ValidationError
+
+    from innexport.support.plans import ActionPlan
+
     doc = _load_json(path, "action plan")
     try:
         return ActionPlan.model_validate(doc)
@@ -86,6 +96,8 @@ def _framework(result: FirmResult, path: Path, framework_path: str | None, modul
                cache: dict[str, Framework]) -> Framework:
     """The framework ``result`` was scored with: the built-in one it names (or --framework/--module),
     checked by content hash."""
+    from innexport.core.framework import FrameworkError
+
     stamp = result.framework
     if stamp.content_hash in cache:
         return cache[stamp.content_hash]
@@ -139,6 +151,8 @@ def _programme_names(ids: list[str], plans: list[ActionPlan], lang: str) -> dict
     names: dict[str, str] = {}
     for plan in plans:
         names.update(plan.programme_names)
+    from innexport.core.framework import FrameworkError
+
     try:
         from innexport.support.programmes import load_catalogue
 
@@ -149,6 +163,10 @@ def _programme_names(ids: list[str], plans: list[ActionPlan], lang: str) -> dict
 
 
 def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str], n_plans: int, lang: str) -> None:
+    from rich.table import Table
+
+    from innexport.rendering.i18n import translator
+
     L = translator(lang)
     t = L.t
     title = t("followup.title", firm=f"{fu.firm_name} ({fu.firm_id})", before=_date(fu.before_on, L),
@@ -251,6 +269,8 @@ def followup_command(
         if r.firm.id not in followed:
             err.print(f"[yellow]note:[/] {escape(r.firm.id)} is in only one of the two files: not followed up",
                       highlight=False)
+    from innexport.support.followup import follow_up
+
     frameworks: dict[str, Framework] = {}
     out: list[tuple[FollowUp, tuple[Framework, Framework], list[ActionPlan]]] = []
     for b, a in pairs:

@@ -24,28 +24,44 @@ app.add_typer(frameworks_app, name="frameworks")
 
 
 @frameworks_app.command("list")
-def frameworks_list(lang: Annotated[str, lang_option()] = "en") -> None:
+def frameworks_list(
+    lang: Annotated[str, lang_option()] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="The list as JSON (one object per document).")] = False,
+) -> None:
     """The frameworks and modules shipped with innexport."""
     from rich.table import Table
 
     from innexport.core.framework import Framework, FrameworkError
     from innexport.files.frameworks import builtin_documents, parse_document
 
-    table = Table(title="Built-in frameworks and modules")
-    for col in ("id", "kind", "version", "title", "extends", "content"):
-        table.add_column(col)
+    rows: list[dict[str, object]] = []
     for name, path in builtin_documents().items():
         try:
             doc = parse_document(path)
         except FrameworkError as exc:
-            table.add_row(name, "?", "?", f"[red]invalid: {escape(str(exc.issues[0]))}[/]", "", "")
+            rows.append({"id": name, "invalid": str(exc.issues[0])})
             continue
+        row: dict[str, object] = {"id": doc.id, "kind": doc.kind, "version": doc.version, "title": doc.title[lang]}
         if isinstance(doc, Framework):
-            content = f"{len(doc.dimensions)} dimensions, {len(doc.activities)} activities, {len(doc.observables)} questions"
-            table.add_row(doc.id, doc.kind, doc.version, doc.title[lang], "", content)
+            row |= {"dimensions": len(doc.dimensions), "activities": len(doc.activities),
+                    "questions": len(doc.observables), "content_hash": doc.content_hash}
         else:
-            content = _module_summary(doc)
-            table.add_row(doc.id, doc.kind, doc.version, doc.title[lang], f"{doc.extends.id} {doc.extends.version}", content)
+            row |= {"extends": f"{doc.extends.id} {doc.extends.version}", "content": _module_summary(doc)}
+        rows.append(row)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title="Built-in frameworks and modules")
+    for col in ("id", "kind", "version", "title", "extends", "content"):
+        table.add_column(col)
+    for row in rows:
+        if "invalid" in row:
+            table.add_row(str(row["id"]), "?", "?", f"[red]invalid: {escape(str(row['invalid']))}[/]", "", "")
+        elif row["kind"] == "framework":
+            content = f"{row['dimensions']} dimensions, {row['activities']} activities, {row['questions']} questions"
+            table.add_row(*(str(row[k]) for k in ("id", "kind", "version", "title")), "", content)
+        else:
+            table.add_row(*(str(row[k]) for k in ("id", "kind", "version", "title", "extends", "content")))
     console.print(table)
 
 

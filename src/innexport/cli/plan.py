@@ -5,26 +5,32 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from innexport.cli import app
 from innexport.cli._common import console, diagnose_all, fail, lang_option, write_atomic
-from innexport.core.assessment import AnswersError
-from innexport.core.framework import FrameworkError
-from innexport.files.answers import read_answers
-from innexport.rendering.plan import plan_html, plan_pdf, to_ics, xlsx_bytes
-from innexport.support.plans import ActionPlan, build_plan, to_json
-from innexport.support.programmes import Catalogue
 
-RENDERERS: dict[str, Callable[[ActionPlan, Catalogue | None], bytes]] = {
-    ".xlsx": lambda plan, _cat: xlsx_bytes(plan),
-    ".ics": lambda plan, _cat: to_ics(plan).encode("utf-8"),
-    ".json": lambda plan, _cat: to_json(plan).encode("utf-8"),
-    ".pdf": plan_pdf,
-    ".html": lambda plan, cat: plan_html(plan, cat).encode("utf-8"),
-}
+if TYPE_CHECKING:  # the library is imported when the command runs, so that `innexport --help` stays fast
+    from innexport.support.plans import ActionPlan
+    from innexport.support.programmes import Catalogue
+
+FORMATS: tuple[str, ...] = (".xlsx", ".ics", ".json", ".pdf", ".html")
+"""What ``--out`` can be, by its suffix."""
+
+
+def _renderers() -> dict[str, Callable[[ActionPlan, Catalogue | None], bytes]]:
+    from innexport.rendering.plan import plan_html, plan_pdf, to_ics, xlsx_bytes
+    from innexport.support.plans import to_json
+
+    return {
+        ".xlsx": lambda plan, _cat: xlsx_bytes(plan),
+        ".ics": lambda plan, _cat: to_ics(plan).encode("utf-8"),
+        ".json": lambda plan, _cat: to_json(plan).encode("utf-8"),
+        ".pdf": plan_pdf,
+        ".html": lambda plan, cat: plan_html(plan, cat).encode("utf-8"),
+    }
 
 
 @app.command("plan")
@@ -45,8 +51,13 @@ def plan_command(
     Nothing is written unless every firm is valid.
     """
     suffix = out.suffix.lower()
-    if suffix not in RENDERERS:
-        raise fail(f"--out {out}: unknown format '{out.suffix}' (use {', '.join(RENDERERS)})")
+    if suffix not in FORMATS:
+        raise fail(f"--out {out}: unknown format '{out.suffix}' (use {', '.join(FORMATS)})")
+    from innexport.core.assessment import AnswersError
+    from innexport.core.framework import FrameworkError
+    from innexport.files.answers import read_answers
+    from innexport.support.plans import build_plan
+
     try:
         start_on = dt.date.fromisoformat(start) if start else dt.date.today()
     except ValueError:
@@ -65,7 +76,8 @@ def plan_command(
         raise fail(f"no plan written:\n{exc}") from None
     paths = [out] if len(plans) == 1 else [out.with_name(f"{out.stem}-{p.firm_id}{suffix}") for p in plans]
     try:
-        rendered = [(path, RENDERERS[suffix](plan, cat), len(plan.actions)) for path, plan in zip(paths, plans, strict=True)]
+        render = _renderers()[suffix]
+        rendered = [(path, render(plan, cat), len(plan.actions)) for path, plan in zip(paths, plans, strict=True)]
     except RuntimeError as exc:  # PDF without WeasyPrint (or Pango)
         raise fail(f"no plan written: {exc}") from None
     for path, content, n in rendered:

@@ -9,7 +9,7 @@ import typer
 
 from innexport.cli import app
 from innexport.cli._common import fail
-from innexport.core.framework import LANGUAGES
+from innexport.core.languages import LANGUAGES
 
 WRITERS: dict[str, str] = {".xlsx": "write_xlsx", ".pdf": "write_pdf", ".html": "write_html", ".htm": "write_html"}
 """The writer of :mod:`innexport.rendering.questionnaire` for each file type of ``--out``."""

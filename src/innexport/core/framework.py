@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
-from typing import Annotated, Any, Literal, Protocol, get_args
+from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
 from pydantic import (
@@ -35,11 +35,8 @@ from pydantic import (
 
 from innexport.core import ahp as ahp_mod
 from innexport.core.flowsort import Ties
-
-Lang = Literal["fr", "es", "en"]
-"""A supported language (the type of a result's or a plan's ``lang``): the one list of languages."""
-LANGUAGES: tuple[Lang, ...] = get_args(Lang)
-"""Every text of a framework exists in these languages; a missing one is a validation error."""
+from innexport.core.languages import LANGUAGES as LANGUAGES  # re-exported: the one list lives there
+from innexport.core.languages import Lang as Lang
 
 TAGS: tuple[str, ...] = ("innovation", "export", "joint")
 INDICES: tuple[str, ...] = ("iip", "iep", "iiep")
