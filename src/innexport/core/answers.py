@@ -9,7 +9,7 @@ An answer to a question is accepted when it is
 
 * a level code of the question's scale (``often``), in any case;
 * a level label in any of the framework's languages (``Often``, ``Souvent``, ``A menudo``);
-* the level's value (``0.66`` as a number or as text, to within 1e-4), or a boolean on a scale
+* the level's value (``0.6667`` as a number or as text, to within 1e-4), or a boolean on a scale
   whose codes are ``yes``/``no``;
 * "don't know": ``dk`` or one of :data:`DONT_KNOW_WORDS` (recorded, never scored: ``docs/method.md``);
 * nothing (``None``, ``""``, NaN): unanswered.
@@ -71,7 +71,7 @@ an answer read back from one (a questionnaire's drop-down, e.g. ``'-2``) is the 
 
 def _unquoted(text: str) -> str:
     """``text`` without the quote a spreadsheet writer put before a formula trigger."""
-    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_TRIGGERS and len(text) > 1 else text
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_TRIGGERS else text
 
 
 def spellings(scale: Scale) -> dict[str, int]:
@@ -161,8 +161,13 @@ def off_scale(raw: AnswerValue, scale: Scale) -> str:
     ...     {"code": "no", "value": 0, "label": {"fr": "Non", "es": "No", "en": "No"}},
     ...     {"code": "yes", "value": 1, "label": {"fr": "Oui", "es": "Sí", "en": "Yes"}}]}))
     "'maybe' is not on the scale yn (no, yes, or dk)"
+
+    A boolean is named as the yes/no it was read from (an unquoted ``Yes`` in YAML is ``true``).
     """
-    return f"'{raw}' is not on the scale {scale.id} ({', '.join(level.code for level in scale.levels)}, or {DONT_KNOW})"
+    shown = _BOOL_CODES[raw] if isinstance(raw, bool) else raw
+    hint = " (YAML reads an unquoted Yes, No, On or Off as yes or no: quote the answer)" if isinstance(raw, bool) else ""
+    return (f"'{shown}' is not on the scale {scale.id} ({', '.join(level.code for level in scale.levels)}, "
+            f"or {DONT_KNOW}){hint}")
 
 
 def canonical(framework: Framework, question_id: str, raw: AnswerValue) -> str:

@@ -103,8 +103,25 @@ def read_answers(path: str | Path) -> list[AnswerSheet]:
 # --- YAML and JSON ----------------------------------------------------------------------------------
 
 
+def read_answers_text(text: str, origin: str = "<stdin>") -> list[AnswerSheet]:
+    """Answer sheets from YAML or JSON text (e.g. standard input), named ``origin`` in messages.
+
+    >>> [s.firm.id for s in read_answers_text('{"firm": {"id": "f1", "name": "F"}, "answers": {}}')]
+    ['f1']
+    """
+    if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES:
+        raise AnswersError([Problem(origin, f"larger than the {MAX_DOCUMENT_BYTES:,} bytes accepted")])
+    sheets = _sheets_from_yaml_text(text, origin)
+    if not sheets:
+        raise AnswersError([Problem(origin, "no firm found")])
+    return sheets
+
+
 def _read_yaml(path: Path) -> list[AnswerSheet]:
-    text = _read_text(path, MAX_DOCUMENT_BYTES)
+    return _sheets_from_yaml_text(_read_text(path, MAX_DOCUMENT_BYTES), path)
+
+
+def _sheets_from_yaml_text(text: str, path: Path | str) -> list[AnswerSheet]:
     try:
         doc = parse_yaml(text, str(path))
     except YamlError as exc:
@@ -152,7 +169,7 @@ def _read_text(path: Path, max_bytes: int, fallback: str | None = None) -> str:
     return text
 
 
-def _sheets_from_document(path: Path, data: Any, doc: YamlDocument | None) -> list[AnswerSheet]:
+def _sheets_from_document(path: Path | str, data: Any, doc: YamlDocument | None) -> list[AnswerSheet]:
     if not isinstance(data, dict):
         raise AnswersError([Problem(str(path), "expected a mapping with `firm:` and `answers:` (or a `firms:` list)")])
     if "firms" in data:
