@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -50,6 +51,11 @@ def core_modules() -> list[str]:
 
 
 def run(modules: list[str], children: int) -> None:
+    # mutmut copies the tests into mutants/ only when they are not there yet: refresh them, so that
+    # a test written since the last run is run
+    copy = ROOT / "mutants" / "tests"
+    if copy.is_dir():
+        shutil.copytree(ROOT / "tests", copy, dirs_exist_ok=True)
     patterns = [f"{PACKAGE}.{m}.*" for m in modules]
     env = os.environ | {"HYPOTHESIS_PROFILE": "mutation"}
     done = subprocess.run([*MUTMUT, "run", "--max-children", str(children), *patterns], cwd=ROOT, env=env,
