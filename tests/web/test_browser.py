@@ -61,7 +61,7 @@ def log_in(page, base: str, username: str) -> None:
 def create_firm(page, base: str, name: str) -> None:
     page.goto(f"{base}/firms/new/")
     page.fill("#id_name", name)
-    page.fill("#id_country", "FR")
+    page.select_option("#id_country", label="France")  # picked by its name, stored as FR
     page.fill("#id_region", "Nouvelle-Aquitaine")
     page.fill("#id_sector", "11.02")
     page.select_option("#id_size_class", "small")

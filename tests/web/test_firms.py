@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from innexport.web.models import AuditEntry, Firm
 
@@ -45,7 +46,7 @@ def test_create_edit_and_audit(org_a) -> None:
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("country", "France", "two-letter ISO country code"),
+    ("country", "Atlantis", "Unknown country “Atlantis”: pick it in the list"),
     ("export_share", "120", "between 0 and 100"),
     ("year_founded", "20", "between 1000 and 2100"),
     ("name", "chamber a winery", "already has a firm of this name"),
@@ -89,3 +90,18 @@ def test_other_organisations_firms_are_not_found(org_a, org_b, route) -> None:
     assert org_b.client("advisor").post(reverse("firm-erase", args=[org_a.firm.pk]),
                                         {"confirm_name": org_a.firm.name}).status_code == 404
     assert "Chamber A Winery" not in org_b.client().get(reverse("firm-list")).content.decode()
+
+
+def test_a_country_is_picked_by_its_name_and_stored_as_its_code(org_a) -> None:
+    """Issue 11: typing "Chile" saved "CH" (Switzerland). The form lists the countries by name in the
+    screen's language and stores the ISO code; a name in any language is read as its country."""
+    from innexport.web.views.firms import FirmForm
+
+    with translation.override("es"):
+        html = str(FirmForm(organisation=org_a.organisation)["country"])
+    assert '<option value="CL">Chile</option>' in html and '<option value="CH">Suiza</option>' in html
+    for typed, code in (("Chile", "CL"), ("chili", "CL"), ("Suiza", "CH"), ("cl", "CL"), ("Émirats arabes unis", "AE")):
+        form = FirmForm({"name": f"Firm {typed}", "country": typed, "size_class": "small"},
+                        organisation=org_a.organisation)
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["country"] == code

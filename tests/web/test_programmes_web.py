@@ -94,7 +94,7 @@ def test_list_shows_operator_eligibility_links_in_the_users_language(org_a) -> N
     assert "Sizes: Micro (&lt; 10 employees), Small (10–49)<br>Sectors (NACE/ISIC): C11, 01.21<br>" in row
     assert "Firms at most 10 years old<br>Regions: Occitanie" in row
     assert 'href="https://www.agence-adocc.com/"' in row and 'href="https://www.agence-adocc.com/source"' in row
-    assert "FR · Occitanie" in row and "Grant" in row and "Innovation and export (joint)" in row
+    assert "France · Occitanie" in row and "Grant" in row and "Innovation and export (joint)" in row
     assert "Young innovative company status (JEI)" in page and "Nov. 23, 2026" in page  # the catalogue's as_of
     Membership.objects.filter(user=org_a.advisor).update(language="es")
     page = org_a.client().get(reverse("programme-list"), {"country": "FR"}).content.decode()
@@ -193,7 +193,7 @@ def form_errors(response) -> dict[str, list[str]]:
     ({"id": "fr_cir"}, "id", "The id “fr_cir” is already used by a programme of the shipped catalogue."),
     ({"id": "new"}, "id", "The id “new” is already used by a page of the application (reserved)."),
     ({"id": "Bad-Id"}, "id", "lower-case letters, digits and underscores"),
-    ({"country": "France"}, "country", "two-letter ISO country code"),
+    ({"country": "Atlantis"}, "country", "two-letter ISO code"),
     ({"kind": "lottery"}, "kind", "“lottery” is not one of: grant, loan"),
     ({"sizes": ["huge"]}, "sizes", "“huge” is not one of: micro, small, medium, large"),
     ({"sectors": "C11, $$"}, "sectors", "“$$” is not a NACE or ISIC code prefix"),

@@ -142,7 +142,8 @@ class Error(Schema):
 class FieldErrors(Error):
     errors: dict[str, list[str]] = Field(
         default_factory=dict, description="messages by field (or question id)",
-        examples=[{"country": ["Give the two-letter ISO country code, e.g. FR, CL or AR."]}],
+        examples=[{"country": [("Unknown country “Atlantis”: pick it in the list, or give its two-letter ISO code "
+                                "(e.g. FR, CL or AR).")]}],
     )
 
 
@@ -318,7 +319,8 @@ class _FirmFields(Schema):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, description="unique in your organisation", examples=["Viña Nueva"])
-    country: str | None = Field(None, description="ISO 3166 two-letter code", examples=["CL"])
+    country: str | None = Field(None, description="ISO 3166 two-letter code (or the country's name in fr, es or en)",
+                                examples=["CL"])
     region: str | None = Field("", examples=["Maule"])
     sector: str | None = Field("", description="NACE/ISIC code", examples=["11.02"])
     size_class: str | None = Field("", description=f"one of {_SIZES} (or empty)", examples=["medium"])
@@ -333,7 +335,8 @@ class FirmIn(_FirmFields):
     between 0 and 100, a name not already used in the organisation…)."""
 
     name: str = Field(..., description="unique in your organisation", examples=["Viña Nueva"])
-    country: str = Field(..., description="ISO 3166 two-letter code", examples=["CL"])
+    country: str = Field(..., description="ISO 3166 two-letter code (or the country's name in fr, es or en)",
+                         examples=["CL"])
 
 
 class FirmPatch(_FirmFields):

@@ -30,9 +30,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -42,6 +42,7 @@ from innexport.core.framework import DONT_KNOW, Dimension, Framework
 from innexport.rendering.i18n import t
 from innexport.rendering.questionnaire import dont_know_label
 from innexport.web import services, tenancy
+from innexport.web.language import interface_language
 from innexport.web.middleware import BadInput, MalformedJson, autosave_error, json_errors, parse_json_body
 from innexport.web.models import Answer, Assessment, Firm, FrameworkVersion
 from innexport.web.services import MAX_SHARE_DAYS, AnswerRejected, AnswersRejected, AssessmentCompleted
@@ -306,7 +307,7 @@ def answer_from_json(request: HttpRequest, assessment: Assessment, *, user: Any 
 
 def framework_choice_label(version: FrameworkVersion) -> str:
     fw = services.framework_of(version)
-    lang = (get_language() or "en")[:2]
+    lang = interface_language()
     n = len(fw.observables)
     title = fw.title.get(lang)
     return ngettext("%(title)s — %(label)s (%(n)d question)", "%(title)s — %(label)s (%(n)d questions)", n) % {

@@ -14,12 +14,13 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from innexport.web import tenancy
+from innexport.web.fields import CountryField
 from innexport.web.models import AuditEntry, Firm, SizeClass
 from innexport.web.tenancy import editor_required, member_required
 
 
 class FirmForm(forms.ModelForm):
-    country = forms.CharField(label=_lazy("country"), max_length=60, help_text=_lazy("ISO 3166 code, e.g. FR, CL, AR"))
+    country = CountryField(label=_lazy("country"))
 
     class Meta:
         model = Firm
@@ -31,13 +32,6 @@ class FirmForm(forms.ModelForm):
         self.organisation = organisation
         self.fields["export_share"].widget.attrs.update(min=0, max=100, step="0.1")
         self.fields["rd_intensity"].widget.attrs.update(min=0, max=100, step="0.1")
-        self.fields["country"].widget.attrs.update(maxlength=2, style="text-transform:uppercase", size=3)
-
-    def clean_country(self) -> str:
-        country = self.cleaned_data["country"].strip().upper()
-        if len(country) != 2 or not country.isalpha():
-            raise forms.ValidationError(_("Give the two-letter ISO country code, e.g. FR, CL or AR."))
-        return country
 
     def clean_year_founded(self) -> int | None:
         year = self.cleaned_data.get("year_founded")

@@ -32,7 +32,6 @@ from django.db.models import Count, IntegerField, Q, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
@@ -40,6 +39,7 @@ from django.views.decorators.http import require_POST
 from innexport.core.framework import Framework, FrameworkError, Issue, Module, apply_module
 from innexport.files.frameworks import parse_text
 from innexport.web import services, tenancy
+from innexport.web.language import interface_language
 from innexport.web.models import AuditEntry, FrameworkVersion, Membership
 from innexport.web.uploads import ACCEPT_YAML, uploaded_text
 
@@ -228,7 +228,7 @@ def framework_upload(request: HttpRequest) -> HttpResponse:
 @_viewer_required
 def framework_detail(request: HttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(FrameworkVersion.objects.select_related("uploaded_by"), pk=pk)
-    lang = (translation.get_language() or "en")[:2]
+    lang = interface_language()
     problem = None
     tree: list[dict[str, Any]] = []
     summary: dict[str, int] = {}

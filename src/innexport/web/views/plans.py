@@ -20,13 +20,13 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from innexport.core.framework import LANGUAGES
 from innexport.rendering import i18n
 from innexport.web import plans, services, tenancy
+from innexport.web.language import interface_language
 from innexport.web.models import ActionPlan, ActionStatus, Assessment, AuditEntry, PlanAction
 from innexport.web.tenancy import member_required
 
@@ -34,9 +34,6 @@ EXPORT_LABELS = {"pdf": "PDF action plan", "xlsx": "XLSX action plan", "ics": "i
                  "json": "JSON action plan"}
 
 
-def _lang(fallback: str = "en") -> str:
-    lang = (translation.get_language() or "")[:2]
-    return lang if lang in LANGUAGES else fallback
 
 
 def _assessment(request: HttpRequest, pk: int) -> Assessment:
@@ -121,7 +118,7 @@ def _activities(assessment: Assessment, lang: str) -> list[tuple[str, str]]:
 def _page(request: HttpRequest, assessment: Assessment, *, error: str | None = None, status: int = 200,
           form: dict[str, Any] | None = None) -> HttpResponse:
     plan = plans.plan_of(assessment)
-    lang = _lang(assessment.lang)
+    lang = interface_language(assessment.lang)
     context: dict[str, Any] = {
         "assessment": assessment, "firm": assessment.firm, "plan": plan, "error": error,
         "completed": assessment.completed, "form": form or {},

@@ -31,7 +31,6 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
@@ -39,13 +38,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from innexport.core.classes import quadrant_cut
-from innexport.core.framework import LANGUAGES, Framework
+from innexport.core.framework import Framework
 from innexport.files.frameworks import load_framework
 from innexport.portfolio import compute as core
 from innexport.portfolio import disclosure
 from innexport.rendering import charts, i18n
 from innexport.rendering import portfolio as shared
 from innexport.web import services, tenancy
+from innexport.web.language import interface_language
 from innexport.web.models import AssessmentStatus, AuditEntry, FrameworkVersion, Membership, SizeClass
 from innexport.web.tenancy import member_required
 
@@ -133,9 +133,6 @@ class PortfolioFilters(forms.Form):
 # --- data ---------------------------------------------------------------------------------------------
 
 
-def _lang() -> str:
-    lang = (translation.get_language() or "")[:2]
-    return lang if lang in LANGUAGES else "en"
 
 
 def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
@@ -337,7 +334,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "web/portfolio.html", context, status=400)
     p, fws = _computed(request, form, timer)
-    lang = _lang()
+    lang = interface_language()
     context.update(_page_context(p, fws, lang, programme_names(organisation, lang)))
     context["query"] = form.query()
     context["xlsx_url"] = reverse("portfolio-xlsx") + (f"?{context['query']}" if context["query"] else "")
@@ -359,7 +356,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
         return _bad_filters(form)
     organisation = tenancy.organisation(request.user)
     p, fws = _computed(request, form, timer)
-    lang = _lang()
+    lang = interface_language()
     described = form.describe()
     options: dict[str, Any] = {"lang": lang, "organisation": organisation.name, "filters": described,
                "programme_names": programme_names(organisation, lang), "generated_on": dt.date.today()}

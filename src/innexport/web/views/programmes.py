@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -51,6 +51,8 @@ from innexport.support.programmes import (
     validate_programme,
 )
 from innexport.web import services, tenancy
+from innexport.web.fields import CountryField
+from innexport.web.language import interface_language
 from innexport.web.models import ActionPlan, AuditEntry, LocalProgramme, SizeClass
 from innexport.web.tenancy import member_required
 from innexport.web.uploads import ACCEPT_YAML, uploaded_text
@@ -77,9 +79,6 @@ def framework() -> Framework:
     return load_framework("iiep", ["wine"])
 
 
-def _lang() -> str:
-    lang = (translation.get_language() or "en")[:2]
-    return lang if lang in LANGUAGES else "en"
 
 
 def _local_rows(request: HttpRequest):
@@ -145,7 +144,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
     org = tenancy.organisation(request.user)
     catalogue = services.catalogue_for(org)
     local_ids = set(_local_rows(request).values_list("programme_id", flat=True))
-    lang = _lang()
+    lang = interface_language()
     f = {key: request.GET.get(key, "").strip() for key in FILTERS}
     f["country"] = f["country"].upper()
     chosen = [
@@ -188,7 +187,7 @@ def programme_detail(request: HttpRequest, pid: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
     row = _local_rows(request).select_related("created_by").filter(programme_id=pid).first()
-    lang = _lang()
+    lang = interface_language()
     fw = framework()
     dimension_of = {a.id: d for d in fw.dimensions for a in d.activities}
     activities = []
@@ -237,7 +236,7 @@ class ProgrammeForm(forms.Form):
     name_es = forms.CharField(label=_lazy("Name (Spanish)"), max_length=300)
     name_en = forms.CharField(label=_lazy("Name (English)"), max_length=300)
     operator = forms.CharField(label=_lazy("Operator"), max_length=200)
-    country = forms.CharField(label=_lazy("Country"), max_length=60, help_text=_lazy("ISO 3166 code, e.g. FR, CL, AR"))
+    country = CountryField(label=_lazy("Country"))
     region = forms.CharField(label=_lazy("Region"), max_length=120, required=False,
                              help_text=_lazy("Leave empty for a national programme."))
     kind = _CoreChoiceField(label=_lazy("Kind"), choices=[("", "—"), *KIND_LABELS.items()])
@@ -275,8 +274,7 @@ class ProgrammeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organisation, self.instance = organisation, instance
         self.programme: Programme | None = None
-        cast(forms.MultipleChoiceField, self.fields["activities"]).choices = _activity_choices(_lang())
-        self.fields["country"].widget.attrs.update(maxlength=2, size=3, style="text-transform:uppercase")
+        cast(forms.MultipleChoiceField, self.fields["activities"]).choices = _activity_choices(interface_language())
         for name in ("min_age", "max_age"):
             self.fields[name].widget.attrs.update(min=0, step=1)
         if instance is not None:
@@ -295,9 +293,6 @@ class ProgrammeForm(forms.Form):
 
     def fieldsets(self) -> list[tuple[str | Promise, list[forms.BoundField]]]:
         return [(title, [self[name] for name in names]) for title, names in self.FIELDSETS]
-
-    def clean_country(self) -> str:
-        return self.cleaned_data["country"].strip().upper()
 
     def _data(self) -> dict[str, Any]:
         """The entry in the catalogue format, from whatever the form could read."""
@@ -428,7 +423,7 @@ def programme_create(request: HttpRequest) -> HttpResponse:
             form.add_error("id", _("The id “%(id)s” is already used by %(what)s.") % {
                 "id": programme.id, "what": _("another local programme of your organisation")})
         else:
-            messages.success(request, _("Local programme “%(name)s” added.") % {"name": programme.name.get(_lang())})
+            messages.success(request, _("Local programme “%(name)s” added.") % {"name": programme.name.get(interface_language())})
             return redirect("programme-detail", pid=programme.id)
     return _render_form(request, form, None)
 
@@ -463,11 +458,11 @@ def programme_delete(request: HttpRequest, pid: str) -> HttpResponse:
         with transaction.atomic():
             tenancy.record(request, AuditEntry.Action.DELETE, row, f"local programme {pid} deleted")
             row.delete()
-        messages.success(request, _("Local programme “%(name)s” deleted.") % {"name": programme.name.get(_lang())})
+        messages.success(request, _("Local programme “%(name)s” deleted.") % {"name": programme.name.get(interface_language())})
         return redirect("programme-list")
     proposed, picked = _plans_using(row.organisation, pid)
     return render(request, "web/programme_confirm_delete.html", {
-        "row": row, "name": programme.name.get(_lang()), "plans_proposed": proposed, "plans_picked": picked})
+        "row": row, "name": programme.name.get(interface_language()), "plans_proposed": proposed, "plans_picked": picked})
 
 
 # --- import and export ---------------------------------------------------------------------------
@@ -558,7 +553,7 @@ def programme_export(request: HttpRequest) -> HttpResponse:
     if catalogue is None:
         messages.info(request, _("Your organisation has no local programme to export yet."))
         return redirect("programme-list")
-    comment = i18n.t("programmes.local_comment", _lang(), organisation=org.name,
+    comment = i18n.t("programmes.local_comment", interface_language(), organisation=org.name,
                      date=timezone.localdate().isoformat())
     tenancy.record(request, AuditEntry.Action.EXPORT, LocalProgramme(organisation=org),
                    f"{len(catalogue.programmes)} local programme(s) exported as YAML")

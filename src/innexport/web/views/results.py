@@ -18,19 +18,19 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
-from django.utils import translation
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from innexport.core.assessment import FirmResult, result_json
 from innexport.core.classes import quadrant_cut
-from innexport.core.framework import INDICES, LANGUAGES, Activity, Framework
+from innexport.core.framework import INDICES, Activity, Framework
 from innexport.rendering import charts, i18n
 from innexport.support import followup
 from innexport.support.followup import FollowUp
 from innexport.support.plans import ActionPlan as CorePlan
 from innexport.web import plans, services, tenancy
+from innexport.web.language import interface_language
 from innexport.web.models import ActionPlan as SavedPlan
 from innexport.web.models import Assessment, AssessmentStatus, AuditEntry, Firm, as_lang
 from innexport.web.tenancy import member_required
@@ -38,10 +38,6 @@ from innexport.web.tenancy import member_required
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _lang(fallback: str = "en") -> str:
-    """The interface language, when the frameworks speak it (they speak fr, es and en)."""
-    lang = (translation.get_language() or "")[:2]
-    return lang if lang in LANGUAGES else fallback
 
 
 def _chronological(a: Assessment) -> tuple:
@@ -136,7 +132,7 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
     except services.NoResult as exc:
         context["unavailable"] = exc.message
         return render(request, "web/results.html", context)
-    lang = _lang(result.lang)
+    lang = interface_language(result.lang)
     fw = services.framework_of(assessment.framework)
     context.update({
         "result": result, "indices": _index_cards(result, fw, lang),
@@ -337,7 +333,7 @@ def firm_compare(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "web/compare.html", context)
     before, after = results[older.pk], results[newer.pk]
     fw_before, fw_after = services.framework_of(older.framework), services.framework_of(newer.framework)
-    lang = _lang(after.lang)
+    lang = interface_language(after.lang)
     between = _plans_between(request, completed, older, newer, after.firm.id)
     fu = followup.follow_up(before, after, between, frameworks=(fw_before, fw_after))
     programmes = _programmes(request, fu.programmes_picked, lang)
