@@ -272,3 +272,13 @@ def test_population_imports_no_upper_layer() -> None:
             found += [(path.name, n) for n in names
                       if n.split(".")[:2] in (["innexport", "rendering"], ["innexport", "web"], ["innexport", "cli"])]
     assert len(list(package.glob("*.py"))) > 10 and not found
+
+
+def test_a_population_table_keeps_its_stamp_through_parquet(tmp_path: Path) -> None:
+    # issue 11: `population report` of a table written by `population import` said "scored with —"
+    frame = pd.DataFrame({"firm_id": ["a", "b"], "iip": [0.5, np.nan]})
+    frame.attrs.update(framework="iiep 1.1.0", content_hash="sha256:x", mapping="endei2")
+    write_table(frame, tmp_path / "p.parquet")
+    read = read_survey(tmp_path / "p.parquet", missing_codes=[-9]).data
+    assert read.attrs == {"framework": "iiep 1.1.0", "content_hash": "sha256:x", "mapping": "endei2"}
+    assert read["firm_id"].tolist() == ["a", "b"] and np.isnan(read["iip"][1])

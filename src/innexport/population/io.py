@@ -308,8 +308,10 @@ def read_survey(path: str | Path, *, weight: str | None = None, missing_codes: M
     dupes = sorted(set(data.columns[data.columns.duplicated()]))
     if dupes:
         raise SurveyError(f"{path}: duplicated column name(s) {', '.join(dupes)}")
+    stamp = dict(data.attrs)  # a population table's framework, content hash and mapping (Parquet keeps them)
     data = pd.DataFrame({col: _blank_to_missing(data[col]) for col in data.columns}, index=data.index)
     data = apply_missing_codes(data, missing_codes, path)
+    data.attrs.update(stamp)
     if weight is not None:
         check_weights(data, weight, path)
     if id_column is not None:
