@@ -21,16 +21,19 @@ from innexport.files.frameworks import load_framework
 from innexport.rendering.i18n import translator
 from innexport.rendering.plan import (
     HEADER_ROWS,
+    PlanFileError,
     ics_escape,
     ics_fold,
     plan_html,
     plan_pdf,
     plan_view,
+    read_xlsx,
     to_ics,
     to_xlsx,
     xlsx_bytes,
 )
 from innexport.support.plans import (
+    STATUSES,
     ActionError,
     build_plan,
     extra_action,
@@ -143,7 +146,7 @@ def test_xlsx_has_a_header_and_one_row_per_action(plan, tmp_path):
     first = rows[0]
     a = plan.actions[0]
     assert first[0] == a.rank and first[1] == a.activity_name and first[2] == a.title
-    assert first[3] == "Claire" and first[4].date() == a.due and first[5] == "todo"
+    assert first[3] == "Claire" and first[4].date() == a.due and first[5] == "À faire"  # the plan's language
     assert first[6] == "; ".join(plan.programme_names[p] for p in a.programmes)
 
 
@@ -310,7 +313,7 @@ def test_picked_programmes_and_done_on_in_every_export(plan, tmp_path):
     ws = load_workbook(io.BytesIO(xlsx_bytes(edited_plan))).active
     assert [c.value for c in ws[HEADER_ROWS]][6:] == ["Programmes", "Programmes retenus", "Réalisée le"]
     row = next(r for r in ws.iter_rows(min_row=HEADER_ROWS + 1, values_only=True) if r[2] == a.title)
-    assert row[5] == "done" and row[6] == "; ".join(plan.programme_names[p] for p in a.programmes)
+    assert row[5] == "Réalisée" and row[6] == "; ".join(plan.programme_names[p] for p in a.programmes)
     assert row[7] == plan.programme_names[a.programmes[1]] and row[8].date() == TODAY
     untouched = next(r for r in ws.iter_rows(min_row=HEADER_ROWS + 1, values_only=True) if r[2] == plan.actions[0].title)
     assert untouched[7] is None and untouched[8] is None
@@ -467,3 +470,59 @@ def test_cli_writes_the_plan_document(tmp_path, ext):
         html = html_module.unescape(content.decode())
         assert "Domaine des Trois Collines" in html and "<title>Plan d'action · Domaine des Trois Collines</title>" in html
         assert "Claire" in html and "3 février 2027" in html and "Accélérateurs Bpifrance" in html
+
+
+# --- the XLSX plan, edited by the firm and read back (issue 11) ---------------------------------------
+
+
+def test_the_status_is_chosen_from_translated_values(plan) -> None:
+    ws = load_workbook(io.BytesIO(xlsx_bytes(plan))).active
+    [rule] = ws.data_validations.dataValidation
+    fr = translator("fr")
+    assert rule.formula1 == '"' + ",".join(fr.t(f"plan.status.{s}") for s in STATUSES) + '"'
+    assert str(rule.sqref) == f"F{HEADER_ROWS + 1}:F{HEADER_ROWS + len(plan.actions)}"
+
+
+def test_an_edited_workbook_is_read_back(plan, tmp_path) -> None:
+    path = tmp_path / "plan.xlsx"
+    to_xlsx(plan, path)
+    assert read_xlsx(path) == plan  # untouched: the same plan
+    book = load_workbook(path)
+    ws = book.active
+    a = next(x for x in plan.actions if len(x.programmes) >= 2)
+    r = next(row[0].row for row in ws.iter_rows(min_row=HEADER_ROWS + 1) if row[2].value == a.title)
+    ws[f"D{r}"] = "Marta"
+    ws[f"F{r}"] = "realizada"  # a Spanish label is read too, in any case
+    ws[f"H{r}"] = plan.programme_names[a.programmes[1]].upper()
+    ws[f"I{r}"] = dt.datetime(2027, 1, 15)
+    book.save(path)
+    edited = read_xlsx(path).action(a.id)
+    assert (edited.owner, edited.status, edited.chosen, edited.done_on) == (
+        "Marta", "done", [a.programmes[1]], dt.date(2027, 1, 15))
+
+
+@pytest.mark.parametrize(("cell", "value", "message"), [
+    ("F", "finished", "cell F{r}: unknown status “finished” (pick one in the list)"),
+    ("H", "Nowhere grant", "cell H{r}: “Nowhere grant” is not among the programmes proposed for this action"),
+    ("E", "next year", "cell E{r}: "),
+    ("C", "another action", "cell C{r}: expected the action"),
+])
+def test_a_wrong_cell_is_named(plan, tmp_path, cell: str, value: str, message: str) -> None:
+    path = tmp_path / "plan.xlsx"
+    to_xlsx(plan, path)
+    book = load_workbook(path)
+    r = HEADER_ROWS + 1
+    book.active[f"{cell}{r}"] = value
+    book.save(path)
+    with pytest.raises(PlanFileError) as exc:
+        read_xlsx(path)
+    assert f"{path} [Plan], {message.format(r=r)}" in str(exc.value)
+
+
+def test_a_workbook_that_is_not_a_plan_is_refused(tmp_path) -> None:
+    from openpyxl import Workbook
+
+    path = tmp_path / "other.xlsx"
+    Workbook().save(path)
+    with pytest.raises(PlanFileError, match="not an action plan of innexport"):
+        read_xlsx(path)

@@ -363,7 +363,7 @@ def test_xlsx_export(org_a, done, planned) -> None:
     assert len(values) == planned.actions_total
     names = services.catalogue_for(org_a.organisation).by_id
     line = next(v for v in values if v[2] == row.title)
-    assert line[3] == "Claire" and line[5] == "done" and line[8].date() == timezone.localdate()
+    assert line[3] == "Claire" and line[5] == "Done" and line[8].date() == timezone.localdate()
     assert line[6] == "; ".join(names[p].name.get("en") for p in row.proposed)
     assert line[7] == names[row.proposed[1]].name.get("en")
     assert AuditEntry.objects.filter(action="export", object_type="actionplan", description="XLSX action plan").count() == 1

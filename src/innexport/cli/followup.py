@@ -80,11 +80,19 @@ def read_results(path: Path) -> list[FirmResult]:
 
 
 def read_plan(path: Path) -> ActionPlan:
-    """An action plan written by ``innexport plan --out plan.json``; exits (2) naming the file and field."""
+    """An action plan written by ``innexport plan --out plan.json`` or ``--out plan.xlsx`` (with the
+    edits made in the workbook); exits (2) naming the file and field (or cell)."""
     from pydantic import ValidationError
 
     from innexport.support.plans import ActionPlan
 
+    if path.suffix.lower() == ".xlsx":
+        from innexport.rendering.plan import PlanFileError, read_xlsx
+
+        try:
+            return read_xlsx(path)
+        except PlanFileError as exc:
+            raise fail(str(exc)) from None
     doc = _load_json(path, "action plan")
     try:
         return ActionPlan.model_validate(doc)
@@ -240,7 +248,7 @@ def followup_command(
     after: Annotated[Path, typer.Argument(help="The later diagnostic of the same firm(s): a result JSON.")],
     plan: Annotated[list[Path] | None, typer.Option(
         "--plan", help="An action plan made from the earlier diagnostic or from one in between "
-                       "(JSON of `innexport plan --out plan.json`); repeatable.")] = None,
+                       "(`innexport plan --out plan.json` or `plan.xlsx`, edited or not); repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
     lang: Annotated[str | None, lang_option("Language of the tables (default: the later result's).")] = None,
     framework: Annotated[str | None, typer.Option(

@@ -5,9 +5,11 @@ only shows it, in ``plan.lang``, through the documents' :class:`~innexport.rende
 (messages ``plan.*``, Babel dates and percentages):
 
 * :func:`xlsx_bytes` / :func:`to_xlsx`: one row per action (the programmes proposed in the column
-  "Programmes", the ones picked in the next column, then the day it was done); every text cell
-  goes through :func:`innexport.files.cells.safe_cell`, so that no title or owner is a formula
-  (OWASP, "CSV Injection");
+  "Programmes", the ones picked in the next column, then the day it was done); the status in the
+  plan's language, chosen from a drop-down; every text cell goes through
+  :func:`innexport.files.cells.safe_cell`, so that no title or owner is a formula (OWASP, "CSV
+  Injection"); a hidden sheet keeps the plan itself, so that :func:`read_xlsx` reads an edited
+  workbook back (owner, due date, status, programmes picked) for the follow-up;
 * :func:`to_ics`: iCalendar (RFC 5545), one all-day event per due date; a dropped action's event is
   cancelled;
 * :func:`plan_view`, :func:`plan_html`, :func:`plan_pdf`: the actions grouped by priority with their
@@ -25,23 +27,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from innexport._version import __version__
+from innexport.core.languages import LANGUAGES
 from innexport.files.cells import safe_cell
 from innexport.rendering import charts
 from innexport.rendering.documents import environment, html_to_pdf
 from innexport.rendering.i18n import translator
-from innexport.support.plans import ActionPlan
+from innexport.support.plans import STATUSES, ActionError, ActionPlan, from_json, to_json, update_action
 
 if TYPE_CHECKING:
     from innexport.support.programmes import Catalogue
 
-__all__ = ["HEADER_ROWS", "ics_escape", "ics_fold", "plan_html", "plan_pdf", "plan_view", "to_ics", "to_xlsx",
-           "xlsx_bytes"]
+__all__ = ["HEADER_ROWS", "PlanFileError", "ics_escape", "ics_fold", "plan_html", "plan_pdf", "plan_view",
+           "read_xlsx", "to_ics", "to_xlsx", "xlsx_bytes"]
 
 XLSX_COLUMNS: tuple[str, ...] = ("priority", "activity", "action", "owner", "due", "status", "programmes", "picked",
                                  "done_on")
 """Columns of the XLSX sheet (their titles are the messages ``plan.xlsx.<column>``)."""
 HEADER_ROWS = 5
 """Rows above the first action in the XLSX sheet (title, framework, date, blank, column names)."""
+DATA_SHEET = "innexport"
+"""The hidden sheet holding the plan as JSON (in cells of at most :data:`_CHUNK` characters)."""
+_CHUNK = 30_000  # an XLSX cell holds at most 32,767 characters
+
+
+class PlanFileError(ValueError):
+    """A plan workbook that cannot be read back; ``str()`` names the file, sheet and cell."""
 
 
 def _names(plan: ActionPlan, ids: Iterable[str]) -> str:
@@ -59,6 +69,7 @@ def xlsx_bytes(plan: ActionPlan) -> bytes:
     ``'=1+1``, never a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
     ws = wb.active
@@ -78,8 +89,9 @@ def xlsx_bytes(plan: ActionPlan) -> bytes:
     append([L.t(f"plan.xlsx.{c}") for c in XLSX_COLUMNS])
     for cell in ws[HEADER_ROWS]:
         cell.font = Font(bold=True)
+    statuses = {s: L.t(f"plan.status.{s}") for s in STATUSES}
     for a in plan.actions:
-        append([a.rank, a.activity_name or a.activity, a.title, a.owner, a.due, a.status,
+        append([a.rank, a.activity_name or a.activity, a.title, a.owner, a.due, statuses[a.status],
                 _names(plan, a.programmes), _names(plan, a.chosen), a.done_on])
         row = ws.max_row
         ws.cell(row, 5).number_format = ws.cell(row, 9).number_format = "yyyy-mm-dd"
@@ -88,9 +100,104 @@ def xlsx_bytes(plan: ActionPlan) -> bytes:
     for letter, width in zip("ABCDEFGHI", (10, 30, 70, 18, 12, 10, 45, 45, 12), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"A{HEADER_ROWS + 1}"
+    if plan.actions:  # the status is picked from its translated values
+        choice = DataValidation(type="list", formula1='"' + ",".join(statuses.values()) + '"', allow_blank=False)
+        choice.add(f"F{HEADER_ROWS + 1}:F{HEADER_ROWS + len(plan.actions)}")
+        ws.add_data_validation(choice)
+    data = wb.create_sheet(DATA_SHEET)
+    data.sheet_state = "hidden"
+    text = to_json(plan)
+    for i in range(0, len(text), _CHUNK):
+        data.append([text[i:i + _CHUNK]])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def read_xlsx(path: str | Path) -> ActionPlan:
+    """The plan of a workbook written by :func:`xlsx_bytes`, with the edits made in it: each action's
+    owner, due date, status (its label in any language, or its code) and programmes picked (their
+    names as written, separated by ``;``), checked by :func:`~innexport.support.plans.update_action`.
+
+    Raises :class:`PlanFileError` naming the file and cell of the first problem; the workbook is
+    held to the input limits of :mod:`innexport.files.limits` (zip bomb, rows, columns).
+    """
+    from openpyxl import load_workbook
+
+    from innexport.files.limits import InputRefused, check_table_shape, check_zip
+
+    path = Path(path)
+    try:
+        check_zip(path)
+        book = load_workbook(path, read_only=True, data_only=True)
+    except InputRefused as exc:
+        raise PlanFileError(f"{path}: {exc.problem}") from None
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise PlanFileError(f"{path}: not an XLSX workbook ({exc})") from None
+    try:
+        if DATA_SHEET not in book.sheetnames:
+            raise PlanFileError(f"{path}: not an action plan of innexport (no `{DATA_SHEET}` sheet; write plans with "
+                                "`innexport plan --out plan.xlsx` or the web application)")
+        try:
+            plan = from_json("".join(str(r[0] or "") for r in book[DATA_SHEET].iter_rows(max_col=1, values_only=True)))
+        except ValueError as exc:
+            raise PlanFileError(f"{path} [{DATA_SHEET}]: the plan's data was changed and cannot be read ({exc})") \
+                from None
+        ws = book.worksheets[0]
+        rows = []
+        for r, row in enumerate(ws.iter_rows(min_row=HEADER_ROWS + 1, max_col=len(XLSX_COLUMNS), values_only=True),
+                                start=HEADER_ROWS + 1):
+            check_table_shape(str(path), rows=r, columns=len(row))
+            rows.append((r, row))
+    except InputRefused as exc:
+        raise PlanFileError(f"{path}: {exc.problem}") from None
+    finally:
+        book.close()
+    return _with_edits(plan, rows, str(path), ws.title)
+
+
+def _with_edits(plan: ActionPlan, rows: list[tuple[int, tuple[Any, ...]]], origin: str, sheet: str) -> ActionPlan:
+    """``plan`` with the visible cells of its sheet applied, action by action in the sheet's order."""
+    status_of = {s: s for s in STATUSES}  # the code, or its label in any language
+    for lang in LANGUAGES:
+        status_of |= {translator(lang).t(f"plan.status.{s}").casefold(): s for s in STATUSES}
+    col = {name: j for j, name in enumerate(XLSX_COLUMNS)}
+    actions = []
+    for a, (r, row) in zip(plan.actions, rows, strict=False):
+        def cell(name: str, r: int = r, row: tuple[Any, ...] = row) -> tuple[str, Any]:
+            j = col[name]
+            return f"{origin} [{sheet}], cell {'ABCDEFGHI'[j]}{r}", row[j] if j < len(row) else None
+
+        where, title = cell("action")
+        if str(title or "") != str(safe_cell(a.title)):
+            raise PlanFileError(f"{where}: expected the action “{a.title}” here; rows were moved or deleted "
+                                "(edit the cells in place)")
+        changes: dict[str, Any] = {"owner": cell("owner")[1], "due": _as_date(cell("due")[1])}
+        where, status = cell("status")
+        code = status_of.get(str(status or "").strip().casefold())
+        if code is None:
+            raise PlanFileError(f"{where}: unknown status “{status}” (pick one in the list)")
+        changes["status"] = code
+        where, picked = cell("picked")
+        by_name = {plan.programme_names.get(p, p).casefold(): p for p in a.programmes} | {p: p for p in a.programmes}
+        names = [n.strip() for n in str(picked or "").split(";") if n.strip()]
+        unknown = [n for n in names if n.casefold() not in by_name]
+        if unknown:
+            raise PlanFileError(f"{where}: “{unknown[0]}” is not among the programmes proposed for this action")
+        changes["chosen"] = [by_name[n.casefold()] for n in names]
+        try:
+            edited = update_action(a, changes, today=_as_date(cell("done_on")[1]) or a.done_on)
+        except ActionError as exc:
+            column = {"chosen": "picked"}.get(exc.field, exc.field)
+            raise PlanFileError(f"{cell(column if column in col else 'action')[0]}: {exc.message}") from None
+        actions.append(edited)
+    if len(rows) < len(plan.actions):
+        raise PlanFileError(f"{origin} [{sheet}]: {len(plan.actions) - len(rows)} action row(s) missing")
+    return plan.model_copy(update={"actions": actions})
+
+
+def _as_date(value: Any) -> Any:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def to_xlsx(plan: ActionPlan, path: str | Path) -> None:
