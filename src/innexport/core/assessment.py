@@ -370,7 +370,7 @@ def diagnose(
     floor = framework.scoring.min_completeness if min_completeness is None else min_completeness
     incomplete = [
         Problem(sheet.where(), f"only {share_below(population.scores.completeness[i], floor)} of the questions have a "
-                               f"scored answer (at least {floor:.0%} needed); missing: "
+                               f"scored answer (at least {floor_percent(floor)} needed); missing: "
                                + ", ".join(np.array(model.observable_ids)[np.isnan(values[i])]))
         for i, sheet in enumerate(sheets)
         if population.scores.completeness[i] + 1e-12 < floor
@@ -390,6 +390,15 @@ def share_below(share: float, floor: float) -> str:
     if share < floor and round(share * 100) >= round(floor * 100):
         text = f"{math.floor(share * 1000) / 10:.1f}%"
     return text
+
+
+def floor_percent(floor: float) -> str:
+    """A completeness floor as a percentage, with a decimal when it is not a whole percent.
+
+    >>> floor_percent(0.7), floor_percent(0.605)
+    ('70%', '60.5%')
+    """
+    return f"{floor:.0%}" if abs(floor * 100 - round(floor * 100)) < 1e-9 else f"{floor:.1%}"
 
 
 REASONS: tuple[str, ...] = ("unassessed", "reached", "consolidate", "gap")
