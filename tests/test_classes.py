@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from innexport.core import classes
 from innexport.core.classes import QUADRANTS, ROUNDING, classify, quadrant
 from innexport.core.flowsort import PreferenceFunction, flowsort
 from innexport.core.scoring import ScoringModel, score
@@ -161,3 +162,32 @@ def test_preference_per_criterion_thresholds_are_used_per_criterion() -> None:
     np.testing.assert_allclose(pref(np.array([0.1, 0.1, 0.1])), [0.5, 0.0, 0.25])
     with pytest.raises(ValueError, match="q has 3 values but there are 2 criteria"):
         flowsort(SCORES[:, :2], PROFILES[:, :2], WEIGHTS[:2], pref)
+
+
+# --- the rounding is to 9 decimals, the shipped classes ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.61 - 4e-10, 0),  # 0.6099999996 rounds to 0.610000000 (9 decimals): proactive
+        (0.61 - 6e-10, 1),  # 0.6099999994 rounds to 0.609999999: preactive
+        (0.29 - 4e-10, 2),
+        (0.29 - 6e-10, 3),
+    ],
+)
+def test_values_are_rounded_to_nine_decimals(value: float, expected: int) -> None:
+    # docs/method.md, section 4: the indices are rounded to 9 decimals before the class thresholds
+    assert ROUNDING == 9
+    assert int(classify(np.array(value), np.array([0.61, 0.41, 0.29, 0.0]))) == expected
+    cut = 0.61 if expected < 2 else 0.29
+    assert int(quadrant(np.array(value), np.array(value), cut)) == (BOTH if expected % 2 == 0 else NEITHER)
+
+
+def test_the_shipped_classes_thresholds_profiles_and_cut() -> None:
+    # docs/method.md, section 3: proactive >= 0.61, preactive >= 0.41, reactive >= 0.29, passive; central
+    # profiles at the mid-points 0.805, 0.51, 0.35, 0.145; the quadrant cut at the preactive threshold
+    framework = load_framework("iiep")
+    np.testing.assert_array_equal(classes.thresholds(framework), [0.61, 0.41, 0.29, 0.0])
+    np.testing.assert_array_equal(classes.profiles(framework), [0.805, 0.51, 0.35, 0.145])
+    assert classes.quadrant_cut(framework) == 0.41
