@@ -212,10 +212,11 @@ def next_class_plans(
     q's effective weight in each index (:meth:`ScoringModel.effective_observable_weights`). One
     binary ``y[q,k]`` per answered question and level above its answer ("reach level k"), with
     ``y[q,k+1] <= y[q,k]``; minimise ``Σ y`` subject to each index's gain reaching its target's
-    lower bound (less :data:`TOLERANCE`). Ties between plans with as few steps go to the larger total
-    gain (IIP gain + IEP gain): the objective is ``Σ (1 - 0.1 · gain) y``, the secondary term being
-    below one step (the gains add up to at most 2). Solved by HiGHS (``scipy.optimize.milp``),
-    which is deterministic; the solution is checked against the targets in floating point.
+    lower bound (less :data:`TOLERANCE`). Between plans with as few steps: the greedy plan when its
+    length equals the lower bound (:func:`_lower_bound`), else HiGHS's optimum
+    (``scipy.optimize.milp``, deterministic: the same answers give the same plan); the solution is
+    checked against the targets in floating point. The steps are listed question by question in the
+    framework's order.
 
     The matrices of a block of firms are built at once with numpy; each firm is then one small
     integer program (about 4 ms).
@@ -261,10 +262,13 @@ def _plan_one(model: ScoringModel, tables: _PlanTables, lower: np.ndarray, index
     target = np.maximum(current - 1, 0) if goal_class is None else np.minimum(current, goal_class)
     goal = np.where(target < current, lower[target], -np.inf)  # an index already there has nothing to reach
     needed = np.maximum(goal - index_now, 0.0)
+    position = {o: i for i, o in enumerate(model.observable_ids)}
 
     def plan(steps: list[Step], reached: np.ndarray, reachable: bool, method: PlanMethod) -> NextClassPlan:
+        # the steps question by question in the framework's order, levels in order (docs/method.md)
+        ordered = sorted(steps, key=lambda st: (position[st.observable], st.to_level))
         return NextClassPlan((int(current[0]), int(current[1])), (int(target[0]), int(target[1])),
-                             (float(needed[0]), float(needed[1])), reachable, steps,
+                             (float(needed[0]), float(needed[1])), reachable, ordered,
                              (float(reached[0]), float(reached[1])), method)
 
     if not np.any(goal - index_now > TOLERANCE):
@@ -378,7 +382,7 @@ def _prune(steps: list[Step], reached: np.ndarray, goal: np.ndarray) -> tuple[li
     kept = list(steps)
     for s in reversed(steps):
         later = [k for k in kept if k.observable == s.observable and k.to_level > s.to_level]
-        if later or s not in kept:
+        if later:
             continue
         without = reached - np.array(s.gain)
         if not np.any(goal - without > TOLERANCE):
