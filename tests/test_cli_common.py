@@ -179,3 +179,13 @@ def test_framework_for_replaces_builtin_modules_by_file(tmp_path: Path) -> None:
     assert fw.content_hash == _common.framework_for("iiep", ("wine",), None, []).content_hash
     with pytest.raises(FrameworkError, match="--module needs a module file, not a framework"):
         _common.framework_for("iiep", ("wine",), None, [str(builtin_documents()["iiep"])])
+
+
+def test_help_shows_a_type_only_where_a_value_is_taken() -> None:
+    """Typer 0.29 labels flags ``<bool>`` and repeatable options ``<list[str]>``: not here."""
+    _register()
+    out = runner.invoke(app, ["diagnose", "--help"], env={"COLUMNS": "160"}).output
+    assert "<bool>" not in out and "list[" not in out
+    assert "<Path>" in out and "<fr|es|en>" in out  # the answers argument, --lang
+    help_row = next(line for line in out.splitlines() if "--help" in line)
+    assert "<" not in help_row

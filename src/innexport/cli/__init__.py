@@ -10,7 +10,8 @@ module imports another.
 from __future__ import annotations
 
 import importlib
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 import typer
 
@@ -52,6 +53,45 @@ def _register() -> None:
     """Import every command module, for its side effect of adding its commands to :data:`app`."""
     for name in COMMAND_MODULES:
         importlib.import_module(f"innexport.cli.{name}")
+    _plain_help_types()
+
+
+def _plain_help_types() -> None:
+    """Show a value's type in ``--help`` only where the option takes a value, and without ``list[...]``.
+
+    Typer 0.29 labels every flag ``<bool>`` (a flag takes no value) and a repeatable option or a
+    variadic argument ``<list[str]>``; the help then shows nothing for flags and ``<str>`` (the
+    option's help says "repeatable", the argument's name ends with "...").
+    """
+    from typer.core import TyperArgument, TyperOption
+
+    if getattr(TyperOption.display_type_rich, "innexport", False):
+        return
+
+    def option_type(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag:
+            return None
+        return _element_type(original_option(self, ctx))
+
+    def argument_type(self: TyperArgument, ctx: Any) -> str | None:
+        return _element_type(original_argument(self, ctx))
+
+    original_option = TyperOption.display_type_rich
+    original_argument = TyperArgument.display_type_rich
+    option_type.innexport = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
+    TyperArgument.display_type_rich = argument_type  # type: ignore[method-assign,assignment]
+
+
+def _element_type(label: str | None) -> str | None:
+    """``<list[Path]>`` → ``<Path>``; anything else unchanged.
+
+    >>> _element_type("<list[Path]>"), _element_type("<list[str]>..."), _element_type("<int>")
+    ('<Path>', '<str>...', '<int>')
+    """
+    if label is None:
+        return None
+    return re.sub(r"<list\[(.+?)\]>", r"<\1>", label)
 
 
 def main() -> None:
