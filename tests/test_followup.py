@@ -354,3 +354,30 @@ def test_cli_with_the_shipped_framework_and_a_plan_of_innexport_plan(tmp_path: P
         ("strat_global_written", "strat_global", True)]
     assert fu["activities"][0]["id"] == "strat_global" and fu["activities"][0]["movement"] == "up"
     assert all(a["movement"] == "same" for a in fu["activities"][1:])
+
+
+def test_cli_shows_what_moved_and_says_what_it_leaves_out(mini_files: dict[str, Path], tmp_path: Path) -> None:
+    # BOTTOM → HAND: a_joint and a_exp moved, a_inn (0 both times) did not
+    res = run("followup", mini_files["before"], mini_files["after"], "--framework", MINI, "--lang", "es")
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "Actividades que se movieron: 2 de 3" in out
+    assert "Conjunta" in out and "Innovación" not in out.split("Actividades que se movieron")[1]
+    assert "Las otras 1 actividades no se movieron (--all las lista)." in out
+    every = run("followup", mini_files["before"], mini_files["after"], "--framework", MINI, "--lang", "es", "--all")
+    assert every.exit_code == 0 and "no se movieron" not in every.output
+    assert every.output.count("0,00 │") >= 2  # a_inn: 0,00 before and after
+
+
+def test_cli_header_of_an_undated_diagnostic(mini_files: dict[str, Path], tmp_path: Path) -> None:
+    undated = tmp_path / "undated.yaml"
+    write_answers(undated, BOTTOM, "2024-01-15")
+    undated.write_text(undated.read_text(encoding="utf-8").replace("assessed_on: 2024-01-15\n", ""), encoding="utf-8")
+    before = tmp_path / "undated.json"
+    assert run("diagnose", undated, "--framework", MINI, "--out", before).exit_code == 0
+    for lang, header in (("es", "Seguimiento de Firm One (f1): del diagnóstico anterior sin fecha al 15 de enero de 2025"),
+                         ("fr", "Suivi de Firm One (f1) : du diagnostic précédent non daté au 15 janvier 2025"),
+                         ("en", "Follow-up of Firm One (f1): from the undated earlier diagnostic to 15 January 2025")):
+        res = run("followup", before, mini_files["after"], "--framework", MINI, "--lang", lang)
+        assert res.exit_code == 0, res.output
+        assert header in " ".join(res.output.split()), res.output

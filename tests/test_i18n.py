@@ -177,6 +177,27 @@ def test_num_writes_what_babel_writes(value, lang, digits):
     assert t.num(value, digits) == format_decimal(value, format=pattern, locale=t.locale, decimal_quantization=True)
 
 
+def test_a_change_is_the_difference_of_the_numbers_as_printed() -> None:
+    """0.544 → 0.636 is printed 0.54 → 0.64: the change reads +0.10 (the raw difference 0.092 rounds to +0.09)."""
+    en, fr = Translator("en"), Translator("fr")
+    assert (en.num(0.544), en.num(0.636), en.change(0.544, 0.636)) == ("0.54", "0.64", "+0.10")
+    assert en.signed(0.636 - 0.544) == "+0.09"
+    assert (fr.change(0.636, 0.544), fr.change(0.5, 0.504), fr.change(None, 0.5)) == ("-0,10", "0,00", "–")
+    assert (fr.signed(0.25), fr.signed(-0.004), en.signed(float("nan")), en.signed(1.5, 0)) == ("+0,25", "0,00", "–", "+2")
+
+
+@given(st.floats(min_value=-1e3, max_value=1e3), st.floats(min_value=-1e3, max_value=1e3),
+       st.sampled_from(LANGUAGES), st.integers(min_value=0, max_value=4))
+def test_a_change_adds_up_with_the_printed_numbers(before, after, lang, digits):
+    t = Translator(lang)
+
+    def read(text: str) -> float:
+        return float(parse_decimal(text.replace(t.num(-1.0, 0)[0], "-").lstrip("+"), locale=t.locale, strict=False))
+
+    assert read(t.num(before, digits)) + read(t.change(before, after, digits)) == pytest.approx(
+        read(t.num(after, digits)), abs=10 ** -(digits + 3))
+
+
 # --- one system everywhere ---------------------------------------------------------------------------
 
 OWNED = [*sorted((SRC / "rendering").glob("*.py")), SRC / "cli" / "followup.py", SRC / "cli" / "plan.py",

@@ -125,20 +125,10 @@ def _framework(result: FirmResult, path: Path, framework_path: str | None, modul
 # --- output -----------------------------------------------------------------------------------------
 
 
-def _signed(delta: float | None, L: Translator) -> str:
-    """A change with its sign (``+0,12``, ``-0,05``; no sign when it rounds to zero)."""
-    if delta is None:
-        return "–"
-    text = L.num(abs(delta))
-    if text == L.num(0.0):
-        return text
-    return ("+" if delta > 0 else "-") + text
-
-
-def _colour(delta: float | None) -> str:
-    if delta is None or round(delta, 2) == 0:
-        return "dim"
-    return "green" if delta > 0 else "red"
+def _coloured(change: str) -> str:
+    """A change as :meth:`Translator.change` writes it, green when up, red when down."""
+    colour = "green" if change.startswith("+") else "dim" if change.strip("0.,–") == "" else "red"
+    return f"[{colour}]{escape(change)}[/]"
 
 
 def _class_label(fw: Framework, cls: str | None, lang: str) -> str:
@@ -170,15 +160,17 @@ def _programme_names(ids: list[str], plans: list[ActionPlan], lang: str) -> dict
     return {pid: known[pid].name.get(lang) if pid in known else names.get(pid, pid) for pid in ids}
 
 
-def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str], n_plans: int, lang: str) -> None:
+def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str], n_plans: int, lang: str,
+           every_activity: bool = False) -> None:
     from rich.table import Table
 
     from innexport.rendering.i18n import translator
 
     L = translator(lang)
     t = L.t
-    title = t("followup.title", firm=f"{fu.firm_name} ({fu.firm_id})", before=_date(fu.before_on, L),
-              after=_date(fu.after_on, L))
+    title = t("followup.title", firm=f"{fu.firm_name} ({fu.firm_id})",
+              before=L.date(fu.before_on) or t("followup.undated_before"),
+              after=L.date(fu.after_on) or t("followup.undated_after"))
     console.print(f"[bold]{escape(title)}[/]", highlight=False)
     if not fu.same_framework:
         differ = t("followup.frameworks_differ", before=fu.framework_before, after=fu.framework_after,
@@ -193,8 +185,7 @@ def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str]
         table.add_column(name, justify=justify)
     for ch in fu.indices:
         table.add_row(
-            ch.index.upper(), L.num(ch.before), L.num(ch.after),
-            f"[{_colour(ch.delta)}]{_signed(ch.delta, L)}[/]",
+            ch.index.upper(), L.num(ch.before), L.num(ch.after), _coloured(L.change(ch.before, ch.after)),
             escape(f"{_class_label(fws[0], ch.class_before, lang)} → {_class_label(fws[1], ch.class_after, lang)}"),
             escape(t(f"followup.movement.{ch.movement}")) if ch.movement else "–",
         )
@@ -210,13 +201,17 @@ def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str]
     table.add_column(before_col, justify="right")
     table.add_column(after_col, justify="right")
     table.add_column(t("followup.col.change"), justify="right")
-    for ac in fu.activities:
-        change = (f"[{_colour(ac.delta)}]{_signed(ac.delta, L)}[/]" if ac.presence == "both"
+    shown = fu.activities if every_activity else [a for a in fu.activities if a.presence != "both" or a in fu.moved]
+    for ac in shown:
+        change = (_coloured(L.change(ac.before, ac.after)) if ac.presence == "both"
                   else f"[dim]{escape(t(f'followup.presence.{ac.presence}'))}[/]")
         table.add_row(escape(_activity_name(ac.id, fws, lang)),
                       L.num(ac.before) if ac.presence != "added" else "",
                       L.num(ac.after) if ac.presence != "removed" else "", change)
     console.print(table)
+    if len(shown) < len(fu.activities):
+        hidden = t("followup.unmoved_hidden", n=L.count(len(fu.activities) - len(shown)))
+        console.print(f"[dim]{escape(hidden)}[/]", highlight=False)
 
     if not n_plans:
         console.print(f"[dim]{escape(t('followup.no_plan'))}[/]", highlight=False)
@@ -250,6 +245,8 @@ def followup_command(
         "--plan", help="An action plan made from the earlier diagnostic or from one in between "
                        "(`innexport plan --out plan.json` or `plan.xlsx`, edited or not); repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    every_activity: Annotated[bool, typer.Option(
+        "--all", help="List every activity, not only the ones that moved (and the ones only one diagnostic has).")] = False,
     lang: Annotated[str | None, lang_option("Language of the tables (default: the later result's).")] = None,
     framework: Annotated[str | None, typer.Option(
         help="Framework YAML the results were scored with, when it is not a built-in one.")] = None,
@@ -299,7 +296,7 @@ def followup_command(
         if k:
             console.print()
         shown = lang or a.lang
-        _print(fu, fws, _programme_names(fu.programmes_picked, mine, shown), len(mine), shown)
+        _print(fu, fws, _programme_names(fu.programmes_picked, mine, shown), len(mine), shown, every_activity)
 
 
 def _date(day: dt.date | None, L: Translator) -> str:

@@ -77,6 +77,13 @@ MISSING = "–"
 """What a number that does not exist (None, NaN) is written as, in every language."""
 
 
+def _rounded(value: float, digits: int) -> Decimal:
+    """``value``'s decimal representation rounded half to even to ``digits`` decimals (as Babel rounds)."""
+    exact = Decimal(repr(float(value)))
+    context = Context(prec=max(28, exact.adjusted() + digits + 2), rounding=ROUND_HALF_EVEN)
+    return exact.quantize(_STEPS.get(digits) or Decimal(1).scaleb(-digits), context=context)
+
+
 def mo_path(lang: str) -> Traversable:
     """The compiled catalogue of ``lang`` (a resource of the installed package)."""
     return resources.files("innexport.rendering").joinpath("locale", lang, "LC_MESSAGES", f"{DOMAIN}.mo")
@@ -214,12 +221,40 @@ class Translator:
         """
         if value is None or value != value:
             return MISSING
-        exact = Decimal(repr(float(value)))
-        context = Context(prec=max(28, exact.adjusted() + digits + 2), rounding=ROUND_HALF_EVEN)
-        rounded = exact.quantize(_STEPS.get(digits) or Decimal(1).scaleb(-digits), context=context)
+        return self._decimal_text(_rounded(value, digits))
+
+    def _decimal_text(self, rounded: Decimal) -> str:
         decimal_sign, minus_sign = _number_signs(self.locale)
         text = f"{abs(rounded):f}".replace(".", decimal_sign)
         return minus_sign + text if rounded.is_signed() else text
+
+    def signed(self, value: float | None, digits: int = 2) -> str:
+        """A change with its sign, as the language writes it; no sign when it rounds to zero.
+
+        >>> Translator("fr").signed(0.25), Translator("en").signed(-0.004), Translator("en").signed(None)
+        ('+0,25', '0.00', '–')
+        """
+        if value is None or value != value:
+            return MISSING
+        return self._signed_text(_rounded(value, digits))
+
+    def _signed_text(self, rounded: Decimal) -> str:
+        if rounded.is_zero():
+            return self._decimal_text(abs(rounded))
+        return ("+" if rounded > 0 else _number_signs(self.locale)[1]) + self._decimal_text(abs(rounded))
+
+    def change(self, before: float | None, after: float | None, digits: int = 2) -> str:
+        """The change from ``before`` to ``after`` as a reader checks it: the difference of the two
+        numbers as they are printed, so that a table never shows 0.54 → 0.64 as +0.11.
+
+        >>> Translator("en").change(0.544, 0.636), Translator("en").signed(0.636 - 0.544)
+        ('+0.10', '+0.09')
+        >>> Translator("es").change(0.5, None)
+        '–'
+        """
+        if before is None or after is None or before != before or after != after:
+            return MISSING
+        return self._signed_text(_rounded(after, digits) - _rounded(before, digits))
 
     def count(self, value: int | None) -> str:
         """A whole number with the language's grouping (``12,345``; ``12 345`` in French)."""

@@ -26,7 +26,7 @@ from innexport.population.impact import ImpactError, impact
 from innexport.population.ordination import pca_map
 from innexport.population.typology import typology
 from innexport.rendering.documents import environment
-from innexport.rendering.i18n import Translator, translator
+from innexport.rendering.i18n import translator
 from innexport.rendering.maps import map_svg
 
 GROUP_CANDIDATES = ("country", "size", "sector")
@@ -85,13 +85,6 @@ def analysis(frame: pd.DataFrame, title: str | None = None, lang: str = "en") ->
     return sections
 
 
-def _signed(L: Translator, value: float | None, digits: int) -> str:
-    """A number with its sign (``+0,123``), as the language writes it; ``–`` when there is none."""
-    if value is None or value != value:
-        return "–"
-    return ("+" if value > 0 else "-" if value < 0 else "") + L.num(abs(value), digits)
-
-
 def render_html(frame: pd.DataFrame, title: str | None = None, lang: str = "en") -> str:
     """The analysis report as a standalone HTML page in ``lang`` (one of
     :data:`innexport.core.framework.LANGUAGES`; ``title`` defaults to the language's "Population analysis")."""
@@ -100,4 +93,4 @@ def render_html(frame: pd.DataFrame, title: str | None = None, lang: str = "en")
     sections["generated_on"] = L.date(sections["generated_on"])
     return environment().get_template("population_report.html.j2").render(
         **sections, lang=lang, t=L.t, num=L.num, count=L.count, percent=L.percent,
-        signed=lambda value, digits=2: _signed(L, value, digits), step=L.num(0.1, 1))
+        signed=L.signed, step=L.num(0.1, 1))
