@@ -1,9 +1,10 @@
 """The one YAML reader of innexport: a document's data together with where each part of it is.
 
 Frameworks, modules, programme catalogues, survey mappings and answer files are YAML (JSON is
-YAML too). Each is read here once, with PyYAML's safe loader, and kept with its node tree so that
-a problem found later by validation can be reported at its place: file, line, and a readable path
-such as ``dimensions[2] (networks) → activities[0] (net_weak_ties) → name``.
+YAML too). Each is read here once, with PyYAML's safe loader (libyaml's parser in C where PyYAML
+has it), and kept with its node tree so that a problem found later by validation can be reported
+at its place: file, line, and a readable path such as
+``dimensions[2] (networks) → activities[0] (net_weak_ties) → name``.
 
 A syntax error is refused here as :class:`YamlError`, naming the file and the line. So is a
 document beyond the input limits of :mod:`innexport.files.limits` (size, nesting depth, number of
@@ -42,27 +43,54 @@ class _LimitExceeded(Exception):
         super().__init__(problem)
 
 
-class BoundedLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, counting as it composes: nesting depth (:data:`MAX_NESTING_DEPTH`),
-    aliases (:data:`MAX_YAML_ALIASES`) and nodes with every alias expanded (:data:`MAX_YAML_NODES`);
-    an alias to a node that contains it (a recursive structure) is refused too."""
+_TOO_DEEP = f"lists or mappings nested deeper than {MAX_NESTING_DEPTH} levels"
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+"""libyaml's own refusal of a deeper nesting than it accepts (1,000 levels), met while it scans ahead."""
+
+
+def _safe_loader() -> type:
+    """PyYAML's safe loader, with libyaml reading the text when PyYAML was built with it (its wheels
+    are): the events come from C (a framework's text is parsed about 5 times faster), the node
+    tree is composed in Python (Composer comes before CParser), so that :class:`BoundedLoader`
+    counts each node as it is made. Without libyaml, the pure-Python SafeLoader reads the same."""
+    try:
+        from yaml.cyaml import CParser  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover
+        return yaml.SafeLoader
+
+    class LibYamlSafeLoader(yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    return LibYamlSafeLoader
+
+
+_SafeLoader: Any = _safe_loader()
+
+
+class _Counting:
+    """What makes a loader bounded: counts kept while the node tree is composed (see BoundedLoader)."""
+
+    peek_event: Callable[[], yaml.Event]
 
     def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+        super().__init__(stream)  # type: ignore[call-arg]
         self._depth = 0
         self._aliases = 0
         self._expanded = 0  # nodes composed so far, each alias counted as the whole subtree it names
         self._sizes: dict[int, int] = {}  # id(node) -> expanded size, once the node is complete
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-        peek: Callable[[], yaml.Event] = self.peek_event  # (PyYAML's stubs leave it untyped)
-        event = peek()
+        event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_YAML_ALIASES:
                 raise _LimitExceeded(f"more than {MAX_YAML_ALIASES} aliases (*{event.anchor}): "
                                      "refused as a possible amplification attack", event)
-            node = super().compose_node(parent, index)
+            node: yaml.Node | None = super().compose_node(parent, index)  # type: ignore[misc]
             size = self._sizes.get(id(node))
             if size is None:
                 raise _LimitExceeded(f"alias *{event.anchor} is inside the node it names (a recursive structure)", event)
@@ -70,11 +98,11 @@ class BoundedLoader(yaml.SafeLoader):
             return node
         self._depth += 1
         if self._depth > MAX_NESTING_DEPTH:
-            raise _LimitExceeded(f"lists or mappings nested deeper than {MAX_NESTING_DEPTH} levels", event)
+            raise _LimitExceeded(_TOO_DEEP, event)
         before = self._expanded
         self._add(1, event)
         try:
-            node = super().compose_node(parent, index)
+            node = super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self._depth -= 1
         if node is not None:
@@ -90,9 +118,16 @@ class BoundedLoader(yaml.SafeLoader):
         """PyYAML's construction, with a value it cannot build (a date ``2026-13-01``, an integer of
         more than 4,300 digits) reported at its node's line instead of escaping as a bare ValueError."""
         try:
-            return super().construct_object(node, deep)
+            return super().construct_object(node, deep)  # type: ignore[misc]
         except (ValueError, OverflowError) as exc:
             raise yaml.constructor.ConstructorError(None, None, f"cannot read the value: {exc}", node.start_mark) from None
+
+
+class BoundedLoader(_Counting, _SafeLoader):  # type: ignore[misc]
+    """PyYAML's safe loader (reading with libyaml where PyYAML has it), counting as it composes:
+    nesting depth (:data:`MAX_NESTING_DEPTH`), aliases (:data:`MAX_YAML_ALIASES`) and nodes with
+    every alias expanded (:data:`MAX_YAML_NODES`); an alias to a node that contains it (a recursive
+    structure) is refused too."""
 
 
 class Yaml12Loader(BoundedLoader):
@@ -103,7 +138,7 @@ class Yaml12Loader(BoundedLoader):
 _BOOL = "tag:yaml.org,2002:bool"
 Yaml12Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
 Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
@@ -205,17 +240,18 @@ class YamlDocument:
         return {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
 
 
-def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] = BoundedLoader) -> YamlDocument:
+def parse_yaml(text: str, origin: str = "<text>",
+               loader: type[BoundedLoader] | type[yaml.SafeLoader] = BoundedLoader) -> YamlDocument:
     r"""Parse ``text`` (YAML or JSON) with a safe, bounded loader; raises :class:`YamlError` at the
     faulty line, :class:`YamlLimitError` for a text beyond the input limits (any ``loader`` given is
-    bounded: a subclass of :class:`BoundedLoader` is made of it).
+    bounded: a plain PyYAML loader gets the counts of :class:`BoundedLoader`).
 
     >>> parse_yaml("kind: module\n").data
     {'kind': 'module'}
-    >>> parse_yaml("a: [1,\n", "bad.yaml")
+    >>> parse_yaml("a: [1,\n", "bad.yaml")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    innexport.files.yamlsource.YamlError: bad.yaml:2: YAML: expected the node content, but found '<stream end>'
+    innexport.files.yamlsource.YamlError: bad.yaml:2: YAML: ...
     >>> parse_yaml("- &e {id: x}\n" + "- *e\n" * 120_000, "bomb.yaml")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -223,7 +259,7 @@ def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] 
     """
     if len(text) > MAX_DOCUMENT_BYTES:
         raise YamlLimitError(origin, None, f"{len(text):,} characters: larger than the {MAX_DOCUMENT_BYTES:,} accepted")
-    bounded = loader if issubclass(loader, BoundedLoader) else _BOUNDED.get(loader) or _bounded(loader)
+    bounded = loader if issubclass(loader, _Counting) else _BOUNDED.get(loader) or _bounded(loader)
     reader = bounded(text)
     try:
         root = reader.get_single_node()
@@ -232,6 +268,8 @@ def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] 
         raise YamlLimitError(origin, exc.line, exc.problem) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
+        if getattr(exc, "problem", None) == _LIBYAML_TOO_DEEP:  # libyaml's limit (1,000) is beyond ours
+            raise YamlLimitError(origin, mark.line + 1 if mark is not None else None, _TOO_DEEP) from None
         raise YamlError(origin, mark.line + 1 if mark is not None else None,
                         str(getattr(exc, "problem", None) or exc)) from None
     except RecursionError:  # not expected within the depth limit; never a traceback all the same
@@ -241,12 +279,12 @@ def parse_yaml(text: str, origin: str = "<text>", loader: type[yaml.SafeLoader] 
     return YamlDocument(data, root, origin)
 
 
-_BOUNDED: dict[type[yaml.SafeLoader], type[BoundedLoader]] = {}
+_BOUNDED: dict[type[yaml.SafeLoader], type[yaml.SafeLoader]] = {}
 
 
-def _bounded(loader: type[yaml.SafeLoader]) -> type[BoundedLoader]:
-    """``loader`` with the counts of :class:`BoundedLoader` (its own resolvers and constructors kept)."""
-    bounded: type[BoundedLoader] = type(f"Bounded{loader.__name__}", (BoundedLoader, loader), {})
+def _bounded(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    """``loader`` with the counts of :class:`BoundedLoader` (its own reader, resolvers and constructors kept)."""
+    bounded: type[yaml.SafeLoader] = type(f"Bounded{loader.__name__}", (_Counting, loader), {})
     _BOUNDED[loader] = bounded
     return bounded
 
