@@ -46,6 +46,9 @@ FIXTURES = REPO_ROOT / "tests" / "fixtures"
 ENDEI = SHARED_DATA / "endei-ii" / "endei_ii.rds"
 """The ENDEI II survey (Argentina, 2014-2016), read through the built-in ``endei2`` mapping."""
 
+WMS = SHARED_DATA / "wms-2004-2015" / "wms_2004_2015.csv"
+"""The World Management Survey extract (2004-2015, 35 countries), read through the built-in ``wms`` mapping."""
+
 _TRUE = {"1", "true", "yes", "on"}
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA, requires_shared
+from conftest import SHARED_DATA, WMS, requires_shared
 from innexport.population.benchmark import (
     BenchmarkIndex,
     PeerGroupTooSmall,
@@ -24,7 +24,6 @@ from innexport.population.benchmark import (
 from innexport.population.synthetic import synthetic_frame
 
 DATA = SHARED_DATA
-WMS = DATA / "wms-2004-2015" / "wms_2004_2015.csv"
 
 
 def tiny(values: list[float], weights: list[float], **group: str) -> pd.DataFrame:

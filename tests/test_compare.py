@@ -8,11 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA, requires_shared
+from conftest import SHARED_DATA, WMS, requires_shared
 from innexport.population.compare import compare_groups, hedges_correction, t_ppf, t_sf, weighted_mean_ci
 
 DATA = SHARED_DATA
-WMS = DATA / "wms-2004-2015" / "wms_2004_2015.csv"
 
 T975_DF3 = 3.182446305284263  # Student t, 97.5% quantile, 3 degrees of freedom (printed tables: 3.182)
 

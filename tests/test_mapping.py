@@ -281,6 +281,30 @@ def test_values_outside_unit_interval_at_apply_time(mini) -> None:
         apply_mapping(survey(data), parse_mapping(text), mini)
 
 
+def test_a_rating_on_a_scale_by_hand(mini) -> None:
+    """scale [1, 5]: (x - 1) / 4 for each column, then the combination (here the mean)."""
+    data = SURVEY.copy()
+    data["r1"] = [1.0, 5.0, 3.0, np.nan, 3.6666667]
+    data["r2"] = [3.0, 5.0, np.nan, np.nan, 2.0]
+    text = MINI_MAPPING.replace("q3: {any_of: [c1, c2]}", "q3: {mean_of: [r1, r2], scale: [1, 5]}")
+    pop = apply_mapping(survey(data), parse_mapping(text), mini)
+    # A: (0 + 0.5) / 2; B: 1; C: r1 only, 0.5; D: neither answered; E: (0.6666667 + 0.25) / 2
+    np.testing.assert_allclose(pop["obs.q3"], [0.25, 1.0, 0.5, NAN, (2.6666667 / 4 + 0.25) / 2])
+    data.loc[2, "r2"] = 5.5
+    with pytest.raises(MappingError, match=r"column 'r2' of .* outside the scale \[1, 5\] \(5.5…\) in row 3"):
+        apply_mapping(survey(data), parse_mapping(text), mini)
+
+
+@pytest.mark.parametrize(("scale", "expected"), [
+    ("scale: [5, 1]", "low < high"), ("scale: [1, 5], recode: {a: 1}", "give `scale` or `recode`"),
+    ("scale: [1, .inf]", "finite numbers"),
+])
+def test_a_scale_must_be_a_scale(scale: str, expected: str) -> None:
+    text = MINI_MAPPING.replace("q3: {any_of: [c1, c2]}", f"q3: {{mean_of: [r1, r2], {scale}}}")
+    with pytest.raises(MappingError, match=expected):
+        parse_mapping(text, "scale.yaml")
+
+
 def test_bad_weights_through_a_mapping(mini) -> None:
     data = SURVEY.copy()
     data.loc[3, "w"] = -1.0

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from conftest import ENDEI, FIXTURES, requires_shared
+from conftest import ENDEI, FIXTURES, WMS, requires_shared
 from innexport.cli import _register, app
 from innexport.files.frameworks import load_framework
 from innexport.population.frame import score_population
@@ -52,6 +52,28 @@ def test_import_endei_reproduces_the_official_counts(tmp_path: Path) -> None:
     res = run("describe", str(out), "--by", "size", "--json")
     counts = {c["group"]: c["weighted_firms"] for c in json.loads(res.stdout)["counts"]}
     assert counts == pytest.approx({"small": 10538, "medium": 5850, "large": 1971})
+
+
+@requires_shared(WMS)
+def test_import_the_world_management_survey(tmp_path: Path) -> None:
+    """The built-in wms mapping: 11,702 firms of 35 countries; each rating 1-5 read as (x - 1) / 4."""
+    out = tmp_path / "wms.parquet"
+    res = run("import", str(WMS), "--mapping", "wms", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "11,702 firms" in res.stdout
+    pop = pd.read_parquet(out)
+    counts = pop["country"].value_counts()
+    assert (counts["FR"], counts["AR"], counts["CL"], counts["GB"]) == (490, 415, 410, 889 + 119)
+    raw = pd.read_csv(WMS, encoding="utf-8-sig")
+    # the first firm (United States): perf1 = 4 → 0.75; talent2 = 3, talent4 = 3.3333333 → mean of 0.5 and 0.5833
+    assert raw.loc[0, ["perf1", "talent2", "talent4"]].tolist() == pytest.approx([4, 3, 3.3333333])
+    assert pop.loc[0, "obs.cult_autonomy_exchange_initiative"] == pytest.approx(0.75)
+    assert pop.loc[0, "obs.cult_autonomy_exchange_recognition"] == pytest.approx((0.5 + 2.3333333 / 4) / 2)
+    # The IIEP orders firms as the WMS's own management score does (both average overlapping practices).
+    assert np.corrcoef(pop["iiep"], raw["management"])[0, 1] > 0.8
+    res = run("report", str(out), "--out", str(tmp_path / "wms.html"))
+    assert res.exit_code == 0, res.output
+    assert "wms" in (tmp_path / "wms.html").read_text(encoding="utf-8")
 
 
 def test_import_errors_name_the_problem(tmp_path: Path) -> None:

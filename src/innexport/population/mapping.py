@@ -12,7 +12,8 @@ How one observable's value is computed, for each firm:
 
 1. each source column's answer is turned into a number: ``recode`` (answer → value, ``null`` for
    "not observed"), or ``order`` (ordered answers spread evenly over 0..1), or ``bands``
-   (numeric thresholds → value), or, with none of them, the column's own number;
+   (numeric thresholds → value), or ``scale`` (a rating such as 1-5 mapped linearly onto 0..1),
+   or, with none of them, the column's own number;
 2. several columns are combined: ``any_of`` (1 if any is 1, else 0), ``all_of`` (0 if any is 0,
    else 1), ``mean_of``, ``max_of``, ``min_of`` (over the answered columns) or ``sum_of`` (whose
    total then goes through ``bands``); a firm with none of the columns answered is not observed;
@@ -118,6 +119,9 @@ class Source(_Strict):
     bands: Annotated[list[tuple[float, float]], Field(min_length=1)] | None = None
     """``[threshold, value]`` pairs, thresholds increasing: a number takes the value of the last threshold it reaches.
     Applied to each column's number, or for ``sum_of`` to the sum."""
+    scale: tuple[float, float] | None = None
+    """``[low, high]``: each column's number mapped linearly onto 0..1, ``(x - low) / (high - low)``
+    (a 1-5 rating: ``[1, 5]``); a number outside the scale is refused."""
     reverse: bool = False
     only_when: Condition | None = None
     note: str | None = None
@@ -135,6 +139,14 @@ class Source(_Strict):
         if self.bands is not None and self.sum_of is None and transforms:
             raise ValueError(f"`bands` turn a number into a value: give `bands` or `{transforms[0]}`, not both "
                              "(with `sum_of`, `bands` apply to the sum)")
+        if self.scale is not None:
+            others = [name for name in ("recode", "order", "bands") if getattr(self, name) is not None]
+            if others or self.sum_of is not None:
+                raise ValueError(f"`scale` turns a number into a value: give `scale` or `{(others or ['sum_of'])[0]}`, "
+                                 "not both")
+            low, high = self.scale
+            if not (_finite(low) and _finite(high) and low < high):
+                raise ValueError(f"`scale` needs [low, high], finite numbers with low < high; got {list(self.scale)}")
         if self.bands is not None:
             thresholds = [t for t, _ in self.bands]
             if not all(_finite(t) for t in thresholds) or any(b <= a for a, b in itertools.pairwise(thresholds)):
@@ -615,6 +627,15 @@ def _evaluate(data: pd.DataFrame, spec: Source, mapping: Mapping, loc: tuple[str
                 issues.append(mapping.issue(list(loc), _unforeseen_message(
                     col, "mapping (no recode or order: numbers expected)", unforeseen, source)))
                 continue
+            if spec.scale is not None:
+                low, high = spec.scale
+                outside = ~np.isnan(numbers) & ((numbers < low) | (numbers > high))
+                if outside.any():
+                    issues.append(mapping.issue([*loc, "scale"], f"column '{col}' of {source} has numbers outside the "
+                                                f"scale [{_show(low)}, {_show(high)}] ({_show(numbers[outside][0])}…) "
+                                                f"in {format_rows(np.flatnonzero(outside))}"))
+                    continue
+                numbers = (numbers - low) / (high - low)
             if spec.bands is not None and spec.sum_of is None:
                 banded, below = _band(numbers, spec.bands)
                 if below.any():
