@@ -58,7 +58,7 @@ def catalogue(*entries: str) -> Catalogue:
 
 def test_shipped_catalogue_is_dated_sourced_and_covers_fr_cl_ar():
     cat = load_catalogue()
-    assert cat.as_of == dt.date(2026, 11, 23)
+    assert cat.as_of == dt.date(2026, 12, 6)
     assert cat.note is not None
     assert set(cat.countries()) >= {"FR", "CL", "AR"}
     for country in ("FR", "CL", "AR"):
@@ -102,11 +102,15 @@ def test_bad_field_names_entry_and_field(change, field, line_starts):
     assert text.splitlines()[issue.line - 1].strip().startswith(line_starts)
 
 
-def test_missing_translation_names_the_language():
-    text = HEADER + entry("ok").replace("{fr: Nom, es: Nombre, en: P}", "{fr: Nom, en: P}")
+def test_a_name_in_no_language_is_refused_and_one_language_is_enough():
+    text = HEADER + entry("ok").replace("{fr: Nom, es: Nombre, en: P}", "{fr: '', es: ' '}")
     [issue] = _issues(text)
-    assert "(ok) → name" in issue.location and "missing translation: es" in issue.message
+    assert "(ok) → name" in issue.location and "needed in at least one language" in issue.message
     assert text.splitlines()[issue.line - 1].strip().startswith("name:")
+    # a local programme may be written in one language: shown in another, it falls back to one it has
+    one = parse_catalogue(HEADER + entry("ok").replace("{fr: Nom, es: Nombre, en: P}", "{fr: Nom, en: P}"))
+    name = one.programmes[0].name
+    assert name.languages == ("fr", "en") and name.get("es") == "P" and name["fr"] == "Nom"
 
 
 def test_duplicate_id_points_at_the_second_entry():
@@ -223,7 +227,7 @@ def test_cli_validate_ok_and_bad(tmp_path: Path, wide):
 
     ok = runner.invoke(app, ["programmes", "validate", str(builtin_catalogues()["programmes"])])
     assert ok.exit_code == 0, ok.output
-    assert "valid" in ok.output and "2026-11-23" in ok.output
+    assert "valid" in ok.output and "2026-12-06" in ok.output
     bad = tmp_path / "bad.yaml"
     bad.write_text(HEADER + entry("x", kind="lottery") + entry("y", activities="nope"), encoding="utf-8")
     res = runner.invoke(app, ["programmes", "validate", str(bad)])
@@ -238,7 +242,7 @@ def test_cli_list_table_and_json(wide):
     res = runner.invoke(app, ["programmes", "list", "--country", "fr", "--scope", "joint", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
-    assert data["as_of"] == "2026-11-23"
+    assert data["as_of"] == "2026-12-06"
     assert data["programmes"] and all(p["country"] == "FR" and p["scope"] == "joint" for p in data["programmes"])
 
 
@@ -269,18 +273,18 @@ def test_validate_programme_names_each_field():
 
     with pytest.raises(ProgrammeError) as info:
         validate_programme(_entry_dict(url="www.example.org", country="fr", activities=["strat_global", "nope"],
-                                       name={"fr": "Pass", "en": "Pass"}), taken={"occ_pass": "the shipped catalogue"})
+                                       name={"fr": " ", "en": ""}), taken={"occ_pass": "the shipped catalogue"})
     got = [(p.path, p.kind, p.value) for p in info.value.problems]
     assert got == [
         (("id",), "taken", "occ_pass"),
-        (("name",), "value_error", {"fr": "Pass", "en": "Pass"}),
+        (("name",), "value_error", {"fr": " ", "en": ""}),
         (("country",), "string_pattern_mismatch", "fr"),
         (("activities", 1), "value_error", "nope"),
         (("url",), "string_pattern_mismatch", "www.example.org"),
     ]
     messages = [p.message for p in info.value.problems]
     assert messages[0] == "programme id 'occ_pass' is already used by the shipped catalogue"
-    assert messages[1] == "missing translation: es"
+    assert messages[1] == "needed in at least one language (fr, es, en)"
     assert messages[3].startswith("unknown activity 'nope'")
     assert str(info.value.problems[3]) == ("activities → 1: unknown activity 'nope' (not in the framework the "
                                            "catalogue refers to)")
@@ -323,8 +327,8 @@ def test_dump_catalogue_round_trips():
 
     shipped = load_catalogue()
     text = dump_catalogue(shipped, "first line\n\nthird line")
-    assert text.startswith("# first line\n#\n# third line\nkind: catalogue\nid: programmes\nversion: 1.0.0\n"
-                           "as_of: 2026-11-23\n")
+    assert text.startswith("# first line\n#\n# third line\nkind: catalogue\nid: programmes\nversion: 1.1.0\n"
+                           "as_of: 2026-12-06\n")
     assert parse_catalogue(text) == shipped
     small = catalogue(entry("plain"), entry("young", eligibility="{max_age: 7}"))
     text = dump_catalogue(small)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 from django.urls import reverse
+from django.utils import formats, translation
 from typer.testing import CliRunner
 
 import innexport.cli.programmes  # noqa: F401 - registers `programmes` on the app
@@ -91,11 +92,14 @@ def test_list_shows_operator_eligibility_links_in_the_users_language(org_a) -> N
     row = page[page.index(f'data-id="{PID}"'):]
     row = row[:row.index("</tr>")]
     assert "Occitanie export pass" in row and '<span class="pill">local</span>' in row and "AD&#x27;OCC" in row
-    assert "Sizes: Micro (&lt; 10 employees), Small (10–49)<br>Sectors (NACE/ISIC): C11, 01.21<br>" in row
+    assert ("Sizes: Micro (&lt; 10 employees), Small (10–49)<br>Sectors (NACE/ISIC): 11 — Manufacture of beverages, "
+            "01.21 — Growing of grapes<br>") in row
     assert "Firms at most 10 years old<br>Regions: Occitanie" in row
     assert 'href="https://www.agence-adocc.com/"' in row and 'href="https://www.agence-adocc.com/source"' in row
     assert "France · Occitanie" in row and "Grant" in row and "Innovation and export (joint)" in row
-    assert "Young innovative company status (JEI)" in page and "Nov. 23, 2026" in page  # the catalogue's as_of
+    with translation.override("en"):
+        as_of = formats.date_format(services.builtin_catalogue().as_of)  # e.g. "Nov. 23, 2026"
+    assert "Young innovative company status (JEI)" in page and as_of in page  # the catalogue's as_of
     Membership.objects.filter(user=org_a.advisor).update(language="es")
     page = org_a.client().get(reverse("programme-list"), {"country": "FR"}).content.decode()
     assert "Estatus de Joven empresa innovadora (JEI)" in page and "Young innovative company" not in page
@@ -136,7 +140,7 @@ def test_add_edit_delete_a_local_programme_with_audit(org_a, org_b) -> None:
                             "en": "Occitanie export pass"},
         "operator": "AD'OCC", "country": "FR", "region": "Occitanie", "kind": "grant", "scope": "joint",
         "activities": ["net_weak_ties", "strat_global"],
-        "eligibility": {"sizes": ["micro", "small"], "sectors": ["C11", "01.21"], "min_age": None, "max_age": 10,
+        "eligibility": {"sizes": ["micro", "small"], "sectors": ["11", "01.21"], "min_age": None, "max_age": 10,
                         "regions": ["Occitanie"]},
         "url": "https://www.agence-adocc.com/", "source": "https://www.agence-adocc.com/source",
         "description": {"fr": "Aide régionale", "es": "Ayuda regional", "en": "Regional aid"},
@@ -197,7 +201,10 @@ def form_errors(response) -> dict[str, list[str]]:
     ({"kind": "lottery"}, "kind", "“lottery” is not one of: grant, loan"),
     ({"sizes": ["huge"]}, "sizes", "“huge” is not one of: micro, small, medium, large"),
     ({"sectors": "C11, $$"}, "sectors", "“$$” is not a NACE or ISIC code prefix"),
-    ({"name_es": ""}, "name_es", "This field is required."),
+    ({"sectors": "C11, A11"}, "sectors", "“A11” is not a NACE or ISIC code prefix"),  # 11 is not in section A
+    ({"name_es": "", "name_fr": "", "name_en": ""}, "name_en", "give it in this language, or in one of the others"),
+    ({"description_es": "", "description_fr": "", "description_en": " "}, "description_en",
+     "give it in this language, or in one of the others"),
 ])
 def test_validation_errors_are_shown_on_their_field_and_nothing_is_saved(org_a, changes, field, message) -> None:
     response = org_a.client("admin").post(reverse("programme-create"), form_data(**changes))
@@ -411,7 +418,9 @@ def test_login_required(client, org_a) -> None:
     ({"max_age": 7}, ["Firms at most 7 years old"]),
     ({"min_age": 2, "max_age": 7, "regions": ["Maule", "Ñuble"]}, ["Firms 2 to 7 years old", "Regions: Maule, Ñuble"]),
     ({"sizes": ["micro", "medium"], "sectors": ["A"]},
-     ["Sizes: Micro (< 10 employees), Medium (50–249)", "Sectors (NACE/ISIC): A"]),
+     ["Sizes: Micro (< 10 employees), Medium (50–249)", "Sectors (NACE/ISIC): A — AGRICULTURE, FORESTRY AND FISHING"]),
+    ({"sectors": ["C11", "c1102"]},
+     ["Sectors (NACE/ISIC): 11 — Manufacture of beverages, 11.02 — Manufacture of wine from grape"]),
 ])
 def test_eligibility_summary(rule, expected) -> None:
     from innexport.web.views.programmes import eligibility_summary
@@ -425,3 +434,69 @@ LOCAL_DATA = {
     "scope": "export", "activities": ["strat_global"], "url": "https://example.org/", "source": "https://example.org/",
     "description": {"fr": "D", "es": "D", "en": "D"},
 }
+
+
+# --- a local programme in one language, required fields marked, sectors by the NACE rule -------------
+
+
+def speak(org, who: str, lang: str) -> None:
+    Membership.objects.filter(user=getattr(org, who)).update(language=lang)
+
+
+def test_a_chilean_chamber_adds_a_programme_in_spanish_only_shown_in_spanish_elsewhere(org_a) -> None:
+    speak(org_a, "advisor", "es")
+    data = form_data(id="cl_red_exportadores", name_fr="", name_en="", description_fr="", description_en="",
+                     name_es="Red de exportadores del Maule", description_es="Acompañamiento a pymes exportadoras",
+                     country="Chile", region="Maule", sectors="Elaboración de vinos, A")
+    response = org_a.client("advisor").post(reverse("programme-create"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = LocalProgramme.objects.get(programme_id="cl_red_exportadores")
+    assert row.data["name"] == {"es": "Red de exportadores del Maule"}  # only what was written
+    assert row.data["description"] == {"es": "Acompañamiento a pymes exportadoras"}
+    assert row.data["country"] == "CL" and row.data["eligibility"]["sectors"] == ["11.02", "A"]
+    # a French screen shows the Spanish texts (no empty name), the sectors named in French
+    speak(org_a, "admin", "fr")
+    detail = org_a.client("admin").get(reverse("programme-detail", args=["cl_red_exportadores"]))
+    assert detail.context["p"]["name"] == "Red de exportadores del Maule"
+    assert detail.context["p"]["description"] == "Acompañamiento a pymes exportadoras"
+    assert "11.02 — Production de vin (de raisin)" in detail.content.decode()
+    listing = org_a.client("admin").get(reverse("programme-list"), {"origin": "local"}).content.decode()
+    assert "Red de exportadores del Maule" in listing
+    # its export is a catalogue the core reads back, Spanish only
+    exported = org_a.client("admin").get(reverse("programme-export")).content.decode()
+    programme = parse_catalogue(exported).by_id["cl_red_exportadores"]
+    assert programme.name.languages == ("es",) and programme.name.get("en") == "Red de exportadores del Maule"
+    # editing it: the other languages stay empty (not filled with the Spanish fallback)
+    form = org_a.client("advisor").get(reverse("programme-edit", args=["cl_red_exportadores"])).context["form"]
+    assert form["name_es"].value() == "Red de exportadores del Maule" and form["name_fr"].value() == ""
+
+
+def test_required_fields_are_marked_and_other_languages_optional(org_a) -> None:
+    speak(org_a, "advisor", "es")
+    response = org_a.client("advisor").get(reverse("programme-create"))
+    form, page = response.context["form"], response.content.decode()
+    assert "required-legend" in page
+    assert form.required_fields >= {"id", "name_es", "description_es", "operator", "country", "kind", "scope",
+                                    "activities", "url", "source"}
+    assert form.optional_languages == {"name_fr", "name_en", "description_fr", "description_en"}
+    for name in ("name_es", "description_es", "url", "source", "operator"):
+        block = page[page.index(f'id="field-{name}"'):]
+        block = block[:block.index("</div>")]
+        assert 'class="required-mark"' in block and 'aria-required="true"' in block, name
+    for name in ("name_fr", "name_en", "description_en", "region", "sectors"):
+        block = page[page.index(f'id="field-{name}"'):]
+        block = block[:block.index("</div>")]
+        assert 'class="required-mark"' not in block and 'aria-required' not in block, name
+    assert 'class="optional"' in page[page.index('id="field-name_fr"'):page.index('id="field-operator"')]
+    # the screen's language first among the names
+    fields = [f.name for f in form.fieldsets()[0][1]]
+    assert fields[1:4] == ["name_es", "name_fr", "name_en"]
+
+
+def test_sectors_of_a_programme_follow_the_firms_sector_rule(org_a) -> None:
+    response = org_a.client("admin").post(reverse("programme-create"), form_data(sectors="C11, vino tinto"))
+    assert response.status_code == 400
+    message = form_errors(response)["sectors"][0]
+    assert "“vino tinto” is not a NACE or ISIC code prefix" in message
+    assert "Did you mean: 11.02 — Manufacture of wine from grape" in message
+    assert add_local(org_a, sectors="1102, a 01.21, C11, 11").data["eligibility"]["sectors"] == ["11.02", "01.21", "11"]

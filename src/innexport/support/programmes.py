@@ -28,6 +28,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -36,6 +37,7 @@ from pydantic import (
 from pydantic.functional_validators import AfterValidator
 
 from innexport.core.framework import (
+    LANGUAGES,
     VERSION_PATTERN,
     Framework,
     FrameworkError,
@@ -45,6 +47,7 @@ from innexport.core.framework import (
     issues_from_validation,
 )
 from innexport.files import builtin
+from innexport.files.classifications import nace_positions, read_code, section_of
 from innexport.files.frameworks import load_framework
 from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
 
@@ -57,7 +60,17 @@ Scope = Literal["innovation", "export", "joint"]
 Size = Literal["micro", "small", "medium", "large"]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. FR, CL, AR")]
 Url = Annotated[str, Field(pattern=r"^https?://\S+$")]
-SectorPrefix = Annotated[str, Field(pattern=r"^[A-Za-z]?[0-9.]*$", min_length=1, max_length=8)]
+
+
+def _known_sector(value: str) -> str:
+    if read_code(value) is None:
+        raise ValueError(f"'{value}' is not a NACE Rev. 2 code (e.g. C11, 11.02 or A; ISIC Rev. 4 shares its "
+                         "sections and divisions)")
+    return value
+
+
+SectorPrefix = Annotated[str, Field(pattern=r"^[A-Za-z]?[0-9.]*$", min_length=1, max_length=8),
+                         AfterValidator(_known_sector)]
 
 
 class CatalogueError(FrameworkError):
@@ -96,9 +109,52 @@ class Eligibility(_Strict):
         return self
 
 
+class ProgrammeText(RootModel[dict[str, str]]):
+    """A programme's name or description: in at least one supported language, the others optional.
+
+    A local programme is written by the organisation that adds it, often in its own language only (a
+    Chilean chamber writes Spanish); shown in another language, the text falls back to one it has
+    (English if it has it, else the first in :data:`LANGUAGES` order). This is the one home of that
+    fallback: every reader of a programme's name or description gets it (``get`` and ``[lang]``).
+
+    >>> text = ProgrammeText({"es": "Red de exportadores", "fr": " "})
+    >>> text.get("fr"), text["en"], text.languages, text.has("fr")
+    ('Red de exportadores', 'Red de exportadores', ('es',), False)
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    @field_validator("root")
+    @classmethod
+    def _some_language(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language(s) {', '.join(unknown)}; expected {', '.join(LANGUAGES)}")
+        given: dict[str, str] = {lang: str(value[lang]).strip() for lang in LANGUAGES if str(value.get(lang) or "").strip()}
+        if not given:
+            raise ValueError(f"needed in at least one language ({', '.join(LANGUAGES)})")
+        return given
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the text was written in (in :data:`LANGUAGES` order)."""
+        return tuple(self.root)
+
+    def has(self, lang: str) -> bool:
+        """Whether the text was written in ``lang`` (not a fallback)."""
+        return lang in self.root
+
+    def get(self, lang: str) -> str:
+        """The text in ``lang``, else in English, else in the first language it has."""
+        return self.root.get(lang) or self.root.get("en") or next(iter(self.root.values()))
+
+    def __getitem__(self, lang: str) -> str:
+        return self.get(lang)
+
+
 class Programme(_Strict):
     id: Identifier
-    name: Text
+    name: ProgrammeText
     operator: str
     country: Country
     region: str | None = None
@@ -110,7 +166,7 @@ class Programme(_Strict):
     url: Url
     source: Url
     """The public page the facts of this entry come from."""
-    description: Text
+    description: ProgrammeText
 
 
 class Catalogue(_Strict):
@@ -324,8 +380,15 @@ def _split_code(code: str) -> tuple[str, str]:
 
 def _sector_matches(firm_code: str, prefixes: Iterable[str]) -> bool:
     """Whether a NACE / ISIC code starts with one of ``prefixes``; dots are ignored and the section
-    letter is optional (``C1102``, ``11.02`` and ``1102`` all match ``C11`` and ``11``)."""
+    letter is optional (``C1102``, ``11.02`` and ``1102`` all match ``C11``, ``11`` and ``C``: a code
+    without its letter is in the section of its division).
+
+    >>> _sector_matches("11.02", ["C"]), _sector_matches("01.21", ["C", "A"]), _sector_matches("11.02", ["A01"])
+    (True, True, False)
+    """
     letter, digits = _split_code(firm_code)
+    if not letter and len(digits) >= 2 and digits[:2] in nace_positions():
+        letter = section_of(digits[:2])
     for prefix in prefixes:
         p_letter, p_digits = _split_code(prefix)
         if p_letter and letter and p_letter != letter:

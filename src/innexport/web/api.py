@@ -53,6 +53,7 @@ import innexport
 from innexport.core.answers import COMMENT_MAX_LENGTH
 from innexport.core.assessment import AnswersError, FirmResult, IncompleteError
 from innexport.core.framework import DONT_KNOW, LANGUAGES, FrameworkError, Lang
+from innexport.rendering.sectors import sector_code, sector_codes_within
 from innexport.support.plans import ActionPlan as ActionPlanOut
 from innexport.web import plans, services, tenancy
 from innexport.web.middleware import (
@@ -322,12 +323,15 @@ class _FirmFields(Schema):
     country: str | None = Field(None, description="ISO 3166 two-letter code (or the country's name in fr, es or en)",
                                 examples=["CL"])
     region: str | None = Field("", examples=["Maule"])
-    sector: str | None = Field("", description="NACE/ISIC code", examples=["11.02"])
+    sector: str | None = Field("", description="NACE Rev. 2 code (11.02, C11, A; ISIC Rev. 4 shares its sections and "
+                               "divisions) or its name in fr, es or en; saved as the code", examples=["11.02"])
     size_class: str | None = Field("", description=f"one of {_SIZES} (or empty)", examples=["medium"])
     year_founded: int | None = Field(None, description="between 1000 and 2100", examples=[1999])
     export_share: float | None = Field(None, description="% of sales exported, 0–100", examples=[60])
     rd_intensity: float | None = Field(None, description="R&D spending, % of sales, 0–100", examples=[1.5])
-    contact: str | None = Field("", examples=["ana@example.org"])
+    contact: str | None = Field("", description="who to talk to (free text)", examples=["Ana Pérez, directora"])
+    contact_email: str | None = Field("", description="the director's e-mail address, for the private link's "
+                                      "invitation", examples=["ana@example.org"])
 
 
 class FirmIn(_FirmFields):
@@ -354,6 +358,7 @@ class FirmOut(Schema):
     export_share: float | None
     rd_intensity: float | None
     contact: str
+    contact_email: str
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -362,7 +367,8 @@ class FirmFilters(Schema):
     q: str = Field("", description="search in name, region, contact and sector")
     country: str = Field("", description="ISO code", examples=["FR"])
     size_class: str = Field("", description=f"one of {_SIZES}")
-    sector: str = Field("", examples=["11.02"])
+    sector: str = Field("", description="NACE code or name: the firms of that sector and of those under it",
+                        examples=["11.02", "C11"])
 
 
 def _firm_form(request: HttpRequest, data: dict[str, Any], instance: Firm | None = None) -> Firm:
@@ -408,8 +414,8 @@ def list_firms(request: HttpRequest, filters: Query[FirmFilters]) -> QuerySet[Fi
         qs = qs.filter(country=filters.country.strip().upper())
     if filters.size_class.strip():
         qs = qs.filter(size_class=filters.size_class.strip())
-    if filters.sector.strip():
-        qs = qs.filter(sector=filters.sector.strip())
+    if filters.sector.strip():  # a code or a name; a code keeps the positions under it (C11 → 11.02…)
+        qs = qs.filter(sector__in=sector_codes_within(sector_code(filters.sector) or filters.sector.strip()))
     return qs.order_by("name", "pk")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -9,27 +11,34 @@ from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from innexport.rendering.sectors import sector_code, sector_codes_within
 from innexport.web import tenancy
-from innexport.web.fields import CountryField
+from innexport.web.fields import CountryField, SectorField
 from innexport.web.models import AuditEntry, Firm, SizeClass
 from innexport.web.tenancy import editor_required, member_required
 
 
 class FirmForm(forms.ModelForm):
-    country = CountryField(label=_lazy("country"))
+    country = CountryField(label=capfirst(_lazy("country")))
+    sector = SectorField(label=capfirst(Firm._meta.get_field("sector").verbose_name), required=False,
+                         help_text=_lazy("Type its NACE code (e.g. 11.02) or its name, and pick it in the list."))
 
     class Meta:
         model = Firm
         fields = ["name", "country", "region", "sector", "size_class", "year_founded", "export_share",
-                  "rd_intensity", "contact"]
+                  "rd_intensity", "contact", "contact_email"]
 
     def __init__(self, *args, organisation=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.organisation = organisation
+        sector = self.instance.sector if self.instance.pk else ""
+        if sector and sector_code(sector) != sector:  # saved before sectors were checked: kept while unchanged
+            cast(SectorField, self.fields["sector"]).legacy = sector
         self.fields["export_share"].widget.attrs.update(min=0, max=100, step="0.1")
         self.fields["rd_intensity"].widget.attrs.update(min=0, max=100, step="0.1")
 
@@ -70,7 +79,9 @@ def firm_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(Q(name__icontains=q) | Q(region__icontains=q) | Q(contact__icontains=q) | Q(sector__icontains=q))
     filters = {key: request.GET.get(key, "").strip() for key in ("country", "size_class", "sector")}
     for key, value in filters.items():
-        if value:
+        if key == "sector" and value:  # a code or a name; a code keeps the positions under it (C11 → 11.02…)
+            qs = qs.filter(sector__in=sector_codes_within(sector_code(value) or value))
+        elif value:
             qs = qs.filter(**{key: value.upper() if key == "country" else value})
     page = Paginator(qs.order_by("name"), 50).get_page(request.GET.get("page"))
     countries = tenancy.firms(request.user).order_by("country").values_list("country", flat=True).distinct()

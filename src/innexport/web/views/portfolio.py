@@ -31,7 +31,6 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -44,6 +43,7 @@ from innexport.portfolio import compute as core
 from innexport.portfolio import disclosure
 from innexport.rendering import charts, i18n
 from innexport.rendering import portfolio as shared
+from innexport.rendering.sectors import sector_label
 from innexport.web import services, tenancy
 from innexport.web.language import interface_language
 from innexport.web.models import AssessmentStatus, AuditEntry, FrameworkVersion, Membership, SizeClass
@@ -78,8 +78,10 @@ class PortfolioFilters(forms.Form):
         super().__init__(data)
         firms = tenancy.firms(user)
         everything = [("", _("all"))]
+        lang = interface_language()
         self._choice_field("sector").choices = everything + [
-            (s, s) for s in firms.exclude(sector="").order_by("sector").values_list("sector", flat=True).distinct()]
+            (s, sector_label(s, lang)) for s in firms.exclude(sector="").order_by("sector")
+            .values_list("sector", flat=True).distinct()]
         self._choice_field("region").choices = everything + [
             (r, r) for r in firms.exclude(region="").order_by("region").values_list("region", flat=True).distinct()]
         self._choice_field("size").choices = everything + list(SizeClass.choices)
@@ -230,15 +232,6 @@ def _num(value: Any) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-def _signed(value: float | None) -> str:
-    """A change as people read it: +0.25, -0.10, 0.00 (decimal separator of the interface)."""
-    if value is None:
-        return "–"
-    rounded = round(value, 2)
-    text = number_format(abs(rounded), 2)
-    return ("+" + text) if rounded > 0 else ("-" + text) if rounded < 0 else text
-
-
 def _cells(values: Any, flags: Any) -> list[dict[str, Any]]:
     return [{"value": v, "small": bool(f)} for v, f in zip(values, flags, strict=True)]
 
@@ -272,7 +265,8 @@ def _page_context(p: core.Portfolio, fws: list[Framework], lang: str, names: dic
         for key, row in g.rows.iterrows():
             weakest = core.weakest_dimension(row, p.dimensions)
             out.append({
-                "label": L.group(key), "firms": int(row["firms"]), "iip": _num(row["iip"]), "iep": _num(row["iep"]),
+                "key": key, "label": sector_label(key, lang) if by == "sector" and key != core.NO_GROUP else L.group(key),
+                "firms": int(row["firms"]), "iip": _num(row["iip"]), "iep": _num(row["iep"]),
                 "iiep": _num(row["iiep"]), "gap": _num(row["gap"]), "weakest": L.dimension(weakest) if weakest else "",
                 "weakest_score": _num(row[weakest]) if weakest else None,
                 "small": bool(flags[by].get(key, False)), "merged": int(row["firms"]) < p.min_group,
@@ -287,7 +281,8 @@ def _page_context(p: core.Portfolio, fws: list[Framework], lang: str, names: dic
     def movement(g: str) -> dict[str, Any]:
         m, f = p.movement(g), flags[g]
         return {
-            "id": g, "firms": m.firms, "up": m.up, "same": m.same, "down": m.down, "mean_delta": _signed(m.mean_delta),
+            "id": g, "firms": m.firms, "up": m.up, "same": m.same, "down": m.down,
+            "mean_delta": i18n.translator(lang).signed(m.mean_delta),
             "small": {k: bool(f[k]) for k in ("firms", "up", "same", "down")},
             "rows": [{"label": L.cls(b), "cells": _cells([int(v) for v in m.table.loc[b]], f["table"].loc[b])}
                      for b in p.classes],

@@ -37,6 +37,7 @@ from django.utils.translation import ngettext
 from innexport.core.framework import LANGUAGES, Framework, Issue, Text
 from innexport.files.frameworks import load_framework
 from innexport.rendering import i18n
+from innexport.rendering.sectors import sector_code, sector_label, suggestions
 from innexport.support.programmes import (
     KINDS,
     SCOPES,
@@ -101,7 +102,9 @@ def eligibility_summary(programme: Programme) -> list[str]:
     if rule.sizes:
         out.append(_("Sizes: %(sizes)s") % {"sizes": ", ".join(str(SIZE_LABELS.get(s, s)) for s in rule.sizes)})
     if rule.sectors:
-        out.append(_("Sectors (NACE/ISIC): %(sectors)s") % {"sectors": ", ".join(rule.sectors)})
+        lang = interface_language()
+        out.append(_("Sectors (NACE/ISIC): %(sectors)s") % {
+            "sectors": ", ".join(sector_label(sector_code(s) or s, lang) for s in rule.sectors)})
     if rule.min_age is not None and rule.max_age is not None:
         out.append(_("Firms %(min)d to %(max)d years old") % {"min": rule.min_age, "max": rule.max_age})
     elif rule.max_age is not None:
@@ -232,9 +235,9 @@ class ProgrammeForm(forms.Form):
     id = forms.CharField(label=_lazy("Identifier"), max_length=64,
                          help_text=_lazy("Lower-case letters, digits and underscores, starting with a letter, e.g. "
                                          "occ_export_pass. Action plans refer to it: it cannot be changed later."))
-    name_fr = forms.CharField(label=_lazy("Name (French)"), max_length=300)
-    name_es = forms.CharField(label=_lazy("Name (Spanish)"), max_length=300)
-    name_en = forms.CharField(label=_lazy("Name (English)"), max_length=300)
+    name_fr = forms.CharField(label=_lazy("Name (French)"), max_length=300, required=False)
+    name_es = forms.CharField(label=_lazy("Name (Spanish)"), max_length=300, required=False)
+    name_en = forms.CharField(label=_lazy("Name (English)"), max_length=300, required=False)
     operator = forms.CharField(label=_lazy("Operator"), max_length=200)
     country = CountryField(label=_lazy("Country"))
     region = forms.CharField(label=_lazy("Region"), max_length=120, required=False,
@@ -256,9 +259,12 @@ class ProgrammeForm(forms.Form):
     url = forms.CharField(label=_lazy("Web page"), max_length=500, widget=forms.URLInput)
     source = forms.CharField(label=_lazy("Source"), max_length=500, widget=forms.URLInput,
                              help_text=_lazy("The public page the facts of this entry come from."))
-    description_fr = forms.CharField(label=_lazy("Description (French)"), widget=forms.Textarea(attrs={"rows": 3}))
-    description_es = forms.CharField(label=_lazy("Description (Spanish)"), widget=forms.Textarea(attrs={"rows": 3}))
-    description_en = forms.CharField(label=_lazy("Description (English)"), widget=forms.Textarea(attrs={"rows": 3}))
+    description_fr = forms.CharField(label=_lazy("Description (French)"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 3}))
+    description_es = forms.CharField(label=_lazy("Description (Spanish)"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 3}))
+    description_en = forms.CharField(label=_lazy("Description (English)"), required=False,
+                                     widget=forms.Textarea(attrs={"rows": 3}))
 
     FIELDSETS = (
         (_lazy("Programme"), ("id", "name_fr", "name_es", "name_en", "operator", "country", "region", "kind", "scope")),
@@ -279,20 +285,59 @@ class ProgrammeForm(forms.Form):
             self.fields[name].widget.attrs.update(min=0, step=1)
         if instance is not None:
             self.fields["id"].disabled = True
+        self.lang = interface_language()
+        # marked required (asterisk, aria-required): the fields the core requires, and the name and description
+        # in the screen's language (the core needs them in one language: by default, that one)
+        self.required_fields = {name for name, field in self.fields.items() if field.required}
+        self.required_fields |= {f"name_{self.lang}", f"description_{self.lang}"}
+        # the name and description in the other languages: optional, shown in the given one where missing
+        self.optional_languages = {f"{head}_{lang}" for head in ("name", "description") for lang in LANGUAGES
+                                   if lang != self.lang}
+        for name in self.required_fields:
+            if not isinstance(self.fields[name].widget, forms.CheckboxSelectMultiple):
+                self.fields[name].widget.attrs["aria-required"] = "true"
 
     @staticmethod
     def initial_from(p: Programme) -> dict[str, Any]:
         rule = p.eligibility
         return {
-            "id": p.id, **{f"name_{lang}": p.name[lang] for lang in LANGUAGES}, "operator": p.operator,
+            "id": p.id, **{f"name_{lang}": p.name.root.get(lang, "") for lang in LANGUAGES}, "operator": p.operator,
             "country": p.country, "region": p.region or "", "kind": p.kind, "scope": p.scope,
             "activities": list(p.activities), "sizes": list(rule.sizes), "sectors": ", ".join(rule.sectors),
             "min_age": rule.min_age, "max_age": rule.max_age, "regions": ", ".join(rule.regions),
-            "url": p.url, "source": p.source, **{f"description_{lang}": p.description[lang] for lang in LANGUAGES},
+            "url": p.url, "source": p.source,
+            **{f"description_{lang}": p.description.root.get(lang, "") for lang in LANGUAGES},
         }
 
     def fieldsets(self) -> list[tuple[str | Promise, list[forms.BoundField]]]:
-        return [(title, [self[name] for name in names]) for title, names in self.FIELDSETS]
+        """The fields by fieldset; a name or description in the screen's language comes first."""
+        out: list[tuple[str | Promise, list[forms.BoundField]]] = []
+        for title, names in self.FIELDSETS:
+            languages = sorted((n for n in names if n.rpartition("_")[0] in ("name", "description")),
+                               key=lambda n: n.rpartition("_")[2] != self.lang)
+            queue = iter(languages)
+            ordered = [next(queue) if n in languages else n for n in names]
+            out.append((title, [self[name] for name in ordered]))
+        return out
+
+    def clean_sectors(self) -> str:
+        """Each prefix a NACE code (``C11``, ``11.02``, ``A``, or a name), stored as its code; the rule of the
+        firm's sector (:func:`innexport.rendering.sectors.sector_code`)."""
+        codes, wrong = [], []
+        for item in _split(self.cleaned_data.get("sectors", "")):
+            code = sector_code(item)
+            if code is None:
+                wrong.append(item)
+            elif code not in codes:
+                codes.append(code)
+        if wrong:
+            close = [sector_label(c, self.lang) for c in suggestions(wrong[0])]
+            message = " ".join(_("“%(value)s” is not a NACE or ISIC code prefix (e.g. C11, 11.02 or A).") % {"value": w}
+                               for w in wrong)
+            if close:
+                message += " " + _("Did you mean: %(suggestions)s?") % {"suggestions": "; ".join(close)}
+            raise forms.ValidationError(message)
+        return ", ".join(codes)
 
     def _data(self) -> dict[str, Any]:
         """The entry in the catalogue format, from whatever the form could read."""
@@ -341,8 +386,7 @@ class ProgrammeForm(forms.Form):
         if head in ("name", "description"):
             if len(path) > 1 and path[1] in LANGUAGES:
                 return f"{head}_{path[1]}"
-            blank = [lang for lang in LANGUAGES if not self.cleaned_data.get(f"{head}_{lang}")]
-            return f"{head}_{(blank or ['en'])[0]}"
+            return f"{head}_{self.lang}"  # in no language: asked in the screen's
         if head == "eligibility":
             if len(path) > 1 and path[1] in ("sizes", "sectors", "min_age", "max_age", "regions"):
                 return str(path[1])
@@ -355,6 +399,8 @@ class ProgrammeForm(forms.Form):
         kind, value = problem.kind, problem.value
         if kind == "missing":
             return _("This field is required.")
+        if kind == "value_error" and field and field.rpartition("_")[0] in ("name", "description"):
+            return _("This field is required: give it in this language, or in one of the others.")
         if kind == "taken":
             return _("The id “%(id)s” is already used by %(what)s.") % {"id": value, "what": taken.get(value, "")}
         if kind == "string_pattern_mismatch":
