@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.contrib.auth.models import User
 from django.test import Client
 
 from innexport.web import services
 from innexport.web.models import Assessment, Firm, FrameworkVersion, Membership, Organisation, Role
+
+from .mailbox import SITE, Inbox, free_port
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -69,3 +73,35 @@ def wine_framework(frameworks) -> FrameworkVersion:
 def assessment(org_a: Org, wine_framework: FrameworkVersion) -> Assessment:
     return Assessment.objects.create(organisation=org_a.organisation, firm=org_a.firm, framework=wine_framework,
                                      lang="en", created_by=org_a.advisor)
+
+
+# --- e-mail: a real SMTP server on loopback -------------------------------------------------------------
+
+
+@pytest.fixture
+def inbox(settings) -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1 (a free port), with Django's SMTP backend pointed at it."""
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.DEFAULT_FROM_EMAIL = "diagnostic@cci.example.org"
+    settings.SITE_URL = SITE
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_down(settings) -> None:
+    """Django's SMTP backend pointed at a port where nothing listens."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.SITE_URL = SITE
+

@@ -231,10 +231,12 @@ def test_full_flow(org_a, wine_framework) -> None:
 
     response = api.post("/api/firms", {"name": "Viña Nueva", "country": "cl", "region": "Maule", "sector": "11.02",
                                        "size_class": "medium", "year_founded": 1999, "export_share": 60,
-                                       "rd_intensity": 1.5, "contact": "ana@example.org"})
+                                       "rd_intensity": 1.5, "contact": "Ana Pérez", "contact_email": "ana@example.org"})
     assert response.status_code == 201, response.content
     firm = response.json()
-    assert firm["country"] == "CL" and firm["export_share"] == 60.0
+    assert firm["country"] == "CL" and firm["export_share"] == 60.0 and firm["contact_email"] == "ana@example.org"
+    bad = api.patch(f"/api/firms/{firm['id']}", {"contact_email": "ana@@example"})
+    assert bad.status_code == 400 and "contact_email" in bad.content.decode()
     assert Firm.objects.get(pk=firm["id"]).organisation == org_a.organisation
     entry = AuditEntry.objects.get(action="create", object_type="firm", object_id=str(firm["id"]))
     assert entry.user == org_a.advisor and entry.organisation == org_a.organisation

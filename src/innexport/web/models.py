@@ -116,6 +116,8 @@ class Firm(models.Model):
     rd_intensity = models.DecimalField(_("R&D intensity (% of sales)"), max_digits=5, decimal_places=2,
                                        null=True, blank=True)
     contact = models.CharField(_("contact"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True,
+                                      help_text=_("The director's address: the private link is sent there."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -246,6 +248,33 @@ def summary_fields(result: FirmResult | dict[str, Any] | None) -> dict[str, Any]
     return out
 
 
+class DirectorLink(models.Model):
+    """Who opened an assessment's private link, where it was e-mailed, its reminders, and whether the
+    director said they had finished (:mod:`innexport.web.mail`; rules in :mod:`innexport.web.services`).
+
+    Kept beside the assessment rather than in its row, whose large ``result`` stays last (migration 0003).
+    Erased with the assessment. The token itself stays on the assessment only.
+    """
+
+    assessment = models.OneToOneField(Assessment, on_delete=models.CASCADE, related_name="director_link")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", help_text="the advisor who last opened or extended the link")
+    email = models.EmailField(_("director's e-mail"), blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="when the invitation was last e-mailed")
+    reminders_sent = models.PositiveSmallIntegerField(default=0, help_text="since the last invitation")
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="when the director said they had finished (since the invitation)")
+
+    class Meta:
+        indexes = [models.Index(fields=["sent_at"], name="directorlink_sent_at")]
+
+    def __str__(self) -> str:
+        return f"director's link of assessment {self.assessment_id}"
+
+
 class Answer(models.Model):
     """One answer, saved as it is given (a level code, or ``dk``) with an optional comment."""
 
@@ -374,6 +403,7 @@ class PlanAction(models.Model):
     proposed = models.JSONField(default=list, blank=True, help_text="ids of the eligible programmes proposed")
     chosen = models.JSONField(default=list, blank=True, help_text="ids of the programmes picked for this action")
     done_on = models.DateField(_("done on"), null=True, blank=True)
+    reminded_for = models.DateField(null=True, blank=True, help_text="the due date the advisor was last reminded of")
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")

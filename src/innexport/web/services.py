@@ -22,6 +22,12 @@ requests never both act on what they saw before the other's change:
 * :func:`make_plan`, :func:`remake_plan`, :func:`add_action`: the action plan of a completed
   assessment (stored by :mod:`innexport.web.plans`, which never calls back here).
 
+The director's private link: :func:`open_share_link` / :func:`revoke_share_link`; e-mailed with
+:func:`send_invitation`, reminded by :func:`send_due_reminders` (after
+``REMINDER_AFTER_DAYS`` days, at most once in ``REMINDER_EVERY_DAYS`` days, at most
+``REMINDER_MAX`` times per invitation: :func:`reminders_due`), and :func:`director_finished` tells
+the advisor. The messages themselves are built and sent by :mod:`innexport.web.mail`.
+
 Refusals are domain errors the views and the API map to HTTP: :class:`AnswersRejected` /
 :class:`AnswerRejected` (400, naming the question), :class:`AssessmentCompleted` and
 :class:`NoResult` (409), :class:`innexport.web.plans.PlanRefused` (409).
@@ -30,6 +36,7 @@ Refusals are domain errors the views and the API map to HTTP: :class:`AnswersRej
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,7 +44,12 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -50,28 +62,37 @@ from innexport.core.framework import DONT_KNOW, Framework, FrameworkError
 from innexport.files.frameworks import builtin_documents, framework_from_texts
 from innexport.rendering import report
 from innexport.support import plans as core_plans
-from innexport.web import plans, tenancy
+from innexport.web import mail, plans, tenancy
 from innexport.web.catalogues import builtin_catalogue, catalogue_for
+from innexport.web.mail import MailFailed
 from innexport.web.models import (
     ActionPlan,
+    ActionStatus,
     Answer,
     Assessment,
     AssessmentStatus,
     AuditEntry,
+    DirectorLink,
     Firm,
     FrameworkVersion,
+    Membership,
     PlanAction,
+    Role,
     as_lang,
     summary_fields,
 )
 
 __all__ = [
-    "MAX_SHARE_DAYS", "AnswerRejected", "AnswersRejected", "AssessmentCompleted", "Completion", "NoResult", "Refused",
-    "SavedAnswer", "add_action", "answers_of", "builtin_catalogue", "catalogue_for", "complete", "completed_result",
-    "create_assessment", "framework_of", "make_plan", "open_share_link", "plan_filename", "published_frameworks",
-    "remake_plan", "report_filename", "report_html", "report_pdf", "result_of", "revoke_share_link", "save_answer",
-    "save_answers", "score", "sheet_of", "unscored_questions",
+    "MAX_SHARE_DAYS", "AnswerRejected", "AnswersRejected", "AssessmentCompleted", "Completion", "LinkNotOpen",
+    "MailFailed", "NoResult", "Refused", "SavedAnswer", "add_action", "answers_of", "builtin_catalogue",
+    "catalogue_for", "complete",
+    "completed_result", "create_assessment", "director_finished", "framework_of", "make_plan", "open_share_link",
+    "plan_actions_due", "plan_filename", "published_frameworks", "remake_plan", "reminders_due", "report_filename",
+    "report_html", "report_pdf", "result_of", "revoke_share_link", "save_answer", "save_answers", "score",
+    "send_due_reminders", "send_invitation", "send_plan_reminders", "sheet_of", "unscored_questions",
 ]
+
+log = logging.getLogger(__name__)
 
 BUILTIN_COMBINATIONS: list[tuple[str, list[str]]] = [("iiep", []), ("iiep", ["wine"])]
 """The shipped frameworks published in the application on start."""
@@ -187,6 +208,14 @@ class AssessmentCompleted(Refused):
     @property
     def message(self) -> str:
         return _("This diagnostic is completed: its answers can no longer be changed.")
+
+
+class LinkNotOpen(Refused):
+    """The director's private link is not open (never opened, revoked or expired): nothing to send."""
+
+    @property
+    def message(self) -> str:
+        return _("The director's link is not open: create it (or extend it) first, then send it.")
 
 
 class NoResult(Refused):
@@ -396,6 +425,9 @@ def open_share_link(assessment: Assessment, days: int, actor: Any) -> None:
             locked.open_share_link(days)
         locked.save(update_fields=["share_token", "share_expires_at", "updated_at"])
         assessment.share_token, assessment.share_expires_at = locked.share_token, locked.share_expires_at
+        user = getattr(actor, "user", actor)
+        DirectorLink.objects.update_or_create(
+            assessment=locked, defaults={"opened_by": user if getattr(user, "is_authenticated", False) else None})
         tenancy.record(actor, AuditEntry.Action.CHANGE, locked, f"director's link valid for {days} day(s)")
 
 
@@ -406,7 +438,255 @@ def revoke_share_link(assessment: Assessment, actor: Any) -> None:
         locked.share_token, locked.share_expires_at = None, None
         locked.save(update_fields=["share_token", "share_expires_at", "updated_at"])
         assessment.share_token, assessment.share_expires_at = None, None
+        # a later link is a new one: its invitation, reminders and "finished" start afresh
+        DirectorLink.objects.filter(assessment=locked).delete()
         tenancy.record(actor, AuditEntry.Action.CHANGE, locked, "director's link revoked")
+
+
+def send_invitation(assessment: Assessment, email: str, actor: HttpRequest) -> DirectorLink:
+    """E-mail the open private link to the director at ``email`` (:func:`innexport.web.mail.invitation`,
+    in the questionnaire's language), and record who sent it to whom, and when, in the audit trail
+    (never the token). The reminders of this invitation start afresh.
+
+    Refusals: ``ValueError`` naming a malformed address, :class:`AssessmentCompleted`,
+    :class:`LinkNotOpen`; :class:`innexport.web.mail.MailFailed` when the mail server fails (the
+    link stays open and valid; the failure is audited too).
+    """
+    email = email.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValueError(f"email: '{email}' is not a valid e-mail address") from None
+    user = actor.user if actor.user.is_authenticated else None
+    with transaction.atomic():
+        locked = _locked(assessment, with_result=False)
+        _refuse_if_completed(locked, assessment)
+        if not locked.share_link_valid:
+            raise LinkNotOpen(assessment.pk)
+        token = locked.share_token
+    url = mail.absolute_url(reverse("share-start", args=[token]), actor)
+    try:
+        mail.send(mail.invitation(assessment, email, url, sender=user))
+    except MailFailed as exc:
+        tenancy.record(actor, AuditEntry.Action.CHANGE, assessment,
+                       f"director's link NOT e-mailed to {email}: the mail server failed ({exc})")
+        raise
+    with transaction.atomic():
+        link, _created = DirectorLink.objects.update_or_create(assessment=assessment, defaults={
+            "email": email, "sent_by": user, "sent_at": timezone.now(), "reminders_sent": 0,
+            "last_reminder_at": None, "finished_at": None})
+        tenancy.record(actor, AuditEntry.Action.CHANGE, assessment, f"director's link e-mailed to {email}")
+    return link
+
+
+def reminders_due(now: dt.datetime | None = None) -> QuerySet[DirectorLink]:
+    """The e-mailed private links whose director should be reminded now: the link still open, the
+    questionnaire neither finished by the director nor completed, and either
+
+    * *periodic*: the invitation at least ``REMINDER_AFTER_DAYS`` days old, the last reminder at
+      least ``REMINDER_EVERY_DAYS`` days old, fewer than ``REMINDER_MAX`` reminders so far; or
+    * *before expiry*: the link expiring within ``REMINDER_BEFORE_EXPIRY_DAYS`` days, the invitation
+      at least a day old, and no reminder sent since that last window began (one, the last,
+      whatever the count).
+
+    ``REMINDER_MAX`` 0 turns both off (the settings).
+    """
+    now = now or timezone.now()
+    if settings.REMINDER_MAX == 0:
+        return DirectorLink.objects.none()
+    periodic = (Q(reminders_sent__lt=settings.REMINDER_MAX,
+                  sent_at__lte=now - dt.timedelta(days=settings.REMINDER_AFTER_DAYS))
+                & (Q(last_reminder_at__isnull=True)
+                   | Q(last_reminder_at__lte=now - dt.timedelta(days=settings.REMINDER_EVERY_DAYS))))
+    due = periodic
+    window = dt.timedelta(days=settings.REMINDER_BEFORE_EXPIRY_DAYS)
+    if settings.REMINDER_BEFORE_EXPIRY_DAYS:
+        last_window = (Q(assessment__share_expires_at__lte=now + window)
+                       & Q(sent_at__lte=now - dt.timedelta(days=1))  # never the day of the invitation
+                       & (Q(last_reminder_at__isnull=True)
+                          | Q(last_reminder_at__lt=F("assessment__share_expires_at") - window)))
+        due = periodic | last_window
+    return (DirectorLink.objects.select_related("assessment__organisation", "assessment__firm")
+            .defer("assessment__result")
+            .filter(sent_at__isnull=False, finished_at__isnull=True,
+                    assessment__status=AssessmentStatus.DRAFT, assessment__share_token__isnull=False,
+                    assessment__share_expires_at__gt=now)
+            .exclude(email="")
+            .filter(due)
+            .order_by("sent_at", "pk"))
+
+
+@dataclass(frozen=True)
+class ReminderRun:
+    sent: list[DirectorLink]
+    failed: list[DirectorLink]
+
+
+def send_due_reminders(*, dry_run: bool = False, now: dt.datetime | None = None) -> ReminderRun:
+    """Remind every director :func:`reminders_due` selects (``dry_run``: only say whom).
+
+    Idempotent: each reminder is first claimed by a conditional update of its counters (a second
+    run, even a concurrent one, finds nothing due), then sent; a reminder the mail server refuses
+    gives its claim back (tried again at the next run) and is audited, without stopping the others.
+    """
+    now = now or timezone.now()
+    due = list(reminders_due(now))
+    if dry_run:
+        return ReminderRun(sent=due, failed=[])
+    sent: list[DirectorLink] = []
+    failed: list[DirectorLink] = []
+    for link in due:
+        claim = DirectorLink.objects.filter(pk=link.pk, reminders_sent=link.reminders_sent,
+                                            last_reminder_at=link.last_reminder_at)
+        if not claim.update(reminders_sent=link.reminders_sent + 1, last_reminder_at=now):
+            continue  # another run took it
+        assessment = link.assessment
+        try:
+            url = mail.absolute_url(reverse("share-start", args=[assessment.share_token]))
+            mail.send(mail.reminder(assessment, link.email, url))
+        except MailFailed as exc:
+            DirectorLink.objects.filter(pk=link.pk).update(reminders_sent=link.reminders_sent,
+                                                           last_reminder_at=link.last_reminder_at)
+            tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
+                           f"reminder NOT e-mailed to {link.email}: the mail server failed ({exc})")
+            failed.append(link)
+            continue
+        link.reminders_sent, link.last_reminder_at = link.reminders_sent + 1, now
+        tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
+                       f"reminder {link.reminders_sent} of the director's link e-mailed to {link.email}")
+        sent.append(link)
+    return ReminderRun(sent=sent, failed=failed)
+
+
+# --- reminders of plan actions due ----------------------------------------------------------------------
+
+
+def plan_actions_due(today: dt.date | None = None) -> QuerySet[PlanAction]:
+    """The plan actions whose advisor should be reminded now: not done or dropped, due within
+    ``PLAN_REMINDER_DAYS`` days (or overdue), and not yet reminded of that due date (a new due date
+    is reminded again). ``PLAN_REMINDER_DAYS`` 0: none."""
+    today = today or timezone.localdate()
+    if settings.PLAN_REMINDER_DAYS == 0:
+        return PlanAction.objects.none()
+    return (PlanAction.objects.select_related("plan__assessment__firm", "plan__created_by",
+                                              "plan__assessment__created_by")
+            .defer("plan__assessment__result")
+            .filter(status__in=[ActionStatus.TODO, ActionStatus.DOING], due__isnull=False,
+                    due__lte=today + dt.timedelta(days=settings.PLAN_REMINDER_DAYS))
+            .filter(Q(reminded_for__isnull=True) | ~Q(reminded_for=F("due")))
+            .order_by("due", "plan_id", "position", "pk"))
+
+
+def _plan_advisor(plan: ActionPlan, editors: dict[int, Any]) -> list[Any]:
+    """Who is reminded of a plan's actions: who made the plan, else who started the diagnostic,
+    while they edit in its organisation and have an e-mail address; else every such editor."""
+    for user in (plan.created_by, plan.assessment.created_by):
+        if user is not None and user.pk in editors:
+            return [user]
+    return list(editors.values())
+
+
+@dataclass(frozen=True)
+class PlanReminderRun:
+    sent: list[tuple[Any, list[PlanAction]]]
+    """(advisor, the actions the message listed), one per message sent (or to send, in a dry run)."""
+    failed: list[tuple[Any, list[PlanAction]]]
+
+
+def send_plan_reminders(*, dry_run: bool = False, today: dt.date | None = None) -> PlanReminderRun:
+    """E-mail each advisor one message listing the actions :func:`plan_actions_due` selects in the
+    plans they look after (``dry_run``: only say whom). Each action is claimed first (its
+    ``reminded_for`` set to its due date, so a second run finds nothing); a message the mail server
+    refuses gives its claims back (tried again at the next run) and is audited."""
+    today = today or timezone.localdate()
+    due = list(plan_actions_due(today))
+    by_org: dict[int, dict[int, Any]] = {}
+    for org_id in {a.plan.organisation_id for a in due}:
+        members = (Membership.objects.filter(organisation_id=org_id, user__is_active=True,
+                                             role__in=[Role.ADMIN, Role.ADVISOR])
+                   .exclude(user__email="").select_related("user").order_by("user__username"))
+        by_org[org_id] = {m.user_id: m.user for m in members}
+    per_user: dict[int, tuple[Any, list[PlanAction]]] = {}
+    for action in due:
+        for user in _plan_advisor(action.plan, by_org[action.plan.organisation_id]):
+            per_user.setdefault(user.pk, (user, []))[1].append(action)
+    run = PlanReminderRun(sent=[], failed=[])
+    for user, actions in per_user.values():
+        if dry_run:
+            run.sent.append((user, actions))
+            continue
+        claimed = [a for a in actions
+                   if PlanAction.objects.filter(pk=a.pk, reminded_for=a.reminded_for, due=a.due).update(reminded_for=a.due)]
+        if not claimed:
+            continue  # another run took them
+        try:
+            mail.send(mail.actions_due(user, _plans_of(claimed, today), today))
+        except MailFailed as exc:
+            for a in claimed:
+                PlanAction.objects.filter(pk=a.pk).update(reminded_for=a.reminded_for)
+            log.warning("plan reminder to user %s not sent: %s", user.pk, exc)
+            run.failed.append((user, claimed))
+            continue
+        for plan_id in {a.plan_id for a in claimed}:
+            assessment = next(a.plan.assessment for a in claimed if a.plan_id == plan_id)
+            n = sum(a.plan_id == plan_id for a in claimed)
+            tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
+                           f"{n} action(s) due soon or overdue reminded to {user.get_username()}")
+        run.sent.append((user, claimed))
+    return run
+
+
+def _plans_of(actions: list[PlanAction], today: dt.date) -> list[dict[str, Any]]:
+    """The actions grouped by plan for :func:`innexport.web.mail.actions_due` (in the active language)."""
+    plans: dict[int, dict[str, Any]] = {}
+    for a in actions:
+        entry = plans.setdefault(a.plan_id, {
+            "firm": a.plan.assessment.firm.name, "actions": [],
+            "url": mail.absolute_url(reverse("assessment-plan", args=[a.plan.assessment_id]))})
+        entry["actions"].append({"title": a.title, "due": a.due, "overdue": a.due is not None and a.due < today,
+                                 "status": ActionStatus(a.status).label})
+    return list(plans.values())
+
+
+def advisors_to_notify(assessment: Assessment) -> list[Any]:
+    """Who is told that the director finished: the advisor who opened the link (else who e-mailed
+    it, else who started the assessment) while they still edit in its organisation and have an
+    e-mail address; otherwise every admin and advisor of the organisation who has one."""
+    link = DirectorLink.objects.filter(assessment=assessment).select_related("opened_by", "sent_by").first()
+    editors = Membership.objects.filter(organisation_id=assessment.organisation_id, user__is_active=True,
+                                        role__in=[Role.ADMIN, Role.ADVISOR]).exclude(user__email="")
+    allowed = set(editors.values_list("user_id", flat=True))
+    for user in (getattr(link, "opened_by", None), getattr(link, "sent_by", None), assessment.created_by):
+        if user is not None and user.pk in allowed:
+            return [user]
+    return [m.user for m in editors.select_related("user").order_by("user__username")]
+
+
+def director_finished(assessment: Assessment, request: HttpRequest, *, answered: int, total: int) -> bool:
+    """The director said they had finished through the private link: audited, and the first time
+    since the invitation the advisors (:func:`advisors_to_notify`) get
+    :func:`innexport.web.mail.finished_notice`. Whether a notice was sent. A mail server's failure
+    is logged and never makes finishing fail."""
+    with transaction.atomic():
+        tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
+                       f"the director finished answering through the private link ({answered}/{total})")
+        link, _created = DirectorLink.objects.get_or_create(assessment=assessment)
+        first = link.finished_at is None
+        if first:
+            link.finished_at = timezone.now()
+            link.save(update_fields=["finished_at"])
+    if not first:
+        return False
+    url = mail.absolute_url(reverse("assessment-questionnaire", args=[assessment.pk]), request)
+    told = False
+    for advisor in advisors_to_notify(assessment):
+        try:
+            mail.send(mail.finished_notice(assessment, advisor, url, answered=answered, total=total))
+        except Exception:  # finishing must never fail because of an e-mail: logged instead
+            log.exception("the notice that the director finished assessment %s was not sent", assessment.pk)
+        else:
+            told = True
+    return told
 
 
 # --- completing, scoring and the result -------------------------------------------------------------------

@@ -10,6 +10,13 @@ Environment variables (all optional for a local run):
 * ``INNEXPORT_PRODUCTION=1``: secure cookies, HSTS, SSL redirect, no debug.
 * ``INNEXPORT_ALLOWED_HOSTS``: comma-separated host names (production).
 * ``INNEXPORT_DEBUG=1``: Django debug pages (development only).
+* ``INNEXPORT_EMAIL_URL`` (e.g. ``smtp://user:pass@mail.example.org:587?tls=1``) or
+  ``INNEXPORT_EMAIL_HOST``/``_PORT``/``_USER``/``_PASSWORD``/``_TLS``/``_SSL``; ``INNEXPORT_EMAIL_FROM``,
+  ``INNEXPORT_EMAIL_TIMEOUT``: how the director's invitations, reminders and the advisor's notices
+  are sent (:func:`email_settings`; Django's console backend when nothing is set).
+* ``INNEXPORT_SITE_URL``: the address in e-mails sent outside a request (``send_reminders``).
+* ``INNEXPORT_REMINDER_AFTER_DAYS``/``_EVERY_DAYS``/``_MAX``/``_BEFORE_EXPIRY_DAYS``: when directors are reminded;
+  ``INNEXPORT_PLAN_REMINDER_DAYS``: how long before a plan action is due its advisor is reminded.
 
 Browser policies (Content-Security-Policy with django-csp, Permissions-Policy, framing) and the
 private modes of the data folder (0700) and database (0600) are decided in
@@ -19,10 +26,14 @@ private modes of the data folder (0700) and database (0600) are decided in
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 from babel import Locale
+from django.core.exceptions import ImproperlyConfigured
 
 from innexport.core.framework import LANGUAGES as FRAMEWORK_LANGUAGES
 from innexport.web import security
@@ -208,6 +219,120 @@ BENCHMARK_BY = os.environ.get("INNEXPORT_BENCHMARK_BY", "country,sector,size")
 
 SHARE_LINK_DAYS = int(os.environ.get("INNEXPORT_SHARE_LINK_DAYS", "14"))
 """Default validity of a director's private link."""
+
+# --- e-mail (the director's invitation and reminders, the advisor's notice: innexport.web.mail) ---
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+_EMAIL_SCHEMES = {"smtp": False, "smtps": True}
+
+
+def _flag(name: str, value: str) -> bool:
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}: '{value}' is not 1/0, true/false or yes/no")
+
+
+def _number(name: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise ImproperlyConfigured(f"{name}: '{value}' is not a whole number from {low} to {high}")
+    return number
+
+
+def email_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Django's e-mail settings from the environment: ``INNEXPORT_EMAIL_URL``, else
+    ``INNEXPORT_EMAIL_HOST`` (with ``_PORT``, ``_USER``, ``_PASSWORD``, ``_TLS``, ``_SSL``), else the
+    console backend (messages printed on the server's standard output, nothing sent). Every SMTP
+    connection gives up after ``INNEXPORT_EMAIL_TIMEOUT`` seconds (default 10, at most 120).
+    A value that cannot be used stops the start with ``ImproperlyConfigured`` naming the variable.
+
+    >>> s = email_settings({"INNEXPORT_EMAIL_URL": "smtp://ana%40cci.fr:s3cret@mail.cci.fr:587?tls=1"})
+    >>> s["EMAIL_HOST"], s["EMAIL_PORT"], s["EMAIL_HOST_USER"], s["EMAIL_HOST_PASSWORD"], s["EMAIL_USE_TLS"]
+    ('mail.cci.fr', 587, 'ana@cci.fr', 's3cret', True)
+    >>> email_settings({})["EMAIL_BACKEND"]
+    'django.core.mail.backends.console.EmailBackend'
+    """
+    out: dict[str, Any] = {
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend", "EMAIL_HOST": "localhost",
+        "EMAIL_PORT": 25, "EMAIL_HOST_USER": "", "EMAIL_HOST_PASSWORD": "", "EMAIL_USE_TLS": False,
+        "EMAIL_USE_SSL": False,
+        "EMAIL_TIMEOUT": _number("INNEXPORT_EMAIL_TIMEOUT", environ.get("INNEXPORT_EMAIL_TIMEOUT") or "10", 1, 120),
+        "DEFAULT_FROM_EMAIL": environ.get("INNEXPORT_EMAIL_FROM") or "innexport@localhost",
+    }
+    url = environ.get("INNEXPORT_EMAIL_URL", "").strip()
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme == "console":
+            return out
+        if parts.scheme not in _EMAIL_SCHEMES or not parts.hostname:
+            raise ImproperlyConfigured("INNEXPORT_EMAIL_URL: expected smtp://user:password@host:port?tls=1 "
+                                       "(or smtps://… for SSL, console:// to print), not "
+                                       f"'{parts.scheme}://{parts.hostname or ''}…'")
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        try:
+            port = parts.port
+        except ValueError:
+            raise ImproperlyConfigured("INNEXPORT_EMAIL_URL: the port is not a number from 1 to 65535") from None
+        host, user, password = parts.hostname, unquote(parts.username or ""), unquote(parts.password or "")
+        ssl = _EMAIL_SCHEMES[parts.scheme] or _flag("INNEXPORT_EMAIL_URL ssl", query.get("ssl", ""))
+        tls = _flag("INNEXPORT_EMAIL_URL tls", query.get("tls", ""))
+    elif environ.get("INNEXPORT_EMAIL_HOST", "").strip():
+        host = environ["INNEXPORT_EMAIL_HOST"].strip()
+        port = _number("INNEXPORT_EMAIL_PORT", environ["INNEXPORT_EMAIL_PORT"], 1, 65535) \
+            if environ.get("INNEXPORT_EMAIL_PORT") else None
+        user, password = environ.get("INNEXPORT_EMAIL_USER", ""), environ.get("INNEXPORT_EMAIL_PASSWORD", "")
+        tls = _flag("INNEXPORT_EMAIL_TLS", environ.get("INNEXPORT_EMAIL_TLS", ""))
+        ssl = _flag("INNEXPORT_EMAIL_SSL", environ.get("INNEXPORT_EMAIL_SSL", ""))
+    else:
+        return out
+    if tls and ssl:
+        raise ImproperlyConfigured("INNEXPORT_EMAIL: choose TLS (STARTTLS, port 587) or SSL (port 465), not both")
+    out.update({
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": host,
+        "EMAIL_PORT": port or (465 if ssl else 587 if tls else 25), "EMAIL_HOST_USER": user,
+        "EMAIL_HOST_PASSWORD": password, "EMAIL_USE_TLS": tls, "EMAIL_USE_SSL": ssl,
+    })
+    return out
+
+
+_EMAIL = email_settings(os.environ)
+EMAIL_BACKEND: str = _EMAIL["EMAIL_BACKEND"]
+EMAIL_HOST: str = _EMAIL["EMAIL_HOST"]
+EMAIL_PORT: int = _EMAIL["EMAIL_PORT"]
+EMAIL_HOST_USER: str = _EMAIL["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD: str = _EMAIL["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS: bool = _EMAIL["EMAIL_USE_TLS"]
+EMAIL_USE_SSL: bool = _EMAIL["EMAIL_USE_SSL"]
+EMAIL_TIMEOUT: int = _EMAIL["EMAIL_TIMEOUT"]
+DEFAULT_FROM_EMAIL: str = _EMAIL["DEFAULT_FROM_EMAIL"]
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+SITE_URL = os.environ.get("INNEXPORT_SITE_URL", "").strip().rstrip("/")
+"""The application's address (``https://diagnostic.example.org``) for links in e-mails sent outside a
+request (``innexport manage send_reminders``); a request's own address is used otherwise."""
+if SITE_URL and urlsplit(SITE_URL).scheme not in {"http", "https"}:
+    raise ImproperlyConfigured(f"INNEXPORT_SITE_URL: '{SITE_URL}' is not an http(s):// address")
+
+REMINDER_AFTER_DAYS = _number("INNEXPORT_REMINDER_AFTER_DAYS", os.environ.get("INNEXPORT_REMINDER_AFTER_DAYS") or "7",
+                              1, 365)
+"""A director e-mailed the private link who has not finished is reminded this many days after the invitation,"""
+REMINDER_EVERY_DAYS = _number("INNEXPORT_REMINDER_EVERY_DAYS", os.environ.get("INNEXPORT_REMINDER_EVERY_DAYS") or "7",
+                              1, 365)
+"""then again at most once in this many days,"""
+REMINDER_MAX = _number("INNEXPORT_REMINDER_MAX", os.environ.get("INNEXPORT_REMINDER_MAX") or "2", 0, 20)
+"""and at most this many times per invitation (0: no reminders);"""
+REMINDER_BEFORE_EXPIRY_DAYS = _number("INNEXPORT_REMINDER_BEFORE_EXPIRY_DAYS",
+                                      os.environ.get("INNEXPORT_REMINDER_BEFORE_EXPIRY_DAYS") or "2", 0, 60)
+"""and once more, the last, when the link expires within this many days (0: not)."""
+PLAN_REMINDER_DAYS = _number("INNEXPORT_PLAN_REMINDER_DAYS", os.environ.get("INNEXPORT_PLAN_REMINDER_DAYS") or "7", 0, 90)
+"""An advisor is reminded of a plan's actions not done or dropped this many days before they are due
+(or when they are overdue and were never reminded), once per due date (0: never)."""
 
 LOGGING = {
     "version": 1,

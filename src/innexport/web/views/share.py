@@ -6,6 +6,8 @@ complete or score it, nor reach anything else. Once the assessment is completed 
 it read-only and every change is refused (409) by the service layer
 (:class:`innexport.web.services.AssessmentCompleted`), as on the advisor's pages. An unknown,
 revoked or expired link shows a page saying it is no longer valid (404). The interface speaks the assessment's language.
+When the director presses "I have finished", the advisor who opened the link is told by e-mail
+(:func:`innexport.web.services.director_finished`).
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
-from innexport.web import tenancy
+from innexport.web import services
 from innexport.web.middleware import json_errors
-from innexport.web.models import Assessment, AuditEntry
+from innexport.web.models import Assessment
 from innexport.web.services import AssessmentCompleted
 from innexport.web.views.assessments import (
     Questionnaire,
@@ -112,9 +114,8 @@ def share_page(request: HttpRequest, assessment: Assessment, page: int) -> HttpR
     if errors:
         return _render_page(request, q, page, status=400, posted=request.POST, errors=errors)
     nav = request.POST.get("nav", "next")
-    if nav == "done":
-        tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
-                       f"the director finished answering through the private link ({q.answered}/{q.total})")
+    if nav == "done":  # audited; the advisor is told by e-mail (a mail failure never stops this)
+        services.director_finished(assessment, request, answered=q.answered, total=q.total)
         return redirect("share-done", token=assessment.share_token)
     return redirect("share-page", token=assessment.share_token, page=nav_target(nav, page, q.n_pages))
 
