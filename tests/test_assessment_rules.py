@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from innexport.core.assessment import (
     AnswersError,
@@ -200,9 +202,9 @@ def test_a_plan_names_the_levels_of_each_step() -> None:
     assert plan.needed == {"iip": 0.29, "iep": 0.29}
     codes = {"q1": ["no", "yes"], "q3": ["no", "yes"], "q4": ["no", "yes"],
              "q2": ["never", "sometimes", "often", "always"], "q5": ["never", "sometimes", "often", "always"]}
-    for st in plan.steps:
-        levels = codes[st.observable]
-        assert levels.index(st.to_code) == levels.index(st.from_code) + 1
+    for step in plan.steps:
+        levels = codes[step.observable]
+        assert levels.index(step.to_code) == levels.index(step.from_code) + 1
     assert plan.after["iip"] >= 0.29 and plan.after["iep"] >= 0.29 and plan.reachable
     assert sum(plan.by_activity.values()) == len(plan.steps) > 0
 
@@ -428,3 +430,37 @@ def test_results_show_six_decimals() -> None:
     # for d1 (2/3) and a_exp weighs 1/3: a_joint's leverage = ½ (IIP) + 2/3 (IEP)
     assert [a.weight["iiep"] for a in result.activities] == [0.333333] * 3
     assert {p.activity: p.leverage for p in result.priorities}["a_joint"] == 1.166667
+
+
+# --- the completeness floor ---------------------------------------------------------------------------
+
+
+def test_meets_floor_allows_only_the_floating_point_slack() -> None:
+    from innexport.core.assessment import FLOOR_SLACK, meets_floor
+
+    assert FLOOR_SLACK == 1e-12
+    assert meets_floor(7 / 10, 0.7) and meets_floor(0.0, 0.0) and meets_floor(1.0, 1.0)
+    assert meets_floor(0.7 - 0.9e-12, 0.7) and not meets_floor(0.7 - 1.1e-12, 0.7)
+    assert meets_floor(0.0, 1e-12)  # exactly the slack below: met
+    assert not meets_floor(0.69, 0.7) and meets_floor(0.71, 0.7)
+
+
+def test_scored_needed_by_hand() -> None:
+    from innexport.core.assessment import scored_needed
+
+    # 70 % of 93 questions is 65.1: 66 answers; of 10, exactly 7; of 41, 28.7 → 29
+    assert [scored_needed(t, 0.7) for t in (93, 10, 41, 40, 1, 0)] == [66, 7, 29, 28, 1, 0]
+    assert [scored_needed(7, f) for f in (0.0, 1.0, 0.5, 3 / 7)] == [0, 7, 4, 3]
+    assert scored_needed(-3, 0.7) == 0
+
+
+@given(total=st.integers(0, 400), floor=st.floats(0, 1))
+def test_scored_needed_is_the_fewest_answers_meeting_the_floor(total: int, floor: float) -> None:
+    from innexport.core.assessment import meets_floor, scored_needed
+
+    n = scored_needed(total, floor)
+    assert 0 <= n <= total
+    if total:
+        assert meets_floor(n / total, floor) or n == total
+        assert n == 0 or not meets_floor((n - 1) / total, floor)
+

@@ -63,7 +63,8 @@ def test_start_form_defaults(org_a, wine_framework) -> None:
     assert response.status_code == 200
     form = response.context["form"]
     assert form["framework"].value() == wine_framework.pk  # a wine maker (NACE 11.02)
-    assert form["lang"].value() == "es" and form["assessor"].value() == "Ana Pérez"
+    # the firm is French: the questionnaire's language is its country's, not the advisor's (es)
+    assert form["lang"].value() == "fr" and form["assessor"].value() == "Ana Pérez"
     assert form["assessed_on"].value() == dt.date.today()
     page = response.content.decode()
     assert "iiep 1.1.0 + wine 1.1.0" in page and "iiep 1.1.0 (" in page
@@ -173,9 +174,13 @@ def test_autosave_saves_updates_clears(org_a, assessment) -> None:
     fw = services.framework_of(assessment.framework)
     total = len(fw.observables)
     status, data = answer(c, assessment, {"question_id": KNOWN, "value": "often", "comment": "CCI twice a year"})
+    texts = data.pop("texts")
     assert status == 200 and data == {
         "ok": True, "question_id": KNOWN, "value": "often", "comment": "CCI twice a year", "answered": 1,
-        "total": total, "page": 1, "page_answered": 1, "page_total": len(dimension_questions(assessment, 1))}
+        "dont_know": 0, "total": 93, "needed": 65,  # 66 of 93 answers are needed (0.7 × 93 = 65.1), 1 is given
+        "page": 1, "page_answered": 1, "page_dont_know": 0,
+        "page_total": len(dimension_questions(assessment, 1)), "page_done": False}
+    assert texts["summary"] == f"Questions answered: 1 of {total}"
     saved = Answer.objects.get(assessment=assessment, question_id=KNOWN)
     assert (saved.value, saved.comment, saved.updated_by) == ("often", "CCI twice a year", org_a.advisor)
     assert answer(c, assessment, {"question_id": KNOWN, "value": "always"})[1]["answered"] == 1
@@ -184,7 +189,7 @@ def test_autosave_saves_updates_clears(org_a, assessment) -> None:
     status, data = answer(c, assessment, {"question_id": KNOWN, "comment": "and Team France Export"})
     saved.refresh_from_db()
     assert status == 200 and (saved.value, saved.comment) == ("always", "and Team France Export")  # value kept
-    assert answer(c, assessment, {"question_id": KNOWN, "value": "dk"})[1]["answered"] == 1
+    assert answer(c, assessment, {"question_id": KNOWN, "value": "dk"})[1]["answered"] == 0  # "don't know" apart
     assert Answer.objects.get(assessment=assessment, question_id=KNOWN).value == "dk"
     status, data = answer(c, assessment, {"question_id": KNOWN, "value": ""})
     assert status == 200 and data["answered"] == 0
@@ -299,7 +304,7 @@ def test_analyst_reads_without_inputs_and_cannot_post(org_a, assessment) -> None
     response = c.get(page_url(assessment, 1))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "<input" not in page.split("<main>")[1] and "<textarea" not in page
+    assert "<input" not in page.split("<main")[1] and "<textarea" not in page
     assert "Often" in page and "a comment to read" in page
     assert c.get(reverse("assessment-start", args=[org_a.firm.pk])).status_code == 403
     for url, data in POSTS(assessment, org_a):

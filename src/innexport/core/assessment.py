@@ -373,11 +373,42 @@ def diagnose(
                                f"scored answer (at least {floor_percent(floor)} needed); missing: "
                                + ", ".join(np.array(model.observable_ids)[np.isnan(values[i])]))
         for i, sheet in enumerate(sheets)
-        if population.scores.completeness[i] + 1e-12 < floor
+        if not meets_floor(float(population.scores.completeness[i]), floor)
     ]
     if incomplete:
         raise IncompleteError(incomplete)
     return [_firm_result(population, i, sheet, lang or sheet.lang or "en") for i, sheet in enumerate(sheets)]
+
+
+FLOOR_SLACK = 1e-12
+"""A share of scored answers below the completeness floor by no more than this meets it (the
+floating-point error of a share such as 7 / 10 against a floor such as 0.7)."""
+
+
+def meets_floor(share: float, floor: float) -> bool:
+    """Whether a share of scored answers meets the completeness floor (the one test of :func:`diagnose`).
+
+    >>> meets_floor(7 / 10, 0.7), meets_floor(0.69, 0.7), meets_floor(0.0, 0.0)
+    (True, False, True)
+    """
+    return share + FLOOR_SLACK >= floor
+
+
+def scored_needed(total: int, floor: float) -> int:
+    """The fewest scored answers (a level, not "don't know") out of ``total`` questions that meet
+    the completeness ``floor`` (:func:`meets_floor`): what a questionnaire tells its respondent.
+
+    >>> scored_needed(40, 0.7), scored_needed(10, 0.7), scored_needed(41, 0.7), scored_needed(93, 0.7)
+    (28, 7, 29, 66)
+    >>> scored_needed(3, 0.0), scored_needed(7, 1.0), scored_needed(0, 0.7)
+    (0, 7, 0)
+    """
+    if total <= 0:
+        return 0
+    n = max(math.ceil(floor * total) - 1, 0)
+    while n < total and not meets_floor(n / total, floor):
+        n += 1
+    return n
 
 
 def share_below(share: float, floor: float) -> str:

@@ -12,6 +12,10 @@ Tristan da Cunha, Sark, Kosovo's user-assigned ``XK``).
 ('Chili', 'CL', 'CH', 'CL')
 >>> country_code("Chil") is None
 True
+
+A country also proposes the language of a questionnaire for its firms
+(:func:`country_language`): the first of its official languages, as CLDR lists them (de facto
+ones included, most spoken first), that innexport speaks.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ import unicodedata
 from functools import cache
 
 from babel import Locale
+from babel.languages import get_official_languages
 
-from innexport.core.languages import LANGUAGES
+from innexport.core.languages import LANGUAGES, Lang
 
 _NOT_ISO_3166_1 = frozenset({
     "EU", "EZ", "QO", "UN", "XA", "XB", "XK", "ZZ",  # groupings, pseudo-locales, user-assigned, unknown
@@ -65,3 +70,22 @@ def _by_spelling() -> dict[str, str]:
 def country_code(text: str) -> str | None:
     """The code of a country given by its code or its name in any supported language; None if unknown."""
     return _by_spelling().get(_key(text))
+
+
+def country_language(code: str) -> Lang | None:
+    """The language a firm of country ``code`` is best asked in: the first of the country's official
+    languages (CLDR's territory data through Babel, de facto official ones included, in CLDR's order)
+    that innexport speaks; None when it speaks none of them (or the code is unknown).
+
+    >>> country_language("FR"), country_language("BE")
+    ('fr', 'fr')
+    >>> country_language("cl"), country_language("MX")
+    ('es', 'es')
+    >>> country_language("US"), country_language("BR"), country_language("ZZ")
+    ('en', None, None)
+    """
+    code = code.strip().upper()
+    if code not in COUNTRY_CODES:
+        return None
+    spoken: dict[str, Lang] = {lang: lang for lang in LANGUAGES}
+    return next((spoken[lang] for lang in get_official_languages(code, de_facto=True) if lang in spoken), None)

@@ -5,8 +5,20 @@ With ``static/web/questionnaire.js`` every answer is also sent as it is given to
 endpoint ``assessment-answer`` (kept in a local queue until the server has it). The director's
 private link (:mod:`innexport.web.views.share`) reuses the same pages and helpers.
 
-Texts of the framework (dimensions, activities, questions, help, levels) are shown in the
-assessment's language; the interface around them in the user's.
+One language per questionnaire: everything of its pages (the framework's texts, and every control,
+heading, status and message around them, the JavaScript's too) is in the assessment's language
+(``assessment.lang``), whatever the advisor's interface language. The advisor's pages render their
+``<main>`` content under ``{% language assessment.lang %}`` (the header and menu of the application
+stay in the advisor's language); the director's private link is entirely in the assessment's language.
+A new questionnaire's language is proposed from the firm's country
+(:func:`innexport.web.language.questionnaire_language`).
+
+Honest progress: a question is *answered* when it has a level of its scale; "don't know" is counted
+apart, and does not count towards the completeness floor, the framework's
+``scoring.min_completeness`` (:class:`innexport.core.framework.ScoringSettings` holds its default,
+:func:`innexport.core.assessment.diagnose` applies it). Every page shows that floor and how many
+more answers it needs (:class:`Progress`), and each autosaved answer's reply carries the same
+texts, so that they follow the answers as they are given.
 
 Every step of the assessment's life (start, save answers, complete, open or revoke the director's
 link) is :mod:`innexport.web.services`'s: these views read the request, call the service and map
@@ -15,7 +27,7 @@ its refusals to responses (a bad answer: 400 naming the question; a completed as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
@@ -27,7 +39,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -37,12 +49,13 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods, require_POST
 
 from innexport.core.answers import COMMENT_MAX_LENGTH
-from innexport.core.assessment import AnswersError, IncompleteError
-from innexport.core.framework import DONT_KNOW, Dimension, Framework
-from innexport.rendering.i18n import t
+from innexport.core.assessment import AnswersError, IncompleteError, floor_percent, scored_needed
+from innexport.core.framework import DONT_KNOW, Dimension, Framework, Observable
+from innexport.rendering.countries import country_language, country_name
+from innexport.rendering.i18n import t, translator
 from innexport.rendering.questionnaire import dont_know_label
 from innexport.web import services, tenancy
-from innexport.web.language import interface_language
+from innexport.web.language import interface_language, questionnaire_language
 from innexport.web.middleware import BadInput, MalformedJson, autosave_error, json_errors, parse_json_body
 from innexport.web.models import Answer, Assessment, Firm, FrameworkVersion
 from innexport.web.services import MAX_SHARE_DAYS, AnswerRejected, AnswersRejected, AssessmentCompleted
@@ -75,16 +88,71 @@ class ActivityView:
 
 @dataclass
 class PageView:
+    """A part of the questionnaire in the list of parts: ``answered`` (a level) and ``dont_know`` apart."""
+
     number: int
     name: str
     answered: int
     total: int
     url: str
     current: bool = False
+    dont_know: int = 0
 
     @property
     def done(self) -> bool:
-        return self.answered == self.total
+        """Every question of the part has been given an answer or "don't know"."""
+        return self.answered + self.dont_know == self.total
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a questionnaire is: questions answered (a level), "don't know", and the floor.
+
+    >>> p = Progress(answered=12, dont_know=3, total=40, floor=0.7)
+    >>> p.unanswered, p.required, p.still_needed, p.width(p.answered), p.width(p.dont_know)
+    (25, 28, 16, 30.0, 7.5)
+    """
+
+    answered: int
+    dont_know: int
+    total: int
+    floor: float
+
+    @property
+    def unanswered(self) -> int:
+        return self.total - self.answered - self.dont_know
+
+    @property
+    def required(self) -> int:
+        """Answered questions the results need (:func:`scored_needed`)."""
+        return scored_needed(self.total, self.floor)
+
+    @property
+    def still_needed(self) -> int:
+        return max(self.required - self.answered, 0)
+
+    def width(self, n: int) -> float:
+        """``n`` questions as a share of the bar, in percent (two decimals)."""
+        return round(100 * n / self.total, 2) if self.total else 0.0
+
+    def texts(self, lang: str) -> dict[str, str]:
+        """What the progress box says, in the active language (the views activate the
+        questionnaire's): ``summary`` (answered), ``dont_know`` (those set apart, or ""), ``floor``
+        (the rule, shown from the first page) and ``needed`` (how many more answers the results need).
+        """
+        dk = dont_know_label(lang)
+        floor_text = translator(lang).percent(self.floor, 0 if "." not in floor_percent(self.floor) else 1)
+        return {
+            "summary": _("Questions answered: %(answered)d of %(total)d") % {
+                "answered": self.answered, "total": self.total},
+            "dont_know": ngettext("%(n)d answer “%(dk)s” (not counted)", "%(n)d answers “%(dk)s” (not counted)",
+                                  self.dont_know) % {"n": self.dont_know, "dk": dk} if self.dont_know else "",
+            "floor": _("To compute the results, at least %(floor)s of the questions must be answered "
+                       "(%(required)d of %(total)d); “%(dk)s” does not count.") % {
+                "floor": floor_text, "required": self.required, "total": self.total, "dk": dk},
+            "needed": ngettext("%(n)d more answer needed.", "%(n)d more answers needed.", self.still_needed) % {
+                "n": self.still_needed} if self.still_needed else _("Enough answers to compute the results."),
+        }
 
 
 @dataclass
@@ -129,19 +197,29 @@ class Questionnaire:
     def total(self) -> int:
         return len(self.fw.observables)
 
+    def _count(self, observables: Sequence[Observable]) -> tuple[int, int, int]:
+        values = [self.value(o.id) for o in observables]
+        dont_know = values.count(DONT_KNOW)
+        return sum(1 for v in values if v) - dont_know, dont_know, len(values)
+
     @property
     def answered(self) -> int:
-        return sum(1 for o in self.fw.observables if self.value(o.id))
+        """Questions answered with a level of their scale ("don't know" is not an answer that counts)."""
+        return self.progress().answered
 
-    def page_counts(self, page: int) -> tuple[int, int]:
-        observables = [o for a in self.dimension(page).activities for o in a.observables]
-        return sum(1 for o in observables if self.value(o.id)), len(observables)
+    def progress(self) -> Progress:
+        answered, dont_know, total = self._count(self.fw.observables)
+        return Progress(answered, dont_know, total, self.fw.scoring.min_completeness)
+
+    def page_counts(self, page: int) -> tuple[int, int, int]:
+        """(answered with a level, "don't know", questions) of a page."""
+        return self._count([o for a in self.dimension(page).activities for o in a.observables])
 
     def pages(self, page_url: Callable[[int], str], current: int | None = None) -> list[PageView]:
         out = []
         for n, dim in enumerate(self.fw.dimensions, start=1):
-            answered, total = self.page_counts(n)
-            out.append(PageView(n, dim.name[self.lang], answered, total, page_url(n), n == current))
+            answered, dont_know, total = self.page_counts(n)
+            out.append(PageView(n, dim.name[self.lang], answered, total, page_url(n), n == current, dont_know))
         return out
 
     def first_unanswered_page(self) -> int:
@@ -214,23 +292,41 @@ def _numbers(fw: Framework) -> dict[str, int]:
     return {o.id: n for n, o in enumerate(fw.observables, start=1)}
 
 
+def waiting_messages() -> dict[str, str]:
+    """The autosave's "N answers waiting to be saved" in the active language, one text per plural
+    form (``one``, ``other``: the forms of fr, es and en) with ``{n}`` for the number, for
+    questionnaire.js to pick with ``Intl.PluralRules``.
+
+    >>> waiting_messages()["other"]
+    '{n} answers waiting to be saved'
+    """
+    def form(n: int) -> str:
+        return ngettext("%(n)s answer waiting to be saved", "%(n)s answers waiting to be saved", n) % {"n": "{n}"}
+
+    return {"one": form(1), "other": form(2)}
+
+
 def page_context(q: Questionnaire, page: int, *, editable: bool, page_url: Callable[[int], str],
                  answer_url: str, form_action: str, posted: Mapping[str, str] | None = None,
                  errors: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """What ``assessment_questions.html`` (and the pages around it) needs to show a page."""
+    """What ``assessment_questions.html`` (and the pages around it) needs to show a page; its texts
+    in the active language (call it with the questionnaire's language active)."""
     dim = q.dimension(page)
-    answered, total = q.answered, q.total
+    progress = q.progress()
     return {
         "assessment": q.assessment, "firm": q.assessment.firm, "framework_label": q.fw.label,
         "page": page, "n_pages": q.n_pages, "dimension_name": dim.name[q.lang],
         "dimension_description": dim.description[q.lang] if dim.description else "",
         "activities": q.activities(page, posted, errors), "errors": errors or {},
-        "pages": q.pages(page_url, page), "answered": answered, "total": total,
-        "percent": round(100 * answered / total) if total else 0,
+        "pages": q.pages(page_url, page), "answered": progress.answered, "total": progress.total,
+        "progress": progress, "progress_texts": progress.texts(q.lang), "bar": {  # CSS widths, never localised
+            "answered": f"{progress.width(progress.answered):.2f}", "dont_know": f"{progress.width(progress.dont_know):.2f}",
+            "floor": f"{100 * progress.floor:.2f}"},
         "prev_url": page_url(page - 1) if page > 1 else "", "next_url": page_url(page + 1) if page < q.n_pages else "",
         "editable": editable, "answer_url": answer_url, "form_action": form_action,
         "completed": q.assessment.completed, "comment_max": COMMENT_MAX_LENGTH,
         "dont_know": dont_know_label(q.lang), "queue_key": f"innexport:answers:{answer_url}",
+        "waiting": waiting_messages(), "questionnaire_lang": q.lang,
     }
 
 
@@ -258,6 +354,11 @@ def completed_message() -> str:
 def answer_from_json(request: HttpRequest, assessment: Assessment, *, user: Any = None,
                      via_share_link: bool = False) -> JsonResponse:
     """Autosave one answer: ``{"question_id", "value", "comment"}`` in, the progress out.
+
+    The progress: ``answered`` (questions with a level), ``dont_know``, ``total``, ``needed`` (more
+    answers the results need), the same for the answer's page (``page_answered``,
+    ``page_dont_know``, ``page_total``, ``page_done``), and ``texts``, what the page's progress box
+    says (:meth:`Progress.texts`, in the questionnaire's language).
 
     ``value`` is an answer the core accepts (:mod:`innexport.core.answers`: a level code, ``dk``,
     or ``""`` to clear…); leaving out ``value`` (or ``comment``) keeps the one saved. Anything
@@ -294,11 +395,16 @@ def answer_from_json(request: HttpRequest, assessment: Assessment, *, user: Any 
         return json_error(exc.message, 409)
     q = Questionnaire(assessment)
     page = q.page_of(question_id)
-    page_answered, page_total = q.page_counts(page)
+    page_answered, page_dont_know, page_total = q.page_counts(page)
+    progress = q.progress()
+    with translation.override(assessment.lang):
+        texts = progress.texts(q.lang)
     return JsonResponse({
         "ok": True, "question_id": question_id, "value": saved.value, "comment": saved.comment,
-        "answered": saved.answered, "total": saved.total,
-        "page": page, "page_answered": page_answered, "page_total": page_total,
+        "answered": progress.answered, "dont_know": progress.dont_know, "total": progress.total,
+        "needed": progress.still_needed, "page": page, "page_answered": page_answered,
+        "page_dont_know": page_dont_know, "page_total": page_total,
+        "page_done": page_answered + page_dont_know == page_total, "texts": texts,
     }, json_dumps_params={"ensure_ascii": False})
 
 
@@ -357,16 +463,20 @@ class StartForm(forms.Form):
 @member_required
 def assessment_start(request: HttpRequest, pk: int) -> HttpResponse:
     firm = get_object_or_404(tenancy.firms(request.user), pk=pk)
-    membership = tenancy.require_editor(request.user)
+    tenancy.require_editor(request.user)
     user = tenancy.signed_in(request)
     versions = list(services.published_frameworks())
     default = default_framework(firm, versions)
     initial = {
-        "framework": default.pk if default else None, "lang": membership.language,
+        "framework": default.pk if default else None, "lang": questionnaire_language(firm.country),
         "assessed_on": timezone.localdate(),
         "assessor": user.get_full_name().strip() or user.get_username(),
     }
     form = StartForm(request.POST if request.method == "POST" else None, initial=initial)
+    if country_language(firm.country):
+        form.fields["lang"].help_text = _("The questions and the report are in this language. Proposed: "
+                                          "the language of the firm's country (%(country)s).") % {
+            "country": country_name(firm.country, interface_language())}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         assessment = services.create_assessment(firm, data["framework"], lang=data["lang"], actor=request,
@@ -395,10 +505,11 @@ def _render_page(request: HttpRequest, q: Questionnaire, page: int, *, status: i
     assessment = q.assessment
     can_edit = tenancy.membership(request.user).can_edit
     page_url, answer_url = _advisor_urls(assessment)
-    context = page_context(q, page, editable=can_edit and not assessment.completed,
-                           page_url=page_url, answer_url=answer_url,
-                           form_action=reverse("assessment-page", args=[assessment.pk, page]),
-                           posted=posted, errors=errors)
+    with translation.override(assessment.lang):  # the template renders its <main> content in it too
+        context = page_context(q, page, editable=can_edit and not assessment.completed,
+                               page_url=page_url, answer_url=answer_url,
+                               form_action=reverse("assessment-page", args=[assessment.pk, page]),
+                               posted=posted, errors=errors)
     context.update({
         "can_edit": can_edit, "incomplete": incomplete, "is_share": False,
         "complete_url": reverse("assessment-complete", args=[assessment.pk]),
@@ -432,14 +543,16 @@ def assessment_page(request: HttpRequest, pk: int, page: int) -> HttpResponse:
     tenancy.require_editor(request.user)
     try:
         errors = q.save_posted(page, request.POST, user=request.user)
-    except AssessmentCompleted as exc:
-        messages.error(request, exc.message)
+    except AssessmentCompleted:
+        with translation.override(assessment.lang):  # shown in the questionnaire's area
+            messages.error(request, completed_message())
         return _render_page(request, q, page, status=409)
     if errors:
         return _render_page(request, q, page, status=400, posted=request.POST, errors=errors)
     nav = request.POST.get("nav", "next")
     if nav == "save":
-        messages.success(request, _("Answers saved."))
+        with translation.override(assessment.lang):
+            messages.success(request, _("Answers saved."))
     return redirect("assessment-page", pk=assessment.pk, page=nav_target(nav, page, q.n_pages))
 
 
@@ -447,13 +560,14 @@ def assessment_page(request: HttpRequest, pk: int, page: int) -> HttpResponse:
 @require_POST
 @member_required
 def assessment_answer(request: HttpRequest, pk: int) -> JsonResponse:
-    """Autosave (JSON), used by questionnaire.js."""
+    """Autosave (JSON), used by questionnaire.js; its messages in the questionnaire's language."""
     assessment = _assessment(request, pk)
     try:
         tenancy.require_editor(request.user)
     except PermissionDenied as exc:
         return json_error(str(exc), 403)
-    return answer_from_json(request, assessment, user=request.user)
+    with translation.override(assessment.lang):
+        return answer_from_json(request, assessment, user=request.user)
 
 
 @require_POST
@@ -486,15 +600,13 @@ def assessment_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _incomplete(q: Questionnaire) -> dict[str, Any]:
+    """What finishing too early says (in the questionnaire's language) and the questions left."""
     page_url, _answer = _advisor_urls(q.assessment)
     missing = q.missing(page_url)
-    scored = q.total - len(missing)
-    message = _("Too few answers to compute the diagnostic: %(scored)d of the %(total)d questions have an answer "
-                "(%(share)d%%), at least %(floor)d%% are needed. “Don't know” does not count. Answer some of "
-                "these questions:") % {
-        "scored": scored, "total": q.total, "share": int(100 * scored / q.total) if q.total else 0,
-        "floor": round(100 * q.fw.scoring.min_completeness),
-    }
+    with translation.override(q.lang):
+        texts = q.progress().texts(q.lang)
+        message = " ".join([_("Too few answers to compute the diagnostic."), texts["floor"], texts["needed"],
+                            _("Answer some of these questions:")])
     by_page: dict[int, list[MissingQuestion]] = {}
     for m in missing:
         by_page.setdefault(m.page, []).append(m)
@@ -506,9 +618,17 @@ def _incomplete(q: Questionnaire) -> dict[str, Any]:
 @require_POST
 @member_required
 def assessment_share(request: HttpRequest, pk: int) -> HttpResponse:
-    """Open (or extend) the director's private link for N days, or revoke it."""
+    """Open (or extend) the director's private link for N days, e-mail it to the director, or revoke it.
+
+    Its messages are shown in the questionnaire's area of the page, so they are in its language.
+    """
     assessment = _assessment(request, pk)
     tenancy.require_editor(request.user)
+    with translation.override(assessment.lang):
+        return _share_action(request, assessment)
+
+
+def _share_action(request: HttpRequest, assessment: Assessment) -> HttpResponse:
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = reverse("assessment-questionnaire", args=[assessment.pk])
@@ -517,8 +637,22 @@ def assessment_share(request: HttpRequest, pk: int) -> HttpResponse:
         services.revoke_share_link(assessment, request)
         messages.success(request, _("The director's link is revoked: it no longer opens the questionnaire."))
         return redirect(back)
+    if action == "send":  # e-mail the open link to the director (services.send_invitation)
+        email = request.POST.get("email", "").strip()
+        try:
+            services.send_invitation(assessment, email, request)
+        except ValueError:
+            messages.error(request, _("“%(email)s” is not a valid e-mail address.") % {"email": email[:254]})
+        except services.Refused as exc:
+            messages.error(request, exc.message)
+        except services.MailFailed:
+            messages.error(request, _("The e-mail could not be sent: the mail server did not accept it. The link is "
+                                      "still valid: copy it and send it yourself, or try again later."))
+        else:
+            messages.success(request, _("The director's link was sent to %(email)s.") % {"email": email})
+        return redirect(back)
     if action != "open":
-        return HttpResponseBadRequest("action must be 'open' or 'revoke'")
+        return HttpResponseBadRequest("action must be 'open', 'send' or 'revoke'")
     try:
         days = int(request.POST.get("days", settings.SHARE_LINK_DAYS))
     except ValueError:

@@ -6,6 +6,11 @@
  * the CSRF token of the cookie. A failed send is retried with a growing delay, and whatever is
  * left is sent on the next page load. Without JavaScript the page is a normal form that saves
  * all its answers when submitted.
+ *
+ * Every text it shows is the page's, in the questionnaire's language: the statuses come from the
+ * form's data-msg-* attributes (data-msg-waiting-one/-other: "{n} answers waiting…" in each plural
+ * form, chosen with Intl.PluralRules), the progress box's texts from each saved answer's reply
+ * (answered with a level, "don't know" apart, and how many more answers the results need).
  */
 (function () {
   "use strict";
@@ -27,6 +32,12 @@
   var url = form.dataset.answerUrl;
   var key = form.dataset.queueKey;
   var msg = form.dataset;
+  var plural = null;  // the plural form of a number in the questionnaire's language
+  try {
+    plural = new Intl.PluralRules(form.lang || document.documentElement.lang || "en");
+  } catch (e) {
+    plural = null;
+  }
   var memory = {};  // the queue when localStorage is unavailable (private mode, full)
   var storage = null;
   try {
@@ -95,20 +106,40 @@
     var el = form.querySelector(".q-global-status");
     if (!el) return;
     el.className = "q-global-status" + (n ? " waiting" : " saved");
-    el.textContent = n ? n + " " + msg.msgWaiting : (everSaved ? msg.msgAllSaved : "");
+    el.textContent = n ? waitingText(n) : (everSaved ? msg.msgAllSaved : "");
+  }
+
+  function waitingText(n) {
+    var form_ = plural && plural.select(n) === "one" ? msg.msgWaitingOne : msg.msgWaitingOther;
+    return (form_ || "{n}").replace("{n}", String(n));
+  }
+
+  function setText(root, selector, text) {
+    var el = root.querySelector(selector);
+    if (el && typeof text === "string") el.textContent = text;
   }
 
   function showProgress(d) {
     var box = document.getElementById("q-progress");
     if (box && d.total) {
-      box.querySelector(".q-bar span").style.width = Math.round(100 * d.answered / d.total) + "%";
-      box.querySelector(".q-bar").setAttribute("aria-valuenow", d.answered);
-      box.querySelector(".q-n-answered").textContent = d.answered;
+      var bar = box.querySelector(".q-bar");
+      bar.querySelector(".q-bar-answered").style.width = (100 * d.answered / d.total).toFixed(2) + "%";
+      bar.querySelector(".q-bar-dk").style.width = (100 * (d.dont_know || 0) / d.total).toFixed(2) + "%";
+      bar.setAttribute("aria-valuenow", d.answered);
+      var texts = d.texts || {};
+      if (texts.summary) bar.setAttribute("aria-valuetext", texts.summary);
+      setText(box, ".q-summary", texts.summary);
+      setText(box, ".q-dk-text", texts.dont_know);
+      setText(box, ".q-needed", texts.needed);
+      box.classList.toggle("reached", d.needed === 0);
     }
     var item = document.querySelector('.q-pages li[data-page="' + d.page + '"]');
     if (item) {
-      item.querySelector(".q-page-answered").textContent = d.page_answered;
-      item.classList.toggle("done", d.page_answered === d.page_total);
+      setText(item, ".q-page-answered", String(d.page_answered));
+      setText(item, ".q-page-dk-n", String(d.page_dont_know || 0));
+      var dk = item.querySelector(".q-page-dk");
+      if (dk) dk.hidden = !d.page_dont_know;
+      item.classList.toggle("done", !!d.page_done);
     }
   }
 
