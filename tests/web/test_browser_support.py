@@ -67,22 +67,23 @@ def test_plan_programmes_done_reassess_follow_up_and_portfolio(live_server, brow
     assert plan.actions_total > 0 and plan.actions_done == 0
     screenshot(page, "10-action-plan")
 
-    # pick a programme on the first action that proposes one, and mark it done
-    row = page.locator("tr.action").filter(has=page.locator("input[type=checkbox][name=chosen]")).first
+    # pick a programme on the first action that proposes one and mark it done, mark a second action
+    # done without a programme: one Save for both (the plan is one form)
+    row = page.locator("tr.action").filter(has=page.locator("input[type=checkbox][name$='-chosen']")).first
     row_id = row.get_attribute("id")
-    programme_id = row.locator("input[type=checkbox][name=chosen]").first.get_attribute("value")
-    row.locator("input[type=checkbox][name=chosen]").first.check()
-    row.locator("select[name=status]").select_option("done")
+    box = row.locator("input[type=checkbox][name$='-chosen']").first
+    programme_id = box.get_attribute("value")
+    box.check()
+    row.locator("select[name$='-status']").select_option("done")
+    other = page.locator(f"tr.action:not(#{row_id})").first
+    other_id = other.get_attribute("id")
+    other.locator("select[name$='-status']").select_option("done")
     with page.expect_navigation():
-        row.locator("button:has-text('Save')").click()
-    done_title = page.locator(f"#{row_id} td.title").inner_text().strip()
-    assert page.locator(f"#{row_id} select[name=status]").input_value() == "done"
+        page.click("#plan-form button[type=submit]")
+    assert page.locator(f"#{row_id} select[name$='-status']").input_value() == "done"
+    assert page.locator(f"#{other_id} select[name$='-status']").input_value() == "done"
     assert page.locator(f"#{row_id} input[value={programme_id}]").is_checked()
-    # and a second action done, without a programme
-    other = page.locator("tr.action").filter(has_not=page.locator(f"input[value={programme_id}]:checked")).first
-    other.locator("select[name=status]").select_option("done")
-    with page.expect_navigation():
-        other.locator("button:has-text('Save')").click()
+    done_title = page.locator(f"#{row_id} td.title").inner_text().strip()
     plan.refresh_from_db()
     assert plan.actions_done == 2 and plan.programmes_used == [programme_id]
     screenshot(page, "11-action-plan-progress")

@@ -123,7 +123,9 @@ def test_page_shows_the_actions_grouped_by_priority(org_a, done, planned) -> Non
     ranks = list(dict.fromkeys(a.rank for a in expected.actions))
     assert re.findall(r"Priority (\d+) · ", page) == [str(r) for r in ranks]
     for r in rows(planned):
-        assert f'id="action-{r.pk}"' in page and f'action="{reverse("plan-action", args=[r.pk])}"' in page
+        assert f'id="action-{r.pk}"' in page and f'name="a-{r.pk}-status"' in page
+        assert f'action="{reverse("plan-action-delete", args=[r.pk])}"' in page
+    assert page.count(f'action="{reverse("assessment-plan-save", args=[done.pk])}"') == 1  # one form, one Save
     pid = planned.programmes_proposed[0]
     programme = services.catalogue_for(org_a.organisation).by_id[pid]
     assert programme.name.get("en") in page and programme.operator in page
@@ -314,7 +316,7 @@ def test_analyst_reads_and_downloads_but_every_write_is_refused(org_a, wine_fram
 
 def plan_urls(assessment: Assessment, row: PlanAction) -> list[str]:
     return [reverse(name, args=[assessment.pk]) for name in
-            ("assessment-plan", "plan-action-add", "assessment-plan-remake", "assessment-plan-pdf",
+            ("assessment-plan", "plan-action-add", "assessment-plan-remake", "assessment-plan-save", "assessment-plan-pdf",
              "assessment-plan-xlsx", "assessment-plan-ics", "assessment-plan-json")] + \
            [reverse("plan-action", args=[row.pk]), reverse("plan-action-delete", args=[row.pk])]
 

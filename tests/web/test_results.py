@@ -4,6 +4,7 @@ organisations."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 
@@ -78,6 +79,83 @@ def test_results_page_shows_indices_classes_and_report(org_a, done) -> None:
     assert done.framework.label in page and done.framework.content_hash.split(":")[1][:12] in page
     assert f'src="{reverse("assessment-report-html", args=[done.pk])}"' in page
     assert reverse("assessment-pdf", args=[done.pk]) in page and reverse("assessment-json", args=[done.pk]) in page
+
+
+def card(page: str, abbr: str) -> str:
+    """One index card of the results page, its white space flattened."""
+    match = re.search(rf'<div class="index-card[^"]*">\s*<div class="abbr">{abbr}</div>.*?</dl>', page, re.S)
+    assert match, abbr
+    return " ".join(match.group(0).split())
+
+
+def explained(page: str) -> str:
+    match = re.search(r'<div class="card class-note" id="classes-explained">.*?</div>', page, re.S)
+    assert match
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", match.group(0))).split())
+
+
+def test_results_card_names_the_class_to_tell_and_flowsort_as_a_second_opinion(org_a, done) -> None:
+    page = text(org_a.client().get(reverse("assessment-results", args=[done.pk])))
+    for abbr in ("IIP", "IEP", "IIEP"):
+        one = card(page, abbr)
+        assert '<dt>Class</dt> <dd><span class="cls cls-proactive">Proactive</span></dd>' in one
+        assert '<dt>FlowSort (second opinion)</dt> <dd><span class="cls cls-proactive">Proactive</span></dd>' in one
+        assert "differs" not in one
+    note = explained(page)
+    assert note.startswith("The class is the one to tell the director. It compares the index with the method's thresholds: "
+                           "Proactive from 0.61, Preactive from 0.41, Reactive from 0.29, Passive below.")
+    assert "FlowSort is a second opinion: it compares the firm with a typical profile of each class" in note
+    assert note.endswith("FlowSort gives the same class on every index.")
+
+
+def wine_activities(wine_framework) -> list[str]:
+    return [a.id for a in services.framework_of(wine_framework).activities]
+
+
+def test_results_card_explains_a_difference_due_to_uneven_activities(org_a, wine_framework) -> None:
+    # the first 17 activities at the top of their scales (1.00), the other 8 at the bottom (0.00):
+    # IIEP 0.68 is Proactive, but a firm scoring 0.68 on every activity is Proactive for FlowSort
+    # too (its limit lies half-way between the profiles 0.805 and 0.51, about 0.645), so the
+    # difference (Preactive) comes from the spread of the activities
+    top = frozenset(wine_activities(wine_framework)[:17])
+    a = completed(org_a, wine_framework, "2025-05-01", "bottom", top_activities=top)
+    iiep = a.result["indices"]["iiep"]
+    assert (round(iiep["value"], 2), iiep["class"], iiep["flowsort"]["class"]) == (0.68, "proactive", "preactive")
+    page = text(org_a.client().get(reverse("assessment-results", args=[a.pk])))
+    one = card(page, "IIEP")
+    assert '<dt>Class</dt> <dd><span class="cls cls-proactive">Proactive</span></dd>' in one
+    assert 'class="fs differs"' in one and '<span class="cls cls-preactive">Preactive</span>' in one
+    assert ("IIEP: FlowSort gives Preactive where the thresholds give Proactive. The activities are uneven "
+            "(from 0.00 to 1.00): the index is their weighted mean, whereas FlowSort counts the gap between an "
+            "activity and a class's typical profile only up to 0.25, so a few activities far above or below the "
+            "others weigh less in it than in the mean.") in explained(page)
+    assert "FlowSort gives the same class on every index." not in page
+
+
+def test_results_card_explains_a_difference_near_a_threshold(org_a, wine_framework) -> None:
+    # the first 16 activities at the top: IIEP 0.64, Proactive by the 0.61 threshold, and a firm
+    # scoring 0.64 on every activity is already Preactive for FlowSort (limit about 0.645)
+    top = frozenset(wine_activities(wine_framework)[:16])
+    a = completed(org_a, wine_framework, "2025-05-01", "bottom", top_activities=top)
+    iiep = a.result["indices"]["iiep"]
+    assert (round(iiep["value"], 2), iiep["class"], iiep["flowsort"]["class"]) == (0.64, "proactive", "preactive")
+    note = explained(text(org_a.client().get(reverse("assessment-results", args=[a.pk]))))
+    assert ("IIEP: FlowSort gives Preactive where the thresholds give Proactive. The index, 0.64, is close to "
+            "the 0.61 threshold: FlowSort draws its limits half-way between the typical profiles of the classes "
+            "(the middles of their ranges), not at the thresholds, so near a threshold it can give the "
+            "neighbouring class even when the activities are even.") in note
+    assert "uneven" not in note
+
+
+def test_results_card_in_french(org_a, done) -> None:
+    Membership.objects.filter(user=org_a.advisor).update(language="fr")
+    page = text(org_a.client().get(reverse("assessment-results", args=[done.pk])))
+    note = explained(page)
+    assert note.startswith("La classe est celle à annoncer au dirigeant. Elle compare l'indice aux seuils de la "
+                           "méthode : Proactive à partir de 0,61, Préactive à partir de 0,41, Réactive à partir "
+                           "de 0,29, Passive en dessous.")
+    assert "FlowSort (second avis)" in card(page, "IIEP")
+    assert "tell the director" not in page and "second opinion" not in page
 
 
 def test_results_page_lists_earlier_diagnostics_and_links_the_comparison(org_a, wine_framework) -> None:

@@ -9,6 +9,16 @@ plans between the core and the database (:class:`~innexport.web.models.ActionPla
 :class:`~innexport.web.models.PlanAction`), each change in one transaction that also refreshes the
 plan's summary columns and writes an audit entry.
 
+The plan's page edits every action in one form (:func:`save_plan`): all or nothing (every wrong
+field of every action reported at once, :class:`PlanFormErrors`), and with optimistic concurrency —
+the form carries the plan's version (:func:`plan_version`, its ``updated_at``, which every change
+of an action moves), and a plan saved by someone else since the form was shown is refused
+(:class:`PlanConflict`) rather than overwritten unseen (the "lost update" of concurrent editing;
+e.g. Kung & Robinson 1981, "On optimistic methods for concurrency control", ACM TODS 6(2)). Each
+action's own version (:func:`row_version`) and a fingerprint of its fields as shown
+(:func:`fingerprint`) let the page say which actions someone else changed and keep only the
+user's own changes after a refusal.
+
 The assessment's life-cycle steps that make a plan (make it, make it again, add an action: they
 need the completed result and lock the assessment's row) are :mod:`innexport.web.services`'s
 (:func:`~innexport.web.services.make_plan`…), which call the functions here to store what the core
@@ -23,6 +33,7 @@ in the user's language.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,6 +75,23 @@ class PlanInputError(ValueError):
     def __init__(self, field: str, message: str):
         super().__init__(message)
         self.field = field
+        self.message = message
+
+
+class PlanFormErrors(ValueError):
+    """Some rows of a whole-plan save are wrong (nothing was saved): ``errors`` maps each wrong row's
+    primary key to its fields' messages, e.g. ``{12: {"due": "Due date: …"}}``."""
+
+    def __init__(self, errors: dict[int, dict[str, str]]):
+        super().__init__(f"{len(errors)} actions with bad input")
+        self.errors = errors
+
+
+class PlanConflict(Exception):
+    """The plan was saved by someone else since the form was shown (nothing was saved)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
         self.message = message
 
 
@@ -189,6 +217,21 @@ def changes_from_form(data: Any) -> dict[str, Any]:
     return changes
 
 
+def _changed_fields(before: actions.Action, new: actions.Action) -> list[str]:
+    return [f for f in (*actions.EDITABLE, "done_on") if getattr(new, f) != getattr(before, f)]
+
+
+def _write(row: PlanAction, new: actions.Action, changed: list[str], plan: ActionPlan, user: Any) -> None:
+    """Store the checked action ``new`` in ``row`` and audit it (inside the caller's transaction,
+    which holds ``plan``'s row lock and refreshes its summary)."""
+    row.owner, row.due, row.status = new.owner, new.due, new.status
+    row.chosen, row.done_on = new.chosen, new.done_on
+    row.updated_by = user
+    row.save(update_fields=["owner", "due", "status", "chosen", "done_on", "updated_by", "updated_at"])
+    described = ", ".join(f"{f}={_describe(getattr(new, f))}" for f in changed)
+    tenancy.record(user, AuditEntry.Action.CHANGE, row, f"action {row.key} of plan {plan.pk}: {described}")
+
+
 def update_action(row: PlanAction, user: Any, changes: Mapping[str, Any], *,
                   today: dt.date | None = None) -> list[str]:
     """Apply an advisor's changes to an action (checked by the core), refresh the plan's summary
@@ -197,20 +240,147 @@ def update_action(row: PlanAction, user: Any, changes: Mapping[str, Any], *,
         new = actions.update_action(core_action(row), changes, today=today or timezone.localdate())
     except actions.ActionError as exc:
         raise _plan_input_error(exc) from None
-    before = core_action(row)
-    changed = [f for f in ("owner", "due", "status", "chosen", "done_on") if getattr(new, f) != getattr(before, f)]
+    changed = _changed_fields(core_action(row), new)
     if not changed:
         return []
     with transaction.atomic():
         plan = ActionPlan.objects.select_for_update().get(pk=row.plan_id)
-        row.owner, row.due, row.status = new.owner, new.due, new.status
-        row.chosen, row.done_on = new.chosen, new.done_on
-        row.updated_by = user
-        row.save(update_fields=["owner", "due", "status", "chosen", "done_on", "updated_by", "updated_at"])
+        _write(row, new, changed, plan, user)
         plan.refresh_summary()
-        described = ", ".join(f"{f}={_describe(getattr(new, f))}" for f in changed)
-        tenancy.record(user, AuditEntry.Action.CHANGE, row, f"action {row.key} of plan {plan.pk}: {described}")
     return changed
+
+
+# --- the whole plan in one form ------------------------------------------------------------------------
+#
+# The plan page sends every action's fields in one form, named ``a-<pk>-<field>`` (``<pk>`` the
+# action's primary key), with ``rows`` listing the actions shown and ``version`` the plan's version
+# when the page was made (:func:`plan_version`); ``a-<pk>-seen`` is the action's own version
+# (:func:`row_version`), so that the page can say which actions someone else changed.
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return str(round(moment.timestamp() * 1_000_000))
+
+
+def plan_version(plan: ActionPlan) -> str:
+    """The plan's version, which changes whenever an action is changed, added or deleted (every
+    change refreshes the plan's summary, which sets ``updated_at``): ``"<pk>.<microseconds>"``.
+    A plan made again is another plan, hence another version."""
+    return f"{plan.pk}.{_stamp(plan.updated_at)}"
+
+
+def row_version(row: PlanAction) -> str:
+    """An action's version: its ``updated_at`` in microseconds."""
+    return _stamp(row.updated_at)
+
+
+def fingerprint(owner: str, due: str, status: str, chosen: list[str]) -> str:
+    """A short digest of an action's fields as the form shows them (the chosen programmes without
+    the form's empty value), so that a save can tell the actions the user changed from those left
+    as shown: ``fingerprint("Ana", "", "todo", []) != fingerprint("Ana", "", "done", [])``."""
+    text = "\x1f".join([owner, due, status, *[c for c in chosen if c]])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def form_fingerprint(fields: Mapping[str, Any]) -> str:
+    """:func:`fingerprint` of an action's fields as sent (:func:`plan_changes_from_form`)."""
+    return fingerprint(str(fields.get("owner") or ""), str(fields.get("due") or ""), str(fields.get("status") or ""),
+                       [str(c) for c in fields.get("chosen") or []])
+
+
+def row_field(pk: int, field: str) -> str:
+    """The name of an action's field in the plan's form: ``row_field(12, "due") == "a-12-due"``."""
+    return f"a-{pk}-{field}"
+
+
+def plan_changes_from_form(data: Any) -> dict[int, dict[str, Any]]:
+    """The changes the plan's form sends, by action: ``rows`` lists the actions' primary keys, and
+    each action's fields are read like :func:`changes_from_form` reads one action's form.
+
+    >>> plan_changes_from_form({"rows": ["3"], "a-3-owner": "Ana", "a-3-chosen": ["", "fr_cir"], "a-4-owner": "x"})
+    {3: {'owner': 'Ana', 'chosen': ['', 'fr_cir']}}
+
+    Raises :class:`PlanInputError` (field ``rows``) when ``rows`` holds something else than numbers.
+    """
+    def getlist(key: str) -> list[Any]:
+        if hasattr(data, "getlist"):
+            return list(data.getlist(key))
+        value = data.get(key)
+        return [value] if isinstance(value, (str, int)) else list(value or [])
+
+    changes: dict[int, dict[str, Any]] = {}
+    for raw in getlist("rows"):
+        try:
+            pk = int(raw)
+        except (TypeError, ValueError):
+            raise PlanInputError("rows", _("Rows: “%(value)s” is not an action of this plan.")
+                                 % {"value": str(raw)[:40]}) from None
+        fields: dict[str, Any] = {f: data.get(row_field(pk, f)) for f in ("owner", "due", "status")
+                                  if row_field(pk, f) in data}
+        if row_field(pk, "chosen") in data:
+            fields["chosen"] = list(getlist(row_field(pk, "chosen")))
+        changes[pk] = fields
+    return changes
+
+
+def _row_errors(row: PlanAction, changes: Mapping[str, Any], today: dt.date, first: actions.ActionError) -> dict[str, str]:
+    """Every wrong field of one action (the core stops at the first): each field checked alone."""
+    errors: dict[str, str] = {}
+    for field in actions.EDITABLE:
+        if field in changes:
+            try:
+                actions.update_action(core_action(row), {field: changes[field]}, today=today)
+            except actions.ActionError as exc:
+                errors[exc.field] = _plan_input_error(exc).message
+    if not errors:  # wrong only together
+        errors[first.field] = _plan_input_error(first).message
+    return errors
+
+
+def save_plan(plan: ActionPlan, user: Any, changes: Mapping[int, Mapping[str, Any]], version: str, *,
+              today: dt.date | None = None) -> dict[int, list[str]]:
+    """Save the changes of several actions at once (the plan's form), all or nothing.
+
+    ``changes`` maps actions' primary keys to their fields (:func:`plan_changes_from_form`);
+    ``version`` is :func:`plan_version` when the form was shown. Every action is checked by the
+    core first; any wrong field refuses the whole save with :class:`PlanFormErrors` (every wrong
+    field of every action); a plan changed since ``version`` (an action saved, added or deleted by
+    someone else) refuses it with :class:`PlanConflict`, so that nobody's work is overwritten
+    unseen. Otherwise the changed actions are written and audited in one transaction, with one
+    refresh of the plan's summary. Returns the fields changed by action (actions without a change
+    are left out; an empty dict: nothing written, the version unchanged).
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        locked = ActionPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan_version(locked) != version:
+            raise PlanConflict(_("Someone else saved this plan after you opened it, so nothing was saved: "
+                                 "your changes are kept below, next to what is saved now. Check them, "
+                                 "then save again."))
+        rows = {r.pk: r for r in locked.actions.all()}
+        unknown = [pk for pk in changes if pk not in rows]
+        if unknown:
+            raise PlanInputError("rows", _("Rows: “%(value)s” is not an action of this plan.")
+                                 % {"value": unknown[0]})
+        errors: dict[int, dict[str, str]] = {}
+        checked: dict[int, tuple[actions.Action, list[str]]] = {}
+        for pk, fields in changes.items():
+            before = core_action(rows[pk])
+            try:
+                new = actions.update_action(before, fields, today=today)
+            except actions.ActionError as exc:
+                errors[pk] = _row_errors(rows[pk], fields, today, exc)
+                continue
+            changed = _changed_fields(before, new)
+            if changed:
+                checked[pk] = (new, changed)
+        if errors:
+            raise PlanFormErrors(errors)
+        for pk, (new, changed) in checked.items():
+            _write(rows[pk], new, changed, locked, user)
+        if checked:
+            locked.refresh_summary()
+    return {pk: changed for pk, (_new, changed) in checked.items()}
 
 
 def _describe(value: Any) -> str:

@@ -8,6 +8,14 @@ report of :mod:`innexport.rendering.report` (:func:`services.report_html`,
 quadrant chart of :mod:`innexport.rendering.charts`. Only completed diagnostics have results: for a draft the
 results page says it is in progress (with a link to continue) and the report, PDF and JSON answer
 409, since a result that may still change must not leave the application as if it were final.
+
+The results card says which class to tell the director: the class by thresholds (Godet's
+attitudes as ERPI uses them, docs/method.md §3), the method's own; FlowSort (Nemery & Lamboray
+2008) is shown as a second opinion, with one sentence saying what each is and, when they differ,
+why: the boundary (FlowSort's limits lie between the classes' central profiles, not at the
+thresholds) or the spread of the activities (the index is their weighted mean; FlowSort compares
+activity by activity, a gap counting only up to ``p``), told apart by running the core's FlowSort
+on a firm that scored the index on every activity (:func:`_why_they_differ`).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
@@ -23,7 +32,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from innexport.core.assessment import FirmResult, result_json
-from innexport.core.classes import quadrant_cut
+from innexport.core.classes import profiles, quadrant_cut
+from innexport.core.flowsort import PreferenceFunction, flowsort
 from innexport.core.framework import INDICES, Activity, Framework
 from innexport.rendering import charts, i18n
 from innexport.support import followup
@@ -36,8 +46,6 @@ from innexport.web.models import Assessment, AssessmentStatus, AuditEntry, Firm,
 from innexport.web.tenancy import member_required
 
 # --- helpers -----------------------------------------------------------------------------------------
-
-
 
 
 def _chronological(a: Assessment) -> tuple:
@@ -56,24 +64,14 @@ def _short_hash(content_hash: str) -> str:
     return content_hash.split(":")[-1][:12]
 
 
-def _signed(delta: float | None) -> str:
-    """A change as people read it: +0.25, -0.10, 0.00 (decimal separator of the interface)."""
-    if delta is None:
-        return "–"
-    rounded = round(delta, 2)
-    text = number_format(abs(rounded), 2)
-    if rounded > 0:
-        return "+" + text
-    if rounded < 0:
-        return "-" + text
-    return text
-
-
-def _direction(delta: float | None) -> str:
-    if delta is None:
-        return "none"
-    rounded = round(delta, 2)
-    return "up" if rounded > 0 else "down" if rounded < 0 else "same"
+def _change(before: float | None, after: float | None, lang: str) -> dict[str, str]:
+    """A change as the page prints it (the difference of the two printed values, +0,10 for 0,54 →
+    0,64: :meth:`innexport.rendering.i18n.Translator.change`) and its direction (up, down, same, none)."""
+    text = i18n.translator(lang).change(before, after)
+    if text == i18n.MISSING:
+        return {"delta_text": text, "direction": "none"}
+    direction = "up" if text.startswith("+") else "same" if text[0].isdigit() else "down"
+    return {"delta_text": text, "direction": direction}
 
 
 @dataclass(frozen=True)
@@ -91,14 +89,69 @@ def _quadrant_label(quadrant: str | None, lang: str) -> str | None:
     return i18n.t(f"quadrant.{quadrant}", lang) if quadrant else None
 
 
+def _even_flowsort(value: float, fw: Framework) -> str:
+    """The FlowSort class of a firm scoring ``value`` on every activity (the framework's profiles
+    and preference function, :func:`innexport.core.flowsort.flowsort` on one criterion): where
+    FlowSort puts the index itself, whatever the spread of the activities."""
+    settings = fw.flowsort
+    pref = PreferenceFunction(kind=settings.preference, q=settings.q, p=settings.p)
+    sorted_ = flowsort(np.array([value]), profiles(fw)[:, None], np.array([1.0]), pref, ties=settings.ties)
+    return fw.classes[int(sorted_.classes[0])].id
+
+
+def _why_they_differ(result: FirmResult, name: str, fw: Framework, classes: dict[str, _Cls]) -> str:
+    """Why FlowSort gives another class than the thresholds on index ``name``, in one sentence.
+
+    Two causes, told apart with the core's FlowSort itself: a firm whose activities all scored the
+    index's value would get FlowSort's class too (the *boundary*: FlowSort's limits lie between
+    the classes' central profiles, the middles of their ranges, not at the thresholds, docs/method.md
+    §3), or it would not (the *spread*: the index is the activities' weighted mean, while FlowSort
+    compares activity by activity with the profiles, a gap counting at most up to ``p``)."""
+    index = result.indices[name]
+    threshold_cls, flowsort_cls = classes[index.class_ or ""], classes[index.flowsort.class_ or ""]
+    value = index.value
+    if value is None:  # not scored, hence not classified: cannot happen with two classes
+        return ""
+    adjacent = abs(threshold_cls.pos - flowsort_cls.pos) == 1
+    if adjacent and _even_flowsort(value, fw) == flowsort_cls.id:
+        limit = fw.classes[min(threshold_cls.pos, flowsort_cls.pos)].threshold
+        return _("The index, %(value)s, is close to the %(threshold)s threshold: FlowSort draws its limits "
+                 "half-way between the typical profiles of the classes (the middles of their ranges), not at "
+                 "the thresholds, so near a threshold it can give the neighbouring class even when the "
+                 "activities are even.") % {"value": number_format(value, 2), "threshold": number_format(limit, 2)}
+    scores = [a.score for a in result.activities if a.score is not None and a.weight.get(name, 0.0) > 0]
+    low, high = (number_format(min(scores), 2), number_format(max(scores), 2)) if scores else ("–", "–")
+    if fw.flowsort.preference == "usual":
+        return _("The activities are uneven (from %(low)s to %(high)s): the index is their weighted mean, "
+                 "whereas FlowSort only counts whether each activity is above or below each class's typical "
+                 "profile, not by how much.") % {"low": low, "high": high}
+    return _("The activities are uneven (from %(low)s to %(high)s): the index is their weighted mean, "
+             "whereas FlowSort counts the gap between an activity and a class's typical profile only up to "
+             "%(p)s, so a few activities far above or below the others weigh less in it than in the mean.") % {
+        "low": low, "high": high, "p": number_format(fw.flowsort.p, 2)}
+
+
 def _index_cards(result: FirmResult, fw: Framework, lang: str) -> list[dict[str, Any]]:
+    """The three indices with their class (the one to tell the director) and FlowSort's (a second
+    opinion), and, when the two differ, why (:func:`_why_they_differ`)."""
     classes = _classes(fw, lang)
-    return [
-        {"id": name, "abbr": name.upper(), "name": i18n.t(f"index.{name}", lang),
-         "value": result.indices[name].value, "cls": classes.get(result.indices[name].class_ or ""),
-         "flowsort": classes.get(result.indices[name].flowsort.class_ or "")}
-        for name in INDICES
-    ]
+    cards = []
+    for name in INDICES:
+        index = result.indices[name]
+        cls, fs = classes.get(index.class_ or ""), classes.get(index.flowsort.class_ or "")
+        differs = cls is not None and fs is not None and cls.id != fs.id
+        cards.append({"id": name, "abbr": name.upper(), "name": i18n.t(f"index.{name}", lang), "value": index.value,
+                      "cls": cls, "flowsort": fs, "differs": differs,
+                      "why": _why_they_differ(result, name, fw, classes) if differs else ""})
+    return cards
+
+
+def _classes_explained(fw: Framework, lang: str) -> str:
+    """What the class is, with the framework's thresholds: "Proactive from 0.61, …, Passive below"."""
+    steps = [_("%(cls)s from %(threshold)s") % {"cls": c.label[lang], "threshold": number_format(c.threshold, 2)}
+             for c in fw.classes[:-1]]
+    steps.append(_("%(cls)s below") % {"cls": fw.classes[-1].label[lang]})
+    return ", ".join(steps)
 
 
 def _history_rows(request: HttpRequest, firm: Firm, current: Assessment | None = None) -> list[dict[str, Any]]:
@@ -134,8 +187,10 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "web/results.html", context)
     lang = interface_language(result.lang)
     fw = services.framework_of(assessment.framework)
+    cards = _index_cards(result, fw, lang)
     context.update({
-        "result": result, "indices": _index_cards(result, fw, lang),
+        "indices": cards, "classes_differ": any(c["differs"] for c in cards),
+        "result": result, "thresholds": _classes_explained(fw, lang),
         "quadrant_label": _quadrant_label(result.quadrant, lang),
         "answered": result.questions - len(result.missing) - len(result.dont_know),
     })
@@ -232,7 +287,7 @@ def _activity_rows(fu: FollowUp, fw_before: Framework, fw_after: Framework, lang
             "tag": change.tag, "tag_label": i18n.t(f"tag.{change.tag}", lang) if change.tag else "",
             "in_before": change.presence != "added", "in_after": change.presence != "removed",
             "before": change.before, "after": change.after, "delta": change.delta,
-            "delta_text": _signed(change.delta), "direction": _direction(change.delta),
+            **_change(change.before, change.after, lang),
         })
     return rows
 
@@ -241,7 +296,7 @@ def _index_rows(fu: FollowUp, fw_before: Framework, fw_after: Framework, lang: s
     cb, ca = _classes(fw_before, lang), _classes(fw_after, lang)
     return [
         {"abbr": ch.index.upper(), "name": i18n.t(f"index.{ch.index}", lang), "before": ch.before, "after": ch.after,
-         "delta": ch.delta, "delta_text": _signed(ch.delta), "direction": _direction(ch.delta),
+         "delta": ch.delta, **_change(ch.before, ch.after, lang),
          "cls_before": cb.get(ch.class_before or ""), "cls_after": ca.get(ch.class_after or ""),
          "cls_moved": ch.movement or "none", "fs_before": cb.get(ch.flowsort_before or ""),
          "fs_after": ca.get(ch.flowsort_after or ""), "fs_moved": ch.flowsort_movement or "none"}
