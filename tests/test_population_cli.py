@@ -189,3 +189,15 @@ def test_diagnose_places_the_firm_among_its_peers(synthetic: Path, tmp_path: Pat
     res = runner.invoke(app, ["diagnose", str(answers), "--framework", str(MINI), "--out", str(out),
                               "--benchmark", str(synthetic), "--by", "country,region"])
     assert res.exit_code == 2 and "no column region" in res.stderr
+
+
+def test_report_of_a_table_too_small_for_a_map(tmp_path: Path) -> None:
+    """Fewer than three activities observed: no map nor typology, said in a note (it used to stop
+    with a template error)."""
+    table = tmp_path / "small.csv"
+    table.write_text("firm_id,iip,iep,iiep,country\na,0.5,0.4,0.45,FR\nb,0.3,0.2,0.25,CL\nc,0.6,0.7,0.65,FR\n",
+                     encoding="utf-8")
+    res = run("report", str(table), "--out", str(tmp_path / "small.html"))
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "small.html").read_text(encoding="utf-8")
+    assert "fewer than three activities are observed" in page and "<svg" not in page.split("<main")[1]

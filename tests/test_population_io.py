@@ -282,3 +282,36 @@ def test_a_population_table_keeps_its_stamp_through_parquet(tmp_path: Path) -> N
     read = read_survey(tmp_path / "p.parquet", missing_codes=[-9]).data
     assert read.attrs == {"framework": "iiep 1.1.0", "content_hash": "sha256:x", "mapping": "endei2"}
     assert read["firm_id"].tolist() == ["a", "b"] and np.isnan(read["iip"][1])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".sav", ".dta", ".parquet"])
+def test_a_population_table_keeps_its_stamp_through_every_format(tmp_path: Path, suffix: str) -> None:
+    """CSV and Stata: a ``<file>-metadata.json`` next to it (CSVW's name); XLSX: a hidden sheet;
+    SPSS: a note; Parquet: the table's metadata. Stata's renamed columns come back by their names."""
+    frame = pd.DataFrame({"firm_id": ["a", "b"], "act.net_weak_ties": [0.5, np.nan], "obs.q 1": [1.0, 0.0]})
+    stamp = {"framework": "iiep 1.1.0", "content_hash": "sha256:ab", "mapping": "wms", "mapping_version": "1.0.0",
+             "survey": "données/wms 2015.csv"}  # not ASCII, with spaces: SPSS notes drop trailing spaces
+    frame.attrs.update(stamp)
+    if suffix == ".sav":
+        frame = frame.rename(columns={"obs.q 1": "obs.q1"})  # SPSS names cannot hold a space (refused)
+    path = tmp_path / f"p{suffix}"
+    write_table(frame, path)
+    read = read_survey(path).data
+    assert read.attrs == stamp
+    assert list(read.columns) == list(frame.columns)  # obs_q_1 (Stata) → obs.q 1
+    assert read["act.net_weak_ties"].tolist()[0] == 0.5
+    if suffix in (".csv", ".dta"):
+        sidecar = tmp_path / f"p{suffix}-metadata.json"
+        assert sidecar.is_file()
+        # written again without a stamp: the old stamp must not describe the new table
+        write_table(pd.DataFrame({"x": [1.0]}), path)
+        assert not sidecar.exists() and read_survey(path).data.attrs == {}
+
+
+def test_a_broken_stamp_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    write_table(pd.DataFrame({"x": [1.0, 2.0]}), path)
+    (tmp_path / "p.csv-metadata.json").write_text("{not json", encoding="utf-8")
+    assert read_survey(path).data.attrs == {}
+    (tmp_path / "p.csv-metadata.json").write_text('{"innexport": ["a list"]}', encoding="utf-8")
+    assert read_survey(path).data.attrs == {}

@@ -309,6 +309,12 @@ def read_survey(path: str | Path, *, weight: str | None = None, missing_codes: M
     if dupes:
         raise SurveyError(f"{path}: duplicated column name(s) {', '.join(dupes)}")
     stamp = dict(data.attrs)  # a population table's framework, content hash and mapping (Parquet keeps them)
+    if kind != "parquet":
+        found, renamed = _read_stamp(path, kind, data.attrs.pop("notes", ()))
+        stamp = found
+        if renamed and found:
+            data = data.rename(columns={c: renamed.get(c, c) for c in data.columns})
+            variable_labels = {renamed.get(c, c): v for c, v in variable_labels.items() if v != renamed.get(c)}
     data = pd.DataFrame({col: _blank_to_missing(data[col]) for col in data.columns}, index=data.index)
     data = apply_missing_codes(data, missing_codes, path)
     data.attrs.update(stamp)
@@ -397,6 +403,7 @@ def _read_spss_stata(path: Path) -> tuple[pd.DataFrame, dict, dict]:
             value_labels[col] = {_plain(k): v for k, v in labels.items()}
             data[col] = _labelled(data[col], value_labels[col])
     variable_labels = {c: lab for c, lab in (meta.column_names_to_labels or {}).items() if lab}
+    data.attrs["notes"] = list(meta.notes or [])  # where an SPSS file keeps its stamp (read_survey takes it)
     return data, value_labels, variable_labels
 
 
@@ -445,6 +452,12 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, variable_labels: Mappi
     characters at most): other names are changed (``obs.x`` → ``obs_x``) and the original name
     becomes the variable label when there is none.
 
+    A population table's stamp (its ``attrs``: framework, content hash, mapping, survey) is kept
+    in every format and given back by :func:`read_survey`: Parquet's metadata, a hidden sheet
+    ``innexport`` of the XLSX, a note of the SPSS file, and for CSV and Stata a
+    ``<file>-metadata.json`` next to the file (W3C CSVW's name for a CSV's metadata), which for Stata
+    also gives back the names it had to change.
+
     In CSV and XLSX, every text cell and column name goes through
     :func:`~innexport.files.cells.safe_cell` (OWASP, "CSV Injection"): a text ``=1+1`` or ``-x`` is
     written ``'=1+1``, ``'-x``; numbers, negative ones included, are unchanged. A CSV has RFC 4180
@@ -457,11 +470,13 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, variable_labels: Mappi
     frame = frame.reset_index(drop=True)
     labels = {str(k): str(v) for k, v in (variable_labels or {}).items() if k in frame.columns and v}
     path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = _stamp_of(frame)
     if suffix == ".csv":
         # RFC 4180 line ends: a cell holding a carriage return is then quoted, and cannot start a row.
         _spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+        _write_sidecar(path, stamp)
     elif suffix == ".xlsx":
-        _spreadsheet_safe(_to_plain(frame, keep_categories=False)).to_excel(path, index=False, engine="openpyxl")
+        _write_xlsx(_spreadsheet_safe(_to_plain(frame, keep_categories=False)), path, stamp)
     elif suffix == ".parquet":
         out = frame.copy()
         out.attrs = {k: v for k, v in frame.attrs.items() if _jsonable(v)}
@@ -469,7 +484,91 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, variable_labels: Mappi
             out.attrs["variable_labels"] = labels
         out.to_parquet(path, index=False, engine="pyarrow")
     else:
-        _write_spss_stata(frame, path, labels, stata=suffix == ".dta")
+        _write_spss_stata(frame, path, labels, stata=suffix == ".dta", stamp=stamp)
+
+
+STAMP_SHEET = "innexport"
+"""The hidden XLSX sheet holding a population table's stamp (cell A1, JSON)."""
+SIDECAR_SUFFIX = "-metadata.json"
+"""A CSV's (or Stata file's) stamp is in ``<file>-metadata.json`` next to it: the name W3C's "Model
+for Tabular Data and Metadata on the Web" (CSVW, §5.2) gives a CSV's metadata file."""
+_SPSS_NOTE = "innexport stamp (base64 JSON):"
+
+
+def _stamp_of(frame: pd.DataFrame) -> dict[str, Any]:
+    """What a population table records of where it comes from (framework, content hash, mapping,
+    survey…: its ``attrs``), kept through every format :func:`write_table` writes."""
+    return {k: v for k, v in frame.attrs.items() if k != "variable_labels" and _jsonable(v)}
+
+
+def _write_sidecar(path: Path, stamp: dict[str, Any], columns: dict[str, str] | None = None) -> None:
+    import json
+
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not stamp:
+        sidecar.unlink(missing_ok=True)  # a stale stamp must not describe another table
+        return
+    doc: dict[str, Any] = {"@context": "http://www.w3.org/ns/csvw", "url": path.name, "innexport": stamp}
+    if columns:
+        doc["innexport:columns"] = columns  # the names a format changed → the table's own names
+    sidecar.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _write_xlsx(frame: pd.DataFrame, path: Path, stamp: dict[str, Any]) -> None:
+    import json
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False)
+        if stamp:
+            frame.iloc[:0, :0].to_excel(writer, sheet_name=STAMP_SHEET, index=False)
+            sheet = writer.book[STAMP_SHEET]
+            sheet["A1"] = json.dumps(stamp, ensure_ascii=False)
+            sheet.sheet_state = "hidden"
+
+
+def _read_stamp(path: Path, kind: str, notes: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    """The stamp :func:`write_table` left with the file (and the column names a format changed), or
+    nothing: a sidecar for CSV and Stata, the hidden sheet of an XLSX, the note of an SPSS file. A
+    stamp that cannot be read is ignored (the table is then read as a plain survey)."""
+    import json
+
+    text: str | None = None
+    if kind in ("csv", "dta"):
+        sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+        if sidecar.is_file() and sidecar.stat().st_size <= 1_000_000:
+            text = sidecar.read_text(encoding="utf-8", errors="replace")
+    elif kind == "xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True)
+        try:
+            if STAMP_SHEET in book.sheetnames:
+                cell = next(book[STAMP_SHEET].iter_rows(min_row=1, max_row=1, max_col=1, values_only=True), (None,))[0]
+                text = '{"innexport": ' + cell + "}" if isinstance(cell, str) else None
+        finally:
+            book.close()
+    elif kind == "sav":
+        import base64
+        import binascii
+
+        lines = [str(n) for n in notes]
+        if _SPSS_NOTE.strip() in lines:
+            start = lines.index(_SPSS_NOTE.strip()) + 1
+            try:
+                raw = base64.b64decode("".join(lines[start:]), validate=True).decode("utf-8")
+                text = '{"innexport": ' + raw + "}"
+            except (binascii.Error, UnicodeDecodeError):
+                text = None
+    if not text:
+        return {}, {}
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}, {}
+    stamp = doc.get("innexport") if isinstance(doc, dict) else None
+    columns = doc.get("innexport:columns") if isinstance(doc, dict) else None
+    return (stamp if isinstance(stamp, dict) else {},
+            {str(k): str(v) for k, v in columns.items()} if isinstance(columns, dict) else {})
 
 
 def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -535,7 +634,8 @@ def _stata_names(columns: Sequence[str]) -> dict[str, str]:
     return names
 
 
-def _write_spss_stata(frame: pd.DataFrame, path: Path, labels: dict[str, str], stata: bool) -> None:
+def _write_spss_stata(frame: pd.DataFrame, path: Path, labels: dict[str, str], stata: bool,
+                      stamp: dict[str, Any] | None = None) -> None:
     import pyreadstat
 
     value_labels: dict[str, dict[int, str]] = {}
@@ -567,6 +667,12 @@ def _write_spss_stata(frame: pd.DataFrame, path: Path, labels: dict[str, str], s
     kwargs: dict[str, Any] = {"variable_value_labels": value_labels or None}
     if any(column_labels):
         kwargs["column_labels"] = [lab or "" for lab in column_labels]
+    if stamp and not stata:  # SPSS notes are lines of 80 bytes at most, trailing spaces dropped: base64 lines
+        import base64
+        import json
+
+        encoded = base64.b64encode(json.dumps(stamp, ensure_ascii=False).encode("utf-8")).decode("ascii")
+        kwargs["note"] = [_SPSS_NOTE.strip()] + [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
     try:
         if stata:
             pyreadstat.write_dta(out, str(path), **kwargs)
@@ -574,3 +680,5 @@ def _write_spss_stata(frame: pd.DataFrame, path: Path, labels: dict[str, str], s
             pyreadstat.write_sav(out, str(path), **kwargs)
     except Exception as exc:
         raise SurveyError(f"{path}: cannot be written: {exc}") from exc
+    if stata:
+        _write_sidecar(path, stamp or {}, {new: old for old, new in names.items() if new != old})

@@ -49,7 +49,7 @@ def analysis(frame: pd.DataFrame, title: str | None = None, lang: str = "en") ->
     """Everything the report shows, as plain data (tables as lists of records), its texts in ``lang``."""
     L = translator(lang)
     sections: dict = {"title": title or L.t("population.title"), "generated_on": dt.date.today(),
-                      "framework": frame.attrs.get("framework", ""), "notes": []}
+                      "framework": frame.attrs.get("framework", ""), "notes": [], "map": None, "typology": []}
     sections["firms"] = len(frame)
     sections["weighted"] = float(frame[WEIGHT].sum()) if WEIGHT in frame else float(len(frame))
     groups = [g for g in GROUP_CANDIDATES if g in frame and 1 < frame[g].nunique() <= 30]
