@@ -317,6 +317,30 @@ def test_encode_names_every_bad_answer_and_keeps_going() -> None:
     assert len(found) == 6
 
 
+def test_a_misspelt_column_is_one_problem_however_many_firms() -> None:
+    """A table's misspelt question column: one problem naming the column and the firms (five, then a
+    count), in the place of its first firm; another file's, or a lone firm's, stays its own."""
+    fw = mini()
+    sheets = [sheet({"q1": "yes", "q11": "no"}, f"f{i}").located("t.csv", {"q11": f"row {i + 2}, column F"},
+                                                                    f"row {i + 2}") for i in range(7)]
+    other = sheet({"q11": "no", "q1": "zz"}, "g").located("u.yaml", {"q11": "line 9", "q1": "line 8"}, "line 3")
+    with pytest.raises(AnswersError) as info:
+        encode(fw, [*sheets, other])
+    found = [str(p) for p in info.value.problems]
+    assert found[0] == ("t.csv, column F, question q11: unknown question id (not in mini 0.1.0); did you mean q1? "
+                        "(7 firms: f0, f1, f2, f3, f4 and 2 more)")
+    assert found[1] == "u.yaml, line 9, firm g, question q11: unknown question id (not in mini 0.1.0); did you mean q1?"
+    assert found[2].startswith("u.yaml, line 8, firm g, question q1: 'zz' is not on the scale")
+    assert len(found) == 3
+    two = [sheet({"q11": "no"}, "a").located("t.csv", {"q11": "row 2, column F"}, "row 2"),
+           sheet({"q11": "no"}, "b").located("t.csv", {"q11": "row 3, column G"}, "row 3")]
+    with pytest.raises(AnswersError) as info:
+        encode(fw, two)
+    # nothing but the file is shared: the firms are listed, every one
+    assert [str(p) for p in info.value.problems] == [
+        "t.csv, question q11: unknown question id (not in mini 0.1.0); did you mean q1? (2 firms: a, b)"]
+
+
 def test_encode_places_each_answer_in_its_column() -> None:
     fw = mini()
     # the lowest level (index 0) is an answer like any other; "dk" and unanswered leave NaN

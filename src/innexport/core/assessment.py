@@ -154,15 +154,18 @@ def encode(framework: Framework, sheets: Sequence[AnswerSheet], model: ScoringMo
     values = np.full((len(sheets), len(pos)), np.nan)
     problems: list[Problem] = []
     seen: dict[str, str] = {}
+    unknown: dict[tuple[str, str], list[AnswerSheet]] = {}  # (file, question id) → the sheets that answer it
     for r, sheet in enumerate(sheets):
         if sheet.firm.id in seen:
             problems.append(Problem(sheet.where(), f"firm id '{sheet.firm.id}' already used by {seen[sheet.firm.id]}"))
         seen.setdefault(sheet.firm.id, sheet.where())
         for qid, raw in sheet.answers.items():
             if qid not in pos:
-                close = difflib.get_close_matches(qid, pos, n=1, cutoff=0.8)
-                hint = f"; did you mean {close[0]}?" if close else ""
-                problems.append(Problem(sheet.where(qid), f"unknown question id (not in {framework.label}){hint}"))
+                if (sheet._origin, qid) not in unknown:
+                    problems.append(Problem("", qid))  # its place in the list; worded once every firm is seen
+                    unknown[sheet._origin, qid] = [sheet]
+                else:
+                    unknown[sheet._origin, qid].append(sheet)
                 continue
             scale = framework.scale_by_id[framework.observable_by_id[qid].scale]
             level = level_of(raw, scale, tables[scale.id])
@@ -174,6 +177,8 @@ def encode(framework: Framework, sheets: Sequence[AnswerSheet], model: ScoringMo
             values[r, pos[qid]] = scale.values[level]
         problems.extend(Problem(sheet.where(qid), "comment on an unknown question id")
                         for qid in sheet.comments if qid not in pos)
+    worded = iter([_unknown_question(framework, qid, found, pos) for (_origin, qid), found in unknown.items()])
+    problems = [next(worded) if p.where == "" else p for p in problems]
     if problems:
         raise AnswersError(problems)
     return values
@@ -409,6 +414,22 @@ def scored_needed(total: int, floor: float) -> int:
     while n < total and not meets_floor(n / total, floor):
         n += 1
     return n
+
+
+def _unknown_question(framework: Framework, qid: str, sheets: list[AnswerSheet], known: dict[str, int]) -> Problem:
+    """One problem for a question id the framework does not have, however many firms of one file
+    answer it (a misspelt column of a table): where it is (the parts of the place every firm shares,
+    e.g. the column) and which firms, with the closest known id."""
+    close = difflib.get_close_matches(qid, known, n=1, cutoff=0.8)
+    message = f"unknown question id (not in {framework.label})" + (f"; did you mean {close[0]}?" if close else "")
+    if len(sheets) == 1:
+        return Problem(sheets[0].where(qid), message)
+    places = [sheet._where.get(qid, "").split(", ") for sheet in sheets]
+    shared = [part for part in places[0] if part and all(part in other for other in places[1:])]
+    firms = [sheet.firm.id for sheet in sheets]
+    listed = ", ".join(firms[:5]) + (f" and {len(firms) - 5} more" if len(firms) > 5 else "")
+    where = ", ".join([p for p in (sheets[0]._origin, *shared) if p] + [f"question {qid}"])
+    return Problem(where, f"{message} ({len(firms)} firms: {listed})")
 
 
 def share_below(share: float, floor: float) -> str:
