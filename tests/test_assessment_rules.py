@@ -488,3 +488,35 @@ def test_scored_needed_is_the_fewest_answers_meeting_the_floor(total: int, floor
         assert meets_floor(n / total, floor) or n == total
         assert n == 0 or not meets_floor((n - 1) / total, floor)
 
+
+
+# --- why FlowSort and the thresholds differ -------------------------------------------------------------
+
+
+def test_flowsort_divergence_by_worked_examples() -> None:
+    from innexport.core.assessment import DIVERGENCES, flowsort_divergence
+
+    fw = mini()
+    assert DIVERGENCES == ("boundary", "spread")
+    # IIEP = 5/12 = 0.4167: preactive by the 0.41 threshold. FlowSort's central profiles are the
+    # middles of the classes' ranges (0.51 preactive, 0.35 reactive): 0.4167 is below 0.43, half-way
+    # between them, so even activities all at 0.4167 would be reactive too → the boundary.
+    near = diagnose(fw, [sheet({"q1": "no", "q3": "no", "q4": "no", "q2": "sometimes", "q5": "always"})])[0]
+    iiep = near.indices["iiep"]
+    assert (round(iiep.value, 4), iiep.class_, iiep.flowsort.class_) == (0.4167, "preactive", "reactive")
+    assert flowsort_divergence(fw, near, "iiep") == "boundary"
+    # IEP = 0.25 (passive, under 0.29) from activities at 0 and 0.5: FlowSort says reactive, which it
+    # would not for even activities at 0.25 → the spread.
+    uneven = diagnose(fw, [sheet({"q1": "no", "q3": "no", "q4": "no", "q2": "never", "q5": "often"})])[0]
+    iep = uneven.indices["iep"]
+    assert (iep.value, iep.class_, iep.flowsort.class_) == (0.25, "passive", "reactive")
+    assert flowsort_divergence(fw, uneven, "iep") == "spread"
+    # the same class both ways: nothing to explain
+    top = diagnose(fw, [sheet({"q1": "yes", "q3": "yes", "q4": "yes", "q2": "always", "q5": "always"})])[0]
+    assert [flowsort_divergence(fw, top, i) for i in ("iip", "iep", "iiep")] == [None, None, None]
+    # two classes apart is always the spread (here made by hand from the boundary case)
+    apart = near.model_copy(update={"indices": {**near.indices, "iiep": iiep.model_copy(
+        update={"flowsort": iiep.flowsort.model_copy(update={"class_": "passive"})})}})
+    assert flowsort_divergence(fw, apart, "iiep") == "spread"
+    unscored = near.model_copy(update={"indices": {**near.indices, "iiep": iiep.model_copy(update={"value": None})}})
+    assert flowsort_divergence(fw, unscored, "iiep") is None

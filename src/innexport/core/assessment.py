@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from innexport.core.answers import DONT_KNOW_WORDS, AnswerValue, canonical_on, level_of, off_scale, spellings
 from innexport.core.classes import QUADRANTS, classify, profiles, quadrant, quadrant_cut, thresholds
-from innexport.core.flowsort import FlowSortResult, PreferenceFunction, flowsort_many
+from innexport.core.flowsort import FlowSortResult, PreferenceFunction, flowsort, flowsort_many
 from innexport.core.framework import DONT_KNOW, INDICES, Framework, Lang, answers_fit
 from innexport.core.priorities import (
     TOLERANCE,
@@ -383,6 +383,35 @@ def diagnose(
     if incomplete:
         raise IncompleteError(incomplete)
     return [_firm_result(population, i, sheet, lang or sheet.lang or "en") for i, sheet in enumerate(sheets)]
+
+
+DIVERGENCES: tuple[str, ...] = ("boundary", "spread")
+"""Why FlowSort's class of an index can differ from its class by thresholds (:func:`flowsort_divergence`)."""
+
+
+def flowsort_divergence(framework: Framework, result: FirmResult, index: str) -> str | None:
+    """Why FlowSort gives index ``index`` another class than the thresholds: ``None`` when they agree
+    (or the index is not scored), else one of :data:`DIVERGENCES`, told apart with FlowSort itself:
+
+    * ``boundary``: a firm scoring the index's value on every activity gets FlowSort's class too
+      (FlowSort's limits lie half-way between the classes' central profiles, not at the thresholds:
+      near a threshold it can give the neighbouring class to even activities);
+    * ``spread``: it would not: the activities are uneven (the index is their weighted mean, while
+      FlowSort compares each activity with the profiles, a gap counting at most up to ``p``).
+
+    Two classes apart is always ``spread`` (no boundary effect spans a whole class).
+    """
+    out = result.indices[index]
+    if out.value is None or out.class_ is None or out.flowsort.class_ is None or out.class_ == out.flowsort.class_:
+        return None
+    ids = [c.id for c in framework.classes]
+    if abs(ids.index(out.class_) - ids.index(out.flowsort.class_)) == 1:
+        settings = framework.flowsort
+        even = flowsort(np.array([out.value]), profiles(framework)[:, None], np.array([1.0]),
+                        PreferenceFunction(kind=settings.preference, q=settings.q, p=settings.p), ties=settings.ties)
+        if ids[int(even.classes[0])] == out.flowsort.class_:
+            return "boundary"
+    return "spread"
 
 
 FLOOR_SLACK = 1e-12

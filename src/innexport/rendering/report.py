@@ -28,7 +28,7 @@ from typing import Any
 from markupsafe import Markup
 
 from innexport._version import __version__
-from innexport.core.assessment import FirmResult, PriorityOut
+from innexport.core.assessment import FirmResult, PriorityOut, flowsort_divergence
 from innexport.core.framework import DONT_KNOW, INDICES, Framework
 from innexport.rendering import charts, i18n
 from innexport.rendering.documents import environment, html_to_pdf
@@ -44,6 +44,21 @@ __all__ = ["ReportError", "render_html", "render_pdf"]
 
 class ReportError(ValueError):
     """A result that cannot be reported with the given framework."""
+
+
+def _why_flowsort_differs(fw: Framework, result: FirmResult, name: str, L: Translator) -> Markup:
+    """Why FlowSort gives another class on index ``name``, worded: the cause is the core's
+    (:func:`innexport.core.assessment.flowsort_divergence`)."""
+    out = result.indices[name]
+    if flowsort_divergence(fw, result, name) == "boundary":
+        pos = [c.id for c in fw.classes]
+        limit = fw.classes[min(pos.index(out.class_ or ""), pos.index(out.flowsort.class_ or ""))].threshold
+        return L.markup("report.flowsort.boundary", value=L.num(out.value), threshold=L.num(limit))
+    scores = [a.score for a in result.activities if a.score is not None and a.weight.get(name, 0.0) > 0]
+    low, high = (L.num(min(scores)), L.num(max(scores))) if scores else ("–", "–")
+    if fw.flowsort.preference == "usual":
+        return L.markup("report.flowsort.spread_usual", low=low, high=high)
+    return L.markup("report.flowsort.spread", low=low, high=high, p=L.num(fw.flowsort.p))
 
 
 def _bold(text: str) -> Markup:
@@ -181,11 +196,10 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
                                              title=f"{name.upper()} {L.num(out.value)}")),
         })
         if differs and threshold_cls is not None and flowsort_cls is not None:
-            lower = flowsort_cls["pos"] > threshold_cls["pos"]
             flowsort_notes.append(
                 L.markup("report.flowsort.differs", index=_bold(name.upper()), flowsort=flowsort_cls["word"],
                          threshold=threshold_cls["word"])
-                + Markup(" ") + L.markup("report.flowsort.lower" if lower else "report.flowsort.higher")
+                + Markup(" ") + _why_flowsort_differs(fw, result, name, L)
             )
     if flowsort_notes:
         flowsort_notes.append(L.markup("report.flowsort.see_annex"))

@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
@@ -31,9 +30,8 @@ from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from innexport.core.assessment import FirmResult, result_json
-from innexport.core.classes import profiles, quadrant_cut
-from innexport.core.flowsort import PreferenceFunction, flowsort
+from innexport.core.assessment import FirmResult, flowsort_divergence, result_json
+from innexport.core.classes import quadrant_cut
 from innexport.core.framework import INDICES, Activity, Framework
 from innexport.rendering import charts, i18n
 from innexport.support import followup
@@ -89,31 +87,18 @@ def _quadrant_label(quadrant: str | None, lang: str) -> str | None:
     return i18n.t(f"quadrant.{quadrant}", lang) if quadrant else None
 
 
-def _even_flowsort(value: float, fw: Framework) -> str:
-    """The FlowSort class of a firm scoring ``value`` on every activity (the framework's profiles
-    and preference function, :func:`innexport.core.flowsort.flowsort` on one criterion): where
-    FlowSort puts the index itself, whatever the spread of the activities."""
-    settings = fw.flowsort
-    pref = PreferenceFunction(kind=settings.preference, q=settings.q, p=settings.p)
-    sorted_ = flowsort(np.array([value]), profiles(fw)[:, None], np.array([1.0]), pref, ties=settings.ties)
-    return fw.classes[int(sorted_.classes[0])].id
-
-
 def _why_they_differ(result: FirmResult, name: str, fw: Framework, classes: dict[str, _Cls]) -> str:
     """Why FlowSort gives another class than the thresholds on index ``name``, in one sentence.
 
-    Two causes, told apart with the core's FlowSort itself: a firm whose activities all scored the
-    index's value would get FlowSort's class too (the *boundary*: FlowSort's limits lie between
-    the classes' central profiles, the middles of their ranges, not at the thresholds, docs/method.md
-    §3), or it would not (the *spread*: the index is the activities' weighted mean, while FlowSort
-    compares activity by activity with the profiles, a gap counting at most up to ``p``)."""
+    The cause is the core's (:func:`innexport.core.assessment.flowsort_divergence`: near a threshold,
+    or uneven activities); this words it for the screen."""
     index = result.indices[name]
     threshold_cls, flowsort_cls = classes[index.class_ or ""], classes[index.flowsort.class_ or ""]
     value = index.value
-    if value is None:  # not scored, hence not classified: cannot happen with two classes
+    cause = flowsort_divergence(fw, result, name)
+    if value is None or cause is None:  # not scored, hence not classified: cannot happen with two classes
         return ""
-    adjacent = abs(threshold_cls.pos - flowsort_cls.pos) == 1
-    if adjacent and _even_flowsort(value, fw) == flowsort_cls.id:
+    if cause == "boundary":
         limit = fw.classes[min(threshold_cls.pos, flowsort_cls.pos)].threshold
         return _("The index, %(value)s, is close to the %(threshold)s threshold: FlowSort draws its limits "
                  "half-way between the typical profiles of the classes (the middles of their ranges), not at "
