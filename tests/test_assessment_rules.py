@@ -520,3 +520,51 @@ def test_flowsort_divergence_by_worked_examples() -> None:
     assert flowsort_divergence(fw, apart, "iiep") == "spread"
     unscored = near.model_copy(update={"indices": {**near.indices, "iiep": iiep.model_copy(update={"value": None})}})
     assert flowsort_divergence(fw, unscored, "iiep") is None
+
+
+@pytest.mark.parametrize(("value", "by_threshold", "by_flowsort", "settings", "cause"), [
+    # each setting of FlowSort changes where an even firm falls, hence the cause (mini framework)
+    (0.4225, "preactive", "reactive", {}, "spread"),
+    (0.4225, "preactive", "reactive", {"ties": "worse"}, "boundary"),
+    (0.38, "reactive", "preactive", {}, "spread"),
+    (0.38, "reactive", "preactive", {"preference": "usual"}, "boundary"),
+    (0.425, "preactive", "reactive", {"p": 0.1}, "boundary"),
+    (0.40, "reactive", "preactive", {"q": 0.1}, "boundary"),
+])
+def test_flowsort_divergence_follows_the_frameworks_flowsort(value, by_threshold, by_flowsort, settings, cause) -> None:
+    from innexport.core.assessment import flowsort_divergence
+
+    fw = mini()
+    fw = fw.model_copy(update={"flowsort": fw.flowsort.model_copy(update=settings)})
+    base = diagnose(mini(), [sheet({"q1": "no", "q3": "no", "q4": "no", "q2": "sometimes", "q5": "always"})])[0]
+    iiep = base.indices["iiep"]
+    made = base.model_copy(update={"indices": {**base.indices, "iiep": iiep.model_copy(update={
+        "value": value, "class_": by_threshold, "flowsort": iiep.flowsort.model_copy(update={"class_": by_flowsort})})}})
+    assert flowsort_divergence(fw, made, "iiep") == cause
+
+
+def test_flowsort_divergence_of_an_unclassified_index() -> None:
+    from innexport.core.assessment import flowsort_divergence
+
+    fw = mini()
+    base = diagnose(fw, [sheet({"q1": "no", "q3": "no", "q4": "no", "q2": "sometimes", "q5": "always"})])[0]
+    iiep = base.indices["iiep"]
+    for cls, fs in ((None, "reactive"), ("preactive", None)):
+        made = base.model_copy(update={"indices": {**base.indices, "iiep": iiep.model_copy(update={
+            "class_": cls, "flowsort": iiep.flowsort.model_copy(update={"class_": fs})})}})
+        assert flowsort_divergence(fw, made, "iiep") is None
+
+
+def test_unknown_question_ids_listed_and_suggested() -> None:
+    fw = mini()
+    # five firms are all named; six, five and a count
+    for n, listed in ((5, "a0, a1, a2, a3, a4"), (6, "a0, a1, a2, a3, a4 and 1 more")):
+        with pytest.raises(AnswersError) as info:
+            encode(fw, [sheet({"q11": "no"}, f"a{i}") for i in range(n)])  # sheets not read from a file
+        assert [str(p) for p in info.value.problems] == [
+            f"question q11: unknown question id (not in mini 0.1.0); did you mean q1? ({n} firms: {listed})"]
+    # a suggestion only when the id is close (difflib's ratio at least 0.8): "abq1" is 0.67 from q1
+    with pytest.raises(AnswersError) as info:
+        encode(fw, [sheet({"abq1": "no"}, "a")])
+    assert str(info.value.problems[0]).endswith("question abq1: unknown question id (not in mini 0.1.0)")
+

@@ -437,9 +437,7 @@ def scored_needed(total: int, floor: float) -> int:
     >>> scored_needed(3, 0.0), scored_needed(7, 1.0), scored_needed(0, 0.7)
     (0, 7, 0)
     """
-    if total <= 0:
-        return 0
-    n = max(math.ceil(floor * total) - 1, 0)
+    n = max(math.ceil(floor * total) - 1, 0)  # where to start looking (no division: nothing when total ≤ 0)
     while n < total and not meets_floor(n / total, floor):
         n += 1
     return n
