@@ -315,7 +315,7 @@ def test_no_alternative() -> None:
         # Shape mismatches.
         ([0.5, 0.5, 0.5], PROFILES, [1, 1], LINEAR, r"profiles must be a \(K, 3\) array"),
         ([0.5, 0.5], PROFILES, [1, 1, 1], LINEAR, r"weights must be a \(2,\) array"),
-        ([[[0.5, 0.5]]], PROFILES, [1, 1], LINEAR, r"scores must be a \(n, m\) or \(m,\) array"),
+        ([[[0.5, 0.5]]], PROFILES, [1, 1], LINEAR, r"scores must be a \(n, m\) or \(m,\) array, got shape \(1, 1, 2\)"),
         ([0.5, 0.5], PROFILES[0], [1, 1], LINEAR, "profiles must be a"),
         ([0.5, 0.5], PROFILES, [1, 1],
          PreferenceFunction("linear", q=np.zeros(3), p=np.ones(3)),
