@@ -125,10 +125,10 @@ def _framework(result: FirmResult, path: Path, framework_path: str | None, modul
 # --- output -----------------------------------------------------------------------------------------
 
 
-def _coloured(change: str) -> str:
-    """A change as :meth:`Translator.change` writes it, green when up, red when down."""
-    colour = "green" if change.startswith("+") else "dim" if change.strip("0.,–") == "" else "red"
-    return f"[{colour}]{escape(change)}[/]"
+def _coloured(before: float | None, after: float | None, L: Translator) -> str:
+    """The change as :meth:`Translator.change` writes it, green when up, red when down."""
+    colour = {"up": "green", "down": "red"}.get(L.direction(before, after), "dim")
+    return f"[{colour}]{escape(L.change(before, after))}[/]"
 
 
 def _class_label(fw: Framework, cls: str | None, lang: str) -> str:
@@ -185,7 +185,7 @@ def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str]
         table.add_column(name, justify=justify)
     for ch in fu.indices:
         table.add_row(
-            ch.index.upper(), L.num(ch.before), L.num(ch.after), _coloured(L.change(ch.before, ch.after)),
+            ch.index.upper(), L.num(ch.before), L.num(ch.after), _coloured(ch.before, ch.after, L),
             escape(f"{_class_label(fws[0], ch.class_before, lang)} → {_class_label(fws[1], ch.class_after, lang)}"),
             escape(t(f"followup.movement.{ch.movement}")) if ch.movement else "–",
         )
@@ -203,7 +203,7 @@ def _print(fu: FollowUp, fws: tuple[Framework, Framework], names: dict[str, str]
     table.add_column(t("followup.col.change"), justify="right")
     shown = fu.activities if every_activity else [a for a in fu.activities if a.presence != "both" or a in fu.moved]
     for ac in shown:
-        change = (_coloured(L.change(ac.before, ac.after)) if ac.presence == "both"
+        change = (_coloured(ac.before, ac.after, L) if ac.presence == "both"
                   else f"[dim]{escape(t(f'followup.presence.{ac.presence}'))}[/]")
         table.add_row(escape(_activity_name(ac.id, fws, lang)),
                       L.num(ac.before) if ac.presence != "added" else "",

@@ -256,6 +256,19 @@ class Translator:
             return MISSING
         return self._signed_text(_rounded(after, digits) - _rounded(before, digits))
 
+    @staticmethod
+    def direction(before: float | None, after: float | None, digits: int = 2) -> str:
+        """Which way :meth:`change` reads: ``up``, ``down``, ``same`` (the printed values are equal)
+        or ``none`` (one of them is missing).
+
+        >>> Translator.direction(0.544, 0.636), Translator.direction(0.5, 0.504), Translator.direction(None, 1.0)
+        ('up', 'same', 'none')
+        """
+        if before is None or after is None or before != before or after != after:
+            return "none"
+        delta = _rounded(after, digits) - _rounded(before, digits)
+        return "up" if delta > 0 else "down" if delta < 0 else "same"
+
     def count(self, value: int | None) -> str:
         """A whole number with the language's grouping (``12,345``; ``12 345`` in French)."""
         if value is None:

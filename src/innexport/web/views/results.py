@@ -65,11 +65,8 @@ def _short_hash(content_hash: str) -> str:
 def _change(before: float | None, after: float | None, lang: str) -> dict[str, str]:
     """A change as the page prints it (the difference of the two printed values, +0,10 for 0,54 →
     0,64: :meth:`innexport.rendering.i18n.Translator.change`) and its direction (up, down, same, none)."""
-    text = i18n.translator(lang).change(before, after)
-    if text == i18n.MISSING:
-        return {"delta_text": text, "direction": "none"}
-    direction = "up" if text.startswith("+") else "same" if text[0].isdigit() else "down"
-    return {"delta_text": text, "direction": direction}
+    return {"delta_text": i18n.translator(lang).change(before, after),
+            "direction": i18n.Translator.direction(before, after)}
 
 
 @dataclass(frozen=True)
