@@ -30,7 +30,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innexport.files.limits import MAX_TABLE_BYTES, InputRefused, check_table_shape, check_zip, read_text
+from innexport.files.limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_TABLE_BYTES,
+    InputRefused,
+    check_table_shape,
+    check_zip,
+    read_text,
+)
 
 SUFFIXES: dict[str, str] = {
     ".csv": "csv", ".txt": "csv", ".tsv": "csv",
@@ -530,43 +537,36 @@ def _read_stamp(path: Path, kind: str, notes: Sequence[str] = ()) -> tuple[dict[
     """The stamp :func:`write_table` left with the file (and the column names a format changed), or
     nothing: a sidecar for CSV and Stata, the hidden sheet of an XLSX, the note of an SPSS file. A
     stamp that cannot be read is ignored (the table is then read as a plain survey)."""
+    import base64
+    import binascii
     import json
 
-    text: str | None = None
-    if kind in ("csv", "dta"):
-        sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-        if sidecar.is_file() and sidecar.stat().st_size <= 1_000_000:
-            text = sidecar.read_text(encoding="utf-8", errors="replace")
-    elif kind == "xlsx":
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True)
-        try:
-            if STAMP_SHEET in book.sheetnames:
-                cell = next(book[STAMP_SHEET].iter_rows(min_row=1, max_row=1, max_col=1, values_only=True), (None,))[0]
-                text = '{"innexport": ' + cell + "}" if isinstance(cell, str) else None
-        finally:
-            book.close()
-    elif kind == "sav":
-        import base64
-        import binascii
-
-        lines = [str(n) for n in notes]
-        if _SPSS_NOTE.strip() in lines:
-            start = lines.index(_SPSS_NOTE.strip()) + 1
-            try:
-                raw = base64.b64decode("".join(lines[start:]), validate=True).decode("utf-8")
-                text = '{"innexport": ' + raw + "}"
-            except (binascii.Error, UnicodeDecodeError):
-                text = None
-    if not text:
-        return {}, {}
+    doc: Any = None
     try:
-        doc = json.loads(text)
-    except ValueError:
+        if kind in ("csv", "dta"):
+            sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+            if sidecar.is_file() and sidecar.stat().st_size <= MAX_DOCUMENT_BYTES:
+                doc = json.loads(sidecar.read_text(encoding="utf-8", errors="replace"))
+        elif kind == "xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(path, read_only=True)
+            try:
+                if STAMP_SHEET in book.sheetnames:
+                    cell = next(book[STAMP_SHEET].iter_rows(max_row=1, max_col=1, values_only=True), (None,))[0]
+                    doc = {"innexport": json.loads(cell)} if isinstance(cell, str) else None
+            finally:
+                book.close()
+        elif kind == "sav":
+            lines = [str(n) for n in notes]
+            if _SPSS_NOTE in lines:
+                encoded = "".join(lines[lines.index(_SPSS_NOTE) + 1:])
+                doc = {"innexport": json.loads(base64.b64decode(encoded, validate=True).decode("utf-8"))}
+    except (ValueError, binascii.Error):  # not JSON, not base64, not UTF-8: not a stamp
         return {}, {}
-    stamp = doc.get("innexport") if isinstance(doc, dict) else None
-    columns = doc.get("innexport:columns") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict):
+        return {}, {}
+    stamp, columns = doc.get("innexport"), doc.get("innexport:columns")
     return (stamp if isinstance(stamp, dict) else {},
             {str(k): str(v) for k, v in columns.items()} if isinstance(columns, dict) else {})
 
@@ -672,7 +672,7 @@ def _write_spss_stata(frame: pd.DataFrame, path: Path, labels: dict[str, str], s
         import json
 
         encoded = base64.b64encode(json.dumps(stamp, ensure_ascii=False).encode("utf-8")).decode("ascii")
-        kwargs["note"] = [_SPSS_NOTE.strip()] + [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
+        kwargs["note"] = [_SPSS_NOTE] + [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
     try:
         if stata:
             pyreadstat.write_dta(out, str(path), **kwargs)

@@ -40,7 +40,8 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from innexport.web.models import Assessment, Membership
+from innexport.web.language import user_language
+from innexport.web.models import Assessment
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,7 @@ def reminder(assessment: Assessment, to: str, link_url: str) -> Message:
 def finished_notice(assessment: Assessment, advisor: User, url: str, *, answered: int, total: int) -> Message:
     """The advisor's notice that the director finished through the private link, in the advisor's
     interface language, with ``url`` (the assessment's page: its results once computed)."""
-    membership = Membership.objects.filter(user=advisor).first()
-    lang = membership.language if membership is not None else settings.LANGUAGE_CODE
+    lang = user_language(advisor)
     context = {"organisation": assessment.organisation.name, "firm": assessment.firm.name, "url": url,
                "answered": answered, "total": total}
     return _render("finished", context, lang, advisor.email)
@@ -130,8 +130,7 @@ def actions_due(advisor: User, plans: list[dict[str, Any]], today: dt.date) -> M
     """The advisor's reminder of plan actions due soon or overdue, in the advisor's interface
     language: ``plans`` is a list of ``{"firm", "url", "actions": [{"title", "due", "status",
     "overdue"}]}``, one per firm's plan (:func:`innexport.web.services.send_plan_reminders`)."""
-    membership = Membership.objects.filter(user=advisor).first()
-    lang = membership.language if membership is not None else settings.LANGUAGE_CODE
+    lang = user_language(advisor)
     count = sum(len(p["actions"]) for p in plans)
     return _render("actions_due", {"plans": plans, "count": count, "today": today}, lang, advisor.email)
 

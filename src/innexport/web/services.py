@@ -600,12 +600,8 @@ def send_plan_reminders(*, dry_run: bool = False, today: dt.date | None = None) 
     refuses gives its claims back (tried again at the next run) and is audited."""
     today = today or timezone.localdate()
     due = list(plan_actions_due(today))
-    by_org: dict[int, dict[int, Any]] = {}
-    for org_id in {a.plan.organisation_id for a in due}:
-        members = (Membership.objects.filter(organisation_id=org_id, user__is_active=True,
-                                             role__in=[Role.ADMIN, Role.ADVISOR])
-                   .exclude(user__email="").select_related("user").order_by("user__username"))
-        by_org[org_id] = {m.user_id: m.user for m in members}
+    by_org = {org_id: {m.user_id: m.user for m in _reachable_editors(org_id)}
+              for org_id in {a.plan.organisation_id for a in due}}
     per_user: dict[int, tuple[Any, list[PlanAction]]] = {}
     for action in due:
         for user in _plan_advisor(action.plan, by_org[action.plan.organisation_id]):
@@ -653,13 +649,20 @@ def advisors_to_notify(assessment: Assessment) -> list[Any]:
     it, else who started the assessment) while they still edit in its organisation and have an
     e-mail address; otherwise every admin and advisor of the organisation who has one."""
     link = DirectorLink.objects.filter(assessment=assessment).select_related("opened_by", "sent_by").first()
-    editors = Membership.objects.filter(organisation_id=assessment.organisation_id, user__is_active=True,
-                                        role__in=[Role.ADMIN, Role.ADVISOR]).exclude(user__email="")
-    allowed = set(editors.values_list("user_id", flat=True))
+    editors = list(_reachable_editors(assessment.organisation_id))
+    allowed = {m.user_id for m in editors}
     for user in (getattr(link, "opened_by", None), getattr(link, "sent_by", None), assessment.created_by):
         if user is not None and user.pk in allowed:
             return [user]
-    return [m.user for m in editors.select_related("user").order_by("user__username")]
+    return [m.user for m in editors]
+
+
+def _reachable_editors(organisation_id: int) -> QuerySet[Membership]:
+    """The organisation's active admins and advisors who have an e-mail address, by user name:
+    whom the application may write to about its diagnostics."""
+    return (Membership.objects.filter(organisation_id=organisation_id, user__is_active=True,
+                                      role__in=[Role.ADMIN, Role.ADVISOR])
+            .exclude(user__email="").select_related("user").order_by("user__username"))
 
 
 def director_finished(assessment: Assessment, request: HttpRequest, *, answered: int, total: int) -> bool:
