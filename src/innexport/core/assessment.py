@@ -13,7 +13,7 @@ import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -86,6 +86,20 @@ class Firm(BaseModel):
     contact: str | None = None
 
 
+RespondentRole = Literal["director", "export_manager", "rd_lead", "advisor", "other"]
+RESPONDENT_ROLES: tuple[str, ...] = get_args(RespondentRole)
+"""Who can answer a firm's questionnaire (the one list of roles: answer files, the web app, the API)."""
+
+
+class Respondent(BaseModel):
+    """Who filled in an answer sheet, when a firm has several respondents (see :mod:`innexport.core.respondents`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=120)]
+    role: RespondentRole = "director"
+
+
 class AnswerSheet(BaseModel):
     """What was answered for one firm: the input of a diagnostic."""
 
@@ -98,6 +112,8 @@ class AnswerSheet(BaseModel):
     firm: Firm
     assessed_on: dt.date | None = None
     assessor: str | None = None
+    respondent: Respondent | None = None
+    """Who answered, when several people answer for the same firm and date (consolidated into one result)."""
     answers: dict[str, AnswerValue] = Field(default_factory=dict)
     comments: dict[str, str] = Field(default_factory=dict)
     _origin: str = PrivateAttr(default="")
@@ -245,10 +261,22 @@ class FlowSortOut(_Out):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
 
+class IntervalOut(_Out):
+    """An interval of a result's value (:mod:`innexport.core.uncertainty`): ``level`` of the draws lie in it."""
+
+    low: float
+    high: float
+    level: float
+
+
 class IndexOut(_Out):
     value: float | None
     class_: str | None = Field(alias="class")
     flowsort: FlowSortOut
+    interval: IntervalOut | None = None
+    """Where the index lies in ``level`` of the Monte Carlo draws (None when not computed)."""
+    class_stability: float | None = None
+    """Share of the draws whose threshold class is ``class`` (1: stable; about 0.5: on a threshold)."""
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -291,6 +319,8 @@ class PriorityOut(_Out):
     top_leverage: bool = False
     """True when this activity has the framework's largest leverage (it counts in IIP and IEP)."""
     recommendations: list[RecommendationOut]
+    top_probability: float | None = None
+    """Share of the Monte Carlo draws in which this activity is among the first :data:`TOP_PRIORITIES`."""
 
 
 class StepOut(_Out):
@@ -312,6 +342,75 @@ class PlanOut(_Out):
     after: dict[str, float | None]
     method: Literal["exact", "greedy"] = "exact"
     """How the steps were chosen: "exact" (the fewest possible) or "greedy" (the fallback, or an unreachable target)."""
+
+
+class RespondentOut(_Out):
+    """One respondent of a consolidated result: who, and how much they answered."""
+
+    id: str
+    role: str
+    answered: int
+    """Questions with a scored answer (a level)."""
+    dont_know: int
+
+
+class QuestionDisagreementOut(_Out):
+    question: str
+    activity: str
+    respondents: int
+    """Respondents with a scored answer to this question."""
+    range: float | None
+    """Highest minus lowest answer value (0–1 scale) among them; None under two answers."""
+    agreement: float | None
+    """Agreement coefficient r_wg (James, Demaree & Wolf 1984): 1 = all agree, 0 = as if at random."""
+    answers: dict[str, str] = Field(default_factory=dict)
+    """Respondent id → the answer's code: who said what (for the advisor; removed from shared documents)."""
+
+
+class ActivityDisagreementOut(_Out):
+    activity: str
+    range: float | None
+    """Highest minus lowest activity score among the respondents who scored it."""
+    agreement: float | None
+    """r_wg(J) over the activity's questions (James, Demaree & Wolf 1984)."""
+
+
+class DisagreementOut(_Out):
+    questions: list[QuestionDisagreementOut]
+    activities: list[ActivityDisagreementOut]
+
+
+class ValidationOut(_Out):
+    """How many answers an advisor checked: each is self-assessed, validated or corrected."""
+
+    validated: int
+    corrected: int
+    self_assessed: int
+    by: list[str]
+    """Who validated or corrected answers (names, in order of first review)."""
+    states: dict[str, Literal["validated", "corrected"]] = Field(default_factory=dict)
+    """Question id → its review state (questions not listed are self-assessed)."""
+
+
+class UncertaintyOut(_Out):
+    """How the intervals and stabilities were drawn (:mod:`innexport.core.uncertainty`)."""
+
+    draws: int
+    level: float
+    seed: int
+    sources: list[Literal["unanswered", "respondents", "weights"]]
+    """What varied across draws: unanswered and don't-know questions, the respondents, the weights."""
+    unanswered_from: Literal["peers", "uniform"]
+
+
+class WeightRangeOut(_Out):
+    """Stability interval of one dimension's weight: within ``[low, high]`` (the other weights scaled to
+    keep the sum 1) the firm keeps its classes (``classes``, per index) or its first priority (``priority``)."""
+
+    dimension: str
+    weight: float
+    classes: dict[str, tuple[float, float] | None]
+    priority: tuple[float, float] | None
 
 
 class FirmResult(_Out):
@@ -336,6 +435,16 @@ class FirmResult(_Out):
     comments: dict[str, str]
     benchmark: dict[str, Any] | None = None
     """The firm among its peers of a population (see ``population.benchmark.benchmark_firm``), if asked."""
+    respondents: list[RespondentOut] = Field(default_factory=list)
+    """Who answered, when the result consolidates several respondents (empty for one answer sheet)."""
+    disagreement: DisagreementOut | None = None
+    """Where the respondents disagree (None for one respondent)."""
+    validation: ValidationOut | None = None
+    """The advisor's validation of the answers (None when nobody reviewed them)."""
+    uncertainty: UncertaintyOut | None = None
+    """How the indices' intervals and stabilities were computed (None when not computed)."""
+    sensitivity: list[WeightRangeOut] | None = None
+    """Stability intervals of the dimension weights (None when not computed)."""
 
     def top_priorities(self, n: int = TOP_PRIORITIES) -> list[PriorityOut]:
         """The first ``n`` priorities that still have a gap to close (the one rule of "top priorities")."""

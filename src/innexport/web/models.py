@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeGuard, cast, get_args
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from innexport.core.answers import COMMENT_MAX_LENGTH
-from innexport.core.assessment import FirmResult
+from innexport.core.assessment import RESPONDENT_ROLES, FirmResult
 from innexport.core.framework import LANGUAGES, Lang
 from innexport.support.followup import programmes_picked_and_used
 from innexport.support.plans import Status
@@ -66,6 +67,9 @@ class Organisation(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    share_reference = models.BooleanField(
+        _("contribute to the shared reference set"), default=False,
+        help_text=_("Only masked aggregates of this organisation's diagnostics ever leave it."))
 
     class Meta:
         ordering = ["name"]
@@ -199,6 +203,9 @@ class Assessment(models.Model):
     dimension_scores = models.JSONField(default=dict, blank=True, help_text="dimension id → score")
     share_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
     share_expires_at = models.DateTimeField(null=True, blank=True)
+    respondent_role = models.CharField(_("role of the first respondent"), max_length=16, default="director",
+                                       choices=[(r, r) for r in RESPONDENT_ROLES],
+                                       help_text="who gives the assessment's own answers (see Respondent)")
     # Last in the table's rows (migration 0003): a large document, read only when asked for.
     result = models.JSONField(null=True, blank=True, help_text="the FirmResult, once scored")
 
@@ -275,10 +282,38 @@ class DirectorLink(models.Model):
         return f"director's link of assessment {self.assessment_id}"
 
 
+class Respondent(models.Model):
+    """A further person answering an assessment's questionnaire (an export manager, an R&D lead…), with
+    their own private link. The assessment's own answers (``Answer.respondent`` empty) are its first
+    respondent's, whose role is ``Assessment.respondent_role``; the result consolidates them all
+    (:mod:`innexport.core.respondents`). Erased with the assessment.
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="respondents")
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=16, choices=[(r, r) for r in RESPONDENT_ROLES], default="other")
+    email = models.EmailField(_("e-mail"), blank=True)
+    token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role}) — assessment {self.assessment_id}"
+
+
 class Answer(models.Model):
-    """One answer, saved as it is given (a level code, or ``dk``) with an optional comment."""
+    """One answer, saved as it is given (a level code, or ``dk``) with an optional comment: the first
+    respondent's when ``respondent`` is empty, else that respondent's."""
 
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    respondent = models.ForeignKey(Respondent, on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="answers")
     question_id = models.CharField(max_length=64)
     value = models.CharField(max_length=32, blank=True)
     comment = models.TextField(blank=True, max_length=COMMENT_MAX_LENGTH)
@@ -288,10 +323,58 @@ class Answer(models.Model):
     via_share_link = models.BooleanField(default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["assessment", "question_id"], name="one_answer_per_question")]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "question_id"], condition=models.Q(respondent__isnull=True),
+                                    name="one_answer_per_question"),
+            models.UniqueConstraint(fields=["respondent", "question_id"], condition=models.Q(respondent__isnull=False),
+                                    name="one_answer_per_respondent_question"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.question_id} = {self.value or '—'} (assessment {self.assessment_id})"
+
+
+class ReviewState(models.TextChoices):
+    VALIDATED = "validated", _("validated")
+    CORRECTED = "corrected", _("corrected")
+
+
+def _evidence_storage() -> Any:
+    from django.core.files.storage import storages
+
+    return storages["evidence"]
+
+
+def _evidence_path(review: AnswerReview, filename: str) -> str:
+    """``<organisation id>/<random>.<extension>``: one folder per organisation, never the uploaded name."""
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"{review.assessment.organisation_id}/{secrets.token_hex(16)}{suffix}"
+
+
+class AnswerReview(models.Model):
+    """An advisor's check of one answer: validated as given, or corrected to ``value``, with its evidence
+    (a note, a link, a file). An answer without a review is self-assessed. Erased with the assessment,
+    its file too (:mod:`innexport.web.evidence`)."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="reviews")
+    question_id = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=ReviewState.choices)
+    value = models.CharField(max_length=32, blank=True, help_text="the level code (or dk) validated or corrected to")
+    note = models.TextField(blank=True, max_length=COMMENT_MAX_LENGTH)
+    link = models.URLField(blank=True, max_length=500)
+    evidence = models.FileField(storage=_evidence_storage, upload_to=_evidence_path, blank=True, max_length=255)
+    evidence_name = models.CharField(max_length=200, blank=True, help_text="the file's name as uploaded")
+    evidence_type = models.CharField(max_length=100, blank=True)
+    evidence_size = models.PositiveIntegerField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["assessment", "question_id"], name="one_review_per_question")]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} {self.state} (assessment {self.assessment_id})"
 
 
 class AuditEntry(models.Model):

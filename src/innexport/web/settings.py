@@ -159,6 +159,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # advisors' evidence files (web.models.AnswerReview), served only inside their organisation
+    "evidence": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                 "OPTIONS": {"location": str(DATA_DIR / "evidence"), "base_url": None}},
 }
 WHITENOISE_USE_FINDERS = True  # serve static files without collectstatic in development
 
