@@ -20,13 +20,12 @@ from innexport.core.ahp import (
     AHPResult,
     InconsistentMatrixError,
     ahp,
-    ahp_from_files,
     as_pairwise,
     combine_judgements,
     parse_judgement,
-    read_pairwise_csv,
     require_consistent,
 )
+from innexport.files.ahp import ahp_from_files, read_pairwise_csv
 
 # The cyclic matrix a > b (9), b > c (9), c > a (9): maximally contradictory judgements.
 # It is circulant, so by symmetry w = (1/3, 1/3, 1/3); then A w = (1 + 9 + 1/9) w, hence

@@ -21,13 +21,12 @@ from innexport.core.ahp import (
     AHPResult,
     InconsistentMatrixError,
     ahp,
-    ahp_from_files,
     as_pairwise,
     combine_judgements,
     parse_judgement,
-    read_pairwise_csv,
     require_consistent,
 )
+from innexport.files.ahp import ahp_from_files, read_pairwise_csv
 
 # a12 = 2, a13 = 1, a23 = 4. For n = 3 the weights are the normalised row geometric means:
 # (1*2*1)^(1/3) = 2^(1/3), (1/2*1*4)^(1/3) = 2^(1/3), (1*1/4*1)^(1/3) = 2^(-2/3), i.e. proportional to

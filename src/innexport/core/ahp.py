@@ -11,6 +11,13 @@ conventionally accepted when ``CR <= 0.10`` (Saaty 1980, 1987).
 Several experts are combined by the element-wise geometric mean of their matrices, the
 only aggregation that keeps the combined matrix reciprocal (Aczél & Saaty 1983).
 
+A *hierarchy* (:func:`hierarchy`) has a goal, criteria compared with respect to the goal, and
+alternatives compared with respect to each criterion. Each matrix gives local weights; the global
+priority of an alternative is the sum over the criteria of the criterion's weight times the
+alternative's weight under it, ``p_a = sum_c w_c * w_(a|c)`` (Saaty 1980: the composition of
+priorities down a hierarchy). With several experts, each matrix is first combined cell by cell by the geometric
+mean, then its eigenvector is taken (aggregation of individual judgements; Forman & Peniwati 1998).
+
 References:
     Saaty, T. L. (1977). A scaling method for priorities in hierarchical structures.
     Journal of Mathematical Psychology, 15(3), 234-281.
@@ -19,35 +26,36 @@ References:
     Mathematical Modelling, 9(3-5), 161-176.
     Aczél, J., & Saaty, T. L. (1983). Procedures for synthesizing ratio judgements.
     Journal of Mathematical Psychology, 27(1), 93-102.
+    Forman, E., & Peniwati, K. (1998). Aggregating individual judgments and priorities with the
+    analytic hierarchy process. European Journal of Operational Research, 108(1), 165-169.
 
-Everything here is pure except :func:`read_pairwise_csv` and :func:`ahp_from_files`,
-which read the CSV files experts fill in.
+Everything here is pure: the CSV files experts fill in are read by
+:func:`innexport.files.ahp.read_pairwise_csv` and :func:`innexport.files.ahp.ahp_from_files`.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import numbers
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "ACCEPTABLE_CR",
     "RANDOM_INDEX",
     "RECIPROCAL_RTOL",
     "AHPError",
     "AHPResult",
+    "HierarchyResult",
     "InconsistentMatrixError",
     "ahp",
-    "ahp_from_files",
     "as_pairwise",
     "combine_judgements",
+    "hierarchy",
     "parse_judgement",
-    "read_pairwise_csv",
     "require_consistent",
 ]
 
@@ -71,6 +79,10 @@ RANDOM_INDEX: dict[int, float] = {
     14: 1.57,
     15: 1.59,
 }
+
+#: The largest acceptable consistency ratio: judgements whose inconsistency exceeds 10 % of that
+#: of random judgements should be revised (Saaty 1980; Saaty 1987).
+ACCEPTABLE_CR = 0.10
 
 #: Relative tolerance on reciprocity: ``a_ij * a_ji`` must be within 1 % of 1, so that a
 #: judgement written ``0.333`` opposite ``3`` is accepted (write ``1/7`` rather than ``0.14``).
@@ -244,11 +256,13 @@ def _check_pairwise(values: np.ndarray, where: _Locator) -> None:
                 )
 
 
-def _pairwise(matrix: Any, items: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray]:
+def _pairwise(
+    matrix: Any, items: Sequence[str] | None, where: _Locator | None = None
+) -> tuple[tuple[str, ...], np.ndarray]:
     """Validated item names (default ``"1"`` .. ``"n"``) and float matrix."""
     rows = _rows(matrix)
     names = None if items is None else _check_items(items, len(rows))
-    where = _cell_name(names)
+    where = where or _cell_name(names)
     values = _parse_cells(rows, where)
     _check_pairwise(values, where)
     if names is None:
@@ -256,7 +270,9 @@ def _pairwise(matrix: Any, items: Sequence[str] | None) -> tuple[tuple[str, ...]
     return names, values
 
 
-def as_pairwise(matrix: Any, items: Sequence[str] | None = None) -> np.ndarray:
+def as_pairwise(
+    matrix: Any, items: Sequence[str] | None = None, where: _Locator | None = None
+) -> np.ndarray:
     """Validate a pairwise-comparison matrix and return it as a float array.
 
     Args:
@@ -264,13 +280,22 @@ def as_pairwise(matrix: Any, items: Sequence[str] | None = None) -> np.ndarray:
             :func:`parse_judgement`.
         items: item names, used in error messages; without them cells are named by their
             1-based row and column.
+        where: names cell ``(i, j)`` (0-based) in error messages instead, e.g. with the line
+            of a file (:mod:`innexport.files.ahp`).
 
     Raises:
         AHPError: if the matrix is not square, a judgement is not a positive finite
             number, the diagonal is not 1, or ``a_ji`` differs from ``1 / a_ij`` by more
             than :data:`RECIPROCAL_RTOL` (relative). The message names the cell.
+
+    >>> as_pairwise([[1, "1/3"], [3, 1]]).round(4).tolist()
+    [[1.0, 0.3333], [3.0, 1.0]]
+    >>> as_pairwise([[1, 2], [2, 1]], ["price", "quality"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    innexport.core.ahp.AHPError: quality vs price: 2 is not the reciprocal of the judgement 2 at ...
     """
-    return _pairwise(matrix, items)[1]
+    return _pairwise(matrix, items, where)[1]
 
 
 def ahp(matrix: Any, items: Sequence[str] | None = None) -> AHPResult:
@@ -288,27 +313,38 @@ def ahp(matrix: Any, items: Sequence[str] | None = None) -> AHPResult:
         AHPError: for an invalid matrix, or more than 15 items (no published random index).
     """
     names, values = _pairwise(matrix, items)
+    return _eigen_results(values[np.newaxis], names)[0]
+
+
+def _eigen_results(stack: np.ndarray, names: tuple[str, ...]) -> list[AHPResult]:
+    """Saaty's eigenvector weights and consistency of a stack of validated ``(k, n, n)`` matrices.
+
+    One batched eigen-decomposition for the whole stack (the criteria's alternatives matrices of
+    a hierarchy are decomposed at once); :func:`ahp` is the stack of one.
+    """
     n = len(names)
     if n not in RANDOM_INDEX:
         raise AHPError(
             f"{n} items: the random consistency index is published only up to "
             f"{max(RANDOM_INDEX)} items; split the comparison into a hierarchy"
         )
-    eigenvalues, eigenvectors = np.linalg.eig(values)
-    k = int(np.argmax(eigenvalues.real))
-    lambda_max = float(eigenvalues[k].real)
+    eigenvalues, eigenvectors = np.linalg.eig(stack)
+    k = np.argmax(eigenvalues.real, axis=-1)
+    rows = np.arange(stack.shape[0])
+    lambda_max = eigenvalues.real[rows, k]
     # The Perron vector of a positive matrix has entries of one sign; abs() removes the
     # arbitrary sign chosen by LAPACK.
-    principal = np.abs(eigenvectors[:, k].real)
-    weights = principal / principal.sum()
-    if n <= 2:
-        consistency_index = consistency_ratio = 0.0
-    else:
-        # lambda_max >= n for an exactly reciprocal matrix (Saaty 1977); a slightly smaller
-        # value comes from rounding or from tolerated judgements such as 0.333 for 1/3.
-        consistency_index = max(0.0, (lambda_max - n) / (n - 1))
-        consistency_ratio = consistency_index / RANDOM_INDEX[n]
-    return AHPResult(names, weights, lambda_max, consistency_index, consistency_ratio)
+    principal = np.abs(eigenvectors.real[rows, :, k])
+    weights = principal / principal.sum(axis=-1, keepdims=True)
+    # lambda_max >= n for an exactly reciprocal matrix (Saaty 1977); a slightly smaller value
+    # comes from rounding or from tolerated judgements such as 0.333 for 1/3. CI = CR = 0 for n <= 2.
+    consistency_index = np.maximum(0.0, (lambda_max - n) / (n - 1)) if n > 2 else np.zeros(len(rows))
+    consistency_ratio = consistency_index / RANDOM_INDEX[n] if n > 2 else consistency_index
+    return [
+        AHPResult(names, weights[b], float(lambda_max[b]), float(consistency_index[b]),
+                  float(consistency_ratio[b]))
+        for b in range(stack.shape[0])
+    ]
 
 
 def combine_judgements(matrices: Sequence[Any]) -> np.ndarray:
@@ -340,7 +376,7 @@ def combine_judgements(matrices: Sequence[Any]) -> np.ndarray:
     return geometric_mean
 
 
-def require_consistent(result: AHPResult, max_cr: float = 0.10) -> AHPResult:
+def require_consistent(result: AHPResult, max_cr: float = ACCEPTABLE_CR) -> AHPResult:
     """Return ``result`` unchanged if its consistency ratio is at most ``max_cr``.
 
     The conventional limit 0.10 is Saaty's (1980): judgements whose inconsistency exceeds
@@ -357,107 +393,174 @@ def require_consistent(result: AHPResult, max_cr: float = 0.10) -> AHPResult:
     return result
 
 
-def read_pairwise_csv(path: str | os.PathLike[str]) -> tuple[list[str], np.ndarray]:
-    """Read one expert's pairwise-comparison matrix from a CSV file.
+@dataclass(frozen=True)
+class HierarchyResult:
+    """Local weights, consistency and global priorities of a goal → criteria → alternatives hierarchy.
 
-    Format: the header row holds the item names (its first cell, the corner, is ignored);
-    each following row starts with an item name, in the same order as the header, and then
-    holds the judgements, as numbers or fractions such as ``1/3``. The separator is ``;``
-    if the header line contains one, else ``,``. UTF-8, with or without a byte-order mark.
-    Blank lines and trailing empty cells (as spreadsheets export them) are ignored.
+    Attributes:
+        criteria: the criteria's weights with respect to the goal and their consistency
+            (:class:`AHPResult`; ``criteria.items`` are the criteria's names).
+        alternatives: the alternatives' names.
+        by_criterion: for each criterion, in the order of ``criteria.items``, the alternatives'
+            local weights and consistency with respect to it.
+        priorities: each alternative's global priority ``sum_c w_c * w_(a|c)`` (read-only array
+            summing to 1, in the order of ``alternatives``).
+        experts: how many experts' judgements were combined.
+    """
 
-    Returns:
-        The item names and the validated matrix (see :func:`as_pairwise`).
+    criteria: AHPResult
+    alternatives: tuple[str, ...]
+    by_criterion: tuple[AHPResult, ...]
+    priorities: np.ndarray
+    experts: int = 1
+
+    def __post_init__(self) -> None:
+        priorities = np.array(self.priorities, dtype=float)
+        if priorities.shape != (len(self.alternatives),):
+            raise AHPError(f"{len(self.alternatives)} alternatives but {priorities.shape} priorities")
+        if len(self.by_criterion) != len(self.criteria.items):
+            raise AHPError(f"{len(self.criteria.items)} criteria but {len(self.by_criterion)} local results")
+        priorities.setflags(write=False)
+        object.__setattr__(self, "priorities", priorities)
+
+    def local(self, criterion: str) -> AHPResult:
+        """The alternatives' weights and consistency with respect to ``criterion``."""
+        return self.by_criterion[self.criteria.items.index(criterion)]
+
+    def priorities_dict(self) -> dict[str, float]:
+        """Alternative → global priority, in the order of ``alternatives``."""
+        return {name: float(p) for name, p in zip(self.alternatives, self.priorities, strict=True)}
+
+    def ranking(self) -> list[tuple[str, float]]:
+        """(alternative, global priority), highest first; equal priorities keep the file's order."""
+        order = sorted(range(len(self.alternatives)), key=lambda k: -self.priorities[k])
+        return [(self.alternatives[k], float(self.priorities[k])) for k in order]
+
+    def inconsistent(self, max_cr: float = ACCEPTABLE_CR) -> list[tuple[str | None, float]]:
+        """The matrices whose consistency ratio exceeds ``max_cr``: ``(None, CR)`` for the criteria's
+        matrix, ``(criterion, CR)`` for the alternatives' matrix under a criterion."""
+        found: list[tuple[str | None, float]] = []
+        if self.criteria.consistency_ratio > max_cr:
+            found.append((None, self.criteria.consistency_ratio))
+        for name, local in zip(self.criteria.items, self.by_criterion, strict=True):
+            if local.consistency_ratio > max_cr:
+                found.append((name, local.consistency_ratio))
+        return found
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``experts``, ``criteria`` (names, weights, consistency ratio), ``alternatives``
+        (names; per criterion: weights, consistency ratio) and ``priorities`` (alternative → priority).
+        Weights are lists in the order of the names."""
+        return {
+            "experts": self.experts,
+            "criteria": {
+                "names": list(self.criteria.items),
+                "weights": [float(w) for w in self.criteria.weights],
+                "consistency_ratio": float(self.criteria.consistency_ratio),
+            },
+            "alternatives": {
+                "names": list(self.alternatives),
+                "by_criterion": {
+                    name: {
+                        "weights": [float(w) for w in local.weights],
+                        "consistency_ratio": float(local.consistency_ratio),
+                    }
+                    for name, local in zip(self.criteria.items, self.by_criterion, strict=True)
+                },
+            },
+            "priorities": self.priorities_dict(),
+        }
+
+
+def hierarchy(
+    criteria_matrices: Sequence[Any],
+    alternatives_by_criterion: Sequence[Sequence[Any]] | Mapping[str, Sequence[Any]],
+    criteria: Sequence[str] | None = None,
+    alternatives: Sequence[str] | None = None,
+) -> HierarchyResult:
+    """Global priorities of the alternatives of a goal → criteria → alternatives hierarchy.
+
+    Args:
+        criteria_matrices: the criteria's pairwise-comparison matrix, one per expert.
+        alternatives_by_criterion: for each criterion, the alternatives' matrices, one per expert
+            in the same order as ``criteria_matrices``: a sequence in the order of the criteria, or
+            a mapping from each criterion's name (then ``criteria`` is required).
+        criteria: the criteria's names (``"1"`` .. ``"n"`` by default).
+        alternatives: the alternatives' names (``"1"`` .. ``"m"`` by default).
+
+    Each matrix is combined over the experts by the geometric mean (:func:`combine_judgements`;
+    Aczél & Saaty 1983), then weighted by its principal eigenvector (:func:`ahp`; Saaty 1980);
+    the alternatives' matrices of all the criteria are decomposed in one batched call. The global
+    priority of an alternative is ``sum_c w_c * w_(a|c)``.
 
     Raises:
-        AHPError: naming the file and, for a bad cell, its 1-based line and column and the
-            two items, e.g. ``weights.csv, line 3, column 4 (networks vs culture): '1/0' is
-            not a positive number``.
+        AHPError: no expert, a missing or unknown criterion, a matrix that is invalid or of
+            another size than its items, or an expert count that differs between matrices; the
+            message names the criterion and the expert.
+
+    The leader example of Wikipedia's "Analytic hierarchy process – leader example":
+
+    >>> result = hierarchy(
+    ...     [[[1, 4, 3, 7], ["1/4", 1, "1/3", 3], ["1/3", 3, 1, 5], ["1/7", "1/3", "1/5", 1]]],
+    ...     {"experience": [[[1, "1/4", 4], [4, 1, 9], ["1/4", "1/9", 1]]],
+    ...      "education": [[[1, 3, "1/5"], ["1/3", 1, "1/7"], [5, 7, 1]]],
+    ...      "charisma": [[[1, 5, 9], ["1/5", 1, 4], ["1/9", "1/4", 1]]],
+    ...      "age": [[[1, "1/3", 5], [3, 1, 9], ["1/5", "1/9", 1]]]},
+    ...     criteria=["experience", "education", "charisma", "age"],
+    ...     alternatives=["Tom", "Dick", "Harry"])
+    >>> {name: round(p, 3) for name, p in result.ranking()}
+    {'Dick': 0.493, 'Tom': 0.358, 'Harry': 0.149}
+    >>> round(result.criteria.consistency_ratio, 3), round(result.local("charisma").consistency_ratio, 3)
+    (0.044, 0.061)
     """
-    source = os.fspath(path)
+    experts = len(criteria_matrices)
+    if experts == 0:
+        raise AHPError("no criteria matrix: expected one per expert")
     try:
-        with open(source, encoding="utf-8-sig", newline="") as handle:
-            lines = handle.read().splitlines(keepends=True)
-    except UnicodeDecodeError as exc:
-        raise AHPError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise AHPError(f"{source}: cannot read the file ({exc.strerror or exc})") from None
-
-    header_line = next((line for line in lines if line.strip()), "")
-    reader = csv.reader(lines, delimiter=";" if ";" in header_line else ",")
-    rows: list[tuple[int, list[str]]] = []  # (1-based line number, cells)
-    for cells in reader:
-        while cells and not cells[-1].strip():
-            cells.pop()
-        if cells:
-            rows.append((reader.line_num, cells))
-    if not rows:
-        raise AHPError(f"{source}: empty file; expected a header row of item names")
-
-    (header_at, header), body = rows[0], rows[1:]
-    items = [name.strip() for name in header[1:]]
-    n = len(items)
-    if n == 0:
-        raise AHPError(f"{source}, line {header_at}: the header row names no items")
-    for column, name in enumerate(items, start=2):
-        if not name:
-            raise AHPError(f"{source}, line {header_at}, column {column}: empty item name")
-        if items.index(name) != column - 2:
-            raise AHPError(
-                f"{source}, line {header_at}, column {column}: item {name!r} appears twice"
-            )
-    if len(body) != n:
-        raise AHPError(
-            f"{source}: the header names {n} items ({', '.join(items)}) but {len(body)} "
-            f"rows of judgements follow; expected {n}"
-        )
-    for i, (line, cells) in enumerate(body):
-        if cells[0].strip() != items[i]:
-            raise AHPError(
-                f"{source}, line {line}, column 1: row name {cells[0].strip()!r} should be "
-                f"{items[i]!r}; rows must list the items in the same order as the header"
-            )
-        if len(cells) - 1 != n:
-            raise AHPError(
-                f"{source}, line {line} ({items[i]}): {len(cells) - 1} judgements, expected {n}"
-            )
-
-    def where(i: int, j: int) -> str:
-        return f"line {body[i][0]}, column {j + 2} ({items[i]} vs {items[j]})"
-
-    try:
-        values = _parse_cells([cells[1:] for _, cells in body], where)
-        _check_pairwise(values, where)
+        combined_criteria = combine_judgements(criteria_matrices)
     except AHPError as exc:
-        raise AHPError(f"{source}, {exc}") from None
-    return items, values
+        raise AHPError(f"criteria: {exc}") from None
+    n = combined_criteria.shape[0]
+    criterion_names = (
+        _check_items(criteria, n) if criteria is not None else tuple(str(k) for k in range(1, n + 1))
+    )
+    if isinstance(alternatives_by_criterion, Mapping):
+        if criteria is None:
+            raise AHPError("alternatives given by criterion name: the criteria's names are needed")
+        unknown = [str(key) for key in alternatives_by_criterion if key not in criterion_names]
+        if unknown:
+            raise AHPError(f"alternatives under an unknown criterion: {', '.join(unknown)} "
+                           f"(criteria: {', '.join(criterion_names)})")
+        missing = [name for name in criterion_names if name not in alternatives_by_criterion]
+        if missing:
+            raise AHPError(f"no alternatives' matrix under the criterion {', '.join(missing)}")
+        per_criterion = [alternatives_by_criterion[name] for name in criterion_names]
+    else:
+        per_criterion = list(alternatives_by_criterion)
+        if len(per_criterion) != n:
+            raise AHPError(f"{len(per_criterion)} sets of alternatives' matrices for {n} criteria")
 
-
-def ahp_from_files(paths: Sequence[str | os.PathLike[str]]) -> AHPResult:
-    """AHP weights from one CSV file per expert, combined by the geometric mean.
-
-    Every file must compare the same items; a file listing them in another order is
-    reordered to the order of the first file (Aczél & Saaty 1983 for the combination).
-
-    Raises:
-        AHPError: for no file, an unreadable or invalid file, or a file whose items differ
-            from the first file's (the message names the file and the differing items).
-    """
-    if len(paths) == 0:
-        raise AHPError("no pairwise-comparison file given")
-    first = os.fspath(paths[0])
-    items, matrix = read_pairwise_csv(first)
-    matrices = [matrix]
-    for path in paths[1:]:
-        other_items, other = read_pairwise_csv(path)
-        if set(other_items) != set(items):
-            missing = [name for name in items if name not in other_items]
-            extra = [name for name in other_items if name not in items]
-            raise AHPError(
-                f"{os.fspath(path)}: compares other items than {first}"
-                + (f"; missing: {', '.join(missing)}" if missing else "")
-                + (f"; not in {first}: {', '.join(extra)}" if extra else "")
-            )
-        order = [other_items.index(name) for name in items]
-        matrices.append(other[np.ix_(order, order)])
-    return ahp(combine_judgements(matrices), items)
+    combined: list[np.ndarray] = []
+    for name, matrices in zip(criterion_names, per_criterion, strict=True):
+        if len(matrices) != experts:
+            raise AHPError(f"criterion {name}: {len(matrices)} alternatives' matrices for {experts} "
+                           "experts; each expert compares the alternatives under every criterion")
+        try:
+            values = combine_judgements(matrices)
+        except AHPError as exc:
+            raise AHPError(f"criterion {name}: {exc}") from None
+        if combined and values.shape != combined[0].shape:
+            raise AHPError(f"criterion {name}: the alternatives' matrix is {values.shape[0]}x"
+                           f"{values.shape[0]} but {combined[0].shape[0]}x{combined[0].shape[0]} "
+                           f"under the criterion {criterion_names[0]}")
+        combined.append(values)
+    m = combined[0].shape[0]
+    alternative_names = (
+        _check_items(alternatives, m) if alternatives is not None
+        else tuple(str(k) for k in range(1, m + 1))
+    )
+    criteria_result = ahp(combined_criteria, criterion_names)
+    local = _eigen_results(np.stack(combined), alternative_names)
+    local_weights = np.stack([result.weights for result in local])  # (criteria, alternatives)
+    priorities = criteria_result.weights @ local_weights
+    return HierarchyResult(criteria_result, alternative_names, tuple(local), priorities, experts)
