@@ -129,7 +129,7 @@ class AHPJudgements(_Strict):
 
     items: Annotated[list[Identifier], Field(min_length=2)]
     experts: Annotated[list[list[list[str | float]]], Field(min_length=1)]
-    max_cr: Annotated[float, Field(gt=0.0, le=1.0)] = 0.10
+    max_cr: Annotated[float, Field(gt=0.0, le=1.0)] = ahp_mod.ACCEPTABLE_CR
 
     @model_validator(mode="after")
     def _consistent(self) -> AHPJudgements:
