@@ -8,9 +8,12 @@ Decisions this module makes (and documents in ``docs/python-api.md``):
 * **which framework scores a sheet**: by default the built-in framework its ``framework`` field
   names (``iiep`` when absent) with the built-in modules of its ``modules`` field (e.g. ``wine``);
   sheets naming different frameworks are scored each with its own, every framework loaded once;
-* **one result per sheet, always a list**: :func:`diagnose` returns a list of
+* **one result per firm, always a list**: :func:`diagnose` returns a list of
   :class:`~innexport.core.assessment.FirmResult` in the order of the sheets, even for a single
-  sheet (``[result] = innexport.diagnose(...)``), and nothing unless every sheet is valid;
+  sheet (``[result] = innexport.diagnose(...)``), and nothing unless every sheet is valid; the
+  sheets of a firm's several respondents (same firm id and date, each with a ``respondent``) are
+  consolidated into ONE result, at the place of the firm's first sheet, with ``respondents`` and
+  ``disagreement`` (:func:`innexport.core.respondents.diagnose_team`, whose rules these are);
 * **a result's framework** is found again from its stamp (id, modules, content hash): a report is
   never rendered with a framework other than the one the result was scored with.
 
@@ -34,10 +37,12 @@ from innexport.core.assessment import (
     FirmResult,
     IncompleteError,
     Problem,
+    check_framework,
+    encode,
     result_json,
 )
-from innexport.core.assessment import diagnose as _diagnose_sheets
 from innexport.core.framework import LANGUAGES, Framework, FrameworkError, Issue, Module
+from innexport.core.respondents import diagnose_team, team_groups
 from innexport.files.answers import read_answers
 from innexport.files.frameworks import builtin_documents, load_framework, parse_document
 
@@ -161,33 +166,44 @@ def _leverage_vector(fw: Framework, leverage: Mapping[str, float], origin: str) 
 def diagnose_grouped(sheets: Sequence[AnswerSheet], framework: Framework | str | os.PathLike[str] | None = None,
                      module_files: Sequence[str | os.PathLike[str]] = (), *, lang: str | None = None,
                      min_completeness: float | None = None, leverage: Mapping[str, float] | None = None,
-                     leverage_origin: str = "leverage") -> tuple[list[FirmResult], dict[str, Framework]]:
+                     leverage_origin: str = "leverage", peers: Sequence[AnswerSheet] = (),
+                     **uncertainty: Any) -> tuple[list[FirmResult], dict[str, Framework]]:
     """:func:`diagnose`, also returning the frameworks used by content hash (for rendering).
 
-    The sheets are grouped by framework and modules; each framework is loaded once and each group
-    diagnosed at once (vectorised). Every sheet is checked before any result is returned.
+    The sheets are grouped into firms (a firm's respondents together, :func:`~innexport.core.respondents.team_groups`),
+    the firms by framework and modules; each framework is loaded once and each group diagnosed at
+    once (vectorised). Every sheet is checked before any result is returned. ``peers``: other firms'
+    answer sheets, for the unanswered questions' draws (they must fit each group's framework);
+    ``uncertainty``: :func:`~innexport.core.assessment.diagnose`'s ``draws``, ``level``, ``seed``,
+    ``sensitivity``.
     """
     if lang is not None and lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r} (use {', '.join(LANGUAGES)})")
-    groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
-    for i, sheet in enumerate(sheets):
-        groups.setdefault((sheet.framework, tuple(sheet.modules)), []).append(i)
+    firms = team_groups(sheets)  # a team's sheets agree on framework and modules (else refused, naming both)
+    groups: dict[tuple[str, tuple[str, ...]], list[list[int]]] = {}
+    for unit in firms:
+        first = sheets[unit[0]]
+        groups.setdefault((first.framework, tuple(first.modules)), []).append(unit)
     results: dict[int, FirmResult] = {}
     frameworks: dict[str, Framework] = {}
-    for (fw_id, mods), rows in groups.items():
+    for (fw_id, mods), units in groups.items():
         fw = framework if isinstance(framework, Framework) else framework_for(fw_id, mods, framework, module_files)
         frameworks[fw.content_hash] = fw
         lev = _leverage_vector(fw, leverage, leverage_origin) if leverage is not None else None
-        group = [sheets[i] for i in rows]
-        diagnosed = _diagnose_sheets(fw, group, lang, min_completeness, lev)
-        results.update(zip(rows, diagnosed, strict=True))
-    return [results[i] for i in range(len(sheets))], frameworks
+        group = [sheets[i] for unit in units for i in unit]
+        if peers:
+            check_framework(fw, peers)
+            uncertainty["peers"] = encode(fw, peers)
+        diagnosed = diagnose_team(fw, group, lang=lang, min_completeness=min_completeness, leverage=lev,
+                                  **uncertainty)
+        results.update(zip((unit[0] for unit in units), diagnosed, strict=True))
+    return [results[unit[0]] for unit in firms], frameworks
 
 
 def diagnose(answers: Answers, framework: Framework | str | os.PathLike[str] | None = None, *,
              lang: str | None = None, min_completeness: float | None = None,
              leverage: Mapping[str, float] | None = None) -> list[FirmResult]:
-    """Diagnose firms: one :class:`~innexport.core.assessment.FirmResult` per answer sheet, in order.
+    """Diagnose firms: one :class:`~innexport.core.assessment.FirmResult` per firm, in the sheets' order.
 
     ``answers``: the sheets of :func:`read_answers` (or one sheet, or a file path). ``framework``:
     by default each sheet's own (the built-in framework and modules it names, ``iiep`` when it
@@ -196,6 +212,10 @@ def diagnose(answers: Answers, framework: Framework | str | os.PathLike[str] | N
     (``fr``, ``es``, ``en``) the language of the results (default: each sheet's, else ``en``);
     ``min_completeness`` the smallest share of scored answers (default: the framework's);
     ``leverage`` ``{activity id: leverage}`` for the priorities (default: weight in IIP + weight in IEP).
+
+    A firm answered by several respondents (sheets with the same firm id and date, each with a
+    ``respondent: {id, role}``) gives ONE result: the respondents' answers consolidated (the median
+    level; an advisor's review wins in the web app), with ``respondents`` and ``disagreement``.
 
     Always a list, even for one sheet. Raises :class:`~innexport.core.assessment.AnswersError`
     (:class:`~innexport.core.assessment.IncompleteError` when too few questions are answered)
@@ -213,6 +233,18 @@ def diagnose(answers: Answers, framework: Framework | str | os.PathLike[str] | N
     >>> sheets = [s for f in ("ar-bodega-los-aromos", "cl-vina-cerro-alto") for s in read_answers(f"examples/{f}.yaml")]
     >>> [(r.firm.id, r.lang) for r in diagnose(sheets, lang="en")]
     [('ar-bodega-los-aromos', 'en'), ('cl-vina-cerro-alto', 'en')]
+
+    Three respondents of one firm, one result:
+
+    >>> team = [s for who in ("director", "export-manager", "rd-lead") for s in read_answers(f"examples/team/{who}.yaml")]
+    >>> [result] = diagnose(team)
+    >>> result.firm.id, [(r.id, r.role) for r in result.respondents]
+    ('fr-maison-lacoste', [('helene', 'director'), ('marc', 'export_manager'), ('ines', 'rd_lead')])
+    >>> [(q.question, q.answers, q.agreement) for q in result.disagreement.questions
+    ...  if q.question == "strat_global_linked"]
+    [('strat_global_linked', {'helene': 'high', 'marc': 'partial', 'ines': 'low'}, 0.5)]
+    >>> result.answers["strat_global_linked"]  # the median level
+    'partial'
     """
     return diagnose_grouped(_sheets(answers), framework, lang=lang, min_completeness=min_completeness,
                             leverage=leverage)[0]

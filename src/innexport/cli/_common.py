@@ -189,9 +189,11 @@ def framework_for(fw_id: str, mods: Sequence[str], framework_path: str | None,
 
 def diagnose_all(sheets: Sequence[AnswerSheet], framework_path: str | None, modules: Sequence[str],
                  lang: str | None, min_completeness: float | None,
-                 leverage: dict[str, float] | None = None) -> tuple[list[FirmResult], dict[str, Framework]]:
-    """Diagnose every sheet with its own framework (see :func:`framework_for`); the results in the
-    sheets' order and the frameworks used, by content hash.
+                 leverage: dict[str, float] | None = None, peers: Sequence[AnswerSheet] = (),
+                 **uncertainty: Any) -> tuple[list[FirmResult], dict[str, Framework]]:
+    """Diagnose every firm with its own framework (see :func:`framework_for`); the results in the
+    sheets' order (one per firm: a firm's respondents are consolidated, :func:`innexport.api.diagnose_grouped`)
+    and the frameworks used, by content hash.
 
     Raises :class:`~innexport.core.assessment.AnswersError` or
     :class:`~innexport.core.framework.FrameworkError`; nothing is returned unless every sheet is valid.
@@ -199,4 +201,4 @@ def diagnose_all(sheets: Sequence[AnswerSheet], framework_path: str | None, modu
     from innexport.api import diagnose_grouped
 
     return diagnose_grouped(sheets, framework_path, modules, lang=lang, min_completeness=min_completeness,
-                            leverage=leverage, leverage_origin="--leverage")
+                            leverage=leverage, leverage_origin="--leverage", peers=peers, **uncertainty)

@@ -30,7 +30,7 @@ from innexport.cli._common import (
 )
 
 if TYPE_CHECKING:
-    from innexport.core.assessment import FirmResult
+    from innexport.core.assessment import AnswerSheet, FirmResult
     from innexport.core.framework import Framework
 
 FORMATS: tuple[str, ...] = ("html", "pdf", "json")
@@ -40,7 +40,9 @@ FORMATS: tuple[str, ...] = ("html", "pdf", "json")
 @app.command("diagnose")
 def diagnose_command(
     answers: Annotated[list[Path], typer.Argument(
-        help="Answers files: YAML, JSON, CSV or XLSX (one or many firms each); - reads YAML or JSON from standard input.")],
+        help="Answers files: YAML, JSON, CSV or XLSX (one or many firms each); - reads YAML or JSON from standard input. "
+             "The files of a firm's several respondents (same firm id and date, each with `respondent: {id, role}`) "
+             "give one consolidated result.")],
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="report.html, report.pdf or result.json; or a folder (one report per firm, --format); "
                             "- writes to standard output (--format: the JSON of every firm, or one firm's report).")],
@@ -59,23 +61,38 @@ def diagnose_command(
         help="A population table (from `population import`): place each firm among its peers.")] = None,
     by: Annotated[str, typer.Option(
         "--by", help="With --benchmark: the peer group's columns, comma-separated.")] = "country,sector,size",
+    draws: Annotated[int | None, typer.Option(
+        help="Monte Carlo draws per firm for the indices' intervals and stability (default 1,000, "
+             "innexport.core.uncertainty.DRAWS; 0: none).")] = None,
+    peers: Annotated[list[Path] | None, typer.Option(
+        "--peers", help="Answers files of other firms: the draws fill each unanswered question from their "
+                        "answers to it (uniformly when fewer than 5 answered it). Repeatable.")] = None,
+    no_sensitivity: Annotated[bool, typer.Option(
+        "--no-sensitivity", help="Leave out the stability intervals of the dimension weights.")] = False,
 ) -> None:
     """Score firms' answers and write their reports (HTML, PDF) or results (JSON).
 
-    Nothing is written unless every firm of every file is valid.
+    Nothing is written unless every firm of every file is valid. The answers of a firm's several
+    respondents are consolidated into one result: one report, and in the JSON the firm's
+    respondents and where they disagree.
     """
     from innexport.core.assessment import AnswersError
     from innexport.core.framework import FrameworkError
+    from innexport.core.uncertainty import DRAWS, MAX_DRAWS
     from innexport.files.answers import read_answers, read_answers_text
     from innexport.files.limits import MAX_DOCUMENT_BYTES
 
     if answers.count(STDIO) > 1:
         raise fail("- (standard input) can be given only once")
+    if draws is not None and not 0 <= draws <= MAX_DRAWS:
+        raise fail(f"--draws must be from 0 (no intervals) to {MAX_DRAWS:,}, not {draws}")
     try:
         sheets = [s for path in answers
                   for s in (read_answers_text(read_stdin(MAX_DOCUMENT_BYTES)) if path == STDIO else read_answers(path))]
         results, frameworks = diagnose_all(sheets, framework, module or [], lang, min_completeness,
-                                           _read_leverage(leverage) if leverage else None)
+                                           _read_leverage(leverage) if leverage else None,
+                                           peers=_read_peers(peers or []), draws=DRAWS if draws is None else draws,
+                                           sensitivity=not no_sensitivity)
     except (AnswersError, FrameworkError) as exc:
         raise fail(f"no report written:\n{exc}") from None
     if benchmark is not None:
@@ -107,6 +124,20 @@ def _with_benchmark(results: list[FirmResult], population: Path, by: list[str]) 
     if missing:
         raise fail(f"no report written: --benchmark: the population has no column {', '.join(missing)}")
     return [r.model_copy(update={"benchmark": benchmark_firm(frame, r, by)}) for r in results]
+
+
+def _read_peers(paths: list[Path]) -> list[AnswerSheet]:
+    """The answer sheets of ``--peers`` (each file named in its refusal)."""
+    from innexport.core.assessment import AnswersError
+    from innexport.files.answers import read_answers
+
+    sheets: list[AnswerSheet] = []
+    for path in paths:
+        try:
+            sheets.extend(read_answers(path))
+        except (AnswersError, OSError, ValueError) as exc:
+            raise fail(f"no report written: --peers {path}: {exc}") from None
+    return sheets
 
 
 def _read_leverage(path: Path) -> dict[str, float]:

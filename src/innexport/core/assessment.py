@@ -31,6 +31,7 @@ from innexport.core.priorities import (
     prioritise,
 )
 from innexport.core.scoring import Scores, ScoringModel, score
+from innexport.core.uncertainty import DRAWS, LEVEL, Uncertainty, WeightRanges, simulate, weight_ranges
 
 # --- the vectorised pipeline ------------------------------------------------------------------
 
@@ -475,8 +476,26 @@ def diagnose(
     lang: Lang | None = None,
     min_completeness: float | None = None,
     leverage: np.ndarray | None = None,
+    *,
+    draws: int = DRAWS,
+    level: float = LEVEL,
+    seed: int | None = None,
+    peers: np.ndarray | None = None,
+    respondent_values: Sequence[np.ndarray | None] | None = None,
+    sensitivity: bool = True,
+    fixed: np.ndarray | None = None,
 ) -> list[FirmResult]:
-    """Diagnose each answer sheet; all sheets are checked before any result is returned."""
+    """Diagnose each answer sheet; all sheets are checked before any result is returned.
+
+    Each result also says how far it can be trusted (:mod:`innexport.core.uncertainty`): with
+    ``draws`` > 0 (0 disables them), the indices' ``interval`` (``level`` of the Monte Carlo draws)
+    and ``class_stability``, and the first priorities' ``top_probability``; the draws fill the
+    unanswered questions from ``peers`` ((m, O) answer values of other firms, see :func:`encode`) or
+    uniformly, resample a team's respondents (``respondent_values[i]``: firm i's (R, O) values, None
+    for one respondent; ``fixed`` (n, O): the questions an advisor reviewed, which do not vary) and
+    the AHP experts; ``seed`` (default: one per firm from its id and the framework) makes them
+    reproducible. With ``sensitivity``, the dimension weights' stability intervals.
+    """
     check_framework(framework, sheets)
     model = ScoringModel.from_framework(framework)
     values = encode(framework, sheets, model)
@@ -491,7 +510,12 @@ def diagnose(
     ]
     if incomplete:
         raise IncompleteError(incomplete)
-    return [_firm_result(population, i, sheet, lang or sheet.lang or "en") for i, sheet in enumerate(sheets)]
+    ids = [sheet.firm.id for sheet in sheets]
+    drawn = (simulate(model, values, ids, draws=draws, level=level, seed=seed, peers=peers,
+                      respondent_values=respondent_values, fixed=fixed, leverage=leverage) if draws else None)
+    ranges = weight_ranges(model, values, leverage) if sensitivity else None
+    return [firm_result(population, i, sheet, lang or sheet.lang or "en", drawn, ranges)
+            for i, sheet in enumerate(sheets)]
 
 
 DIVERGENCES: tuple[str, ...] = ("boundary", "spread")
@@ -608,7 +632,31 @@ def reason_code(score: float, target: float) -> str:
     return "gap"
 
 
-def _firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang) -> FirmResult:
+def _interval(drawn: Uncertainty | None, i: int, k: int) -> IntervalOut | None:
+    if drawn is None or not np.isfinite(drawn.low[i, k]):
+        return None
+    return IntervalOut(low=round(float(drawn.low[i, k]), 6), high=round(float(drawn.high[i, k]), 6), level=drawn.level)
+
+
+def _share(x: float) -> float | None:
+    return round(float(x), 6) if np.isfinite(x) else None
+
+
+def _sensitivity(model: ScoringModel, ranges: WeightRanges, i: int) -> list[WeightRangeOut]:
+    def bounds(pair: np.ndarray) -> tuple[float, float] | None:
+        return (round(float(pair[0]), 6), round(float(pair[1]), 6)) if np.isfinite(pair).all() else None
+
+    return [WeightRangeOut(dimension=d, weight=round(float(ranges.weights[k]), 6),
+                           classes={name: bounds(ranges.classes[i, k, j]) for j, name in enumerate(INDICES)},
+                           priority=bounds(ranges.priority[i, k]))
+            for k, d in enumerate(model.dimension_ids)]
+
+
+def firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang,
+                drawn: Uncertainty | None = None, ranges: WeightRanges | None = None) -> FirmResult:
+    """Firm ``i`` of a :class:`PopulationResult` as the :class:`FirmResult` a report shows (``sheet``
+    its answers, ``lang`` its language), with its intervals (``drawn``) and weight ranges (``ranges``)
+    when computed: what :func:`diagnose` returns per sheet, and the "what if" page for other weights."""
     model, fw, s = pop.model, pop.model.framework, pop.scores
     cls_ids = fw.class_ids
 
@@ -630,6 +678,8 @@ def _firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang) 
                 class_by_positive_flow=cls(int(fs.classes_positive[i])),
                 class_by_negative_flow=cls(int(fs.classes_negative[i])),
             ),
+            interval=_interval(drawn, i, k),
+            class_stability=_share(drawn.stability[i, k]) if drawn is not None else None,
         )
     answered = ~np.isnan(s.observables[i])
     codes = answer_codes(fw, sheet)
@@ -661,6 +711,8 @@ def _firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang) 
             reason=reason_code(float(s.activities[i, j]), target),
             top_leverage=bool(pr.leverage[j] >= pr.leverage.max() - 1e-12),
             recommendations=weak,
+            top_probability=(_share(drawn.top_probability[i, j])
+                             if drawn is not None and rank <= TOP_PRIORITIES else None),
         ))
     plan = next_class_plan(model, s, i)
     missing = [o.id for o in fw.observables if o.id not in codes]
@@ -674,6 +726,10 @@ def _firm_result(pop: PopulationResult, i: int, sheet: AnswerSheet, lang: Lang) 
         dimensions=[DimensionOut(id=d, score=_num(s.dimensions[i, k])) for k, d in enumerate(model.dimension_ids)],
         activities=activities, priorities=priorities, next_class=_plan_out(fw, plan), answers=codes,
         comments=dict(sheet.comments),
+        uncertainty=None if drawn is None else UncertaintyOut(
+            draws=drawn.draws, level=drawn.level, seed=drawn.seeds[i], sources=drawn.sources[i],
+            unanswered_from=drawn.unanswered_from[i]),
+        sensitivity=None if ranges is None else _sensitivity(model, ranges, i),
     )
 
 

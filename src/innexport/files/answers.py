@@ -9,6 +9,12 @@
 * XLSX questionnaire (as written by ``innexport questionnaire``): a ``firm`` sheet of
   field/value rows and a ``questionnaire`` sheet with ``question_id`` and ``answer`` columns.
 
+A firm answered by several people has one sheet per respondent: ``respondent: {id, role}`` in YAML
+and JSON (per entry of ``firms:``), the ``respondent_id`` and ``respondent_role`` columns of a table
+(one row per firm and respondent) or rows of a questionnaire's ``firm`` sheet. The role is one of
+:data:`innexport.core.assessment.RESPONDENT_ROLES`; how the sheets are consolidated is
+:mod:`innexport.core.respondents`'s rule, not the reader's.
+
 Every problem is reported with the file, the line or row (and column), the firm and the
 question; nothing is scored unless the whole file is valid. YAML and JSON are read by
 :func:`innexport.files.yamlsource.parse_yaml`, the one line-located YAML reader (PyYAML's safe
@@ -42,7 +48,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from innexport.core.assessment import AnswersError, AnswerSheet, Problem
+from innexport.core.assessment import RESPONDENT_ROLES, AnswersError, AnswerSheet, Problem
 from innexport.files.limits import (
     MAX_DOCUMENT_BYTES,
     MAX_TABLE_BYTES,
@@ -61,6 +67,8 @@ FIRM_COLUMNS = {
     "rd_intensity": "rd_intensity", "contact": "contact",
 }
 SHEET_COLUMNS = ("framework", "version", "modules", "lang", "assessed_on", "assessor")
+RESPONDENT_COLUMNS = {"respondent_id": "id", "respondent_role": "role"}
+"""Table columns (and questionnaire firm-sheet rows) of the respondent, when a firm has several."""
 SHARED_KEYS = SHEET_COLUMNS
 COMMENT_PREFIX = "comment."
 SHARE_FIELDS = ("export_share", "rd_intensity")
@@ -163,7 +171,6 @@ def _read_text(path: Path, max_bytes: int, fallback: str | None = None) -> str:
                                           "save it as UTF-8 CSV to be sure of its accents"), stacklevel=3)
                 return text
         raise AnswersError([Problem(f"{path}, {exc.where}" if exc.where else str(path), exc.problem)]) from exc
-        raise AnswersError([Problem(f"{path}, {exc.where}" if exc.where else str(path), exc.problem)]) from exc
     except OSError as exc:
         raise AnswersError([Problem(str(path), f"cannot be read: {exc.strerror or exc}")]) from None
     return text
@@ -222,6 +229,8 @@ def _validation_problems(exc: ValidationError, where_of: Any) -> list[Problem]:
             msg = "unknown field"
         elif loc and loc[-1] in SHARE_FIELDS:
             msg = f"{err['input']} is not a share: write a number between 0 and 1 (0.45) or a percentage (45 %)"
+        elif loc[-2:] == ["respondent", "role"]:
+            msg = f"unknown role {err['input']!r} (use {', '.join(RESPONDENT_ROLES)})"
         out.append(Problem(f"{where_of(loc)}, field {field}", msg))
     return out
 
@@ -275,6 +284,7 @@ def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
             problems.append(Problem(f"{origin}, row {r}", f"{len(row)} cells but only {len(header)} columns in the header"))
             continue
         firm: dict[str, Any] = {}
+        respondent: dict[str, Any] = {}
         entry: dict[str, Any] = {"answers": {}, "comments": {}}
         where: dict[str, str] = {}
         for j, name in enumerate(header):
@@ -284,6 +294,9 @@ def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
             if name in FIRM_COLUMNS:
                 if value is not None:
                     firm[FIRM_COLUMNS[name]] = value
+            elif name in RESPONDENT_COLUMNS:
+                if value is not None:
+                    respondent[RESPONDENT_COLUMNS[name]] = str(value)
             elif name in SHEET_COLUMNS:
                 if value is not None:
                     entry[name] = [m.strip() for m in str(value).split(";") if m.strip()] if name == "modules" else value
@@ -294,6 +307,8 @@ def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
                 entry["answers"][name] = value
                 where[name] = f"row {r}, column {_column_letter(j)}"
         entry["firm"] = _read_shares({"name": firm.get("id", ""), **firm})
+        if respondent:
+            entry["respondent"] = respondent
         if "version" in entry:
             entry["version"] = str(entry["version"])
         for key in ("id", "sector"):
@@ -406,6 +421,8 @@ def _sheet_from_questionnaire(path: Path, book: Any, name: str, rows: list[list[
                 continue
             if key in FIRM_COLUMNS:
                 firm[FIRM_COLUMNS[key]] = str(value) if key in ("firm_id", "sector") else value
+            elif key in RESPONDENT_COLUMNS:
+                entry.setdefault("respondent", {})[RESPONDENT_COLUMNS[key]] = str(value)
             elif key == "modules":
                 entry["modules"] = [m.strip() for m in str(value).split(";") if m.strip()]
             elif key in SHEET_COLUMNS:

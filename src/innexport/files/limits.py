@@ -39,6 +39,7 @@ from typing import Any
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "MAX_EVIDENCE_BYTES",
     "MAX_NESTING_DEPTH",
     "MAX_TABLE_BYTES",
     "MAX_TABLE_COLUMNS",
@@ -65,6 +66,11 @@ The shipped framework is 190 kB and a YAML answer file of 1,000 firms about 2 MB
 loader reads about 1 MB a second, so the bound keeps one document to a few seconds of CPU.
 (A character is at least one byte in every encoding read here, so a file within the bound gives
 a text within it.)"""
+
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+"""Largest evidence file an advisor attaches to a reviewed answer (:mod:`innexport.web.evidence`):
+10 MiB, room for a scanned page of accounts or a multi-page PDF certificate, while a few hundred
+files of an organisation stay within a small disk or bucket."""
 
 MAX_NESTING_DEPTH = 64
 """Deepest nesting of lists and mappings in a YAML or JSON document (and a JSON request body).

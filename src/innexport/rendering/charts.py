@@ -29,9 +29,10 @@ ACCENT = "#5e3c99"
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 __all__ = [
-    "ACCENT", "CLASS_COLORS", "CLASS_TINTS", "GRID", "INK", "MUTED", "QuadrantGeometry", "class_of", "coord",
-    "escape_xml", "gauge_svg", "halo_text", "portfolio_plane_svg", "quadrant_svg", "radar_point", "radar_svg",
-    "svg_document", "text_svg", "text_width", "trajectory_svg", "wrap",
+    "ACCENT", "CLASS_COLORS", "CLASS_TINTS", "GAUGE_BAR_HEIGHT", "GAUGE_BAR_TOP", "GAUGE_PAD", "GRID", "INK", "MUTED",
+    "QuadrantGeometry", "class_of", "coord", "escape_xml", "gauge_svg", "gauge_x", "halo_text", "interval_gauge_svg",
+    "portfolio_plane_svg", "quadrant_svg", "radar_point", "radar_svg", "svg_document", "text_svg", "text_width",
+    "trajectory_svg", "wrap",
 ]
 
 
@@ -366,6 +367,22 @@ def _arrow(x1: float, y1: float, x2: float, y2: float) -> str:
 
 # --- gauges and bars --------------------------------------------------------------------------------
 
+GAUGE_PAD = 6.0
+"""Space left and right of a gauge's bar (px)."""
+GAUGE_BAR_TOP = 8.0
+"""Top of a gauge's bar (px): the value's marker sits above it."""
+GAUGE_BAR_HEIGHT = 10.0
+"""Height of a gauge's bar (px)."""
+
+
+def gauge_x(value: float, width: float = 200) -> float:
+    """Where ``value`` (clipped to [0, 1]) lands on a gauge ``width`` px wide.
+
+    >>> gauge_x(0.5), gauge_x(1.4, 212), gauge_x(0.0)
+    (100.0, 206.0, 6.0)
+    """
+    return GAUGE_PAD + _clip(value) * (width - 2 * GAUGE_PAD)
+
 
 def gauge_svg(
     value: float | None,
@@ -383,9 +400,9 @@ def gauge_svg(
     The value is a dark marker; the zone it falls in is drawn in its full class colour, the other
     zones tinted; each threshold is labelled under the bar (``tick_labels``, default the value).
     """
-    pad = 6.0
+    pad = GAUGE_PAD
     bar_w = width - 2 * pad
-    bar_y, bar_h = 8.0, 10.0
+    bar_y, bar_h = GAUGE_BAR_TOP, GAUGE_BAR_HEIGHT
     current = class_of(value, thresholds)
     bounds = [1.0, *thresholds]
     body: list[str] = []
@@ -415,6 +432,48 @@ def gauge_svg(
         body.append(f'<line x1="{_n(xv)}" y1="{_n(bar_y - 1)}" x2="{_n(xv)}" y2="{_n(bar_y + bar_h)}" stroke="{INK}" '
                     'stroke-width="2"/>')
     return _svg(width, height, body, title, "chart gauge")
+
+
+def interval_gauge_svg(
+    value: float | None,
+    low: float,
+    high: float,
+    thresholds: Sequence[float],
+    *,
+    width: float = 200,
+    height: float = 36,
+    tick_labels: Sequence[str] | None = None,
+    title: str | None = None,
+    description: str | None = None,
+) -> str:
+    """The gauge of :func:`gauge_svg` with an interval ``[low, high]`` of the value drawn on it as
+    whiskers: a line across the bar from ``low`` to ``high`` with a cap at each end (group
+    ``interval``), so that the reader sees at once whether the interval crosses a class threshold.
+
+    ``description`` (the interval and the class's stability in words) becomes the chart's
+    ``<desc>``, its accessible description next to ``title``.
+
+    >>> svg = interval_gauge_svg(0.5, 0.25, 0.75, [0.61, 0.41, 0.29, 0.0], title="IIP", description="0.25 to 0.75")
+    >>> '<desc>0.25 to 0.75</desc>' in svg, svg.count('<line class="whisker"')
+    (True, 3)
+    """
+    svg = gauge_svg(value, thresholds, width=width, height=height, tick_labels=tick_labels, title=title)
+    lo, hi = sorted((float(low), float(high)))
+    xl, xh = gauge_x(lo, width), gauge_x(hi, width)
+    mid = GAUGE_BAR_TOP + GAUGE_BAR_HEIGHT / 2
+    top, bottom = GAUGE_BAR_TOP - 1.5, GAUGE_BAR_TOP + GAUGE_BAR_HEIGHT + 1.5
+    segments = [(xl, mid, xh, mid), (xl, top, xl, bottom), (xh, top, xh, bottom)]
+    halo = "".join(f'<line x1="{_n(a)}" y1="{_n(b)}" x2="{_n(c)}" y2="{_n(d)}" stroke="#ffffff" stroke-width="3.6"/>'
+                   for a, b, c, d in segments)
+    ink = "".join(f'<line class="whisker" x1="{_n(a)}" y1="{_n(b)}" x2="{_n(c)}" y2="{_n(d)}" stroke="{INK}" '
+                  'stroke-width="1.4"/>' for a, b, c, d in segments)
+    marks = f'<g class="interval" aria-hidden="true">{halo}{ink}</g>'
+    at = svg.find('<polygon class="marker"')
+    svg = svg[:at] + marks + svg[at:] if at >= 0 else svg[: svg.rfind("</svg>")] + marks + "</svg>"
+    if description:
+        head_end = svg.find("</title>") + len("</title>") if title else svg.find(">") + 1
+        svg = svg[:head_end] + f"<desc>{_x(description)}</desc>" + svg[head_end:]
+    return svg
 
 
 # --- trajectory ---------------------------------------------------------------------------------------

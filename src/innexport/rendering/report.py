@@ -17,6 +17,25 @@ report gains a section "Action plan" after the path to the next class: each acti
 due date, status and the programmes picked, grouped by priority, and the progress. The documents'
 Jinja environment and :func:`~innexport.rendering.documents.html_to_pdf` print the plan on its own
 (:func:`innexport.rendering.plan.plan_pdf`).
+
+The evidence a result may carry (issue 12) adds, each only when present:
+
+* **intervals and stability** (:attr:`IndexOut.interval <innexport.core.assessment.IndexOut.interval>`,
+  ``class_stability``, :attr:`PriorityOut.top_probability <innexport.core.assessment.PriorityOut.top_probability>`,
+  ``uncertainty``): the summary's gauges get whiskers (:func:`innexport.rendering.charts.interval_gauge_svg`)
+  and a section "How certain these results are" gives each index's interval, the share of the draws
+  that keep its class, "stable" or "borderline" by the one threshold
+  :data:`innexport.core.uncertainty.STABLE`, the first priorities' probability of staying among the
+  first :data:`~innexport.core.priorities.TOP_PRIORITIES`, and how the draws were made;
+* **several respondents** (``respondents``, ``disagreement``): "Where your team disagrees", with the
+  respondents' ROLES only and the questions and activities whose answers differ most (lowest
+  agreement r_wg, then largest range; James, Demaree & Wolf 1984). The report is shared with the
+  firm, so it is rendered from :func:`innexport.core.respondents.without_attribution` of the result
+  (each respondent named by role, :func:`_role_namer`): who said what never reaches it;
+* **validation** (``validation``): how many answers an advisor validated or corrected and who, in
+  the header, and each answer of the annex marked when it is unvalidated or corrected;
+* **sensitivity** (``sensitivity``): an annex "Sensitivity to the weights", each dimension's weight
+  and the range of that weight within which each index's class and the first priority stay the same.
 """
 
 from __future__ import annotations
@@ -28,8 +47,11 @@ from typing import Any
 from markupsafe import Markup
 
 from innexport._version import __version__
-from innexport.core.assessment import FirmResult, PriorityOut, flowsort_divergence
+from innexport.core.assessment import FirmResult, IndexOut, PriorityOut, flowsort_divergence
 from innexport.core.framework import DONT_KNOW, INDICES, Framework
+from innexport.core.priorities import TOP_PRIORITIES
+from innexport.core.respondents import least_agreed, without_attribution
+from innexport.core.uncertainty import STABLE
 from innexport.rendering import charts, i18n
 from innexport.rendering.documents import environment, html_to_pdf
 from innexport.rendering.i18n import Translator, translator
@@ -38,6 +60,8 @@ from innexport.support.plans import ActionPlan
 
 SUMMARY_PRIORITIES = 3
 """Priorities named in the summary paragraph."""
+DISAGREEMENT_ROWS = 5
+"""Questions, and activities, listed in "Where your team disagrees" (those whose answers differ most)."""
 
 __all__ = ["ReportError", "render_html", "render_pdf"]
 
@@ -96,6 +120,7 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     if action_plan is not None:
         _check_plan(result, action_plan)
     L = translator(result.lang)
+    result = without_attribution(result, _role_namer(L), L.t("report.colon"))  # the report is shared with the firm
     lang = result.lang
     fw = framework
     firm = result.firm
@@ -181,6 +206,11 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     short_hash = result.framework.content_hash.split(":")[-1][:12]
     assessment_meta.append((L.t("report.field.framework"), f"{fw.title[lang]} · {result.framework.label} · {short_hash}"))
     assessment_meta.append((L.t("report.field.completeness"), " · ".join([completeness, *extras])))
+    if result.respondents:
+        assessment_meta.append((L.t("report.field.respondents"), " · ".join(r.id for r in result.respondents)))
+    validation = _validation_context(result, L)
+    if validation is not None:
+        assessment_meta.append((L.t("report.field.validation"), validation["sentence"]))
 
     # --- indices ---
     indices = []
@@ -189,11 +219,18 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
         out = result.indices[name]
         threshold_cls, flowsort_cls = cls(out.class_), cls(out.flowsort.class_)
         differs = threshold_cls is not None and flowsort_cls is not None and threshold_cls["id"] != flowsort_cls["id"]
+        certainty = _index_certainty(out, L)
+        gauge_title = f"{name.upper()} {L.num(out.value)}"
+        gauge = (charts.gauge_svg(out.value, thresholds, tick_labels=[L.num(v) for v in thresholds], title=gauge_title)
+                 if out.interval is None else
+                 charts.interval_gauge_svg(out.value, out.interval.low, out.interval.high, thresholds,
+                                           tick_labels=[L.num(v) for v in thresholds], title=gauge_title,
+                                           description=" · ".join(filter(None, (certainty["interval"],
+                                                                                certainty["kept"])))))
         indices.append({
             "id": name, "abbr": name.upper(), "name": L.t(f"index.{name}"), "value": L.num(out.value),
             "raw": out.value, "cls": threshold_cls, "flowsort": flowsort_cls, "differs": differs,
-            "gauge": _chart(charts.gauge_svg(out.value, thresholds, tick_labels=[L.num(v) for v in thresholds],
-                                             title=f"{name.upper()} {L.num(out.value)}")),
+            "gauge": _chart(gauge), "certainty": certainty,
         })
         if differs and threshold_cls is not None and flowsort_cls is not None:
             flowsort_notes.append(
@@ -292,7 +329,8 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
     answer_groups = [
         {"dimension": d.name[lang], "activity": a.name[lang], "tag": tag[a.tag],
          "rows": [{"id": o.id, "question": o.question[lang], "answer": answer_label(o.id, result.answers.get(o.id)),
-                   "code": result.answers.get(o.id), "comment": result.comments.get(o.id, "")}
+                   "code": result.answers.get(o.id), "comment": result.comments.get(o.id, ""),
+                   "review": _review_mark(validation, o.id, result.answers.get(o.id))}
                   for o in a.observables]}
         for d in fw.dimensions for a in d.activities
     ]
@@ -315,6 +353,10 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
 
     return {
         "benchmark": _benchmark_context(result, fw, L),
+        "certainty": _certainty_context(result, fw, L, cls),
+        "disagreement": _disagreement_context(result, fw, L),
+        "validation": validation,
+        "sensitivity": _sensitivity_context(result, fw, L),
         "action_plan": None if action_plan is None else _action_plan_context(action_plan, L, generated_on),
         "lang": lang, "t": L.t, "num": L.num, "colon": L.t("report.colon"),
         "firm": firm, "meta": meta, "assessment_meta": assessment_meta,
@@ -344,6 +386,40 @@ def _context(result: FirmResult, framework: Framework, generated_on: dt.date,
         "class_colors": [(c.id, charts.CLASS_COLORS[k], charts.CLASS_TINTS[k]) for k, c in enumerate(classes)],
         "accent": charts.ACCENT,
     }
+
+
+def _index_certainty(out: IndexOut, L: Translator) -> dict[str, Any]:
+    """What the index card says of an index's interval and class stability (None parts: not computed)."""
+    interval = None if out.interval is None else L.t(
+        "report.certainty.card", level=L.percent(out.interval.level), low=L.num(out.interval.low),
+        high=L.num(out.interval.high))
+    stability, stable = out.class_stability, _stable(out.class_stability)
+    kept = None if stability is None else L.t(
+        "report.certainty.kept", share=L.percent(stability),
+        verdict=L.t("report.certainty.stable" if stable else "report.certainty.borderline"))
+    return {"interval": interval, "kept": kept, "stable": stable}
+
+
+def _stable(stability: float | None) -> bool | None:
+    """Whether a class kept in ``stability`` of the draws is stable (at least
+    :data:`innexport.core.uncertainty.STABLE`); None when not computed.
+
+    >>> _stable(STABLE), _stable(STABLE - 0.001), _stable(None)
+    (True, False, None)
+    """
+    return None if stability is None else stability >= STABLE
+
+
+def _review_mark(validation: dict[str, Any] | None, question: str, code: str | None) -> dict[str, str] | None:
+    """The annex's mark of an answer once an advisor has reviewed the result: ``corrected``, or
+    ``self`` (not validated); a validated answer, or an unanswered question, is not marked."""
+    if validation is None or code is None:
+        return None
+    state = validation["states"].get(question)
+    if state == "validated":
+        return None
+    kind = "corrected" if state == "corrected" else "self"
+    return {"kind": kind, "text": validation["marks"][kind]}
 
 
 def _count(L: Translator, key: str, n: int) -> str:
@@ -496,6 +572,140 @@ def _benchmark_context(result: FirmResult, fw: Framework, L: Translator) -> dict
                      "median": L.num(row["median"]), "iqr": f"{L.num(row['p25'])} – {L.num(row['p75'])}",
                      "index": not col.startswith("dim.")})
     return {"intro": L.t("report.benchmark.intro", n=bench["n"], group=group), "rows": rows}
+
+
+# --- the evidence: respondents, disagreement, validation, intervals, sensitivity --------------------------
+
+
+def _role_namer(L: Translator) -> Callable[[str, int, int], str]:
+    """How the report names a respondent instead of their id or name (the ``name_of`` of
+    :func:`innexport.core.respondents.without_attribution`): their role in words, numbered when
+    the role occurs more than once ("Other 1", "Other 2").
+
+    >>> name_of = _role_namer(translator("fr"))
+    >>> name_of("director", 1, 1), name_of("other", 2, 2), name_of("unheard_of", 1, 1)
+    ('Dirigeant', 'Autre 2', 'Autre')
+    """
+    def name_of(role: str, n: int, of: int) -> str:
+        key = f"report.role.{role}"
+        label = L.t(key) if L.has(key) else L.t("report.role.other")
+        return f"{label} {n}" if of > 1 else label
+
+    return name_of
+
+
+def _disagreement_context(result: FirmResult, fw: Framework, L: Translator) -> dict[str, Any] | None:
+    """"Where your team disagrees": the respondents by role, and the questions and activities whose
+    answers differ most (lowest agreement first, then largest range; only those that differ). None
+    for one respondent without a measured disagreement: there is no team to disagree."""
+    if len(result.respondents) < 2 and result.disagreement is None:
+        return None
+    lang = L.code
+    respondents = [{"role": r.id, "answered": L.count(r.answered), "dont_know": L.count(r.dont_know)}
+                   for r in result.respondents]  # ids are role names here (without_attribution)
+
+    d = result.disagreement
+    questions = [] if d is None else [
+        {"id": q.question, "question": fw.observable_by_id[q.question].question[lang],
+         "activity": fw.activity_of[q.question].name[lang], "respondents": L.count(q.respondents),
+         "range": L.num(q.range), "agreement": L.num(q.agreement)}
+        for q in least_agreed(d.questions, DISAGREEMENT_ROWS) if q.question in fw.observable_by_id]
+    activities = [] if d is None else [
+        {"name": fw.activity_by_id[a.activity].name[lang], "dimension": fw.dimension_of[a.activity].name[lang],
+         "range": L.num(a.range), "agreement": L.num(a.agreement)}
+        for a in least_agreed(d.activities, DISAGREEMENT_ROWS) if a.activity in fw.activity_by_id]
+    n = len(result.respondents)
+    return {"intro": L.plural("report.disagreement.intro", n) if n else None, "respondents": respondents,
+            "questions": questions, "activities": activities, "measured": d is not None}
+
+
+def _validation_context(result: FirmResult, L: Translator) -> dict[str, Any] | None:
+    """The validation sentence ("12 answers validated and 2 corrected by A and B; 26 answers
+    self-assessed") and the marks of the annex's answers, when an advisor reviewed answers."""
+    v = result.validation
+    if v is None:
+        return None
+    by = L.join(v.by).unescape() if v.by else L.t("report.validation.by_unknown")
+    self_assessed = L.plural("report.validation.self", v.self_assessed)
+    if v.validated and v.corrected:
+        sentence = L.t("report.validation.summary", validated=L.plural("report.validation.validated", v.validated),
+                       corrected=L.plural("report.validation.corrected", v.corrected), by=by,
+                       self_assessed=self_assessed)
+    else:
+        reviewed = (L.plural("report.validation.corrected_only", v.corrected) if v.corrected and not v.validated
+                    else L.plural("report.validation.validated", v.validated))
+        sentence = L.t("report.validation.summary_one", reviewed=reviewed, by=by, self_assessed=self_assessed)
+    marks = {"self": L.t("report.validation.mark.self"), "corrected": L.t("report.validation.mark.corrected")}
+    note = L.t("report.validation.annex_note", unvalidated=L.t("report.quoted", text=marks["self"]),
+               corrected=L.t("report.quoted", text=marks["corrected"]))
+    return {"sentence": sentence, "states": dict(v.states), "marks": marks, "note": note}
+
+
+def _certainty_context(result: FirmResult, fw: Framework, L: Translator, cls: Callable) -> dict[str, Any] | None:
+    """"How certain these results are": each index's interval and class stability (stable or
+    borderline by :data:`~innexport.core.uncertainty.STABLE`), the first priorities' probability of
+    staying among the first :data:`~innexport.core.priorities.TOP_PRIORITIES`, and how the draws were made."""
+    u = result.uncertainty
+    outs = [(name, result.indices[name]) for name in INDICES]
+    priorities = [p for p in result.priorities if p.top_probability is not None]
+    if u is None and not priorities and all(o.interval is None and o.class_stability is None for _n, o in outs):
+        return None
+    level = next((o.interval.level for _n, o in outs if o.interval is not None), u.level if u else None)
+    rows = []
+    for name, out in outs:
+        stability = out.class_stability
+        rows.append({
+            "abbr": name.upper(), "value": L.num(out.value), "cls": cls(out.class_),
+            "interval": (L.t("report.legend.range", low=L.num(out.interval.low), high=L.num(out.interval.high))
+                         if out.interval is not None else None),
+            "stability": L.percent(stability) if stability is not None else None,
+            "stable": _stable(stability),
+        })
+    first_n = L.number_word(TOP_PRIORITIES)
+    values = {"level": L.percent(level) if level is not None else "–", "stable": L.percent(STABLE)}
+    intro = (L.t("report.certainty.intro", draws=L.count(u.draws), **values) if u is not None
+             else L.t("report.certainty.intro_plain", **values))
+    method = None
+    if u is not None:
+        sources = [L.t(f"report.certainty.source.unanswered_{u.unanswered_from}") if s == "unanswered"
+                   else L.t(f"report.certainty.source.{s}") for s in u.sources]
+        method = (L.t("report.certainty.method", draws=L.count(u.draws), seed=str(u.seed),
+                      sources=L.join(sources).unescape(),
+                      level=L.percent(u.level)) if sources
+                  else L.t("report.certainty.method_none", draws=L.count(u.draws), seed=str(u.seed)))
+    return {
+        "intro": intro, "rows": rows, "level": values["level"], "method": method,
+        "priorities": [{"rank": p.rank, "name": fw.activity_by_id[p.activity].name[L.code],
+                        "probability": L.percent(p.top_probability)} for p in priorities],
+        "priorities_intro": L.t("report.certainty.priorities_intro", n=first_n),
+        "priorities_col": L.t("report.col.top_probability", n=first_n),
+    }
+
+
+def _sensitivity_context(result: FirmResult, fw: Framework, L: Translator) -> dict[str, Any] | None:
+    """The annex "Sensitivity to the weights": per dimension its weight and the range of that weight
+    keeping each index's class and the first priority ("any weight" when it is all of [0, 1]; "–"
+    when there is none: the index has no class)."""
+    if not result.sensitivity:
+        return None
+
+    def span(bounds: tuple[float, float] | None) -> str:
+        if bounds is None:
+            return "–"
+        if bounds[0] <= 1e-9 and bounds[1] >= 1.0 - 1e-9:
+            return L.t("report.sensitivity.any")
+        return L.t("report.legend.range", low=L.percent(bounds[0], 1), high=L.percent(bounds[1], 1))
+
+    names = {d.id: d.name[L.code] for d in fw.dimensions}
+    first = result.priorities[0] if result.priorities else None
+    return {
+        "intro": L.t("report.sensitivity.intro", total=L.percent(1.0),
+                     priority=fw.activity_by_id[first.activity].name[L.code] if first else "–"),
+        "indices": [name.upper() for name in INDICES],
+        "rows": [{"dimension": names.get(w.dimension, w.dimension), "weight": L.percent(w.weight, 1),
+                  "classes": [span(w.classes.get(name)) for name in INDICES], "priority": span(w.priority)}
+                 for w in result.sensitivity],
+    }
 
 
 def _action_plan_context(plan: ActionPlan, L: Translator, generated_on: dt.date) -> dict[str, Any]:
