@@ -28,6 +28,7 @@ NOT_TENANT_DATA = {
     # test_own_organisation_pages_show_nothing_of_another below checks them all)
     "programmes/", "programmes/new/", "programmes/import/", "programmes/local.yaml",
     "portfolio/", "portfolio.xlsx", "portfolio/brief.pdf",
+    "organisation/settings/", "api/benchmark/reference",  # own organisation (test_org_benchmark.py)
 }
 OBJECT_ROUTES = ("firms/<int:pk>", "assessments/<int:pk>", "account/tokens/<int:pk>", "plans/actions/<int:pk>",
                  "programmes/<str:pid>", "api/firms/<firm_id>", "api/assessments/<assessment_id>")

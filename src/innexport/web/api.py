@@ -21,6 +21,12 @@ Errors are JSON objects with a human-readable ``detail`` (and, where useful, the
   assessment too incomplete to be scored (with the ``missing`` question ids);
 * 503 with ``Retry-After``: the database cannot be reached for now (send the same request again).
 
+Several respondents: ``/assessments/{id}/respondents`` lists (the first respondent first, ``id``
+null: the assessment's own answers), adds and removes them; the answers endpoints take
+``?respondent=<id>`` to read or write a further respondent's answers (an id of another assessment
+or organisation: 404). The result consolidates every respondent's answers and carries
+``respondents`` and ``disagreement`` (:func:`innexport.web.services.team_of`).
+
 Bodies are read by :class:`~innexport.web.middleware.BoundedParser`: nested at most
 ``MAX_NESTING_DEPTH`` levels (:mod:`innexport.files.limits`), at most
 ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` keys and items, no NUL character (which PostgreSQL cannot
@@ -51,11 +57,12 @@ from pydantic import ConfigDict
 
 import innexport
 from innexport.core.answers import COMMENT_MAX_LENGTH
-from innexport.core.assessment import AnswersError, FirmResult, IncompleteError
+from innexport.core.assessment import RESPONDENT_ROLES, AnswersError, FirmResult, IncompleteError, RespondentRole
 from innexport.core.framework import DONT_KNOW, LANGUAGES, FrameworkError, Lang
 from innexport.rendering.sectors import sector_code, sector_codes_within
 from innexport.support.plans import ActionPlan as ActionPlanOut
 from innexport.web import plans, services, tenancy
+from innexport.web import respondents as team
 from innexport.web.middleware import (
     BODY_LIMITS,
     BadInput,
@@ -68,9 +75,11 @@ from innexport.web.models import (
     ApiToken,
     Assessment,
     AuditEntry,
+    DirectorLink,
     Firm,
     FrameworkVersion,
     Membership,
+    Respondent,
     SizeClass,
 )
 
@@ -496,7 +505,7 @@ class AssessmentOut(AssessmentSummary):
 
 def _assessment_out(a: Assessment, *, answers: bool = True) -> dict[str, Any]:
     fw = services.framework_of(a.framework)
-    saved = list(a.answers.all())
+    saved = [x for x in a.answers.all() if x.respondent_id is None]  # the first respondent's (see /respondents)
     out = {
         "id": a.pk, "firm": a.firm_id, "framework": _framework_out(a.framework), "lang": a.lang, "status": a.status,
         "assessed_on": a.assessed_on, "assessor": a.assessor, "created_at": a.created_at, "updated_at": a.updated_at,
@@ -580,12 +589,35 @@ def _answerable(request: HttpRequest, assessment_id: int) -> Assessment:
     return a
 
 
+def _respondent(a: Assessment, respondent: int | None) -> Respondent | None:
+    """The assessment's respondent ``respondent`` (None: the first respondent), or 404 (also for a
+    respondent of another assessment or organisation)."""
+    if respondent is None:
+        return None
+    found = Respondent.objects.filter(assessment=a, pk=respondent).first()
+    if found is None:
+        raise HttpError(404, f"respondent {respondent} not found in assessment {a.pk}")
+    return found
+
+
+@api.get("/assessments/{assessment_id}/answers", response={200: dict[str, AnswerOut], **READ_ONE}, tags=["answers"],
+         summary="One respondent's answers, by question id (?respondent=<id>; omitted: the first respondent's)")
+def get_answers(request: HttpRequest, assessment_id: int, respondent: int | None = None) -> dict[str, Any]:
+    a = _get(tenancy.assessments(request.user), assessment_id, "assessment")
+    saved = services.answers_of(a, _respondent(a, respondent))
+    return {q: {"value": x.value, "comment": x.comment, "updated_at": x.updated_at} for q, x in sorted(saved.items())}
+
+
 @api.put("/assessments/{assessment_id}/answers/{question_id}", response={200: SavedAnswerOut, **WRITE_ONE, 409: Error},
-         tags=["answers"], summary="Answer one question (or clear it with an empty value)")
-def put_answer(request: HttpRequest, assessment_id: int, question_id: str, payload: AnswerIn) -> dict[str, Any]:
+         tags=["answers"], summary="Answer one question (or clear it with an empty value); ?respondent=<id>: as a "
+                                   "further respondent")
+def put_answer(request: HttpRequest, assessment_id: int, question_id: str, payload: AnswerIn,
+               respondent: int | None = None) -> dict[str, Any]:
     a = _answerable(request, assessment_id)
+    person = _respondent(a, respondent)
     try:
-        saved = services.save_answer(a, question_id, payload.value or "", payload.comment, user=request.user)
+        saved = services.save_answer(a, question_id, payload.value or "", payload.comment, user=request.user,
+                                     respondent=person)
     except services.AnswerRejected as exc:
         raise Rejected(400, str(exc), errors={question_id: [str(exc)]}) from None
     except services.AssessmentCompleted:
@@ -596,14 +628,17 @@ def put_answer(request: HttpRequest, assessment_id: int, question_id: str, paylo
 
 @api.put("/assessments/{assessment_id}/answers", response={200: SavedAnswersOut, **WRITE_ONE, 409: Error},
          tags=["answers"],
-         summary="Answer many questions at once: all are checked first, and none is saved if one is wrong")
-def put_answers(request: HttpRequest, assessment_id: int, payload: AnswersIn) -> dict[str, Any]:
+         summary="Answer many questions at once: all are checked first, and none is saved if one is wrong; "
+                 "?respondent=<id>: as a further respondent")
+def put_answers(request: HttpRequest, assessment_id: int, payload: AnswersIn,
+                respondent: int | None = None) -> dict[str, Any]:
     a = _answerable(request, assessment_id)
+    person = _respondent(a, respondent)
     changes: dict[str, tuple[str | None, str | None]] = {q: (v or "", payload.comments.get(q))
                                                          for q, v in payload.answers.items()}
     changes.update({q: (None, c) for q, c in payload.comments.items() if q not in changes})
     try:
-        progress = services.save_answers(a, changes, user=request.user)
+        progress = services.save_answers(a, changes, user=request.user, respondent=person)
     except services.AnswersRejected as exc:
         raise Rejected(400, str(exc), errors=exc.errors) from None
     except services.AssessmentCompleted:
@@ -614,6 +649,82 @@ def put_answers(request: HttpRequest, assessment_id: int, payload: AnswersIn) ->
 def _frozen(a: Assessment) -> Rejected:
     return Rejected(409, f"assessment {a.pk} is completed: its answers and comments can no longer be changed "
                          "(start a new assessment of the firm to assess it again)")
+
+
+# --- respondents -------------------------------------------------------------------------------------
+
+
+class RespondentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1, max_length=team.NAME_MAX, examples=["Luis Rojas"])
+    role: RespondentRole = Field("other", description=f"one of {', '.join(RESPONDENT_ROLES)}",
+                                 examples=["export_manager"])
+    email: str = Field("", max_length=254, description="where their private link may be e-mailed (optional)",
+                       examples=["luis@example.org"])
+
+
+class RespondentApiOut(Schema):
+    id: int | None = Field(..., description="null: the first respondent (the assessment's own answers, the "
+                                            "director's link); else give it as ?respondent= to the answers")
+    name: str
+    role: str = Field(..., description=f"one of {', '.join(RESPONDENT_ROLES)}")
+    email: str
+    answered: int = Field(..., description="questions answered with a level of their scale")
+    dont_know: int
+    total: int
+    link_valid: bool = Field(..., description="whether their private link opens the questionnaire now")
+    expires_at: dt.datetime | None
+    finished_at: dt.datetime | None = Field(..., description="when they said they had finished through their link")
+
+
+def _respondent_out(a: Assessment, row: team.RespondentRow) -> dict[str, Any]:
+    person = row.respondent
+    if person is None:
+        link = DirectorLink.objects.filter(assessment=a).first()
+        return {"id": None, "name": services.respondent_name(a, None), "role": row.role,
+                "email": getattr(link, "email", "") or "", "answered": row.answered, "dont_know": row.dont_know,
+                "total": row.total,
+                "link_valid": a.share_link_valid, "expires_at": a.share_expires_at,
+                "finished_at": getattr(link, "finished_at", None)}
+    return {"id": person.pk, "name": row.name, "role": row.role, "email": person.email, "answered": row.answered,
+            "dont_know": row.dont_know, "total": row.total, "link_valid": person.link_valid,
+            "expires_at": person.expires_at, "finished_at": person.finished_at}
+
+
+@api.get("/assessments/{assessment_id}/respondents", response={200: list[RespondentApiOut], **READ_ONE},
+         tags=["respondents"], summary="Who answers the assessment (the first respondent first), with their progress")
+def list_respondents(request: HttpRequest, assessment_id: int) -> list[dict[str, Any]]:
+    a = _get(tenancy.assessments(request.user), assessment_id, "assessment")
+    return [_respondent_out(a, row) for row in team.respondents_of(a)]
+
+
+@api.post("/assessments/{assessment_id}/respondents", response={201: RespondentApiOut, **WRITE_ONE, 409: Error},
+          tags=["respondents"], summary="Add a respondent (their answers: PUT …/answers?respondent=<id>)")
+def add_respondent(request: HttpRequest, assessment_id: int, payload: RespondentIn) -> Status:
+    a = _answerable(request, assessment_id)
+    try:
+        person = team.add_respondent(a, name=payload.name, role=payload.role, email=payload.email, actor=request)
+    except ValueError as exc:
+        field = str(exc).split(":", 1)[0]
+        raise Rejected(400, f"invalid respondent — {exc}", errors={field: [str(exc)]}) from None
+    except services.AssessmentCompleted:
+        raise _frozen(a) from None
+    row = next(r for r in team.respondents_of(a) if r.id == person.pk)
+    return Status(201, _respondent_out(a, row))
+
+
+@api.delete("/assessments/{assessment_id}/respondents/{respondent_id}", response={204: None, **WRITE_ONE, 409: Error},
+            tags=["respondents"], summary="Remove a respondent with their answers")
+def remove_respondent(request: HttpRequest, assessment_id: int, respondent_id: int) -> Status:
+    a = _answerable(request, assessment_id)
+    person = _respondent(a, respondent_id)
+    assert person is not None  # noqa: S101 - _respondent returns one for an id, or raises 404
+    try:
+        team.remove_respondent(person, request)
+    except services.AssessmentCompleted:
+        raise _frozen(a) from None
+    return Status(204, None)
 
 
 # --- scoring, results and reports ----------------------------------------------------------------------
@@ -697,5 +808,8 @@ def get_plan(request: HttpRequest, assessment_id: int) -> ActionPlanOut:
         raise HttpError(404, f"assessment {a.pk} has no action plan yet (an advisor makes it on its results page)")
     return plan
 
+
+api.add_router("", "innexport.web.api_benchmark.router")  # GET …/benchmark, GET /benchmark/reference
+api.add_router("", "innexport.web.api_reviews.router")  # …/reviews: the advisor's validation of answers
 
 urlpatterns = [path("", api.urls)]

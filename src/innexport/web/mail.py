@@ -102,13 +102,17 @@ def _link_context(assessment: Assessment, link_url: str) -> dict[str, Any]:
     }
 
 
-def invitation(assessment: Assessment, to: str, link_url: str, sender: User | None = None) -> Message:
-    """The director's invitation, in the questionnaire's language (``assessment.lang``).
+def invitation(assessment: Assessment, to: str, link_url: str, sender: User | None = None, *,
+               expires: dt.datetime | None = None) -> Message:
+    """The director's invitation, in the questionnaire's language (``assessment.lang``); a further
+    respondent's too, with their own link and its expiry (``expires``).
 
     ``sender``: the advisor, named in the message and given as the address to reply to.
     """
     name = (sender.get_full_name() or sender.get_username()) if sender is not None else ""
     context = {**_link_context(assessment, link_url), "sender": name}
+    if expires is not None:
+        context["expires"] = timezone.localtime(expires)
     return _render("invitation", context, assessment.lang, to, reply_to=getattr(sender, "email", "") or "")
 
 

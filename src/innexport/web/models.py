@@ -9,7 +9,7 @@ framework version (and content hash) it was made with.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeGuard, cast, get_args
 
@@ -179,6 +179,18 @@ def _share_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def link_expiry(days: int | None = None) -> datetime:
+    """When a private link opened (or extended) now for ``days`` days (default ``SHARE_LINK_DAYS``) expires:
+    the one rule of the director's and the respondents' links."""
+    return timezone.now() + timedelta(days=days or settings.SHARE_LINK_DAYS)
+
+
+def link_open(token: str | None, expires_at: datetime | None) -> bool:
+    """Whether a private link (the director's or a respondent's) opens the questionnaire now: it has a
+    token and has not expired (the one rule of both links)."""
+    return bool(token and expires_at and expires_at > timezone.now())
+
+
 class Assessment(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="assessments")
     firm = models.ForeignKey(Firm, on_delete=models.CASCADE, related_name="assessments")
@@ -218,7 +230,7 @@ class Assessment(models.Model):
 
     def open_share_link(self, days: int | None = None) -> str:
         self.share_token = _share_token()
-        self.share_expires_at = timezone.now() + timedelta(days=days or settings.SHARE_LINK_DAYS)
+        self.share_expires_at = link_expiry(days)
         return self.share_token
 
     @property
@@ -228,7 +240,7 @@ class Assessment(models.Model):
 
     @property
     def share_link_valid(self) -> bool:
-        return bool(self.share_token and self.share_expires_at and self.share_expires_at > timezone.now())
+        return link_open(self.share_token, self.share_expires_at)
 
 
 def summary_fields(result: FirmResult | dict[str, Any] | None) -> dict[str, Any]:
@@ -305,6 +317,16 @@ class Respondent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.role}) — assessment {self.assessment_id}"
+
+    def open_link(self, days: int | None = None) -> str:
+        """A new private link for this respondent (the director's rules: :meth:`Assessment.open_share_link`)."""
+        self.token = _share_token()
+        self.expires_at = link_expiry(days)
+        return self.token
+
+    @property
+    def link_valid(self) -> bool:
+        return link_open(self.token, self.expires_at)
 
 
 class Answer(models.Model):

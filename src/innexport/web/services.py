@@ -22,7 +22,14 @@ requests never both act on what they saw before the other's change:
 * :func:`make_plan`, :func:`remake_plan`, :func:`add_action`: the action plan of a completed
   assessment (stored by :mod:`innexport.web.plans`, which never calls back here).
 
-The director's private link: :func:`open_share_link` / :func:`revoke_share_link`; e-mailed with
+Several respondents (:mod:`innexport.web.respondents` adds, removes and links them): the answer
+functions take the ``respondent`` whose answers they read or write (None: the first respondent's,
+``Answer.respondent`` empty); :func:`team_of` consolidates every respondent's answers under the
+advisor's reviews (:func:`innexport.core.respondents.consolidate`), the one place the web builds what
+it scores, and :func:`peer_values` gives the intervals the organisation's other firms' answers.
+
+The director's private link: :func:`open_share_link` / :func:`revoke_share_link` (its rules, shared
+with the respondents' links: :func:`open_link`); e-mailed with
 :func:`send_invitation`, reminded by :func:`send_due_reminders` (after
 ``REMINDER_AFTER_DAYS`` days, at most once in ``REMINDER_EVERY_DAYS`` days, at most
 ``REMINDER_MAX`` times per invitation: :func:`reminders_due`), and :func:`director_finished` tells
@@ -43,11 +50,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -56,13 +64,22 @@ from django.utils.translation import gettext as _
 
 from innexport.core import answers as answer_rule
 from innexport.core.answers import AnswerRefused, AnswerValue
-from innexport.core.assessment import AnswersError, AnswerSheet, FirmResult, diagnose
+from innexport.core.assessment import (
+    AnswersError,
+    AnswerSheet,
+    DisagreementOut,
+    FirmResult,
+    RespondentOut,
+    diagnose,
+)
 from innexport.core.assessment import Firm as CoreFirm
+from innexport.core.assessment import Respondent as CoreRespondent
 from innexport.core.framework import DONT_KNOW, Framework, FrameworkError
+from innexport.core.respondents import consolidate
 from innexport.files.frameworks import builtin_documents, framework_from_texts
 from innexport.rendering import report
 from innexport.support import plans as core_plans
-from innexport.web import mail, plans, tenancy
+from innexport.web import evidence, mail, plans, tenancy
 from innexport.web.catalogues import builtin_catalogue, catalogue_for
 from innexport.web.mail import MailFailed
 from innexport.web.models import (
@@ -77,19 +94,58 @@ from innexport.web.models import (
     FrameworkVersion,
     Membership,
     PlanAction,
+    Respondent,
     Role,
     as_lang,
+    link_expiry,
     summary_fields,
 )
 
 __all__ = [
-    "MAX_SHARE_DAYS", "AnswerRejected", "AnswersRejected", "AssessmentCompleted", "Completion", "LinkNotOpen",
-    "MailFailed", "NoResult", "Refused", "SavedAnswer", "add_action", "answers_of", "builtin_catalogue",
-    "catalogue_for", "complete",
-    "completed_result", "create_assessment", "director_finished", "framework_of", "make_plan", "open_share_link",
-    "plan_actions_due", "plan_filename", "published_frameworks", "remake_plan", "reminders_due", "report_filename",
-    "report_html", "report_pdf", "result_of", "revoke_share_link", "save_answer", "save_answers", "score",
-    "send_due_reminders", "send_invitation", "send_plan_reminders", "sheet_of", "unscored_questions",
+    "MAX_SHARE_DAYS",
+    "AnswerRejected",
+    "AnswersRejected",
+    "AssessmentCompleted",
+    "Completion",
+    "LinkNotOpen",
+    "MailFailed",
+    "NoResult",
+    "Refused",
+    "SavedAnswer",
+    "Team",
+    "add_action",
+    "answers_of",
+    "builtin_catalogue",
+    "catalogue_for",
+    "complete",
+    "completed_result",
+    "create_assessment",
+    "director_finished",
+    "framework_of",
+    "make_plan",
+    "open_link",
+    "open_share_link",
+    "peer_values",
+    "plan_actions_due",
+    "plan_filename",
+    "published_frameworks",
+    "remake_plan",
+    "reminders_due",
+    "report_filename",
+    "report_html",
+    "report_pdf",
+    "respondent_sheets",
+    "result_of",
+    "revoke_share_link",
+    "save_answer",
+    "save_answers",
+    "score",
+    "send_due_reminders",
+    "send_invitation",
+    "send_plan_reminders",
+    "sheet_of",
+    "team_of",
+    "unscored_questions",
 ]
 
 log = logging.getLogger(__name__)
@@ -98,7 +154,10 @@ BUILTIN_COMBINATIONS: list[tuple[str, list[str]]] = [("iiep", []), ("iiep", ["wi
 """The shipped frameworks published in the application on start."""
 
 MAX_SHARE_DAYS = 90
-"""Longest validity an advisor may give the director's private link."""
+"""Longest validity an advisor may give a private link (the director's or a respondent's)."""
+
+PEERS_MAX = 5000
+"""At most this many of the organisation's other firms give :func:`peer_values` (their latest diagnostic each)."""
 
 
 # --- frameworks ---------------------------------------------------------------------------------
@@ -309,10 +368,26 @@ class Progress:
     total: int
 
 
+def drop_kept_result(locked: Assessment, assessment: Assessment | None = None) -> None:
+    """The answers that a result consolidates changed (an answer, a respondent, a review): a draft's
+    kept result and its summary columns no longer hold. The one home of that rule; ``assessment``
+    (the caller's copy of ``locked``) is updated too, so that what it shows next is true."""
+    now = timezone.now()
+    Assessment.objects.filter(pk=locked.pk).update(updated_at=now, result=None, **summary_fields(None))
+    if assessment is not None:
+        assessment.updated_at, assessment.result = now, None
+        for name, value in summary_fields(None).items():
+            setattr(assessment, name, value)
+
+
 def save_answers(assessment: Assessment, changes: Mapping[str, tuple[AnswerValue, str | None]], *, user: Any = None,
-                 via_share_link: bool = False) -> Progress:
+                 via_share_link: bool = False, respondent: Respondent | None = None) -> Progress:
     """Save answers and comments of a draft, all or nothing: ``changes`` maps a question id to
     ``(value, comment)``, either None to keep the saved one (``""`` clears an answer).
+
+    ``respondent``: whose answers they are (None: the first respondent's, see
+    :class:`~innexport.web.models.Respondent`); a respondent of another assessment is a ``ValueError``
+    (the views and the API answer 404 before). A completed assessment is frozen for every respondent.
 
     In one transaction holding the assessment's row lock: refused with :class:`AssessmentCompleted`
     when it is completed (nothing saved), with :class:`AnswersRejected` naming every bad answer or
@@ -321,6 +396,8 @@ def save_answers(assessment: Assessment, changes: Mapping[str, tuple[AnswerValue
     """
     fw = framework_of(assessment.framework)
     editor = user if getattr(user, "is_authenticated", False) else None
+    if respondent is not None and respondent.assessment_id != assessment.pk:
+        raise ValueError(f"respondent {respondent.pk} does not answer assessment {assessment.pk}")
     with transaction.atomic():
         locked = _locked(assessment, with_result=False)
         _refuse_if_completed(locked, caller=assessment)
@@ -336,11 +413,12 @@ def save_answers(assessment: Assessment, changes: Mapping[str, tuple[AnswerValue
             wanted[qid] = (None if value is None else code, text)
         if refusals:
             raise AnswersRejected(refusals)
-        existing = {a.question_id: a for a in Answer.objects.filter(assessment=locked, question_id__in=list(wanted))}
+        rows = _answer_rows(locked, respondent)
+        existing = {a.question_id: a for a in rows.filter(question_id__in=list(wanted))}
         saved: dict[str, Answer] = {}
         changed = False
         for qid, (given, text) in wanted.items():
-            answer = existing.get(qid) or Answer(assessment=locked, question_id=qid)
+            answer = existing.get(qid) or Answer(assessment=locked, respondent=respondent, question_id=qid)
             new = answer._state.adding
             new_value = answer.value if given is None else given
             new_comment = answer.comment if text is None else text
@@ -353,21 +431,25 @@ def save_answers(assessment: Assessment, changes: Mapping[str, tuple[AnswerValue
                 changed = True
             saved[qid] = answer
         if changed:
-            now = timezone.now()
-            Assessment.objects.filter(pk=locked.pk).update(updated_at=now, result=None, **summary_fields(None))
-            assessment.updated_at, assessment.result = now, None
-            for name, value in summary_fields(None).items():
-                setattr(assessment, name, value)
-        answered = Answer.objects.filter(assessment=locked).exclude(value="").count()
+            drop_kept_result(locked, assessment)
+        answered = rows.exclude(value="").count()
     return Progress(saved, answered, len(fw.observables))
 
 
+def _answer_rows(assessment: Assessment, respondent: Respondent | None) -> QuerySet[Answer]:
+    """The answer rows of one respondent of the assessment (None: its first respondent's)."""
+    if respondent is None:
+        return Answer.objects.filter(assessment=assessment, respondent__isnull=True)
+    return Answer.objects.filter(assessment=assessment, respondent=respondent)
+
+
 def save_answer(assessment: Assessment, question_id: str, value: AnswerValue, comment: str | None = None, *,
-                user: Any = None, via_share_link: bool = False) -> SavedAnswer:
+                user: Any = None, via_share_link: bool = False, respondent: Respondent | None = None) -> SavedAnswer:
     """Save one answer (autosave, API): :func:`save_answers` for one question; ``value`` None keeps
     the saved answer. Refused with :class:`AnswerRejected` or :class:`AssessmentCompleted`."""
     try:
-        progress = save_answers(assessment, {question_id: (value, comment)}, user=user, via_share_link=via_share_link)
+        progress = save_answers(assessment, {question_id: (value, comment)}, user=user, via_share_link=via_share_link,
+                                respondent=respondent)
     except AnswersRejected as exc:
         raise exc.refusals[0] from None
     answer = progress.saved.get(question_id)
@@ -375,54 +457,170 @@ def save_answer(assessment: Assessment, question_id: str, value: AnswerValue, co
                        progress.answered, progress.total)
 
 
-def answers_of(assessment: Assessment) -> dict[str, Answer]:
-    return {a.question_id: a for a in assessment.answers.all()}
+def answers_of(assessment: Assessment, respondent: Respondent | None = None) -> dict[str, Answer]:
+    """One respondent's answers by question id (None: the first respondent's, ``Answer.respondent`` empty)."""
+    return {a.question_id: a for a in _answer_rows(assessment, respondent)}
 
 
 def unscored_questions(assessment: Assessment) -> tuple[list[str], list[str]]:
     """The questions without a scored answer (unanswered or "don't know") and those answered
-    "don't know", in the framework's order: what a refused completion names."""
+    "don't know" in the consolidated answers (:func:`team_of`), in the framework's order: what a
+    refused completion names."""
     fw = framework_of(assessment.framework)
-    values = {q: a.value for q, a in answers_of(assessment).items()}
+    values = team_of(assessment).sheet.answers
     missing = [o.id for o in fw.observables if values.get(o.id, "") in ("", DONT_KNOW)]
     return missing, [o.id for o in fw.observables if values.get(o.id) == DONT_KNOW]
 
 
-def sheet_of(assessment: Assessment) -> AnswerSheet:
-    """The assessment as an answer sheet, the core's input."""
+def respondent_name(assessment: Assessment, respondent: Respondent | None) -> str:
+    """How a respondent is named in a result (``RespondentOut.id``, who said what): a further
+    respondent's name; the first respondent's is the firm's contact, else its role's code."""
+    if respondent is not None:
+        return respondent.name.strip() or f"{respondent.role} {respondent.pk}"
+    return assessment.firm.contact.strip()[:120] or assessment.respondent_role
+
+
+def respondent_sheets(assessment: Assessment) -> list[AnswerSheet]:
+    """One answer sheet per respondent who gave at least one answer (the first respondent first, then
+    in the order they were added), each with its ``respondent`` (:func:`respondent_name`, role); two
+    queries whatever the number of respondents. No answers at all: the first respondent's empty sheet."""
+    base = _base_sheet(assessment)
+    people: list[Respondent | None] = [None, *Respondent.objects.filter(assessment=assessment).order_by("created_at",
+                                                                                                      "pk")]
+    rows: dict[int | None, list[tuple[str, str, str]]] = {}
+    for rid, qid, value, comment in (Answer.objects.filter(assessment=assessment)
+                                     .values_list("respondent_id", "question_id", "value", "comment")):
+        rows.setdefault(rid, []).append((qid, value, comment))
+    names: set[str] = set()
+    sheets: list[AnswerSheet] = []
+    for person in people:
+        name = respondent_name(assessment, person)[:120]
+        while name in names:  # two respondents of one name stay apart in the result
+            name = f"{name[:110]} #{len(names) + 1}"
+        names.add(name)
+        given = rows.get(person.pk if person is not None else None, [])
+        role = person.role if person is not None else assessment.respondent_role
+        sheets.append(base.model_copy(update={
+            "respondent": CoreRespondent.model_validate({"id": name, "role": role}),
+            "answers": {q: v for q, v, _c in given if v}, "comments": {q: c for q, _v, c in given if c}}))
+    return [sheet for sheet in sheets if sheet.answers] or sheets[:1]
+
+
+def _base_sheet(assessment: Assessment) -> AnswerSheet:
     firm: Firm = assessment.firm
     fw = framework_of(assessment.framework)
-    answers = answers_of(assessment)
-    size = firm.size_class or None
     return AnswerSheet(
         framework=fw.id, version=fw.version, modules=[m.id for m in fw.modules], lang=as_lang(assessment.lang),
         firm=CoreFirm.model_validate({
             "id": f"firm-{firm.pk}", "name": firm.name, "country": firm.country or None, "region": firm.region or None,
-            "sector": firm.sector or None, "size": size, "founded": firm.year_founded,
+            "sector": firm.sector or None, "size": firm.size_class or None, "founded": firm.year_founded,
             "export_share": float(firm.export_share) / 100 if firm.export_share is not None else None,
             "rd_intensity": float(firm.rd_intensity) / 100 if firm.rd_intensity is not None else None,
         }),
         assessed_on=assessment.assessed_on, assessor=assessment.assessor or None,
-        answers={q: a.value for q, a in answers.items() if a.value},
-        comments={q: a.comment for q, a in answers.items() if a.comment},
     )
+
+
+@dataclass(frozen=True)
+class Team:
+    """An assessment's answers as the core scores them (:func:`team_of`)."""
+
+    sheet: AnswerSheet
+    """The consolidated answer sheet (respondent None): what is scored."""
+    respondents: list[RespondentOut]
+    """One entry per respondent who answered, when there are several (else empty)."""
+    disagreement: DisagreementOut | None
+    values: np.ndarray | None
+    """The respondents' (R, O) answer values for the intervals, when there are several (else None)."""
+    fixed: np.ndarray
+    """(O,) True where an advisor's review decided the answer: fixed in every draw of the intervals."""
+
+
+def team_of(assessment: Assessment) -> Team:
+    """The respondents' answers consolidated under the advisor's reviews
+    (:func:`innexport.core.respondents.consolidate`: the median level per question, "don't know" never
+    hiding an answer, a reviewed answer winning; :func:`innexport.web.evidence.reviewed_answers`), the
+    one place the web builds what it scores. With a single respondent only the reviews apply, and
+    ``respondents``/``disagreement`` stay empty."""
+    fw = framework_of(assessment.framework)
+    sheets = respondent_sheets(assessment)
+    done = consolidate(fw, sheets, evidence.reviewed_answers(assessment))
+    sheet = done.sheet.model_copy(update={"respondent": None})
+    if len(sheets) < 2:
+        return Team(sheet, [], None, None, done.fixed)
+    return Team(sheet, list(done.respondents), done.disagreement, done.values, done.fixed)
+
+
+def sheet_of(assessment: Assessment) -> AnswerSheet:
+    """The assessment as one answer sheet, the core's input: its respondents' answers consolidated
+    (:func:`team_of`)."""
+    return team_of(assessment).sheet
+
+
+def peer_values(assessment: Assessment) -> np.ndarray | None:
+    """The (m, O) answer values (0–1 scale, NaN: unanswered or "don't know"; columns in the framework's
+    question order) of the organisation's other firms diagnosed with the same framework: each firm's
+    latest completed diagnostic's consolidated answers, at most :data:`PEERS_MAX` (the most recent),
+    in one query; None when there is none. What the intervals draw unanswered questions from
+    (:func:`innexport.core.assessment.diagnose`, ``peers``)."""
+    fw = framework_of(assessment.framework)
+    done = Assessment.objects.filter(status=AssessmentStatus.COMPLETED, framework__framework_id=fw.id)
+    latest = done.filter(firm=OuterRef("firm")).order_by("-assessed_on", "-completed_at", "-pk").values("pk")[:1]
+    rows = list(done.filter(organisation_id=assessment.organisation_id, pk=Subquery(latest), result__isnull=False)
+                .exclude(firm_id=assessment.firm_id).order_by("-assessed_on", "-pk")
+                .values_list("result__answers", flat=True)[:PEERS_MAX])
+    if not rows:
+        return None
+    columns = {o.id: j for j, o in enumerate(fw.observables)}
+    levels = [{lv.code: lv.value for lv in fw.scale_by_id[o.scale].levels} for o in fw.observables]
+    values = np.full((len(rows), len(columns)), np.nan)
+    for i, answers in enumerate(rows):
+        for qid, code in (answers or {}).items():
+            j = columns.get(qid)
+            if j is not None and code in levels[j]:
+                values[i, j] = levels[j][code]
+    return values
 
 
 # --- the director's private link ---------------------------------------------------------------------
 
 
-def open_share_link(assessment: Assessment, days: int, actor: Any) -> None:
-    """Open the director's private link for ``days`` days (1 to :data:`MAX_SHARE_DAYS`), or extend
-    the one already sent; refused with :class:`AssessmentCompleted` for a completed assessment."""
+def check_link_days(days: int) -> None:
+    """A private link is opened or extended for 1 to :data:`MAX_SHARE_DAYS` days: a ``ValueError`` otherwise.
+
+    >>> check_link_days(91)
+    Traceback (most recent call last):
+    ValueError: days: 91 is not between 1 and 90
+    """
     if not 1 <= days <= MAX_SHARE_DAYS:
         raise ValueError(f"days: {days} is not between 1 and {MAX_SHARE_DAYS}")
+
+
+def open_link(holder: Assessment | Respondent, days: int) -> None:
+    """Open ``holder``'s private link (the assessment's: the director's; a respondent's own) for ``days``
+    days, or extend the open one: the person keeps the link already sent (the one rule of both links;
+    the caller saves). ``ValueError`` outside :func:`check_link_days`."""
+    check_link_days(days)
+    if isinstance(holder, Assessment):
+        if holder.share_token:
+            holder.share_expires_at = link_expiry(days)
+        else:
+            holder.open_share_link(days)
+    elif holder.token:
+        holder.expires_at = link_expiry(days)
+    else:
+        holder.open_link(days)
+
+
+def open_share_link(assessment: Assessment, days: int, actor: Any) -> None:
+    """Open the director's private link for ``days`` days (1 to :data:`MAX_SHARE_DAYS`), or extend
+    the one already sent (:func:`open_link`); refused with :class:`AssessmentCompleted` for a completed
+    assessment."""
+    check_link_days(days)
     with transaction.atomic():
         locked = _locked(assessment)
         _refuse_if_completed(locked)
-        if locked.share_token:  # extend: the director keeps the link already sent
-            locked.share_expires_at = timezone.now() + dt.timedelta(days=days)
-        else:
-            locked.open_share_link(days)
+        open_link(locked, days)
         locked.save(update_fields=["share_token", "share_expires_at", "updated_at"])
         assessment.share_token, assessment.share_expires_at = locked.share_token, locked.share_expires_at
         user = getattr(actor, "user", actor)
@@ -703,8 +901,17 @@ class Completion:
 
 
 def _diagnose(assessment: Assessment) -> FirmResult:
+    """Score the consolidated answers (:func:`team_of`) with their intervals (drawing the unanswered
+    questions from :func:`peer_values`, and over the respondents), with who answered, where they
+    disagree, and the advisor's validation (:func:`innexport.web.evidence.validation_out`)."""
     fw = framework_of(assessment.framework)
-    return diagnose(fw, [sheet_of(assessment)], as_lang(assessment.lang))[0]
+    team = team_of(assessment)
+    result = diagnose(fw, [team.sheet], as_lang(assessment.lang), peers=peer_values(assessment),
+                      respondent_values=[team.values] if team.values is not None else None,
+                      fixed=team.fixed[None, :])[0]
+    return result.model_copy(update={
+        "respondents": team.respondents, "disagreement": team.disagreement,
+        "validation": evidence.validation_out(assessment, len(fw.observables))})
 
 
 def _keep(locked: Assessment, result: FirmResult, *, complete: bool) -> None:

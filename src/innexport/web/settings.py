@@ -15,6 +15,9 @@ Environment variables (all optional for a local run):
   ``INNEXPORT_EMAIL_TIMEOUT``: how the director's invitations, reminders and the advisor's notices
   are sent (:func:`email_settings`; Django's console backend when nothing is set).
 * ``INNEXPORT_SITE_URL``: the address in e-mails sent outside a request (``send_reminders``).
+* ``INNEXPORT_EVIDENCE_S3_BUCKET`` (with ``_ENDPOINT_URL``, ``_REGION``, ``_ACCESS_KEY_ID``,
+  ``_SECRET_ACCESS_KEY``, ``_PREFIX``): keep the advisors' evidence files in an S3-compatible bucket
+  instead of ``$INNEXPORT_DATA_DIR/evidence`` (:func:`evidence_storage`).
 * ``INNEXPORT_REMINDER_AFTER_DAYS``/``_EVERY_DAYS``/``_MAX``/``_BEFORE_EXPIRY_DAYS``: when directors are reminded;
   ``INNEXPORT_PLAN_REMINDER_DAYS``: how long before a plan action is due its advisor is reminded.
 
@@ -25,6 +28,7 @@ private modes of the data folder (0700) and database (0600) are decided in
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -153,6 +157,45 @@ USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
 
+def evidence_storage(environ: Mapping[str, str], data_dir: Path) -> dict[str, Any]:
+    """Where the advisors' evidence files are kept (``STORAGES["evidence"]``): the folder
+    ``evidence/`` of the data folder, or an S3-compatible bucket (django-storages, the ``s3`` extra)
+    when ``INNEXPORT_EVIDENCE_S3_BUCKET`` is set, with ``INNEXPORT_EVIDENCE_S3_ENDPOINT_URL`` (a
+    MinIO, Scaleway, OVH… address; empty for AWS), ``INNEXPORT_EVIDENCE_S3_REGION``,
+    ``INNEXPORT_EVIDENCE_S3_ACCESS_KEY_ID``, ``INNEXPORT_EVIDENCE_S3_SECRET_ACCESS_KEY`` (empty:
+    boto3's own credentials chain) and ``INNEXPORT_EVIDENCE_S3_PREFIX`` (a folder in the bucket).
+    Either way the files have no public address (no ``MEDIA_URL``, private objects): only
+    :mod:`innexport.web.views.reviews` serves them, to members of their organisation.
+
+    >>> evidence_storage({}, Path("/srv/innexport"))["OPTIONS"]["location"]
+    '/srv/innexport/evidence'
+    >>> s3 = evidence_storage({"INNEXPORT_EVIDENCE_S3_BUCKET": "cci-evidence",
+    ...                        "INNEXPORT_EVIDENCE_S3_ENDPOINT_URL": "https://s3.fr-par.scw.cloud"}, Path("/srv"))
+    >>> s3["BACKEND"], s3["OPTIONS"]["bucket_name"], s3["OPTIONS"]["default_acl"]
+    ('storages.backends.s3.S3Storage', 'cci-evidence', 'private')
+    """
+    bucket = environ.get("INNEXPORT_EVIDENCE_S3_BUCKET", "").strip()
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(data_dir / "evidence"), "base_url": None,
+                            "file_permissions_mode": 0o600, "directory_permissions_mode": 0o700}}
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured("INNEXPORT_EVIDENCE_S3_BUCKET is set but django-storages is not installed: "
+                                   "pip install 'innexport[s3]'")
+    endpoint = environ.get("INNEXPORT_EVIDENCE_S3_ENDPOINT_URL", "").strip()
+    if endpoint and urlsplit(endpoint).scheme not in {"http", "https"}:
+        raise ImproperlyConfigured(f"INNEXPORT_EVIDENCE_S3_ENDPOINT_URL: '{endpoint}' is not an http(s):// address")
+    options: dict[str, Any] = {
+        "bucket_name": bucket, "endpoint_url": endpoint or None,
+        "region_name": environ.get("INNEXPORT_EVIDENCE_S3_REGION", "").strip() or None,
+        "access_key": environ.get("INNEXPORT_EVIDENCE_S3_ACCESS_KEY_ID", "").strip() or None,
+        "secret_key": environ.get("INNEXPORT_EVIDENCE_S3_SECRET_ACCESS_KEY", "").strip() or None,
+        "location": environ.get("INNEXPORT_EVIDENCE_S3_PREFIX", "").strip().strip("/"),
+        "default_acl": "private", "querystring_auth": True, "file_overwrite": False,
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -160,8 +203,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
     # advisors' evidence files (web.models.AnswerReview), served only inside their organisation
-    "evidence": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                 "OPTIONS": {"location": str(DATA_DIR / "evidence"), "base_url": None}},
+    "evidence": evidence_storage(os.environ, DATA_DIR),
 }
 WHITENOISE_USE_FINDERS = True  # serve static files without collectstatic in development
 

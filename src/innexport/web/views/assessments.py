@@ -20,6 +20,11 @@ apart, and does not count towards the completeness floor, the framework's
 more answers it needs (:class:`Progress`), and each autosaved answer's reply carries the same
 texts, so that they follow the answers as they are given.
 
+Several respondents: each page shows one respondent's answers (``?respondent=<id>`` on the pages, the
+form and the autosave: :func:`chosen_respondent`; none: the first respondent's), with a box listing
+every respondent and their progress (:func:`respondents_box`); completing scores all of them
+consolidated (:func:`innexport.web.services.team_of`).
+
 Every step of the assessment's life (start, save answers, complete, open or revoke the director's
 link) is :mod:`innexport.web.services`'s: these views read the request, call the service and map
 its refusals to responses (a bad answer: 400 naming the question; a completed assessment: 409).
@@ -54,10 +59,10 @@ from innexport.core.framework import DONT_KNOW, Dimension, Framework, Observable
 from innexport.rendering.countries import country_language, country_name
 from innexport.rendering.i18n import t, translator
 from innexport.rendering.questionnaire import dont_know_label
-from innexport.web import services, tenancy
+from innexport.web import respondents, services, tenancy
 from innexport.web.language import interface_language, questionnaire_language
 from innexport.web.middleware import BadInput, MalformedJson, autosave_error, json_errors, parse_json_body
-from innexport.web.models import Answer, Assessment, Firm, FrameworkVersion
+from innexport.web.models import Answer, Assessment, Firm, FrameworkVersion, Respondent
 from innexport.web.services import MAX_SHARE_DAYS, AnswerRejected, AnswersRejected, AssessmentCompleted
 from innexport.web.tenancy import member_required
 
@@ -166,16 +171,18 @@ class MissingQuestion:
 
 
 class Questionnaire:
-    """One assessment's questionnaire: its pages (one per dimension of the framework), answers and progress."""
+    """One respondent's questionnaire of an assessment: its pages (one per dimension of the
+    framework), answers and progress (``respondent`` None: the first respondent's)."""
 
-    def __init__(self, assessment: Assessment):
+    def __init__(self, assessment: Assessment, respondent: Respondent | None = None):
         self.assessment = assessment
+        self.respondent = respondent
         self.fw: Framework = services.framework_of(assessment.framework)
         self.lang = assessment.lang
         self.reload()
 
     def reload(self) -> None:
-        self.answers: dict[str, Answer] = services.answers_of(self.assessment)
+        self.answers: dict[str, Answer] = services.answers_of(self.assessment, self.respondent)
 
     @property
     def n_pages(self) -> int:
@@ -229,16 +236,25 @@ class Questionnaire:
                 return self.page_of(o.id)
         return self.n_pages
 
-    def missing(self, page_url: Callable[[int], str]) -> list[MissingQuestion]:
-        """The questions without a scored answer (unanswered or "don't know"), in order."""
+    def missing(self, page_url: Callable[[int], str],
+                unscored: tuple[list[str], list[str]] | None = None) -> list[MissingQuestion]:
+        """The questions without a scored answer (unanswered or "don't know"), in order: this
+        respondent's, or those ``unscored`` names (:func:`services.unscored_questions`: (without a
+        scored answer, "don't know") of the consolidated answers)."""
         numbers = _numbers(self.fw)
         out = []
         for o in self.fw.observables:
-            value = self.value(o.id)
-            if value and value != DONT_KNOW:
-                continue
+            if unscored is not None:
+                if o.id not in unscored[0]:
+                    continue
+                dont_know = o.id in unscored[1]
+            else:
+                value = self.value(o.id)
+                if value and value != DONT_KNOW:
+                    continue
+                dont_know = value == DONT_KNOW
             page = self.page_of(o.id)
-            out.append(MissingQuestion(o.id, numbers[o.id], o.question[self.lang], page, value == DONT_KNOW,
+            out.append(MissingQuestion(o.id, numbers[o.id], o.question[self.lang], page, dont_know,
                                        f"{page_url(page)}#q-{o.id}"))
         return out
 
@@ -277,7 +293,7 @@ class Questionnaire:
                    for act in self.dimension(page).activities for o in act.observables}
         try:
             services.save_answers(self.assessment, {q: c for q, c in changes.items() if c != (None, None)},
-                                  user=user, via_share_link=via_share_link)
+                                  user=user, via_share_link=via_share_link, respondent=self.respondent)
         except AnswersRejected as exc:
             return {q: " ".join(messages) for q, messages in exc.errors.items()}
         self.reload()
@@ -352,8 +368,9 @@ def completed_message() -> str:
 
 
 def answer_from_json(request: HttpRequest, assessment: Assessment, *, user: Any = None,
-                     via_share_link: bool = False) -> JsonResponse:
-    """Autosave one answer: ``{"question_id", "value", "comment"}`` in, the progress out.
+                     via_share_link: bool = False, respondent: Respondent | None = None) -> JsonResponse:
+    """Autosave one answer of ``respondent`` (None: the first respondent):
+    ``{"question_id", "value", "comment"}`` in, the progress (that respondent's) out.
 
     The progress: ``answered`` (questions with a level), ``dont_know``, ``total``, ``needed`` (more
     answers the results need), the same for the answer's page (``page_answered``,
@@ -388,12 +405,12 @@ def answer_from_json(request: HttpRequest, assessment: Assessment, *, user: Any 
         return json_error(f"question {question_id}: nothing to save (give a value, a comment or both)")
     try:
         saved = services.save_answer(assessment, question_id, value, comment, user=user,
-                                     via_share_link=via_share_link)
+                                     via_share_link=via_share_link, respondent=respondent)
     except AnswerRejected as exc:
         return json_error(str(exc))
     except AssessmentCompleted as exc:
         return json_error(exc.message, 409)
-    q = Questionnaire(assessment)
+    q = Questionnaire(assessment, respondent)
     page = q.page_of(question_id)
     page_answered, page_dont_know, page_total = q.page_counts(page)
     progress = q.progress()
@@ -494,9 +511,30 @@ def _assessment(request: HttpRequest, pk: int) -> Assessment:
     return get_object_or_404(tenancy.assessments(request.user), pk=pk)
 
 
-def _advisor_urls(assessment: Assessment) -> tuple[Callable[[int], str], str]:
-    return (lambda n: reverse("assessment-page", args=[assessment.pk, n])), reverse("assessment-answer",
-                                                                                  args=[assessment.pk])
+def chosen_respondent(request: HttpRequest, assessment: Assessment) -> Respondent | None:
+    """The respondent whose answers the advisor's page shows (``?respondent=<id>``; none: the first
+    respondent); an id that is not one of this assessment's respondents is a 404 (whatever its
+    organisation: the assessment was found in the user's)."""
+    given = request.GET.get("respondent", "").strip()
+    if not given:
+        return None
+    if not given.isdigit() or len(given) > 18:
+        raise Http404("no such respondent")
+    return get_object_or_404(Respondent, assessment=assessment, pk=int(given))
+
+
+def with_respondent(url: str, respondent: Respondent | None) -> str:
+    """``url`` for ``respondent``'s answers (``?respondent=<id>``; the first respondent's: unchanged).
+
+    >>> with_respondent("/assessments/3/page/2/", None)
+    '/assessments/3/page/2/'
+    """
+    return f"{url}?respondent={respondent.pk}" if respondent is not None else url
+
+
+def _advisor_urls(assessment: Assessment, respondent: Respondent | None = None) -> tuple[Callable[[int], str], str]:
+    return ((lambda n: with_respondent(reverse("assessment-page", args=[assessment.pk, n]), respondent)),
+            with_respondent(reverse("assessment-answer", args=[assessment.pk]), respondent))
 
 
 def _render_page(request: HttpRequest, q: Questionnaire, page: int, *, status: int = 200,
@@ -504,15 +542,15 @@ def _render_page(request: HttpRequest, q: Questionnaire, page: int, *, status: i
                  incomplete: dict[str, Any] | None = None) -> HttpResponse:
     assessment = q.assessment
     can_edit = tenancy.membership(request.user).can_edit
-    page_url, answer_url = _advisor_urls(assessment)
+    page_url, answer_url = _advisor_urls(assessment, q.respondent)
     with translation.override(assessment.lang):  # the template renders its <main> content in it too
         context = page_context(q, page, editable=can_edit and not assessment.completed,
                                page_url=page_url, answer_url=answer_url,
-                               form_action=reverse("assessment-page", args=[assessment.pk, page]),
-                               posted=posted, errors=errors)
+                               form_action=page_url(page), posted=posted, errors=errors)
+        context.update(respondents_box(assessment, q.respondent, page))
     context.update({
         "can_edit": can_edit, "incomplete": incomplete, "is_share": False,
-        "complete_url": reverse("assessment-complete", args=[assessment.pk]),
+        "complete_url": with_respondent(reverse("assessment-complete", args=[assessment.pk]), q.respondent),
         "share_url": request.build_absolute_uri(reverse("share-start", args=[assessment.share_token]))
         if assessment.share_token else "",
         "share_valid": assessment.share_link_valid, "share_days": settings.SHARE_LINK_DAYS,
@@ -521,22 +559,39 @@ def _render_page(request: HttpRequest, q: Questionnaire, page: int, *, status: i
     return render(request, "web/assessment_page.html", context, status=status)
 
 
+def respondents_box(assessment: Assessment, respondent: Respondent | None, page: int) -> dict[str, Any]:
+    """The questionnaire page's respondents box and switcher: each respondent with their progress
+    and the link to this page of their answers; ``respondent_row`` is the one shown."""
+    rows = respondents.respondents_of(assessment)
+    chosen = respondent.pk if respondent is not None else None
+    return {
+        "respondent_rows": [{"row": row, "current": row.id == chosen,
+                             "url": with_respondent(reverse("assessment-page", args=[assessment.pk, page]),
+                                                    row.respondent)} for row in rows],
+        "respondent_row": next(row for row in rows if row.id == chosen),
+        "respondents_url": reverse("assessment-respondents", args=[assessment.pk]),
+    }
+
+
 @member_required
 def assessment_questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
     """Resume: the first page with an unanswered question (a completed diagnostic shows its results)."""
     assessment = _assessment(request, pk)
     if assessment.completed:
         return redirect("assessment-results", pk=assessment.pk)
-    return redirect("assessment-page", pk=assessment.pk, page=Questionnaire(assessment).first_unanswered_page())
+    respondent = chosen_respondent(request, assessment)
+    page = Questionnaire(assessment, respondent).first_unanswered_page()
+    return redirect(with_respondent(reverse("assessment-page", args=[assessment.pk, page]), respondent))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @member_required
 @ensure_csrf_cookie
 def assessment_page(request: HttpRequest, pk: int, page: int) -> HttpResponse:
-    """One dimension's questions; the POST saves them all and goes to the page asked for."""
+    """One dimension's questions of one respondent (``?respondent=<id>``); the POST saves them all and
+    goes to the page asked for."""
     assessment = _assessment(request, pk)
-    q = Questionnaire(assessment)
+    q = Questionnaire(assessment, chosen_respondent(request, assessment))
     q.dimension(page)
     if request.method != "POST":
         return _render_page(request, q, page)
@@ -553,7 +608,7 @@ def assessment_page(request: HttpRequest, pk: int, page: int) -> HttpResponse:
     if nav == "save":
         with translation.override(assessment.lang):
             messages.success(request, _("Answers saved."))
-    return redirect("assessment-page", pk=assessment.pk, page=nav_target(nav, page, q.n_pages))
+    return redirect(_advisor_urls(assessment, q.respondent)[0](nav_target(nav, page, q.n_pages)))
 
 
 @json_errors
@@ -562,21 +617,23 @@ def assessment_page(request: HttpRequest, pk: int, page: int) -> HttpResponse:
 def assessment_answer(request: HttpRequest, pk: int) -> JsonResponse:
     """Autosave (JSON), used by questionnaire.js; its messages in the questionnaire's language."""
     assessment = _assessment(request, pk)
+    respondent = chosen_respondent(request, assessment)
     try:
         tenancy.require_editor(request.user)
     except PermissionDenied as exc:
         return json_error(str(exc), 403)
     with translation.override(assessment.lang):
-        return answer_from_json(request, assessment, user=request.user)
+        return answer_from_json(request, assessment, user=request.user, respondent=respondent)
 
 
 @require_POST
 @member_required
 def assessment_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    """Save the posted page, score the diagnostic and mark it completed; too few answers → say which are missing."""
+    """Save the posted page (of the respondent shown), score the diagnostic (its respondents' answers
+    consolidated) and mark it completed; too few answers → say which are missing."""
     assessment = _assessment(request, pk)
     tenancy.require_editor(request.user)
-    q = Questionnaire(assessment)
+    q = Questionnaire(assessment, chosen_respondent(request, assessment))
     try:
         page = min(max(int(request.POST.get("page", q.n_pages)), 1), q.n_pages)
     except ValueError:
@@ -601,8 +658,8 @@ def assessment_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _incomplete(q: Questionnaire) -> dict[str, Any]:
     """What finishing too early says (in the questionnaire's language) and the questions left."""
-    page_url, _answer = _advisor_urls(q.assessment)
-    missing = q.missing(page_url)
+    page_url, _answer = _advisor_urls(q.assessment, q.respondent)
+    missing = q.missing(page_url, services.unscored_questions(q.assessment))
     with translation.override(q.lang):
         texts = q.progress().texts(q.lang)
         message = " ".join([_("Too few answers to compute the diagnostic."), texts["floor"], texts["needed"],

@@ -137,11 +137,15 @@ def firm_data(firm: Firm) -> dict:
             {
                 "id": a.pk, "framework": a.framework.label, "content_hash": a.framework.content_hash,
                 "lang": a.lang, "status": a.status, "assessed_on": a.assessed_on.isoformat(), "assessor": a.assessor,
-                "answers": {x.question_id: {"value": x.value, "comment": x.comment} for x in a.answers.all()},
+                "answers": {x.question_id: {"value": x.value, "comment": x.comment} for x in a.answers.all()
+                            if x.respondent_id is None},
+                "respondents": [{"name": r.name, "role": r.role, "email": r.email, "answers": {
+                    x.question_id: {"value": x.value, "comment": x.comment} for x in a.answers.all()
+                    if x.respondent_id == r.pk}} for r in a.respondents.all()],
                 "result": a.result,
                 "plan": _plan_data(a),
             }
-            for a in firm.assessments.select_related("framework").prefetch_related("answers")
+            for a in firm.assessments.select_related("framework").prefetch_related("answers", "respondents")
         ],
     }
 

@@ -16,6 +16,16 @@ why: the boundary (FlowSort's limits lie between the classes' central profiles, 
 thresholds) or the spread of the activities (the index is their weighted mean; FlowSort compares
 activity by activity, a gap counting only up to ``p``), told apart by running the core's FlowSort
 on a firm that scored the index on every activity (:func:`_why_they_differ`).
+
+The evidence of a result (issue 12; ``web/results_evidence.html``), each part only when the kept
+result has it: each index's interval (a bar with whiskers, its sentence beside it) and class
+stability, "stable" from :data:`innexport.core.uncertainty.STABLE` on and "borderline" below; the
+first priorities' probability of staying among the first :data:`~innexport.core.priorities.TOP_PRIORITIES`;
+where the respondents disagree (the report's order: lowest agreement r_wg first, James, Demaree &
+Wolf 1984), with who said what, which this page shows because only the organisation's members see
+it (shared documents go through :func:`innexport.core.respondents.without_attribution`); and the
+advisor's validation, the unchecked answers listed. The "what if" page of the weights is
+:mod:`innexport.web.views.whatif`.
 """
 
 from __future__ import annotations
@@ -29,10 +39,14 @@ from django.urls import path
 from django.utils.formats import date_format, number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from markupsafe import Markup, escape
 
 from innexport.core.assessment import FirmResult, flowsort_divergence, result_json
 from innexport.core.classes import quadrant_cut
-from innexport.core.framework import INDICES, Activity, Framework
+from innexport.core.framework import DONT_KNOW, INDICES, Activity, Framework
+from innexport.core.priorities import TOP_PRIORITIES
+from innexport.core.respondents import least_agreed
+from innexport.core.uncertainty import STABLE
 from innexport.rendering import charts, i18n
 from innexport.support import followup
 from innexport.support.followup import FollowUp
@@ -41,6 +55,7 @@ from innexport.web import plans, services, tenancy
 from innexport.web.language import interface_language
 from innexport.web.models import ActionPlan as SavedPlan
 from innexport.web.models import Assessment, AssessmentStatus, AuditEntry, Firm, as_lang
+from innexport.web.respondents import role_label
 from innexport.web.tenancy import member_required
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -150,6 +165,135 @@ def _history_rows(request: HttpRequest, firm: Firm, current: Assessment | None =
     return rows
 
 
+# --- the evidence of a result: intervals, stability, disagreement, validation -------------------------
+
+DISAGREEMENTS_SHOWN = 8
+"""Questions (and activities) listed under "where your team disagrees": those with the lowest agreement."""
+
+def _stable(stability: float | None) -> bool | None:
+    """Whether a class is stable: at least :data:`innexport.core.uncertainty.STABLE` of the draws keep it."""
+    return None if stability is None else stability >= STABLE
+
+
+def _interval_rows(result: FirmResult, fw: Framework, lang: str) -> list[dict[str, Any]]:
+    """The indices that have an interval or a class stability, with what their bar draws (positions
+    in percent of the 0–1 scale) and its text equivalent."""
+    tr = i18n.translator(lang)
+    classes = _classes(fw, lang)
+    rows = []
+    for name in INDICES:
+        index = result.indices[name]
+        if index.interval is None and index.class_stability is None:
+            continue
+        cls = classes.get(index.class_ or "")
+        row: dict[str, Any] = {
+            "id": name, "abbr": name.upper(), "name": i18n.t(f"index.{name}", lang), "cls": cls,
+            "value": tr.num(index.value), "at": _pct(index.value),
+            "thresholds": [_pct(c.threshold) for c in fw.classes[:-1]],
+            "stability": tr.percent(index.class_stability) if index.class_stability is not None else None,
+            "stable": _stable(index.class_stability),
+        }
+        if index.interval is not None and tr.num(index.interval.low) != tr.num(index.interval.high):
+            row.update({"low": tr.num(index.interval.low), "high": tr.num(index.interval.high),
+                        "level": tr.percent(index.interval.level),
+                        "from": _pct(index.interval.low), "to": _pct(index.interval.high)})
+        rows.append(row)
+    return rows
+
+
+def _draws_note(result: FirmResult, lang: str) -> Markup | str | None:
+    """How the intervals were drawn, in one sentence (from :attr:`FirmResult.uncertainty`)."""
+    u = result.uncertainty
+    if u is None:
+        return None
+    tr = i18n.translator(lang)
+    if not u.sources:
+        return _("Nothing varies here: every question has a scored answer from one respondent and the weights are "
+                 "fixed, so each interval is the value itself.")
+    words = {"unanswered": (_("the unanswered and “don't know” questions, drawn from the organisation's other "
+                              "diagnostics") if u.unanswered_from == "peers" else
+                            _("the unanswered and “don't know” questions, drawn uniformly over their levels")),
+             "respondents": _("the respondents (resampled)"),
+             "weights": _("the weights (the experts' judgements resampled)")}
+    # the sentence escaped, then the joined sources (Markup, their items escaped by join) put in it
+    return escape(_("%(draws)s draws, varying %(sources)s.")) % {
+        "draws": tr.count(u.draws), "sources": tr.join([words[s] for s in u.sources])}
+
+
+def _pct(value: float | None) -> float:
+    """A value of the 0–1 scale as a position in percent (0 when missing), for the SVG bars."""
+    return 0.0 if value is None else round(min(max(value, 0.0), 1.0) * 100, 2)
+
+
+def _priority_rows(result: FirmResult, fw: Framework, lang: str) -> list[dict[str, Any]]:
+    """The first priorities (:meth:`FirmResult.top_priorities`) with how often they stay among the
+    first ones across the draws; empty when no probability was computed."""
+    top = result.top_priorities()
+    if not any(p.top_probability is not None for p in top):
+        return []
+    tr = i18n.translator(lang)
+    return [{"rank": k, "name": fw.activity_by_id[p.activity].name[lang] if p.activity in fw.activity_by_id else p.activity,
+             "probability": tr.percent(p.top_probability) if p.top_probability is not None else None,
+             "share": _pct(p.top_probability)}
+            for k, p in enumerate(top, start=1)]
+
+
+def _answer_label(fw: Framework, question: str, code: str, lang: str) -> str:
+    """An answer's code as the questionnaire words it (the level's label, or "don't know")."""
+    if code == DONT_KNOW:
+        return i18n.t("questionnaire.dont_know", lang)
+    observable = fw.observable_by_id.get(question)
+    if observable is None:
+        return code
+    level = next((lv for lv in fw.scale_by_id[observable.scale].levels if lv.code == code), None)
+    return level.label[lang] if level is not None else code
+
+
+def _disagreement(result: FirmResult, fw: Framework, lang: str) -> dict[str, Any] | None:
+    """The respondents and where they disagree most, with who said what (for the organisation's
+    members only: this page; the shared documents leave it out)."""
+    if not result.respondents and result.disagreement is None:
+        return None
+    tr = i18n.translator(lang)
+    respondents = [{"id": r.id, "role": role_label(r.role), "answered": r.answered, "dont_know": r.dont_know}
+                   for r in result.respondents]
+    questions, activities = [], []
+    # who said what in the respondents' order (PostgreSQL's jsonb keeps an object's keys in its own order)
+    order = {r.id: k for k, r in enumerate(result.respondents)}
+    if result.disagreement is not None:
+        for q in least_agreed(result.disagreement.questions, DISAGREEMENTS_SHOWN):
+            observable = fw.observable_by_id.get(q.question)
+            activity = fw.activity_by_id.get(q.activity)
+            questions.append({
+                "id": q.question, "text": observable.question[lang] if observable else q.question,
+                "activity": activity.name[lang] if activity else q.activity,
+                "range": tr.num(q.range), "agreement": tr.num(q.agreement), "respondents": q.respondents,
+                "answers": [{"who": who, "answer": _answer_label(fw, q.question, q.answers[who], lang)}
+                            for who in sorted(q.answers, key=lambda who: order.get(who, len(order)))],
+            })
+        for a in least_agreed(result.disagreement.activities, DISAGREEMENTS_SHOWN):
+            activity = fw.activity_by_id.get(a.activity)
+            activities.append({"id": a.activity, "name": activity.name[lang] if activity else a.activity,
+                               "range": tr.num(a.range), "agreement": tr.num(a.agreement)})
+    return {"respondents": respondents, "questions": questions, "activities": activities}
+
+
+def _validation(result: FirmResult, fw: Framework, lang: str) -> dict[str, Any] | None:
+    """How many answers an advisor checked, by whom, and the answers nobody checked (marked)."""
+    v = result.validation
+    if v is None:
+        return None
+    tr = i18n.translator(lang)
+    total = v.validated + v.corrected + v.self_assessed
+    unchecked = [{"id": q, "text": fw.observable_by_id[q].question[lang] if q in fw.observable_by_id else q}
+                 for q in result.answers if q not in v.states]
+    corrected = [{"id": q, "text": fw.observable_by_id[q].question[lang] if q in fw.observable_by_id else q}
+                 for q, state in v.states.items() if state == "corrected"]
+    return {"validated": v.validated, "corrected": v.corrected, "self_assessed": v.self_assessed, "total": total,
+            "by": tr.join(v.by) if v.by else "", "unchecked": unchecked, "corrected_questions": corrected}
+
+
+
 # --- the results page, the report and the downloads -----------------------------------------------
 
 
@@ -175,6 +319,10 @@ def assessment_results(request: HttpRequest, pk: int) -> HttpResponse:
         "result": result, "thresholds": _classes_explained(fw, lang),
         "quadrant_label": _quadrant_label(result.quadrant, lang),
         "answered": result.questions - len(result.missing) - len(result.dont_know),
+        "intervals": _interval_rows(result, fw, lang), "draws_note": _draws_note(result, lang),
+        "stable_share": i18n.translator(lang).percent(STABLE),
+        "top_probabilities": _priority_rows(result, fw, lang), "top_n": TOP_PRIORITIES,
+        "disagreement": _disagreement(result, fw, lang), "validation": _validation(result, fw, lang),
     })
     earlier = [r["assessment"] for r in history if r["completed"] and not r["current"]
                and _chronological(r["assessment"]) < _chronological(assessment)]
