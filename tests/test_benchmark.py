@@ -227,3 +227,50 @@ def test_bench_script_prints_each_time_with_its_ratio_to_a_floor() -> None:
     bad = subprocess.run([sys.executable, str(script), "--firms", "1"], capture_output=True, text=True,
                          timeout=60, check=False)
     assert bad.returncode == 2 and "--firms must be at least 2" in bad.stderr
+
+
+def test_a_results_index_interval_gives_its_percentile_an_interval() -> None:
+    """The percentiles of the two ends of an index's interval, among the same peers (worked by hand
+    on 40 peers at 0, 0.025, …, 0.975: the mid-rank of x is 100 · (#below + ½ #equal) / 40)."""
+    from innexport.api import diagnose
+    from innexport.population.benchmark import benchmark_firm
+
+    [result] = diagnose("examples/fr-domaine-des-trois-collines.yaml")
+    firm = result.firm
+    values = np.arange(40) / 40
+    frame = pd.DataFrame({"firm_id": [f"p{k}" for k in range(40)], "weight": 1.0, "country": firm.country,
+                          "sector": firm.sector, "size": firm.size, "iip": values, "iep": values, "iiep": values})
+    out = benchmark_firm(frame, result, min_group=30)
+    for name in ("iip", "iep", "iiep"):
+        interval = result.indices[name].interval
+        assert interval is not None and interval.low < interval.high  # unanswered questions make it wide
+
+        def rank(x: float) -> float:
+            return 100 * (np.sum(values < x - 1e-12) + 0.5 * np.sum(np.abs(values - x) <= 1e-12)) / 40
+
+        row = out["columns"][name]
+        assert row["percentile_interval"] == pytest.approx([rank(interval.low), rank(interval.high)])
+        assert row["percentile_interval"][0] <= row["percentile"] <= row["percentile_interval"][1]
+    without = result.model_copy(update={"indices": {k: v.model_copy(update={"interval": None})
+                                                    for k, v in result.indices.items()}})
+    assert "percentile_interval" not in benchmark_firm(frame, without, min_group=30)["columns"]["iip"]
+
+
+def test_the_report_shows_the_percentiles_interval() -> None:
+    from innexport.api import diagnose, framework_of
+    from innexport.population.benchmark import benchmark_firm
+    from innexport.rendering.i18n import translator
+    from innexport.rendering.report import render_html
+
+    [result] = diagnose("examples/fr-domaine-des-trois-collines.yaml")
+    values = np.arange(40) / 40
+    frame = pd.DataFrame({"firm_id": [f"p{k}" for k in range(40)], "weight": 1.0, "country": result.firm.country,
+                          "sector": result.firm.sector, "size": result.firm.size,
+                          "iip": values, "iep": values, "iiep": values})
+    bench = benchmark_firm(frame, result, min_group=30)
+    html = render_html(result.model_copy(update={"benchmark": bench}), framework_of(result))
+    fr = translator("fr")
+    row = bench["columns"]["iiep"]
+    low, high = row["percentile_interval"]
+    assert fr.t("report.benchmark.percentile_interval", percentile=fr.num(row["percentile"], 0),
+                low=fr.num(low, 0), high=fr.num(high, 0)) in html

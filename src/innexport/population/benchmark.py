@@ -42,7 +42,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import SupportsFloat
+from typing import SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -571,6 +571,11 @@ def benchmark_firm(frame: pd.DataFrame, result: FirmResult, by: Sequence[str] = 
     The firm's group values come from its record (``country``, ``sector``, ``size``…), its values
     from its activity, dimension and index scores. Returns :meth:`BenchmarkResult.to_dict`, or
     ``{"refused": message, "group": ...}`` when the peer group is too small.
+
+    When the result carries an index's ``interval`` (:mod:`innexport.core.uncertainty`), that index's
+    row also has ``percentile_interval``: the percentile ranks of the interval's two ends among the
+    same peers (the percentile is monotone in the value, so this is the interval of the percentile
+    over the same draws).
     """
     firm: dict[str, object] = {col: getattr(result.firm, col, None) for col in by}
     firm.update({ACT + a.id: a.score for a in result.activities})
@@ -582,6 +587,16 @@ def benchmark_firm(frame: pd.DataFrame, result: FirmResult, by: Sequence[str] = 
     keep = [c for c in (*by, *wanted, WEIGHT, FIRM_ID) if c in frame]
     peers = frame[keep].round({c: RESULT_DECIMALS for c in wanted})
     try:
-        return benchmark(peers, firm, by=by, min_group=min_group, columns=wanted).to_dict()
+        out = benchmark(peers, firm, by=by, min_group=min_group, columns=wanted).to_dict()
     except PeerGroupTooSmall as exc:
         return {"refused": str(exc), "group": {k: firm[k] for k in by}}
+    columns = cast(dict[str, dict[str, object]], out["columns"])
+    mask = peer_group(peers, firm, by).to_numpy()
+    weights = survey_weights(peers, True)[mask]
+    for name, index in result.indices.items():
+        if index.interval is not None and name in columns:
+            values = peers.loc[mask, name].to_numpy(dtype=float)
+            columns[name]["percentile_interval"] = [
+                weighted_percentile_rank(values, weights, round(end, RESULT_DECIMALS))
+                for end in (index.interval.low, index.interval.high)]
+    return out

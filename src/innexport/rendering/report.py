@@ -568,7 +568,12 @@ def _benchmark_context(result: FirmResult, fw: Framework, L: Translator) -> dict
         row = (bench.get("columns") or {}).get(col)
         if not row or row.get("value") is None:
             continue
-        rows.append({"label": label, "value": L.num(row["value"]), "percentile": L.num(row["percentile"], 0),
+        interval = row.get("percentile_interval")
+        percentile = L.num(row["percentile"], 0)
+        if interval:  # the percentiles of the ends of the index's interval
+            percentile = L.t("report.benchmark.percentile_interval", percentile=percentile,
+                             low=L.num(interval[0], 0), high=L.num(interval[1], 0))
+        rows.append({"label": label, "value": L.num(row["value"]), "percentile": percentile,
                      "median": L.num(row["median"]), "iqr": f"{L.num(row['p25'])} – {L.num(row['p75'])}",
                      "index": not col.startswith("dim.")})
     return {"intro": L.t("report.benchmark.intro", n=bench["n"], group=group), "rows": rows}
