@@ -504,8 +504,16 @@ def test_cli_two_experts_json(tmp_path: Path) -> None:
     result = invoke(str(first), str(second), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"weights", "lambda_max", "consistency_index", "consistency_ratio"}
+    assert set(data) == {"weights", "lambda_max", "consistency_index", "consistency_ratio", "experts"}
     assert list(data["weights"]) == ITEMS
+    # each expert's own consistency ratio, to find the one to revise
+    own = [ahp(*read_pairwise_csv(p)[::-1]).consistency_ratio for p in (first, second)]
+    assert [e["file"] for e in data["experts"]] == [str(first), str(second)]
+    assert [e["consistency_ratio"] for e in data["experts"]] == pytest.approx(own)
+    assert own[1] > 0 and own[0] != pytest.approx(own[1])
+    table = invoke(str(first), str(second))
+    assert "Each expert's own judgements" in table.stdout
+    assert f"{own[1]:.3f}" in table.stdout
     expected = ahp_from_files([first, second])
     assert data["weights"] == pytest.approx(expected.weights_dict())
     assert data["lambda_max"] == pytest.approx(expected.lambda_max)

@@ -147,17 +147,35 @@ def ahp_command(
     if hierarchy:
         _hierarchy(matrices, json_output, max_cr)
         return
-    from innexport.core.ahp import AHPError, InconsistentMatrixError, require_consistent
-    from innexport.files.ahp import ahp_from_files
+    from innexport.core.ahp import AHPError, InconsistentMatrixError, ahp, require_consistent
+    from innexport.files.ahp import ahp_from_files, read_pairwise_csv
 
     try:
         result = ahp_from_files(matrices)
+        # each expert's own consistency, so that the one to revise is found (read again: small files)
+        experts = []
+        for path in matrices if len(matrices) > 1 else []:
+            items, matrix = read_pairwise_csv(path)
+            experts.append((path, ahp(matrix, items)))
     except AHPError as exc:
         raise fail(str(exc), EXIT_BAD_INPUT) from None
     if json_output:
-        typer.echo(json.dumps(result.as_dict(), indent=2))
+        document = result.as_dict()
+        if experts:
+            document["experts"] = [{"file": str(path), "consistency_ratio": own.consistency_ratio}
+                                   for path, own in experts]
+        typer.echo(json.dumps(document, indent=2))
     else:
         _print_table(result, matrices, max_cr)
+        if experts:
+            table = Table(title="Each expert's own judgements")
+            table.add_column("File")
+            table.add_column("CR", justify="right")
+            table.add_column("")
+            for path, own in experts:
+                table.add_row(escape(path.name), f"{own.consistency_ratio:.3f}",
+                              "acceptable" if own.consistency_ratio <= max_cr else "NOT acceptable: revise")
+            console.print(table)
     try:
         require_consistent(result, max_cr)
     except InconsistentMatrixError as exc:
