@@ -383,3 +383,20 @@ def test_encoded_peers_are_answer_values(iiep: Framework) -> None:
     fw = load_framework("iiep", ["wine"])
     values = encode(fw, sheets)
     assert values.shape == (1, len(fw.observables)) and np.nanmax(values) <= 1.0
+
+
+def test_a_peer_firm_answered_by_a_team_counts_once_consolidated(tmp_path: Path) -> None:
+    """Peers given as a team's answer files (one firm, three respondents) are consolidated into one
+    peer firm, not refused as a firm id given three times."""
+    team = sorted((ROOT / "examples" / "team").glob("*.yaml"))
+    out = tmp_path / "r.json"
+    done = _cli("diagnose", str(EXAMPLE), "--out", str(out), "--draws", "50", "--no-sensitivity",
+                "--peers", *(str(p) for p in team))
+    assert done.exit_code == 0, done.output
+    from innexport.core.respondents import firm_sheets
+
+    fw = load_framework("iiep", ["wine"])
+    sheets = [s for p in team for s in read_answers(p)]
+    peer_firms, teams = firm_sheets(fw, sheets)
+    assert len(peer_firms) == 1 and teams[0] is not None
+    assert encode(fw, peer_firms).shape == (1, len(fw.observables))

@@ -42,7 +42,7 @@ from innexport.core.assessment import (
     result_json,
 )
 from innexport.core.framework import LANGUAGES, Framework, FrameworkError, Issue, Module
-from innexport.core.respondents import diagnose_team, team_groups
+from innexport.core.respondents import diagnose_team, firm_sheets, team_groups
 from innexport.files.answers import read_answers
 from innexport.files.frameworks import builtin_documents, load_framework, parse_document
 
@@ -191,9 +191,10 @@ def diagnose_grouped(sheets: Sequence[AnswerSheet], framework: Framework | str |
         frameworks[fw.content_hash] = fw
         lev = _leverage_vector(fw, leverage, leverage_origin) if leverage is not None else None
         group = [sheets[i] for unit in units for i in unit]
-        if peers:
-            check_framework(fw, peers)
-            uncertainty["peers"] = encode(fw, peers)
+        if peers:  # a peer firm answered by a team counts once, consolidated
+            peer_firms, _ = firm_sheets(fw, peers)
+            check_framework(fw, peer_firms)
+            uncertainty["peers"] = encode(fw, peer_firms)
         diagnosed = diagnose_team(fw, group, lang=lang, min_completeness=min_completeness, leverage=lev,
                                   **uncertainty)
         results.update(zip((unit[0] for unit in units), diagnosed, strict=True))

@@ -496,6 +496,42 @@ def without_attribution(result: FirmResult, name_of: Callable[[str, int, int], s
 # --- diagnosing teams ------------------------------------------------------------------------------
 
 
+def firm_sheets(framework: Framework, sheets: Sequence[AnswerSheet]) -> tuple[list[AnswerSheet], list[Consolidated | None]]:
+    """One answer sheet per firm, in the order of each firm's first sheet: a sheet without respondent
+    as it is, a team's sheets consolidated (:func:`consolidate`); with each firm's
+    :class:`Consolidated` (None for a sheet without respondent). What :func:`diagnose_team` scores,
+    and how other firms' answers become peers for the intervals. Raises
+    :class:`~innexport.core.assessment.AnswersError` naming every problem.
+
+    >>> from innexport.files.answers import read_answers
+    >>> from innexport.files.frameworks import load_framework
+    >>> sheets = [s for name in ("team/director", "cl-vina-cerro-alto", "team/export-manager")
+    ...           for s in read_answers(f"examples/{name}.yaml")]
+    >>> firms, teams = firm_sheets(load_framework("iiep", ["wine"]), sheets)
+    >>> [(s.firm.id, t is not None) for s, t in zip(firms, teams)]
+    [('fr-maison-lacoste', True), ('cl-vina-cerro-alto', False)]
+    """
+    model = ScoringModel.from_framework(framework)
+    prepared: list[AnswerSheet] = []
+    teams: list[Consolidated | None] = []
+    problems: list[Problem] = []
+    for unit in team_groups(sheets):
+        if sheets[unit[0]].respondent is None:
+            prepared.append(sheets[unit[0]])
+            teams.append(None)
+            continue
+        try:
+            team = consolidate(framework, [sheets[i] for i in unit], model=model)
+        except AnswersError as exc:
+            problems.extend(exc.problems)
+            continue
+        prepared.append(team.sheet)
+        teams.append(team)
+    if problems:
+        raise AnswersError(problems)
+    return prepared, teams
+
+
 def diagnose_team(framework: Framework, sheets: Sequence[AnswerSheet], **diagnose_kwargs: Any) -> list[FirmResult]:
     """:func:`innexport.core.assessment.diagnose` for sheets of which some are respondents' of a team:
     one result per firm, in the order of each firm's first sheet.
@@ -517,25 +553,7 @@ def diagnose_team(framework: Framework, sheets: Sequence[AnswerSheet], **diagnos
     >>> q.answers, q.range, q.agreement  # high, partial, low on five levels: s² = 1, r_wg = 1 − 1/2
     ({'helene': 'high', 'marc': 'partial', 'ines': 'low'}, 0.5, 0.5)
     """
-    units = team_groups(sheets)
-    model = ScoringModel.from_framework(framework)
-    prepared: list[AnswerSheet] = []
-    teams: list[Consolidated | None] = []
-    problems: list[Problem] = []
-    for unit in units:
-        if sheets[unit[0]].respondent is None:
-            prepared.append(sheets[unit[0]])
-            teams.append(None)
-            continue
-        try:
-            team = consolidate(framework, [sheets[i] for i in unit], model=model)
-        except AnswersError as exc:
-            problems.extend(exc.problems)
-            continue
-        prepared.append(team.sheet)
-        teams.append(team)
-    if problems:
-        raise AnswersError(problems)
+    prepared, teams = firm_sheets(framework, sheets)
     if any(teams):  # the intervals draw over each team's respondents (core.uncertainty)
         diagnose_kwargs["respondent_values"] = [t.values if t is not None else None for t in teams]
     results = diagnose(framework, prepared, **diagnose_kwargs)
