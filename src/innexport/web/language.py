@@ -22,10 +22,7 @@ from innexport.rendering.countries import country_language
 def interface_language(fallback: str = "en") -> Lang:
     """The active language if innexport supports it, else ``fallback`` (itself one of them, else ``en``).
 
-    >>> from typing import Any
-
-from django.conf import settings
-from django.utils import translation
+    >>> from django.utils import translation
     >>> with translation.override("es-cl"):
     ...     interface_language()
     'es'
@@ -39,10 +36,7 @@ def questionnaire_language(country: str | None) -> Lang:
     """The language proposed for a questionnaire of a firm of ``country`` (ISO 3166-1 code): the
     country's own (FR → fr; CL, AR, ES, MX… → es), else the language of the screen.
 
-    >>> from typing import Any
-
-from django.conf import settings
-from django.utils import translation
+    >>> from django.utils import translation
     >>> with translation.override("en"):
     ...     questionnaire_language("CL"), questionnaire_language("FR"), questionnaire_language("DE")
     ('es', 'fr', 'en')

@@ -7,11 +7,12 @@ RFC 2046 §5.1.4) rendered from ``templates/web/email/<name>.txt``, ``<name>.htm
 * :func:`invitation`: the director's private link, to the director, in the **questionnaire's**
   language (the assessment's ``lang``, not the advisor's screen), with the link, the date it
   expires and the organisation's name; replies go to the advisor who sent it;
-* :func:`reminder`: the same link again, to the same address and in the same language, while the
-  questionnaire is unfinished (when: :func:`innexport.web.services.reminders_due`);
+* :func:`reminder`: the same link again (the director's or a further respondent's own), to the same
+  address and in the same language, while that person has not finished (when:
+  :func:`innexport.web.services.reminders_due`, one schedule for every respondent);
 * :func:`finished_notice`: to an advisor, in the advisor's interface language
-  (``Membership.language``), saying the director finished through the private link, with a link
-  to the assessment (its results once computed);
+  (``Membership.language``), saying the director, or a further respondent named with their role,
+  finished through their private link, with a link to the assessment (its results once computed);
 * :func:`actions_due`: to an advisor, in the advisor's interface language, the plan actions due
   soon or overdue, firm by firm, each plan with its link (when:
   :func:`innexport.web.services.plan_actions_due`).
@@ -41,7 +42,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from innexport.web.language import user_language
-from innexport.web.models import Assessment
+from innexport.web.models import Assessment, Respondent
 
 log = logging.getLogger(__name__)
 
@@ -116,17 +117,25 @@ def invitation(assessment: Assessment, to: str, link_url: str, sender: User | No
     return _render("invitation", context, assessment.lang, to, reply_to=getattr(sender, "email", "") or "")
 
 
-def reminder(assessment: Assessment, to: str, link_url: str) -> Message:
-    """A reminder of the private link to an unfinished questionnaire, in the questionnaire's language."""
-    return _render("reminder", _link_context(assessment, link_url), assessment.lang, to)
+def reminder(assessment: Assessment, to: str, link_url: str, *, expires: dt.datetime | None = None) -> Message:
+    """A reminder of the private link to an unfinished questionnaire, in the questionnaire's language
+    (``assessment.lang``, the language the link's pages speak); ``expires``: a further respondent's
+    own link's expiry (default: the director's link's)."""
+    context = _link_context(assessment, link_url)
+    if expires is not None:
+        context["expires"] = timezone.localtime(expires)
+    return _render("reminder", context, assessment.lang, to)
 
 
-def finished_notice(assessment: Assessment, advisor: User, url: str, *, answered: int, total: int) -> Message:
-    """The advisor's notice that the director finished through the private link, in the advisor's
-    interface language, with ``url`` (the assessment's page: its results once computed)."""
+def finished_notice(assessment: Assessment, advisor: User, url: str, *, answered: int, total: int,
+                    respondent: Respondent | None = None, role: Any = "") -> Message:
+    """The advisor's notice that the director (or a further ``respondent``, named with their role's
+    label ``role``, a lazy translation rendered here) finished through their private link, in the
+    advisor's interface language, with ``url`` (the assessment's page: its results once computed)."""
     lang = user_language(advisor)
     context = {"organisation": assessment.organisation.name, "firm": assessment.firm.name, "url": url,
-               "answered": answered, "total": total}
+               "answered": answered, "total": total,
+               "respondent": respondent.name if respondent is not None else "", "role": role}
     return _render("finished", context, lang, advisor.email)
 
 

@@ -311,6 +311,9 @@ class Respondent(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="when their link was last e-mailed")
+    reminders_sent = models.PositiveSmallIntegerField(default=0, help_text="since the link was last e-mailed")
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

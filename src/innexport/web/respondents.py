@@ -18,8 +18,13 @@ respondent (:class:`~innexport.web.services.AssessmentCompleted`):
   the director's link's rules (:func:`innexport.web.services.open_link`,
   :func:`innexport.web.models.link_open`: one home for both);
 * :func:`send_respondent_link`: e-mailed with the director's invitation
-  (:func:`innexport.web.mail.invitation`, in the questionnaire's language);
-* :func:`respondent_finished`: the respondent said they had finished (audited).
+  (:func:`innexport.web.mail.invitation`, in the questionnaire's language); from then on reminded on
+  the director's schedule by the same run (:func:`innexport.web.services.send_due_reminders`,
+  ``innexport manage send_reminders``) until they finish, the link closes or the diagnostic is
+  completed; e-mailing the link again starts its reminders afresh, revoking it ends them;
+* :func:`respondent_finished`: the respondent said they had finished (audited), and the advisors are
+  told once, naming the respondent and their role (:func:`innexport.web.services.link_finished`, the
+  director's rule).
 
 The audit trail names a respondent by its number and role, never by its name or address (except
 the address a link was e-mailed to, as for the director's link).
@@ -86,8 +91,7 @@ class RespondentLinkNotOpen(Refused):
         return _("This respondent's link is not open: create it (or extend it) first, then send it.")
 
 
-def _describe(respondent: Respondent) -> str:
-    return f"respondent {respondent.pk} ({respondent.role})"
+_describe = services.describe_respondent
 
 
 def _clean(name: str, role: str, email: str) -> tuple[str, str, str]:
@@ -154,14 +158,18 @@ def revoke_respondent_link(respondent: Respondent, actor: Any) -> None:
     """Revoke the respondent's private link (in any state), audited; a later link is a new one."""
     with transaction.atomic():
         locked = services._locked(respondent.assessment, with_result=False)
+        # a later link is a new one: its invitation, reminders and "finished" start afresh
         respondent.token, respondent.expires_at, respondent.finished_at = None, None, None
-        respondent.save(update_fields=["token", "expires_at", "finished_at"])
+        respondent.sent_at, respondent.reminders_sent, respondent.last_reminder_at = None, 0, None
+        respondent.save(update_fields=["token", "expires_at", "finished_at", "sent_at", "reminders_sent",
+                                       "last_reminder_at"])
         tenancy.record(actor, AuditEntry.Action.CHANGE, locked, f"{_describe(respondent)}'s link revoked")
 
 
 def send_respondent_link(respondent: Respondent, email: str, actor: HttpRequest) -> None:
     """E-mail the respondent's open link to ``email`` (the director's invitation,
     :func:`innexport.web.mail.invitation`, with this link's expiry), keep the address, and audit it.
+    Its reminders and "finished" start afresh (:func:`innexport.web.services.reminders_due`).
 
     Refusals: ``ValueError`` naming a malformed address, :class:`~innexport.web.services.AssessmentCompleted`,
     :class:`RespondentLinkNotOpen`; :class:`~innexport.web.mail.MailFailed` when the mail server fails
@@ -189,19 +197,23 @@ def send_respondent_link(respondent: Respondent, email: str, actor: HttpRequest)
                        f"{_describe(respondent)}'s link NOT e-mailed to {email}: the mail server failed ({exc})")
         raise
     with transaction.atomic():
-        Respondent.objects.filter(pk=respondent.pk).update(email=email)
-        respondent.email = email
+        fresh = {"email": email, "sent_at": timezone.now(), "reminders_sent": 0, "last_reminder_at": None,
+                 "finished_at": None}
+        Respondent.objects.filter(pk=respondent.pk).update(**fresh)
+        for field, value in fresh.items():
+            setattr(respondent, field, value)
         tenancy.record(actor, AuditEntry.Action.CHANGE, assessment, f"{_describe(respondent)}'s link e-mailed to {email}")
 
 
-def respondent_finished(respondent: Respondent, *, answered: int, total: int) -> None:
-    """The respondent said they had finished through their link: audited, and kept (``finished_at``)."""
-    with transaction.atomic():
-        tenancy.record(None, AuditEntry.Action.CHANGE, respondent.assessment,
-                       f"{_describe(respondent)} finished answering through the private link ({answered}/{total})")
-        if respondent.finished_at is None:
-            respondent.finished_at = timezone.now()
-            Respondent.objects.filter(pk=respondent.pk).update(finished_at=respondent.finished_at)
+def respondent_finished(respondent: Respondent, request: HttpRequest | None = None, *, answered: int,
+                        total: int) -> bool:
+    """The respondent said they had finished through their link: audited, kept (``finished_at``), and
+    the first time since their link was e-mailed the advisors get a notice naming them and their role
+    (:func:`innexport.web.services.link_finished`, the director's one rule: a mail server's failure is
+    audited and never makes finishing fail). ``request`` gives the links' host (else
+    ``INNEXPORT_SITE_URL``). Whether a notice was sent."""
+    return services.link_finished(respondent, request, answered=answered, total=total,
+                                  role=ROLE_LABELS.get(respondent.role, respondent.role))
 
 
 def by_token(token: str) -> Respondent | None:

@@ -30,10 +30,13 @@ it scores, and :func:`peer_values` gives the intervals the organisation's other 
 
 The director's private link: :func:`open_share_link` / :func:`revoke_share_link` (its rules, shared
 with the respondents' links: :func:`open_link`); e-mailed with
-:func:`send_invitation`, reminded by :func:`send_due_reminders` (after
-``REMINDER_AFTER_DAYS`` days, at most once in ``REMINDER_EVERY_DAYS`` days, at most
-``REMINDER_MAX`` times per invitation: :func:`reminders_due`), and :func:`director_finished` tells
-the advisor. The messages themselves are built and sent by :mod:`innexport.web.mail`.
+:func:`send_invitation`. Every e-mailed private link, the director's and each further respondent's
+(:data:`LinkHolder`; :func:`innexport.web.respondents.send_respondent_link`), follows ONE schedule of
+reminders, sent by :func:`send_due_reminders` (after ``REMINDER_AFTER_DAYS`` days, at most once in
+``REMINDER_EVERY_DAYS`` days, at most ``REMINDER_MAX`` times per invitation, and one last before the
+link expires: :func:`reminders_due`), and ONE "I have finished": :func:`link_finished` tells the
+advisor once (:func:`director_finished` for the director). The messages themselves are built and sent
+by :mod:`innexport.web.mail`.
 
 Refusals are domain errors the views and the API map to HTTP: :class:`AnswersRejected` /
 :class:`AnswerRejected` (400, naming the question), :class:`AssessmentCompleted` and
@@ -107,21 +110,26 @@ __all__ = [
     "AnswersRejected",
     "AssessmentCompleted",
     "Completion",
+    "LinkHolder",
     "LinkNotOpen",
     "MailFailed",
     "NoResult",
     "Refused",
+    "ReminderRun",
     "SavedAnswer",
     "Team",
     "add_action",
+    "advisors_to_notify",
     "answers_of",
     "builtin_catalogue",
     "catalogue_for",
     "complete",
     "completed_result",
     "create_assessment",
+    "describe_respondent",
     "director_finished",
     "framework_of",
+    "link_finished",
     "make_plan",
     "open_link",
     "open_share_link",
@@ -677,9 +685,77 @@ def send_invitation(assessment: Assessment, email: str, actor: HttpRequest) -> D
     return link
 
 
-def reminders_due(now: dt.datetime | None = None) -> QuerySet[DirectorLink]:
-    """The e-mailed private links whose director should be reminded now: the link still open, the
-    questionnaire neither finished by the director nor completed, and either
+LinkHolder = DirectorLink | Respondent
+"""Whose e-mailed private link is reminded and may say "I have finished": the director's (its
+:class:`~innexport.web.models.DirectorLink`; the token and expiry stay on the assessment) or a further
+respondent's (:class:`~innexport.web.models.Respondent`, token and expiry its own). Both carry the same
+``email``, ``sent_at``, ``reminders_sent``, ``last_reminder_at`` and ``finished_at``."""
+
+_LINK_FIELDS: dict[type[Any], tuple[str, str]] = {
+    DirectorLink: ("assessment__share_token", "assessment__share_expires_at"),
+    Respondent: ("token", "expires_at"),
+}
+"""Where each kind of holder keeps its link's token and expiry (a query's field paths)."""
+
+
+def describe_respondent(respondent: Respondent) -> str:
+    """A further respondent as the audit trail names them: number and role, never name or address.
+
+    >>> describe_respondent(Respondent(pk=5, role="rd_lead"))
+    'respondent 5 (rd_lead)'
+    """
+    return f"respondent {respondent.pk} ({respondent.role})"
+
+
+def _who(holder: LinkHolder) -> str:
+    """Who holds the link, for the audit trail ("the director", "respondent 5 (rd_lead)")."""
+    return "the director" if isinstance(holder, DirectorLink) else describe_respondent(holder)
+
+
+def _whose_link(holder: LinkHolder) -> str:
+    return "the director's link" if isinstance(holder, DirectorLink) else f"{describe_respondent(holder)}'s link"
+
+
+def _link_of(holder: LinkHolder) -> tuple[str | None, dt.datetime | None]:
+    """The holder's private link now: its token and when it expires."""
+    if isinstance(holder, DirectorLink):
+        return holder.assessment.share_token, holder.assessment.share_expires_at
+    return holder.token, holder.expires_at
+
+
+def _rows(holder: LinkHolder) -> QuerySet[Any]:
+    """The holder's own row, for a conditional update (a claim)."""
+    model: Any = type(holder)
+    return model.objects.filter(pk=holder.pk)
+
+
+def _due(now: dt.datetime, model: type[Any]) -> QuerySet[Any]:
+    """The one reminder rule (:func:`reminders_due`) over one kind of holder."""
+    token, expires = _LINK_FIELDS[model]
+    periodic = (Q(reminders_sent__lt=settings.REMINDER_MAX,
+                  sent_at__lte=now - dt.timedelta(days=settings.REMINDER_AFTER_DAYS))
+                & (Q(last_reminder_at__isnull=True)
+                   | Q(last_reminder_at__lte=now - dt.timedelta(days=settings.REMINDER_EVERY_DAYS))))
+    due = periodic
+    window = dt.timedelta(days=settings.REMINDER_BEFORE_EXPIRY_DAYS)
+    if settings.REMINDER_BEFORE_EXPIRY_DAYS:
+        last_window = (Q(**{f"{expires}__lte": now + window})
+                       & Q(sent_at__lte=now - dt.timedelta(days=1))  # never the day of the invitation
+                       & (Q(last_reminder_at__isnull=True)
+                          | Q(last_reminder_at__lt=F(expires) - window)))
+        due = periodic | last_window
+    return (model.objects.select_related("assessment__organisation", "assessment__firm")
+            .defer("assessment__result")
+            .filter(sent_at__isnull=False, finished_at__isnull=True, assessment__status=AssessmentStatus.DRAFT,
+                    **{f"{token}__isnull": False, f"{expires}__gt": now})
+            .exclude(email="")
+            .filter(due))
+
+
+def reminders_due(now: dt.datetime | None = None) -> list[LinkHolder]:
+    """The e-mailed private links (the director's and every further respondent's: :data:`LinkHolder`)
+    whose holder should be reminded now, oldest invitation first: the link still open, the
+    questionnaire neither finished by that person nor completed, and either
 
     * *periodic*: the invitation at least ``REMINDER_AFTER_DAYS`` days old, the last reminder at
       least ``REMINDER_EVERY_DAYS`` days old, fewer than ``REMINDER_MAX`` reminders so far; or
@@ -691,68 +767,54 @@ def reminders_due(now: dt.datetime | None = None) -> QuerySet[DirectorLink]:
     """
     now = now or timezone.now()
     if settings.REMINDER_MAX == 0:
-        return DirectorLink.objects.none()
-    periodic = (Q(reminders_sent__lt=settings.REMINDER_MAX,
-                  sent_at__lte=now - dt.timedelta(days=settings.REMINDER_AFTER_DAYS))
-                & (Q(last_reminder_at__isnull=True)
-                   | Q(last_reminder_at__lte=now - dt.timedelta(days=settings.REMINDER_EVERY_DAYS))))
-    due = periodic
-    window = dt.timedelta(days=settings.REMINDER_BEFORE_EXPIRY_DAYS)
-    if settings.REMINDER_BEFORE_EXPIRY_DAYS:
-        last_window = (Q(assessment__share_expires_at__lte=now + window)
-                       & Q(sent_at__lte=now - dt.timedelta(days=1))  # never the day of the invitation
-                       & (Q(last_reminder_at__isnull=True)
-                          | Q(last_reminder_at__lt=F("assessment__share_expires_at") - window)))
-        due = periodic | last_window
-    return (DirectorLink.objects.select_related("assessment__organisation", "assessment__firm")
-            .defer("assessment__result")
-            .filter(sent_at__isnull=False, finished_at__isnull=True,
-                    assessment__status=AssessmentStatus.DRAFT, assessment__share_token__isnull=False,
-                    assessment__share_expires_at__gt=now)
-            .exclude(email="")
-            .filter(due)
-            .order_by("sent_at", "pk"))
+        return []
+    holders: list[LinkHolder] = [*_due(now, DirectorLink), *_due(now, Respondent)]
+    return sorted(holders, key=lambda h: (h.sent_at or now, isinstance(h, Respondent), h.pk))
 
 
 @dataclass(frozen=True)
 class ReminderRun:
-    sent: list[DirectorLink]
-    failed: list[DirectorLink]
+    sent: list[LinkHolder]
+    failed: list[LinkHolder]
 
 
 def send_due_reminders(*, dry_run: bool = False, now: dt.datetime | None = None) -> ReminderRun:
-    """Remind every director :func:`reminders_due` selects (``dry_run``: only say whom).
+    """Remind every director and respondent :func:`reminders_due` selects (``dry_run``: only say
+    whom), with :func:`innexport.web.mail.reminder` in the questionnaire's language.
 
     Idempotent: each reminder is first claimed by a conditional update of its counters (a second
     run, even a concurrent one, finds nothing due), then sent; a reminder the mail server refuses
     gives its claim back (tried again at the next run) and is audited, without stopping the others.
     """
     now = now or timezone.now()
-    due = list(reminders_due(now))
+    due = reminders_due(now)
     if dry_run:
         return ReminderRun(sent=due, failed=[])
-    sent: list[DirectorLink] = []
-    failed: list[DirectorLink] = []
-    for link in due:
-        claim = DirectorLink.objects.filter(pk=link.pk, reminders_sent=link.reminders_sent,
-                                            last_reminder_at=link.last_reminder_at)
-        if not claim.update(reminders_sent=link.reminders_sent + 1, last_reminder_at=now):
+    sent: list[LinkHolder] = []
+    failed: list[LinkHolder] = []
+    for holder in due:
+        # the same invitation, still unfinished, not reminded since it was selected (revoking, e-mailing
+        # again or finishing in between makes the claim fail)
+        claim = _rows(holder).filter(reminders_sent=holder.reminders_sent, last_reminder_at=holder.last_reminder_at,
+                                     sent_at=holder.sent_at, finished_at__isnull=True)
+        if not claim.update(reminders_sent=holder.reminders_sent + 1, last_reminder_at=now):
             continue  # another run took it
-        assessment = link.assessment
+        assessment = holder.assessment
+        token, expires = _link_of(holder)
         try:
-            url = mail.absolute_url(reverse("share-start", args=[assessment.share_token]))
-            mail.send(mail.reminder(assessment, link.email, url))
+            url = mail.absolute_url(reverse("share-start", args=[token]))
+            mail.send(mail.reminder(assessment, holder.email, url, expires=expires))
         except MailFailed as exc:
-            DirectorLink.objects.filter(pk=link.pk).update(reminders_sent=link.reminders_sent,
-                                                           last_reminder_at=link.last_reminder_at)
+            _rows(holder).update(reminders_sent=holder.reminders_sent, last_reminder_at=holder.last_reminder_at)
             tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
-                           f"reminder NOT e-mailed to {link.email}: the mail server failed ({exc})")
-            failed.append(link)
+                           f"reminder NOT e-mailed to {holder.email} ({_whose_link(holder)}): "
+                           f"the mail server failed ({exc})")
+            failed.append(holder)
             continue
-        link.reminders_sent, link.last_reminder_at = link.reminders_sent + 1, now
+        holder.reminders_sent, holder.last_reminder_at = holder.reminders_sent + 1, now
         tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
-                       f"reminder {link.reminders_sent} of the director's link e-mailed to {link.email}")
-        sent.append(link)
+                       f"reminder {holder.reminders_sent} of {_whose_link(holder)} e-mailed to {holder.email}")
+        sent.append(holder)
     return ReminderRun(sent=sent, failed=failed)
 
 
@@ -842,14 +904,19 @@ def _plans_of(actions: list[PlanAction], today: dt.date) -> list[dict[str, Any]]
     return list(plans.values())
 
 
-def advisors_to_notify(assessment: Assessment) -> list[Any]:
-    """Who is told that the director finished: the advisor who opened the link (else who e-mailed
-    it, else who started the assessment) while they still edit in its organisation and have an
-    e-mail address; otherwise every admin and advisor of the organisation who has one."""
-    link = DirectorLink.objects.filter(assessment=assessment).select_related("opened_by", "sent_by").first()
+def advisors_to_notify(assessment: Assessment, respondent: Respondent | None = None) -> list[Any]:
+    """Who is told that the director (or a further ``respondent``) finished: for the director, the
+    advisor who opened the link, else who e-mailed it; for a respondent, who added them; else who
+    started the assessment; each while they still edit in its organisation and have an e-mail
+    address; otherwise every admin and advisor of the organisation who has one."""
     editors = list(_reachable_editors(assessment.organisation_id))
     allowed = {m.user_id for m in editors}
-    for user in (getattr(link, "opened_by", None), getattr(link, "sent_by", None), assessment.created_by):
+    if respondent is None:
+        link = DirectorLink.objects.filter(assessment=assessment).select_related("opened_by", "sent_by").first()
+        first = [getattr(link, "opened_by", None), getattr(link, "sent_by", None)]
+    else:
+        first = [respondent.created_by]
+    for user in (*first, assessment.created_by):
         if user is not None and user.pk in allowed:
             return [user]
     return [m.user for m in editors]
@@ -864,27 +931,43 @@ def _reachable_editors(organisation_id: int) -> QuerySet[Membership]:
 
 
 def director_finished(assessment: Assessment, request: HttpRequest, *, answered: int, total: int) -> bool:
-    """The director said they had finished through the private link: audited, and the first time
-    since the invitation the advisors (:func:`advisors_to_notify`) get
-    :func:`innexport.web.mail.finished_notice`. Whether a notice was sent. A mail server's failure
-    is logged and never makes finishing fail."""
+    """The director said they had finished through the private link: :func:`link_finished` of its
+    :class:`~innexport.web.models.DirectorLink`. Whether a notice was sent."""
+    link, _created = DirectorLink.objects.get_or_create(assessment=assessment)
+    link.assessment = assessment
+    return link_finished(link, request, answered=answered, total=total)
+
+
+def link_finished(holder: LinkHolder, request: HttpRequest | None, *, answered: int, total: int,
+                  role: Any = "") -> bool:
+    """``holder`` (the director, or a further respondent whose role's label is ``role``) said they had
+    finished through their private link: audited every time, and the first time since their link was
+    e-mailed (a claim on ``finished_at``, so once even under concurrent presses) the advisors
+    (:func:`advisors_to_notify`) get :func:`innexport.web.mail.finished_notice` naming the respondent
+    and their role. Whether a notice was sent. A mail server's failure is audited and logged, and
+    never makes finishing fail."""
+    assessment = holder.assessment
+    now = timezone.now()
     with transaction.atomic():
         tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
-                       f"the director finished answering through the private link ({answered}/{total})")
-        link, _created = DirectorLink.objects.get_or_create(assessment=assessment)
-        first = link.finished_at is None
-        if first:
-            link.finished_at = timezone.now()
-            link.save(update_fields=["finished_at"])
+                       f"{_who(holder)} finished answering through the private link ({answered}/{total})")
+        first = bool(_rows(holder).filter(finished_at__isnull=True).update(finished_at=now))
     if not first:
         return False
-    url = mail.absolute_url(reverse("assessment-questionnaire", args=[assessment.pk]), request)
+    holder.finished_at = now
+    respondent = holder if isinstance(holder, Respondent) else None
     told = False
-    for advisor in advisors_to_notify(assessment):
+    for advisor in advisors_to_notify(assessment, respondent):
         try:
-            mail.send(mail.finished_notice(assessment, advisor, url, answered=answered, total=total))
-        except Exception:  # finishing must never fail because of an e-mail: logged instead
-            log.exception("the notice that the director finished assessment %s was not sent", assessment.pk)
+            url = mail.absolute_url(reverse("assessment-questionnaire", args=[assessment.pk]), request)
+            mail.send(mail.finished_notice(assessment, advisor, url, answered=answered, total=total,
+                                           respondent=respondent, role=role))
+        except Exception as exc:  # finishing must never fail because of an e-mail: audited and logged instead
+            log.exception("the notice that %s finished assessment %s was not sent", _who(holder), assessment.pk)
+            reason = str(exc) if isinstance(exc, MailFailed) else type(exc).__name__
+            tenancy.record(None, AuditEntry.Action.CHANGE, assessment,
+                           f"the notice that {_who(holder)} finished NOT e-mailed to {advisor.get_username()}: "
+                           f"the mail server failed ({reason})")
         else:
             told = True
     return told

@@ -12,8 +12,8 @@ refused (409) by the service layer (:class:`innexport.web.services.AssessmentCom
 advisor's pages. An unknown, revoked or expired link shows a page saying it is no longer valid (404).
 The interface speaks the assessment's language. When the director presses "I have finished", the
 advisor who opened the link is told by e-mail (:func:`innexport.web.services.director_finished`); a
-further respondent's "finished" is audited and shown on the respondents' page
-(:func:`innexport.web.respondents.respondent_finished`).
+further respondent's "finished" too, naming them and their role, and is shown on the respondents' page
+(:func:`innexport.web.respondents.respondent_finished`; one rule: :func:`innexport.web.services.link_finished`).
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ def share_page(request: HttpRequest, link: Link, page: int) -> HttpResponse:
         if link.respondent is None:
             services.director_finished(link.assessment, request, answered=q.answered, total=q.total)
         else:
-            respondents.respondent_finished(link.respondent, answered=q.answered, total=q.total)
+            respondents.respondent_finished(link.respondent, request, answered=q.answered, total=q.total)
         return redirect("share-done", token=link.token)
     return redirect("share-page", token=link.token, page=nav_target(nav, page, q.n_pages))
 
