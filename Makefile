@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha1(sys.stdin.buffer.read()).hexdigest()[:12])")
 OUT    := out
 
-.PHONY: setup demo test bench mutation clean sysdeps sysdeps-test messages serve
+.PHONY: setup demo test bench mutation clean sysdeps sysdeps-test messages serve docs oidc-provider
 
 setup: $(STAMP)
 
@@ -33,13 +33,20 @@ sysdeps:
 
 # The test suite also needs a PostgreSQL server and a real browser (Debian's chromium).
 TESTLIBS := postgresql chromium
-sysdeps-test:
+sysdeps-test: oidc-provider
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v chromium >/dev/null; then \
 	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 	    echo "installing $(TESTLIBS) for the tests (apt-get)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TESTLIBS) >/dev/null; \
 	  else echo "warning: install $(TESTLIBS) to run the whole test suite"; fi; \
 	fi
+
+# The single sign-on tests' OpenID provider: panva's certified oidc-provider for Node (MIT), pinned by
+# tests/web/oidc/package-lock.json (tests/web/test_sso.py also runs this `npm ci` when it is missing).
+oidc-provider:
+	@if ! command -v npm >/dev/null; then echo "warning: install node and npm for the single sign-on tests"; \
+	elif [ ! -d tests/web/oidc/node_modules/oidc-provider ]; then \
+	  cd tests/web/oidc && npm ci --no-audit --no-fund --loglevel=error; fi
 
 # The demo: the three example wine SMEs, diagnosed, with their reports in HTML, PDF and JSON.
 demo: setup
@@ -57,6 +64,12 @@ serve: setup
 
 test: setup sysdeps-test
 	scripts/test.sh
+
+# The documentation site into site/ (MkDocs + Material + mkdocstrings; mkdocs.yml): docs/, the docstrings, and
+# pages generated from the code (scripts/docs_hooks.py). Strict: a broken link or reference fails the build.
+# `make test` builds it too (scripts/test.sh).
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Mutation testing of the core (3,600 mutants, about two hours on 2 idle cores; not part of `make test`): at least 95 % of
 # the non-equivalent mutants of each core module must be killed. scripts/mutation.py says more.

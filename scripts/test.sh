@@ -4,8 +4,11 @@
 #      scripts/check_noqa.py (every `# noqa` says why), mypy (types: strict on the core and the readers)
 #      and lint-imports (the layers of the package); all of them run, then any failure stops the suite,
 #      naming the checks that failed;
+#   0b. the documentation site, as `make docs` builds it (mkdocs build --strict, into a temporary folder):
+#      a broken link or reference fails;
 #   1. every test on the embedded default (SQLite), browser tests included, and the doctests of the
-#      package (the web application and the CLI excepted: their modules need Django set up or a server);
+#      package, the web application's and the CLI's included (pytest-django sets Django up; only the WSGI
+#      entry point, which opens the database when imported, and the migrations are left out);
 #   2. the web application's tests again on a real PostgreSQL server, started here on loopback
 #      from Debian's packages in a throwaway cluster, and stopped at the end.
 # Needs the .venv made by `make setup`. Extra arguments go to both pytest runs.
@@ -19,9 +22,12 @@ if [ "${SKIP_STATIC_CHECKS:-}" != 1 ]; then
   scripts/check.sh
 fi
 
+echo "== documentation site (make docs, strict: a broken link or reference fails) =="
+site=$(mktemp -d /tmp/innexport-site.XXXXXX); NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$site"; rm -rf "$site"
+
 echo "== tests on SQLite, and the doctests of the package =="
 $PY -m pytest -n 2 -q tests src/innexport scripts/check_noqa.py --doctest-modules \
-  --ignore=src/innexport/web --ignore=src/innexport/cli "$@"
+  --ignore=src/innexport/web/wsgi.py --ignore=src/innexport/web/migrations "$@"
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pg_bin" ]; then

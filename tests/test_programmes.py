@@ -327,7 +327,7 @@ def test_dump_catalogue_round_trips():
 
     shipped = load_catalogue()
     text = dump_catalogue(shipped, "first line\n\nthird line")
-    assert text.startswith("# first line\n#\n# third line\nkind: catalogue\nid: programmes\nversion: 1.1.0\n"
+    assert text.startswith("# first line\n#\n# third line\nformat_version: 1\nkind: catalogue\nid: programmes\nversion: 1.1.0\n"
                            "as_of: 2026-12-06\n")
     assert parse_catalogue(text) == shipped
     small = catalogue(entry("plain"), entry("young", eligibility="{max_age: 7}"))

@@ -29,6 +29,9 @@ NOT_TENANT_DATA = {
     "programmes/", "programmes/new/", "programmes/import/", "programmes/local.yaml",
     "portfolio/", "portfolio.xlsx", "portfolio/brief.pdf",
     "organisation/settings/", "api/benchmark/reference",  # own organisation (test_org_benchmark.py)
+    "exports/", "exports/<str:table>.<str:fmt>", "api/assessments",  # own organisation (test_exports.py)
+    "oidc/authenticate/", "oidc/callback/", "accounts/sso/refused/", "accounts/sso/waiting/",  # no object (test_sso.py)
+    "answers/import/", "api/answers/import",  # own organisation only (test_imports.py: another's firm never matched)
 }
 OBJECT_ROUTES = ("firms/<int:pk>", "assessments/<int:pk>", "account/tokens/<int:pk>", "plans/actions/<int:pk>",
                  "programmes/<str:pid>", "api/firms/<firm_id>", "api/assessments/<assessment_id>")

@@ -45,6 +45,7 @@ def _root(
 
 COMMAND_MODULES: tuple[str, ...] = (
     "ahp", "diagnose", "plan", "questionnaire", "web", "followup", "frameworks", "population", "programmes",
+    "schema",
 )
 """The command modules, in the order ``innexport --help`` lists their commands (groups come last)."""
 

@@ -8,6 +8,10 @@
   ``comment.<question id>`` columns hold comments.
 * XLSX questionnaire (as written by ``innexport questionnaire``): a ``firm`` sheet of
   field/value rows and a ``questionnaire`` sheet with ``question_id`` and ``answer`` columns.
+* CSV / XLSX exports of the platforms where agencies already collect answers, told apart by their
+  column names (:func:`table_kind`, the one place): the submissions of innexport's XLSForm
+  exported by KoBoToolbox or ODK Central (:mod:`innexport.files.odk`) and LimeSurvey's response
+  exports (:mod:`innexport.files.limesurvey`).
 
 A firm answered by several people has one sheet per respondent: ``respondent: {id, role}`` in YAML
 and JSON (per entry of ``firms:``), the ``respondent_id`` and ``respondent_role`` columns of a table
@@ -49,6 +53,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from innexport.core.assessment import RESPONDENT_ROLES, AnswersError, AnswerSheet, Problem
+from innexport.files.cells import column_letter
 from innexport.files.limits import (
     MAX_DOCUMENT_BYTES,
     MAX_TABLE_BYTES,
@@ -59,6 +64,7 @@ from innexport.files.limits import (
     parse_json,
     read_text,
 )
+from innexport.files.schemas import FORMAT_VERSION_KEY, format_version_problem, without_format_version
 from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
 
 FIRM_COLUMNS = {
@@ -179,6 +185,11 @@ def _read_text(path: Path, max_bytes: int, fallback: str | None = None) -> str:
 def _sheets_from_document(path: Path | str, data: Any, doc: YamlDocument | None) -> list[AnswerSheet]:
     if not isinstance(data, dict):
         raise AnswersError([Problem(str(path), "expected a mapping with `firm:` and `answers:` (or a `firms:` list)")])
+    problem = format_version_problem(data)
+    if problem is not None:
+        at = doc.key_line([FORMAT_VERSION_KEY]) if doc is not None else None
+        raise AnswersError([Problem(f"{path}, line {'?' if at is None else at}, field {FORMAT_VERSION_KEY}", problem)])
+    data = without_format_version(data)
     if "firms" in data:
         shared = {k: data[k] for k in SHARED_KEYS if k in data}
         extra = sorted(set(data) - set(SHARED_KEYS) - {"firms"})
@@ -253,16 +264,53 @@ def _read_csv(path: Path) -> list[AnswerSheet]:
         raise AnswersError([Problem(f"{path}, {exc.where}", exc.problem)]) from exc
     except csv.Error as exc:
         raise AnswersError([Problem(f"{path}, line {reader.line_num}", f"broken CSV: {exc}")]) from None
-    return _sheets_from_table(str(path), rows)
+    other = _other_export(path, str(path), rows)
+    return _sheets_from_table(str(path), rows) if other is None else other
 
 
-def _column_letter(j: int) -> str:
-    letters = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        letters = chr(65 + r) + letters
-    return letters
+LIMESURVEY_COLUMNS: frozenset[str] = frozenset({"submitdate", "lastpage", "startlanguage"})
+"""Metadata columns of a LimeSurvey response export ("Export results", question codes as headings)."""
+
+
+def table_kind(header: Iterable[Any]) -> str:
+    """What a table is, by its header's column names (the one place that tells): ``odk`` (a
+    KoBoToolbox or ODK Central submission export of innexport's XLSForm, :mod:`innexport.files.odk`),
+    ``limesurvey`` (a LimeSurvey response export, :mod:`innexport.files.limesurvey`) or ``table``
+    (innexport's own table of firms).
+
+    >>> table_kind(["SubmissionDate", "firm-firm_id", "KEY"]), table_kind(["firm/firm_id", "_uuid"])
+    ('odk', 'odk')
+    >>> table_kind(["id", "submitdate", "lastpage", "startlanguage", "seed"]), table_kind(["firm_id", "q1"])
+    ('limesurvey', 'table')
+    >>> table_kind(["id. Response ID", "submitdate. Date submitted", "lastpage. Last page"])
+    'limesurvey'
+    """
+    from innexport.files.odk import is_submission_export  # here: files.odk imports this module
+
+    names = [str(h).strip() for h in header if h is not None]
+    if is_submission_export(names):
+        return "odk"
+    if len(LIMESURVEY_COLUMNS & {re.split(r"[.\s]", n, maxsplit=1)[0] for n in names}) >= 2:
+        return "limesurvey"  # headings as codes (``submitdate``) or as "code. text" (``submitdate. Date submitted``)
+    return "table"
+
+
+def _other_export(path: Path, origin: str, rows: list[list[Any]]) -> list[AnswerSheet] | None:
+    """The sheets of a platform's export (KoBoToolbox, ODK Central, LimeSurvey), or None for a table of firms."""
+    header = next((r for r in rows if any(_cell(c) is not None for c in r)), [])
+    kind = table_kind(_cell(h) for h in header)
+    if kind == "odk":
+        from innexport.files.odk import sheets_from_rows
+
+        return sheets_from_rows(origin, rows)
+    if kind == "limesurvey":
+        try:
+            from innexport.files.limesurvey import read_responses
+        except ImportError:
+            raise AnswersError([Problem(origin, "this is a LimeSurvey response export, but this version of "
+                                                "innexport cannot read them (innexport.files.limesurvey is missing)")]) from None
+        return read_responses(path)
+    return None
 
 
 def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
@@ -305,7 +353,7 @@ def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
                     entry["comments"][name[len(COMMENT_PREFIX):]] = str(value)
             else:
                 entry["answers"][name] = value
-                where[name] = f"row {r}, column {_column_letter(j)}"
+                where[name] = f"row {r}, column {column_letter(j)}"
         entry["firm"] = _read_shares({"name": firm.get("id", ""), **firm})
         if respondent:
             entry["respondent"] = respondent
@@ -370,6 +418,9 @@ def _read_xlsx(path: Path) -> list[AnswerSheet]:
             rows = _sheet_rows(origin, ws)
             if _questionnaire_header(rows) is not None:
                 return [_sheet_from_questionnaire(path, book, ws.title, rows)]
+            other = _other_export(path, origin, rows)
+            if other is not None:
+                return other
             if rows and "firm_id" in [_cell(c) for c in rows[0]]:
                 return _sheets_from_table(origin, rows)
         raise AnswersError([Problem(str(path), "no sheet is a table of firms (a `firm_id` column in its first row) "
@@ -442,7 +493,7 @@ def _sheet_from_questionnaire(path: Path, book: Any, name: str, rows: list[list[
         if qid in entry["answers"]:
             raise AnswersError([Problem(f"{origin}, row {r}", f"question {qid} appears twice")])
         entry["answers"][qid] = answer
-        where[qid] = f"row {r}, column {_column_letter(cols['answer'])}"
+        where[qid] = f"row {r}, column {column_letter(cols['answer'])}"
         if "comment" in cols and cols["comment"] < len(row) and _cell(row[cols["comment"]]) is not None:
             entry["comments"][qid] = str(_cell(row[cols["comment"]]))
     if not firm.get("id"):

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from innexport.core.answers import FORMULA_TRIGGERS
 
-__all__ = ["FORMULA_TRIGGERS", "safe_cell"]
+__all__ = ["FORMULA_TRIGGERS", "column_letter", "safe_cell"]
 
 T = TypeVar("T")
 
@@ -40,3 +40,16 @@ def safe_cell(value: T) -> T | str:
     if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+def column_letter(j: int) -> str:
+    """The spreadsheet letter of the 0-based column ``j`` (what error messages name a column by), by
+    openpyxl's rule.
+
+    >>> column_letter(0), column_letter(25), column_letter(26), column_letter(701)
+    ('A', 'Z', 'AA', 'ZZ')
+    """
+    from openpyxl.utils import get_column_letter
+
+    letter: str = get_column_letter(j + 1)
+    return letter

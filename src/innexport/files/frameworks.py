@@ -23,6 +23,7 @@ from innexport.core.framework import (
 )
 from innexport.files import builtin
 from innexport.files.limits import InputRefused
+from innexport.files.schemas import FORMAT_VERSION_KEY, format_version_problem, without_format_version
 from innexport.files.yamlsource import YamlError, parse_yaml
 
 __all__ = ["builtin_documents", "framework_from_texts", "load_framework", "parse_document", "parse_text",
@@ -53,7 +54,10 @@ def parse_text(text: str, origin: str = "<text>") -> Framework | Module:
         doc = parse_yaml(text, origin)
     except YamlError as exc:  # a YamlLimitError stays this error's cause: a refusal (exit 2 on the command line)
         raise FrameworkError([Issue("YAML", exc.problem, exc.line, origin)]) from exc if isinstance(exc, InputRefused) else None
-    return parse_data(doc.data, doc.locate, origin)
+    problem = format_version_problem(doc.data)
+    if problem is not None:
+        raise FrameworkError([Issue(FORMAT_VERSION_KEY, problem, doc.key_line([FORMAT_VERSION_KEY]), origin)])
+    return parse_data(without_format_version(doc.data), doc.locate, origin)
 
 
 def framework_from_texts(framework_text: str, module_texts: Sequence[str] = (), origin: str = "<text>") -> Framework:

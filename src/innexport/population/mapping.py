@@ -55,6 +55,7 @@ from innexport.core.framework import (
 )
 from innexport.files import builtin
 from innexport.files.frameworks import builtin_documents, load_framework
+from innexport.files.schemas import FORMAT_VERSION_KEY, format_version_problem, without_format_version
 from innexport.files.yamlsource import Yaml12Loader, YamlDocument, YamlError, parse_yaml
 from innexport.population.frame import ACT, CLASS, COMPLETENESS, DIM, FIRM_ID, OBS, WEIGHT, score_population
 from innexport.population.io import (
@@ -337,8 +338,11 @@ def parse_mapping(text: str, origin: str = "<text>") -> Mapping:
     data = doc.data
     if not isinstance(data, dict) or data.get("kind") != "mapping":
         raise MappingError([Issue("kind", "expected a mapping document with `kind: mapping`", 1, origin)])
+    problem = format_version_problem(data)
+    if problem is not None:
+        raise MappingError([Issue(FORMAT_VERSION_KEY, problem, doc.key_line([FORMAT_VERSION_KEY]), origin)])
     try:
-        mapping = Mapping.model_validate(data)
+        mapping = Mapping.model_validate(without_format_version(data))
     except ValidationError as exc:
         raise MappingError(issues_from_validation(exc, doc.locate, origin)) from None
     mapping._file = origin

@@ -49,6 +49,12 @@ from innexport.core.framework import (
 from innexport.files import builtin
 from innexport.files.classifications import nace_positions, read_code, section_of
 from innexport.files.frameworks import load_framework
+from innexport.files.schemas import (
+    FORMAT_VERSION_KEY,
+    format_version_problem,
+    with_format_version,
+    without_format_version,
+)
 from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
 
 KINDS: tuple[str, ...] = ("grant", "loan", "insurance", "advice", "training", "trade_mission", "tax_credit", "network")
@@ -239,6 +245,10 @@ def parse_catalogue(text: str, origin: str = "<text>", framework: Framework | No
     data = doc.data
     if not isinstance(data, dict):
         raise CatalogueError([Issue("file", "expected a mapping with a `kind: catalogue` document", 1, origin)])
+    problem = format_version_problem(data)
+    if problem is not None:
+        raise CatalogueError([Issue(FORMAT_VERSION_KEY, problem, doc.key_line([FORMAT_VERSION_KEY]), origin)])
+    data = without_format_version(data)
     issues = _duplicate_issues(doc) + _taken_issues(doc, taken or {})
     context = {"activities": _activity_ids(framework), "duplicates_checked": True}
     try:
@@ -365,7 +375,7 @@ def dump_catalogue(catalogue: Catalogue, comment: str | None = None) -> str:
             entry["eligibility"] = rule
         else:
             entry.pop("eligibility", None)
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False)
+    text = yaml.safe_dump(with_format_version(data), allow_unicode=True, sort_keys=False, width=4096, default_flow_style=False)
     head = "".join(f"# {line}\n".replace("# \n", "#\n") for line in comment.splitlines()) if comment else ""
     return head + text
 

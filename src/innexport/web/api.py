@@ -811,5 +811,7 @@ def get_plan(request: HttpRequest, assessment_id: int) -> ActionPlanOut:
 
 api.add_router("", "innexport.web.api_benchmark.router")  # GET …/benchmark, GET /benchmark/reference
 api.add_router("", "innexport.web.api_reviews.router")  # …/reviews: the advisor's validation of answers
+api.add_router("", "innexport.web.api_assessments.router")  # GET /assessments: flat data for BI tools
+api.add_router("", "innexport.web.api_imports.router")  # POST /answers/import: files and platform exports
 
 urlpatterns = [path("", api.urls)]

@@ -28,6 +28,7 @@ from django.db import transaction
 import innexport
 from innexport.core.assessment import AnswersError, AnswerSheet, answer_codes
 from innexport.core.framework import answers_fit
+from innexport.files import builtin
 from innexport.files.answers import read_answers
 from innexport.web import plans, services
 from innexport.web.models import Assessment, AssessmentStatus, Firm, FrameworkVersion, Membership, Organisation, Role
@@ -51,9 +52,11 @@ class DemoResult:
 
 
 def examples_dir() -> Path | None:
-    """The ``examples`` folder of a source checkout (or editable install), if there is one."""
+    """The ``examples`` folder of a source checkout (or editable install), else the copy shipped in the
+    package (``innexport/data/examples``, so that an installed wheel has its demo firms), if there is one."""
     candidate = Path(innexport.__file__).resolve().parents[2] / "examples"
-    return candidate if candidate.is_dir() else None
+    shipped = builtin.folder("examples")
+    return candidate if candidate.is_dir() else shipped if shipped.is_dir() else None
 
 
 def seed_demo(password: str | None = None, examples: Path | None = None) -> DemoResult:

@@ -385,3 +385,92 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# --- single sign-on (OpenID Connect; innexport.web.sso, docs/deployment.md "Single sign-on") ------- begin
+
+
+def oidc_settings(environ: Mapping[str, str], production: bool = False) -> dict[str, Any]:
+    """The single sign-on settings from the environment (mozilla-django-oidc, the ``sso`` extra):
+    none of them (``INNEXPORT_SSO`` false) unless ``INNEXPORT_OIDC_CLIENT_ID`` is set.
+
+    ``INNEXPORT_OIDC_ISSUER`` (its endpoints are discovered from
+    ``<issuer>/.well-known/openid-configuration`` at the first login) or the endpoints themselves,
+    ``INNEXPORT_OIDC_AUTHORIZATION_ENDPOINT``, ``_TOKEN_ENDPOINT``, ``_USERINFO_ENDPOINT``,
+    ``_JWKS_URI`` (and the optional ``_END_SESSION_ENDPOINT``); ``INNEXPORT_OIDC_CLIENT_SECRET``;
+    ``INNEXPORT_OIDC_SCOPES`` (default ``openid email profile``); the claims naming the organisation
+    and the role, ``INNEXPORT_OIDC_ORG_CLAIM`` (``innexport_org``) and ``INNEXPORT_OIDC_ROLE_CLAIM``
+    (``innexport_role``); ``INNEXPORT_OIDC_DEFAULT_ROLE`` (``analyst``: the role of a user whose
+    organisation claim comes without a role); ``INNEXPORT_OIDC_SIGN_ALGO`` (``RS256``);
+    ``INNEXPORT_OIDC_TOKEN_AUTH`` (``basic`` or ``post``: how the client authenticates at the token
+    endpoint); ``INNEXPORT_OIDC_PROVIDER_NAME`` (on the login button). Addresses must be https://
+    in production. A configuration that cannot work stops the start with ``ImproperlyConfigured``
+    naming the variable.
+
+    >>> oidc_settings({})["INNEXPORT_SSO"]
+    False
+    >>> s = oidc_settings({"INNEXPORT_OIDC_ISSUER": "https://id.cci.fr/realms/cci/", "INNEXPORT_OIDC_CLIENT_ID": "innexport",
+    ...                    "INNEXPORT_OIDC_CLIENT_SECRET": "s3cret"})
+    >>> s["INNEXPORT_SSO"], s["INNEXPORT_OIDC_ISSUER"], s["OIDC_RP_SCOPES"], s["INNEXPORT_OIDC_ROLE_CLAIM"]
+    (True, 'https://id.cci.fr/realms/cci', 'openid email profile', 'innexport_role')
+    >>> oidc_settings({"INNEXPORT_OIDC_CLIENT_ID": "innexport", "INNEXPORT_OIDC_CLIENT_SECRET": "s"})
+    Traceback (most recent call last):
+    ...
+    django.core.exceptions.ImproperlyConfigured: INNEXPORT_OIDC_ISSUER (or ...) is needed with INNEXPORT_OIDC_CLIENT_ID
+    """
+    def get(name: str, default: str = "") -> str:
+        return environ.get(f"INNEXPORT_OIDC_{name}", "").strip() or default
+
+    out: dict[str, Any] = {"INNEXPORT_SSO": False}
+    client_id = get("CLIENT_ID")
+    if not client_id:
+        return out
+    if importlib.util.find_spec("mozilla_django_oidc") is None:
+        raise ImproperlyConfigured("INNEXPORT_OIDC_CLIENT_ID is set but mozilla-django-oidc is not installed: "
+                                   "pip install 'innexport[sso]'")
+    if not get("CLIENT_SECRET"):
+        raise ImproperlyConfigured("INNEXPORT_OIDC_CLIENT_SECRET is needed with INNEXPORT_OIDC_CLIENT_ID")
+    names = {"authorization_endpoint": "AUTHORIZATION_ENDPOINT", "token_endpoint": "TOKEN_ENDPOINT",
+             "userinfo_endpoint": "USERINFO_ENDPOINT", "jwks_uri": "JWKS_URI",
+             "end_session_endpoint": "END_SESSION_ENDPOINT"}
+    issuer = get("ISSUER").rstrip("/")
+    endpoints = {key: get(name) for key, name in names.items() if get(name)}
+    required = [name for key, name in names.items() if key != "end_session_endpoint"]
+    if not issuer and any(get(name) == "" for name in required):
+        raise ImproperlyConfigured("INNEXPORT_OIDC_ISSUER (or " + ", ".join(f"INNEXPORT_OIDC_{n}" for n in required)
+                                   + ") is needed with INNEXPORT_OIDC_CLIENT_ID")
+    for name, url in [("ISSUER", issuer)] + [(names[key], url) for key, url in endpoints.items()]:
+        scheme = urlsplit(url).scheme
+        if url and (scheme not in {"http", "https"} or (production and scheme != "https")):
+            raise ImproperlyConfigured(f"INNEXPORT_OIDC_{name}: '{url}' is not an "
+                                       f"{'https' if production else 'http(s)'}:// address")
+    scopes = get("SCOPES", "openid email profile")
+    if "openid" not in scopes.split():
+        raise ImproperlyConfigured(f"INNEXPORT_OIDC_SCOPES: '{scopes}' lacks the scope openid")
+    client_auth = get("TOKEN_AUTH", "basic").lower()
+    if client_auth not in {"basic", "post"}:
+        raise ImproperlyConfigured(f"INNEXPORT_OIDC_TOKEN_AUTH: '{client_auth}' is not basic or post")
+    out.update({
+        "INNEXPORT_SSO": True, "INNEXPORT_OIDC_ISSUER": issuer, "INNEXPORT_OIDC_ENDPOINTS": endpoints,
+        "INNEXPORT_OIDC_ORG_CLAIM": get("ORG_CLAIM", "innexport_org"),
+        "INNEXPORT_OIDC_ROLE_CLAIM": get("ROLE_CLAIM", "innexport_role"),
+        "INNEXPORT_OIDC_DEFAULT_ROLE": get("DEFAULT_ROLE", "analyst"),
+        "INNEXPORT_OIDC_PROVIDER_NAME": get("PROVIDER_NAME"),
+        "OIDC_RP_CLIENT_ID": client_id, "OIDC_RP_CLIENT_SECRET": get("CLIENT_SECRET"),
+        "OIDC_RP_SIGN_ALGO": get("SIGN_ALGO", "RS256"), "OIDC_RP_SCOPES": scopes,
+        "OIDC_USE_PKCE": True, "OIDC_STORE_ID_TOKEN": True, "OIDC_TOKEN_USE_BASIC_AUTH": client_auth == "basic",
+        "OIDC_TIMEOUT": 10,
+    })
+    return out
+
+
+for _name, _value in oidc_settings(os.environ, PRODUCTION).items():
+    globals()[_name] = _value
+_template_options: Any = TEMPLATES[0]["OPTIONS"]
+_template_options["context_processors"].append("innexport.web.sso.context")  # the login page's button
+if globals()["INNEXPORT_SSO"]:
+    AUTHENTICATION_BACKENDS.append("innexport.web.sso.Backend")
+    # the logout form's answer redirects to the provider's end_session endpoint (form-action covers redirects)
+    _end_session = globals()["INNEXPORT_OIDC_ENDPOINTS"].get("end_session_endpoint") or globals()["INNEXPORT_OIDC_ISSUER"]
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        "{0.scheme}://{0.netloc}".format(urlsplit(_end_session)))
+# --- single sign-on ------------------------------------------------------------------------------- end

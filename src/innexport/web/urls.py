@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="firm-list", permanent=False)),
+    path("", include("innexport.web.sso")),  # single sign-on, and the one logout (before accounts)
     path("", include("innexport.web.views.accounts")),
     path("", include("innexport.web.views.firms")),
     path("", include("innexport.web.views.assessments")),
@@ -19,7 +20,9 @@ urlpatterns = [
     path("", include("innexport.web.views.plans")),
     path("", include("innexport.web.views.programmes")),
     path("", include("innexport.web.views.portfolio")),
+    path("", include("innexport.web.views.exports")),
     path("", include("innexport.web.views.benchmark")),
+    path("", include("innexport.web.views.imports")),
     path("api/", include("innexport.web.api")),
     path("admin/", admin.site.urls),
 ]
