@@ -225,3 +225,39 @@ def test_the_schema_command_writes_a_file_and_refuses_an_unknown_format(tmp_path
 def test_schema_of_refuses_an_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown file format 'plan'"):
         schema_of("plan")
+
+
+# --- the format version in answer tables and the Excel questionnaire ----------------------------------------
+
+
+def test_answer_tables_and_the_questionnaire_carry_the_format_version(tmp_path: Path) -> None:
+    """A CSV/XLSX answer table may have a `format_version` column (checked on every row, the refusal naming
+    row and column); the Excel questionnaire writes a prefilled `format_version` row and reads it back."""
+    import openpyxl
+
+    from innexport.files.frameworks import load_framework
+    from innexport.rendering.questionnaire import write_xlsx
+
+    good = tmp_path / "good.csv"
+    good.write_text("format_version,firm_id,firm_name,net_partners\n1,f1,Firm one,\n", encoding="utf-8")
+    assert [s.firm.id for s in read_answers(good)] == ["f1"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("firm_id,format_version,firm_name\nf1,1,Firm one\nf2,7,Firm two\n", encoding="utf-8")
+    with pytest.raises(AnswersError) as caught:
+        read_answers(bad)
+    assert str(caught.value).startswith(f"{bad}, row 3, column B (format_version): unknown format version 7")
+
+    form = tmp_path / "q.xlsx"
+    write_xlsx(load_framework("iiep"), "fr", form)
+    book = openpyxl.load_workbook(form)
+    rows = {r[0]: r[1] for r in book["firm"].iter_rows(min_row=2, max_col=2, values_only=True)}
+    assert rows["format_version"] == FORMAT_VERSION
+    firm_row = next(r for r in book["firm"].iter_rows(min_row=2) if r[0].value == "firm_id")
+    firm_row[1].value = "f9"
+    book.save(form)
+    assert [s.firm.id for s in read_answers(form)] == ["f9"]
+    version_row = next(r for r in book["firm"].iter_rows(min_row=2) if r[0].value == "format_version")
+    version_row[1].value = 2
+    book.save(form)
+    with pytest.raises(AnswersError, match=r"\[firm\], row format_version: unknown format version 2"):
+        read_answers(form)

@@ -345,6 +345,9 @@ def _sheets_from_table(origin: str, rows: list[list[Any]]) -> list[AnswerSheet]:
             elif name in RESPONDENT_COLUMNS:
                 if value is not None:
                     respondent[RESPONDENT_COLUMNS[name]] = str(value)
+            elif name == FORMAT_VERSION_KEY:
+                if value is not None and (problem := _cell_version_problem(value)):
+                    problems.append(Problem(f"{origin}, row {r}, column {column_letter(j)} ({name})", problem))
             elif name in SHEET_COLUMNS:
                 if value is not None:
                     entry[name] = [m.strip() for m in str(value).split(";") if m.strip()] if name == "modules" else value
@@ -384,6 +387,20 @@ def _read_shares(firm: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get(key), str) and (m := _PERCENT.match(out[key])):
             out[key] = float(m.group(1).replace(",", ".")) / 100
     return out
+
+
+def _cell_version_problem(value: Any) -> str | None:
+    """Why a table's or a questionnaire's ``format_version`` cell cannot be read (None: supported). A
+    cell holding a whole number as text (CSV) is that number.
+
+    >>> _cell_version_problem("1") is None, _cell_version_problem(1) is None
+    (True, True)
+    >>> print(_cell_version_problem("7"))
+    unknown format version 7 (this innexport reads version 1; a newer innexport may read it)
+    """
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return format_version_problem({FORMAT_VERSION_KEY: value})
 
 
 def _cell(value: Any) -> Any:
@@ -472,6 +489,9 @@ def _sheet_from_questionnaire(path: Path, book: Any, name: str, rows: list[list[
                 continue
             if key in FIRM_COLUMNS:
                 firm[FIRM_COLUMNS[key]] = str(value) if key in ("firm_id", "sector") else value
+            elif key == FORMAT_VERSION_KEY:
+                if problem := _cell_version_problem(value):
+                    raise AnswersError([Problem(f"{path} [{firm_sheet}], row {FORMAT_VERSION_KEY}", problem)])
             elif key in RESPONDENT_COLUMNS:
                 entry.setdefault("respondent", {})[RESPONDENT_COLUMNS[key]] = str(value)
             elif key == "modules":

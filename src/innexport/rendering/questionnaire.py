@@ -27,6 +27,7 @@ from typing import Any
 from innexport.core.framework import LANGUAGES, Framework, Scale
 from innexport.files.cells import safe_cell
 from innexport.files.frameworks import builtin_documents
+from innexport.files.schemas import FORMAT_VERSION
 from innexport.rendering.documents import environment, html_to_pdf
 from innexport.rendering.i18n import translator
 
@@ -35,12 +36,12 @@ QUESTIONNAIRE_SHEET = "questionnaire"
 LISTS_SHEET = "lists"
 
 FIRM_FIELDS: tuple[str, ...] = (
-    "framework", "version", "modules", "lang",
+    "format_version", "framework", "version", "modules", "lang",
     "firm_id", "firm_name", "country", "region", "sector", "size", "employees", "founded",
     "export_share", "rd_intensity", "contact", "assessed_on", "assessor",
 )
 """Rows of the ``firm`` sheet, in order (the keys :mod:`innexport.files.answers` reads)."""
-PREFILLED: tuple[str, ...] = ("framework", "version", "modules")
+PREFILLED: tuple[str, ...] = ("format_version", "framework", "version", "modules")
 """Firm-sheet rows innexport fills in and the person must leave alone (``lang`` is filled in but may change)."""
 FIRM_SIZES: tuple[str, ...] = ("micro", "small", "medium", "large")
 PERCENT_FIELDS: tuple[str, ...] = ("export_share", "rd_intensity")
@@ -278,6 +279,7 @@ def write_xlsx(framework: Framework, lang: str, path: str | Path) -> None:
     fs.column_dimensions["C"].width = 80
     fs.freeze_panes = "A2"
     prefilled = {
+        "format_version": FORMAT_VERSION,
         "framework": framework.id,
         "version": framework.version,
         "modules": ";".join(m.id for m in framework.modules) or None,
