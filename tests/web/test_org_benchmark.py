@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
 import numpy as np
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from innexport.web.api import create_token
@@ -220,7 +221,7 @@ def test_the_opt_in_is_for_admins_and_audited(org_a) -> None:
                        ("a-admin", "change", "shared reference: opted out")]
 
 
-def test_ten_thousand_firms_answer_in_well_under_a_second(org_a, wine_framework) -> None:
+def test_ten_thousand_firms_are_placed_from_one_query(org_a, wine_framework) -> None:
     rng = np.random.default_rng(11)
     n = 10_000
     sectors = rng.choice(["11.02", "11.01", "10.1", "01.21"], n)
@@ -236,9 +237,9 @@ def test_ten_thousand_firms_answer_in_well_under_a_second(org_a, wine_framework)
         for f, v in zip(firms, values, strict=True)], batch_size=2000)
     target = Assessment.objects.filter(organisation=org_a.organisation).order_by("pk").first()
     client = Client(HTTP_AUTHORIZATION=f"Bearer {create_token(org_a.advisor)}")
-    client.get(f"/api/assessments/{target.pk}/benchmark")  # warm-up (imports)
-    start = time.perf_counter()
-    response = client.get(f"/api/assessments/{target.pk}/benchmark")
-    elapsed = time.perf_counter() - start
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/assessments/{target.pk}/benchmark")
+    # its speed is measured by a bench, never asserted here (a loaded machine took 15 s once); the
+    # organisation's diagnostics are read in one query, whatever their number (not one per firm)
     assert response.status_code == 200 and json.loads(response.content)["peers"]["n"] > 500
-    assert elapsed < 1.0, f"{elapsed:.2f} s"
+    assert len(queries.captured_queries) < 20

@@ -83,7 +83,8 @@ NO_CLASS = ""
 
 __all__ = [
     "FILTERS", "FRAME_COLUMNS", "GROUPINGS", "MIN_GROUP", "MOVEMENT_GROUPS", "NO_CLASS", "NO_GROUP", "Groups",
-    "Movement", "Portfolio", "PortfolioError", "check_filters", "frameworks", "portfolio", "weakest_dimension",
+    "Movement", "Portfolio", "PortfolioError", "check_filters", "chronological", "frameworks", "json_values", "last_of_each",
+    "portfolio", "weakest_dimension",
 ]
 
 
@@ -212,6 +213,34 @@ def _class_text(series: pd.Series) -> pd.Series:
     return series.where(series.notna(), NO_CLASS)
 
 
+def chronological(frame: pd.DataFrame, caller: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The diagnostics of ``frame`` firm by firm, oldest first: ``assessed_on`` as dates, the order
+    (positions in ``frame``) and each firm's code in that order. Same day: by ``assessment`` id when
+    the frame has one. The one rule of "a firm's latest diagnostic": the last of its firm's run
+    (:func:`last_of_each`). ``caller`` names the function in the refusal of a column that is not dates.
+
+    >>> f = pd.DataFrame({"firm": [2, 1, 1], "assessed_on": ["2025-01-01", "2025-03-01", "2024-12-01"]})
+    >>> _, order, codes = chronological(f, "example")
+    >>> order.tolist(), codes.tolist(), last_of_each(codes).tolist()
+    ([2, 1, 0], [0, 0, 1], [False, True, True])
+    """
+    try:
+        assessed_on = pd.to_datetime(frame["assessed_on"]).to_numpy()
+    except (ValueError, TypeError) as exc:
+        raise PortfolioError(f"{caller}: column assessed_on holds something that is not a date ({exc})") from None
+    firm_codes, _uniques = pd.factorize(frame["firm"], sort=True)
+    same_day = [pd.factorize(frame["assessment"], sort=True)[0]] if "assessment" in frame.columns else []
+    order = np.lexsort([*same_day, assessed_on, firm_codes])  # the last key sorts first
+    return assessed_on, order, firm_codes[order]
+
+
+def last_of_each(codes: np.ndarray) -> np.ndarray:
+    """Where a run of equal ``codes`` (sorted) ends: each firm's latest diagnostic in :func:`chronological`'s order."""
+    last = np.ones(len(codes), dtype=bool)
+    last[:-1] = codes[1:] != codes[:-1]
+    return last
+
+
 def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *,
               min_group: int = MIN_GROUP) -> Portfolio:
     """The portfolio of the diagnostics in ``frame`` (unmasked; see :func:`innexport.portfolio.disclosure.mask`).
@@ -230,18 +259,10 @@ def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *
     activities_order = [a.id for f in fws for a in f.activities]  # ids met twice: once (_ordered_keys)
 
     cols = [c for c in (*FRAME_COLUMNS, "assessment", "name") if c in frame.columns]
-    try:
-        assessed_on = pd.to_datetime(frame["assessed_on"]).to_numpy()
-    except (ValueError, TypeError) as exc:
-        raise PortfolioError(f"portfolio: column assessed_on holds something that is not a date ({exc})") from None
-
     # chronological order within each firm (one copy of the columns used, in that order)
-    firm_codes, _uniques = pd.factorize(frame["firm"], sort=True)
-    same_day = [pd.factorize(frame["assessment"], sort=True)[0]] if "assessment" in frame.columns else []
-    order = np.lexsort([*same_day, assessed_on, firm_codes])  # the last key sorts first
+    assessed_on, order, firm_codes = chronological(frame, "portfolio")
     df = frame[cols].take(order).reset_index(drop=True)
     df["assessed_on"] = assessed_on[order]
-    firm_codes = firm_codes[order]
     for name in INDICES:
         try:
             df[name] = pd.to_numeric(df[name]).astype(float)
@@ -279,7 +300,7 @@ def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *
     cross = pd.DataFrame(cells, index=pd.Index(keys, name="iip"), columns=pd.Index(keys, name="iep")).astype(int)
 
     # top priorities of the latest diagnostics (each activity once per firm)
-    flat = [a for lst in _parsed(latest["top_activities"].tolist(), "top_activities") if isinstance(lst, (list, tuple))
+    flat = [a for lst in json_values(latest["top_activities"].tolist(), "top_activities") if isinstance(lst, (list, tuple))
             for a in set(lst) if isinstance(a, str)]
     top_counts = pd.Series(flat, dtype=object).value_counts() if flat else pd.Series(dtype=int)
     act_keys = _ordered_keys(activities_order, top_counts.index)
@@ -298,7 +319,7 @@ def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *
     gap[(class_pos < 0) | ((class_pos > 0) & np.isnan(iiep))] = np.nan
     values = latest[["iip", "iep", "iiep"]].assign(gap=gap)
     scores = [d if isinstance(d, dict) else {}
-              for d in _parsed(latest["dimension_scores"].tolist(), "dimension_scores")]
+              for d in json_values(latest["dimension_scores"].tolist(), "dimension_scores")]
     dim_keys = _ordered_keys((d.id for f in fws for d in f.dimensions), set().union(*scores) if scores else ())
     dims = pd.DataFrame.from_records(scores, columns=dim_keys, nrows=len(scores)) if scores else \
         pd.DataFrame(columns=dim_keys)
@@ -311,8 +332,8 @@ def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *
 
     # programmes: firms they were proposed to, firms that used them
     programmes = pd.DataFrame({
-        "proposed": _firms_per_item(firm_codes, _parsed(df["programmes_proposed"].tolist(), "programmes_proposed")),
-        "used": _firms_per_item(firm_codes, _parsed(df["programmes_used"].tolist(), "programmes_used")),
+        "proposed": _firms_per_item(firm_codes, json_values(df["programmes_proposed"].tolist(), "programmes_proposed")),
+        "used": _firms_per_item(firm_codes, json_values(df["programmes_used"].tolist(), "programmes_used")),
     }).fillna(0).astype(int)
     programmes = programmes.sort_index(key=lambda ix: ix.astype(str)).sort_values(
         ["proposed", "used"], ascending=False, kind="stable")
@@ -339,8 +360,11 @@ def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *
     )
 
 
-def _parsed(values: list, column: str) -> list:
+def json_values(values: list, column: str) -> list:
     """The values of a list or dict column, those given as JSON text parsed (as databases give them).
+
+    >>> json_values(['[1, 2]', None, '{"a": null}', [3]], "x")
+    [[1, 2], None, {'a': None}, [3]]
 
     The texts are parsed in one go (one JSON array), much faster than one by one; when that fails,
     one by one, to name the bad value.

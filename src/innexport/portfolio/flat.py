@@ -62,11 +62,11 @@ from innexport.core.framework import INDICES, Framework
 from innexport.core.priorities import TOP_PRIORITIES
 from innexport.files.cells import safe_cell
 from innexport.portfolio import disclosure
-from innexport.portfolio.compute import FRAME_COLUMNS, MIN_GROUP, _parsed, portfolio
+from innexport.portfolio.compute import FRAME_COLUMNS, MIN_GROUP, json_values, portfolio
 
 __all__ = [
     "ANSWER_COLUMNS", "ASSESSMENT_COLUMNS", "FORMATS", "IDENTIFYING", "OTHER", "RAW_ANSWER_COLUMNS",
-    "RAW_ASSESSMENT_COLUMNS", "answers_table", "assessments_table", "for_analysts", "json_values", "level_lookup", "to_bytes",
+    "RAW_ASSESSMENT_COLUMNS", "answers_table", "assessments_table", "for_analysts", "level_lookup", "to_bytes",
     "to_json",
 ]
 
@@ -183,7 +183,7 @@ def assessments_table(raw: pd.DataFrame, frameworks: Sequence[Framework] = ()) -
     for col in ("export_share", "rd_intensity"):
         out[col] = pd.to_numeric(raw[col], errors="coerce").astype(float)
     out["year_founded"] = pd.to_numeric(raw["year_founded"], errors="coerce").astype("Int64")
-    modules = _parsed(raw["framework_modules"].tolist(), "framework_modules")
+    modules = json_values(raw["framework_modules"].tolist(), "framework_modules")
     out["framework_modules"] = pd.Series(["+".join(m) if isinstance(m, list) else "" for m in modules], dtype=object)
     out["framework_hash"] = raw["framework_hash"]
     out["completeness"] = pd.to_numeric(raw["completeness"], errors="coerce").astype(float)
@@ -195,7 +195,7 @@ def assessments_table(raw: pd.DataFrame, frameworks: Sequence[Framework] = ()) -
             out[ix + part] = pd.to_numeric(raw[ix + part], errors="coerce").astype(float)
     out["quadrant"] = _text_or_none(raw["quadrant"])
 
-    tops = [t if isinstance(t, list) else [] for t in _parsed(raw["top_activities"].tolist(), "top_activities")]
+    tops = [t if isinstance(t, list) else [] for t in json_values(raw["top_activities"].tolist(), "top_activities")]
     for k in range(TOP_PRIORITIES):
         out[f"priority_{k + 1}"] = pd.Series([t[k] if len(t) > k else None for t in tops], dtype=object)
 
@@ -210,23 +210,12 @@ def assessments_table(raw: pd.DataFrame, frameworks: Sequence[Framework] = ()) -
     out["self_assessed"] = counts.where(counts.notna(), questions).astype("Int64")
     table = pd.DataFrame(out, index=raw.index)[list(ASSESSMENT_COLUMNS)]
 
-    dims = [d if isinstance(d, dict) else {} for d in _parsed(raw["dimension_scores"].tolist(), "dimension_scores")]
-    acts = [_activity_scores(v) for v in _parsed(raw["activity_scores"].tolist(), "activity_scores")]
+    dims = [d if isinstance(d, dict) else {} for d in json_values(raw["dimension_scores"].tolist(), "dimension_scores")]
+    acts = [_activity_scores(v) for v in json_values(raw["activity_scores"].tolist(), "activity_scores")]
     dim_keys = _ordered([d.id for f in frameworks for d in f.dimensions], dims)
     act_keys = _ordered([a.id for f in frameworks for a in f.activities], acts)
     return pd.concat([table, _scores(dims, dim_keys, DIMENSION_PREFIX, n),
                       _scores(acts, act_keys, ACTIVITY_PREFIX, n)], axis=1)
-
-
-def json_values(values: list[Any], column: str) -> list[Any]:
-    """The values of a column of lists or dicts, those given as JSON text (as databases give them)
-    parsed, in one go (:mod:`innexport.portfolio.compute`'s parser; a bad text is refused naming
-    ``column``).
-
-    >>> json_values(['[1, 2]', None, '{"a": null}', [3]], "x")
-    [[1, 2], None, {'a': None}, [3]]
-    """
-    return _parsed(values, column)
 
 
 def _text_or_none(s: pd.Series) -> pd.Series:

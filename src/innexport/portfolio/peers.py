@@ -82,7 +82,7 @@ import pandas as pd
 
 from innexport.core.framework import INDICES
 from innexport.files.classifications import nace_positions
-from innexport.portfolio.compute import MIN_GROUP, _parsed
+from innexport.portfolio.compute import MIN_GROUP, json_values
 
 __all__ = [
     "CONFIDENCE", "DECILES", "FRAME_COLUMNS", "LEVELS", "MIN_GROUP", "Level", "PeerGroupTooSmall", "Placement",
@@ -236,7 +236,7 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
     df["section"] = df["sector"].map(lambda c: hierarchy[c][1])
     for name in INDICES:
         df[name] = pd.to_numeric(df[name], errors="coerce").astype(float)
-    scores = [d if isinstance(d, dict) else {} for d in _parsed(df["dimension_scores"].tolist(), "dimension_scores")]
+    scores = [d if isinstance(d, dict) else {} for d in json_values(df["dimension_scores"].tolist(), "dimension_scores")]
     dims = pd.DataFrame.from_records(scores, nrows=len(scores)) if scores else pd.DataFrame()
     dims = dims.apply(pd.to_numeric, errors="coerce").astype(float)
     dims.columns = [f"dim:{c}" for c in dims.columns]

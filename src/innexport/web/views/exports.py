@@ -46,7 +46,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from innexport.core.framework import INDICES, Framework
-from innexport.portfolio import flat
+from innexport.portfolio import compute, flat
 from innexport.rendering.countries import country_code
 from innexport.rendering.sectors import sector_code, sector_codes_within
 from innexport.web import services, tenancy
@@ -258,7 +258,7 @@ def _raw_assessments(qs: Any) -> pd.DataFrame:
     rows = list(_annotated(qs).values_list(*(orm for _name, orm in ASSESSMENT_FIELDS)))
     frame = _frame(rows, names)
     scalars = [v if isinstance(v, list) and len(v) == len(RESULT_PATHS) else [None] * len(RESULT_PATHS)
-               for v in flat.json_values(frame.pop("result").tolist(), "result")]
+               for v in compute.json_values(frame.pop("result").tolist(), "result")]
     split = pd.DataFrame(scalars, columns=list(RESULT_PATHS), index=frame.index, dtype=object)
     frame = pd.concat([frame, split], axis=1)
     for col in ("iip", "iep", "iiep"):
@@ -298,7 +298,7 @@ def _answers(scope: Any, fws: dict[int, Framework]) -> pd.DataFrame:
                   ["assessment_id", "states"])
     if len(held):
         scored = set(held["assessment_id"].tolist())
-        states = [(a, q, s) for a, text in zip(held["assessment_id"], flat.json_values(held["states"].tolist(), "states"),
+        states = [(a, q, s) for a, text in zip(held["assessment_id"], compute.json_values(held["states"].tolist(), "states"),
                                                strict=True)
                   if isinstance(text, dict) for q, s in text.items()]
         holding = pd.DataFrame(states, columns=["assessment_id", "question_id", "held"])
