@@ -3,13 +3,16 @@
 Reading the answers, choosing each sheet's framework and diagnosing are the library's
 (:mod:`innexport.api`, :mod:`innexport.files.answers`); the report is
 :mod:`innexport.rendering.report`. This module parses the options, calls them and writes the files.
+A batch of reports is rendered in a pool of processes (``--jobs``, :func:`_render_all`), with the
+same bytes as one process gives.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -69,6 +72,10 @@ def diagnose_command(
                         "answers to it (uniformly when fewer than 5 answered it). Repeatable.")] = None,
     no_sensitivity: Annotated[bool, typer.Option(
         "--no-sensitivity", help="Leave out the stability intervals of the dimension weights.")] = False,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Reports rendered at once, each in a process of its own (default: every CPU "
+                                    "core for PDF, 1 for HTML; 1: one after the other). The files are the same "
+                                    "whatever the number.")] = None,
 ) -> None:
     """Score firms' answers and write their reports (HTML, PDF) or results (JSON).
 
@@ -98,11 +105,7 @@ def diagnose_command(
     if benchmark is not None:
         results = _with_benchmark(results, benchmark, [c.strip() for c in by.split(",") if c.strip()])
     targets = _targets(out, fmt, results, frameworks)
-    rendered: list[tuple[Path, bytes]] = []
-    with progress("Rendering reports", len(targets), show=len(results) >= 2) as step:
-        for path, render in targets:
-            rendered.append((path, render()))
-            step()
+    rendered = _render_all(targets, frameworks, dt.date.today(), jobs, show=len(results) >= 2)
     for path, content in rendered:
         write_atomic(path, content)
         if path != STDIO:  # standard output carries the document itself
@@ -153,25 +156,33 @@ def _read_leverage(path: Path) -> dict[str, float]:
         raise AnswersError([Problem(str(path), f"not a leverage file ({{activity id: number}}): {exc}")]) from None
 
 
-def _json_bytes(results: list[FirmResult]) -> bytes:
+def _json_bytes(results: Sequence[FirmResult]) -> bytes:
     from innexport.core.assessment import result_json
 
-    return json.dumps(result_json(results), ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(result_json(list(results)), ensure_ascii=False, indent=2).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class _Render:
+    """One file's content to make: the JSON of ``results``, or the HTML or PDF report of its one firm."""
+
+    kind: str  # "json", "html" or "pdf"
+    results: tuple[FirmResult, ...]
 
 
 def _targets(out: Path, fmt: str, results: list[FirmResult],
-             frameworks: dict[str, Framework]) -> list[tuple[Path, Callable[[], bytes]]]:
-    """The files to write and how to render each: one JSON of every firm, or one report per firm."""
+             frameworks: dict[str, Framework]) -> list[tuple[Path, _Render]]:
+    """The files to write and what each holds: one JSON of every firm, or one report per firm."""
     suffixes = tuple(f".{f}" for f in FORMATS)
     if out == STDIO:
         if fmt == "json":
-            return [(out, partial(_json_bytes, results))]
+            return [(out, _Render("json", tuple(results)))]
         if len(results) > 1:
             raise fail(f"--out -: one {fmt.upper()} report at a time on standard output, and there are "
                        f"{len(results)} firms (write them to a folder, or use --format json)")
         return [(STDIO, render) for _path, render in _targets(Path(f"report.{fmt}"), fmt, results, frameworks)]
     if out.suffix.lower() == ".json":
-        return [(out, partial(_json_bytes, results))]
+        return [(out, _Render("json", tuple(results)))]
     if out.suffix and out.suffix.lower() not in suffixes:
         raise fail(f"--out {out}: unknown format '{out.suffix}' (use {', '.join(suffixes)} or a folder)")
     if not out.suffix:
@@ -179,15 +190,106 @@ def _targets(out: Path, fmt: str, results: list[FirmResult],
     else:
         suffix = out.suffix.lower()
         paths = [out] if len(results) == 1 else [out.with_name(f"{out.stem}-{r.firm.id}{suffix}") for r in results]
-    if suffix == ".json":
-        return [(p, partial(_json_bytes, [r])) for p, r in zip(paths, results, strict=True)]
+    return [(p, _Render(suffix[1:], (r,))) for p, r in zip(paths, results, strict=True)]
+
+
+def _render(job: _Render, frameworks: dict[str, Framework], generated_on: dt.date) -> bytes:
+    """The bytes of one file (see :class:`_Render`); a report is dated ``generated_on``."""
+    if job.kind == "json":
+        return _json_bytes(job.results)
     from innexport.rendering import report  # the report adapter: imported only when rendering
 
-    def pdf(r: FirmResult) -> bytes:
-        return report.render_pdf(r, frameworks[r.framework.content_hash])
+    (result,) = job.results
+    framework = frameworks[result.framework.content_hash]
+    if job.kind == "pdf":
+        return report.render_pdf(result, framework, generated_on=generated_on)
+    return report.render_html(result, framework, generated_on=generated_on).encode("utf-8")
 
-    def html(r: FirmResult) -> bytes:
-        return report.render_html(r, frameworks[r.framework.content_hash]).encode("utf-8")
 
-    render = pdf if suffix == ".pdf" else html
-    return [(p, partial(render, r)) for p, r in zip(paths, results, strict=True)]
+def _report_errors() -> tuple[type[Exception], ...]:
+    """The refusals of one firm's report: a result its framework cannot report (``ReportError``), a
+    PDF without WeasyPrint or Pango (``RuntimeError``). Anything else is a defect and stops the command."""
+    from innexport.rendering.report import ReportError
+
+    return ReportError, RuntimeError
+
+# A worker process's frameworks, by content hash: received once, when the worker starts.
+_worker_frameworks: dict[str, Framework] = {}
+
+
+def _start_worker(frameworks: dict[str, Framework]) -> None:
+    """A report process's initialiser: keep the frameworks, load the report's templates."""
+    _worker_frameworks.update(frameworks)
+    from innexport.rendering import report  # noqa: F401 - imported once per worker, not per report
+
+
+def _render_in_worker(job: _Render, generated_on: dt.date) -> bytes:
+    return _render(job, _worker_frameworks, generated_on)
+
+
+def _render_all(targets: list[tuple[Path, _Render]], frameworks: dict[str, Framework], generated_on: dt.date,
+                jobs: int | None, *, show: bool) -> list[tuple[Path, bytes]]:
+    """Every target's bytes, in the targets' order: one after the other with ``jobs == 1`` (or one
+    report), else in a pool of ``jobs`` processes (default: :func:`~innexport.core.parallel.available_cpus`
+    for PDF reports, 1 for HTML),
+    each started once with the frameworks. The files are the same either way: the report's date is
+    ``generated_on``, chosen once. A firm whose report cannot be made is named, all such firms at the
+    end, and nothing is written (exit 2)."""
+    from innexport.core.parallel import available_cpus
+
+    if jobs is None:  # a pool's start (about a second) pays for PDF reports (seconds each), not for HTML
+        jobs = available_cpus() if any(job.kind == "pdf" for _path, job in targets) else 1
+    workers = min(jobs, sum(job.kind != "json" for _path, job in targets))
+    contents: list[bytes | None] = [None] * len(targets)
+    errors: list[tuple[int, Exception]] = []
+    with progress("Rendering reports", len(targets), show=show) as step:
+        if workers <= 1:
+            for i, (_path, job) in enumerate(targets):
+                try:
+                    contents[i] = _render(job, frameworks, generated_on)
+                except _report_errors() as exc:
+                    errors.append((i, exc))
+                step()
+        else:
+            for i, outcome in _pooled(targets, frameworks, generated_on, workers):
+                if isinstance(outcome, bytes):
+                    contents[i] = outcome
+                else:
+                    errors.append((i, outcome))
+                step()
+    if errors:
+        lines = [f"{_firms(targets[i][1])}: {exc}" for i, exc in sorted(errors, key=lambda e: e[0])]
+        raise fail("no report written:\n" + "\n".join(lines))
+    return [(path, content) for (path, _job), content in zip(targets, contents, strict=True) if content is not None]
+
+
+def _pooled(targets: list[tuple[Path, _Render]], frameworks: dict[str, Framework], generated_on: dt.date,
+            workers: int) -> Iterator[tuple[int, bytes | Exception]]:
+    """``(index, bytes or refusal)`` of every target as the pool finishes them (forkserver processes
+    where the platform has them, else spawned: never a fork of this process and its threads)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing.context import BaseContext
+
+    context: BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        server = multiprocessing.get_context("forkserver")
+        # the server imports the renderer (and WeasyPrint) once; each worker is a fork of it
+        server.set_forkserver_preload(["__main__", "innexport.cli.diagnose", "innexport.rendering.report",
+                                       "weasyprint"])
+        context = server
+    else:
+        context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
+                             initargs=(frameworks,)) as pool:
+        futures = {pool.submit(_render_in_worker, job, generated_on): i for i, (_path, job) in enumerate(targets)}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except _report_errors() as exc:
+                yield futures[future], exc
+
+
+def _firms(job: _Render) -> str:
+    """The firm a refused file was for (its id), or ``every firm`` for the JSON of several."""
+    return f"firm {job.results[0].firm.id}" if len(job.results) == 1 else "every firm"

@@ -356,13 +356,103 @@ def combine_judgements(matrices: Sequence[Any]) -> np.ndarray:
     Raises:
         AHPError: if no matrix is given, a matrix is invalid (the message names it by its
             1-based position), or the matrices differ in size.
+
+    >>> combine_judgements([[[1, 4], [1 / 4, 1]], [[1, 1], [1, 1]]]).round(3).tolist()
+    [[1.0, 2.0], [0.5, 1.0]]
+    >>> combine_judgements([[[1, 2], [0.5, 1]], [[1, "1/3"], [3, -1]]])
+    Traceback (most recent call last):
+    ...
+    innexport.core.ahp.AHPError: matrix 2: row 2, column 2: -1 is not a positive number
     """
     if len(matrices) == 0:
         raise AHPError("no matrices to combine")
+    # Numbers already: every rule checked on the stacked array at once; only a matrix that breaks
+    # one (or matrices with text to parse) goes through the cell-by-cell path that names the cell.
+    stack = _numeric_stack(matrices)
+    first_bad: int | None = 0
+    if stack is not None:
+        # the stack of a list is a new array: its logs may overwrite it (one array less to allocate)
+        logs, first_bad = _logs_checked(matrices, stack, in_place=isinstance(matrices, (list, tuple)))
+        if first_bad is None:
+            combined: np.ndarray = np.exp(logs.mean(axis=0))
+            return combined
+    geometric_mean: np.ndarray = np.exp(np.mean(np.log(_checked_stack(matrices, first_bad or 0)), axis=0))
+    return geometric_mean
+
+
+def _numeric_stack(matrices: Any) -> np.ndarray | None:
+    """The matrices as one float ``(m, n, n)`` array when every cell is already a number (no text to
+    parse, no booleans) and they are square and of one size; else ``None`` (the cell-by-cell path).
+
+    Numeric arrays are taken as they are; a matrix given as lists has its cells' types looked at
+    (numpy would turn ``True`` into 1.0, which :func:`parse_judgement` refuses)."""
+    if not isinstance(matrices, np.ndarray) and not all(
+            isinstance(matrix, np.ndarray) or _plain_numbers(matrix) for matrix in matrices):
+        return None
+    try:
+        stack = np.asarray(matrices)
+    except (ValueError, TypeError):  # ragged, or cells numpy cannot hold side by side
+        return None
+    if stack.dtype.kind not in "iuf" or stack.ndim != 3 or stack.shape[1] != stack.shape[2] or stack.shape[1] == 0:
+        return None
+    return stack.astype(float, copy=False)
+
+
+def _plain_numbers(matrix: Any) -> bool:
+    """Whether every cell of a matrix given as rows is an int or a float (numpy's too), not a bool."""
+    try:
+        return all(isinstance(cell, _NUMBER_TYPES) and not isinstance(cell, bool) for row in matrix for cell in row)
+    except TypeError:  # not rows of cells
+        return False
+
+
+_NUMBER_TYPES = (int, float, np.integer, np.floating)
+
+# |log(a_ij * a_ji)| below this is inside RECIPROCAL_RTOL whatever the rounding (log1p(0.01) less a
+# margin far above the error of a sum of two logs); a pair beyond it is checked exactly.
+_SURELY_RECIPROCAL = math.log1p(RECIPROCAL_RTOL) - 1e-9
+
+
+def _logs_checked(matrices: Sequence[Any], stack: np.ndarray, *, in_place: bool = False
+                  ) -> tuple[np.ndarray, int | None]:
+    """``log`` of the float ``(m, n, n)`` stack of ``matrices``, and the 0-based index of its first
+    matrix that breaks a rule of :func:`as_pairwise` (a cell not a positive finite number, a diagonal
+    cell not 1, a pair not reciprocal within :data:`RECIPROCAL_RTOL`), or ``None`` when all pass.
+
+    The rules run on the whole stack at once: positivity as finite logs, reciprocity first as
+    ``|log a_ij + log a_ji|`` well inside the tolerance, and only the matrices outside that margin
+    get the exact rules of :func:`as_pairwise` (their one home). With ``in_place`` the logs
+    overwrite ``stack``.
+
+    >>> two = np.array([[[1.0, 3.0], [1 / 3, 1.0]], [[1.0, 2.0], [2.0, 1.0]]])
+    >>> _logs_checked(two, two)[1]
+    1
+    """
+    m = stack.shape[0]
+    # |a_ii - 1| <= _DIAGONAL_RTOL is enough for math.isclose(a_ii, 1, rel_tol=_DIAGONAL_RTOL)
+    suspect = ~(np.abs(np.diagonal(stack, axis1=1, axis2=2) - 1.0).max(axis=1) <= _DIAGONAL_RTOL)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logs = np.log(stack, out=stack if in_place else None)
+    # |log a_ij + log a_ji|, NaN or inf where a cell is not a positive finite number; one temporary,
+    # reused, and one reduction per matrix (max propagates NaN, which fails the comparison)
+    sums = np.add(logs, logs.transpose(0, 2, 1))
+    np.abs(sums, out=sums)
+    suspect |= ~(sums.reshape(m, -1).max(axis=1) <= _SURELY_RECIPROCAL)
+    for k in np.flatnonzero(suspect).tolist():  # near a tolerance or broken: the exact rules, cell by cell
+        try:
+            as_pairwise(matrices[k])
+        except AHPError:
+            return logs, k
+    return logs, None
+
+
+def _checked_stack(matrices: Sequence[Any], start: int) -> np.ndarray:
+    """The matrices validated one by one with :func:`as_pairwise` from ``start`` on (the earlier ones
+    are known to pass), so that a refusal names the matrix and its first bad cell."""
     parsed: list[np.ndarray] = []
     for k, matrix in enumerate(matrices, start=1):
         try:
-            values = as_pairwise(matrix)
+            values = as_pairwise(matrix) if k > start else np.asarray(matrix, dtype=float)
         except AHPError as exc:
             raise AHPError(f"matrix {k}: {exc}") from None
         if parsed and values.shape != parsed[0].shape:
@@ -372,8 +462,7 @@ def combine_judgements(matrices: Sequence[Any]) -> np.ndarray:
                 "all experts must compare the same items"
             )
         parsed.append(values)
-    geometric_mean: np.ndarray = np.exp(np.mean(np.log(np.stack(parsed)), axis=0))
-    return geometric_mean
+    return np.stack(parsed)
 
 
 def require_consistent(result: AHPResult, max_cr: float = ACCEPTABLE_CR) -> AHPResult:

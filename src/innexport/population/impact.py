@@ -40,7 +40,7 @@ Strata and primary sampling units are not modelled: the sandwich treats firms as
 drawn with unequal probabilities, usually conservative for stratified samples.
 
 ``statsmodels``' ``OrderedModel`` has no weights: :class:`WeightedOrderedModel` subclasses it with
-the weighted log-likelihood, its analytic score and a Hessian by central differences of the score.
+the weighted log-likelihood, its analytic score and its analytic Hessian.
 
 Missing values are dropped listwise on the columns a fit uses (outcome, capabilities, controls,
 weight), so in ``mode="each"`` each capability has its own n.
@@ -66,7 +66,6 @@ from scipy.special import expit
 from statsmodels.genmod.families import Binomial
 from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.miscmodels.ordinal_model import OrderedModel
-from statsmodels.tools.numdiff import approx_fprime
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning
 
 from innexport.population.frame import ACT, WEIGHT, columns
@@ -166,10 +165,10 @@ class ImpactResult:
 class WeightedOrderedModel(OrderedModel):
     """statsmodels' ``OrderedModel`` (logit link) with survey weights.
 
-    The log-likelihood of firm i is multiplied by ``w_i``. The score is analytic in the model's
-    parameterisation (regressor coefficients, then the first threshold and the logs of the
-    increments between thresholds); the Hessian is the central-difference Jacobian of the score,
-    symmetrised. With all weights 1 it is ``OrderedModel(..., distr="logit")``.
+    The log-likelihood of firm i is multiplied by ``w_i``. The score and the Hessian are analytic in
+    the model's parameterisation (regressor coefficients, then the first threshold and the logs of
+    the increments between thresholds): Newton's steps and the sandwich's bread use the exact
+    Hessian. With all weights 1 it is ``OrderedModel(..., distr="logit")``.
     """
 
     def __init__(self, endog: np.ndarray, exog: np.ndarray, weights: np.ndarray | None = None,
@@ -186,36 +185,67 @@ class WeightedOrderedModel(OrderedModel):
     def loglike(self, params: np.ndarray) -> float:
         return float(self.loglikeobs(params).sum())
 
-    def score_obs(self, params: np.ndarray, **kwds: object) -> np.ndarray:
-        params = np.asarray(params, dtype=float)
-        k = self.k_vars
-        m = self.k_levels - 1  # number of thresholds
+    def _pieces(self, params: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per firm: the interval's bounds ``u`` (upper) and ``l`` (lower), ``P = F(u) - F(l)``, and the
+        rows ``du/dparams`` and ``dl/dparams`` (zero where a bound is infinite).
+
+        With ``c_j = theta_0 + sum_{1 <= q <= j} exp(theta_q)`` the thresholds, ``u = c_y - x'b`` and
+        ``l = c_{y-1} - x'b``: ``du/db = -x``, ``du/dtheta_0 = 1``, ``du/dtheta_q = exp(theta_q)`` for
+        ``1 <= q <= y`` (the same for ``l`` with ``y - 1``).
+        """
+        k, m = self.k_vars, self.k_levels - 1  # regressors, thresholds
         low, upp = self._bounds(params)
-        f_low, f_upp = _logistic_pdf(low), _logistic_pdf(upp)
         prob = np.maximum(expit(upp) - expit(low), 1e-300)
         y = np.asarray(self.endog, dtype=int)
-        out = np.empty((self.nobs, k + m))
+        # dc_j/dtheta, one row per threshold j: 1 for theta_0, exp(theta_q) for 1 <= q <= j
+        d_cut = np.tril(np.ones((m, m))) * np.concatenate([[1.0], np.exp(params[k + 1 :])])
+        jac_u = np.zeros((self.nobs, k + m))
+        jac_l = np.zeros((self.nobs, k + m))
+        up, lo = y < m, y > 0
         if k:
-            out[:, :k] = -((f_upp - f_low) / prob)[:, None] * self.exog
-        # d l / d c_j: the upper bound of firm i's interval is c_y (j = y), the lower c_{y-1}.
-        d_cut = np.zeros((self.nobs, m))
-        rows = np.arange(self.nobs)
-        up = y < m
-        d_cut[rows[up], y[up]] = f_upp[up] / prob[up]
-        lo = y > 0
-        d_cut[rows[lo], y[lo] - 1] -= f_low[lo] / prob[lo]
-        # c_j = theta_0 + sum_{1 <= q <= j} exp(theta_q): chain rule to the raw parameters.
-        tail = np.cumsum(d_cut[:, ::-1], axis=1)[:, ::-1]  # column q: sum over j >= q of d l / d c_j
-        out[:, k] = tail[:, 0]
-        if m > 1:
-            out[:, k + 1 :] = tail[:, 1:] * np.exp(params[k + 1 :])
-        return self.survey_weights[:, None] * out
+            jac_u[up, :k] = -self.exog[up]
+            jac_l[lo, :k] = -self.exog[lo]
+        jac_u[up, k:] = d_cut[y[up]]
+        jac_l[lo, k:] = d_cut[y[lo] - 1]
+        return upp, low, prob, jac_u, jac_l, y
+
+    def score_obs(self, params: np.ndarray, **kwds: object) -> np.ndarray:
+        """Each firm's weighted score ``w_i d l_i / d params``: ``(f(u) du - f(l) dl) / P``."""
+        upp, low, prob, jac_u, jac_l, _ = self._pieces(np.asarray(params, dtype=float))
+        return self.survey_weights[:, None] * ((_logistic_pdf(upp) / prob)[:, None] * jac_u
+                                               - (_logistic_pdf(low) / prob)[:, None] * jac_l)
 
     def score(self, params: np.ndarray, **kwds: object) -> np.ndarray:
         return self.score_obs(params).sum(axis=0)
 
     def hessian(self, params: np.ndarray, **kwds: object) -> np.ndarray:
-        h = approx_fprime(np.asarray(params, dtype=float), self.score, centered=True)
+        """The analytic Hessian of the weighted log-likelihood.
+
+        ``l_i = log P`` with ``P = F(u) - F(l)``, F the logistic CDF, f its density, ``f' = f (1 - 2F)``:
+        ``l_uu = f'(u)/P - f(u)²/P²``, ``l_ll = -f'(l)/P - f(l)²/P²``, ``l_ul = f(u) f(l)/P²``; then
+        ``H_i = l_uu du du' + l_ll dl dl' + l_ul (du dl' + dl du') + l_u d²u + l_l d²l``, where the
+        only second derivatives of the bounds are ``d²c_j/dtheta_q² = exp(theta_q)`` (``1 <= q <= j``).
+        Checked against central differences of the score in tests/test_ordered_logit_grad.py.
+        """
+        params = np.asarray(params, dtype=float)
+        k, m = self.k_vars, self.k_levels - 1
+        upp, low, prob, jac_u, jac_l, y = self._pieces(params)
+        w = self.survey_weights
+        f_u, f_l = _logistic_pdf(upp), _logistic_pdf(low)
+        fp_u, fp_l = f_u * (1 - 2 * expit(upp)), f_l * (1 - 2 * expit(low))
+        g_u, g_l = f_u / prob, -f_l / prob
+        g_uu = fp_u / prob - g_u**2
+        g_ll = -fp_l / prob - g_l**2
+        g_ul = f_u * f_l / prob**2
+        h = (jac_u * (w * g_uu)[:, None]).T @ jac_u + (jac_l * (w * g_ll)[:, None]).T @ jac_l
+        cross = (jac_u * (w * g_ul)[:, None]).T @ jac_l
+        h += cross + cross.T
+        if m > 1:  # d²c_j/dtheta_q² = exp(theta_q) for 1 <= q <= j, on the diagonal
+            q = np.arange(1, m)
+            reach_u = np.where(y < m, y, -1)[:, None] >= q  # theta_q enters u when q <= y
+            reach_l = np.where(y > 0, y - 1, -1)[:, None] >= q
+            diag = ((w * g_u) @ reach_u + (w * g_l) @ reach_l) * np.exp(params[k + 1 :])
+            h[k + 1 :, k + 1 :] += np.diag(diag)
         return (h + h.T) / 2
 
 
