@@ -83,6 +83,8 @@ bench: setup
 	$(BIN)/python bench/bench_population.py
 	$(BIN)/python bench/bench_benchmark.py
 	$(BIN)/python bench/bench_portfolio.py --db both
+	$(BIN)/python bench/bench_ahp.py
+	$(BIN)/python bench/bench_reports.py
 
 # Interface catalogues of the web application (needs GNU gettext): extract, then translate the .po
 # files and compile them.

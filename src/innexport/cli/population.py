@@ -69,6 +69,35 @@ def _names(values: list[str] | None) -> list[str]:
     return [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
 
 
+EngineChoice = Literal["auto", "pandas", "duckdb"]
+ENGINE_HELP = ("auto: DuckDB for a large Parquet file or folder (innexport.population.dataset.DUCKDB_MIN_ROWS rows "
+               "or more, when installed), pandas below; pandas: read the whole table; duckdb: always DuckDB (Parquet only).")
+
+
+def _engine(path: Path, engine: EngineChoice) -> str:
+    """The engine for POP (:func:`innexport.population.dataset.engine_for`); refusals as :class:`TableError`."""
+    from innexport.population.dataset import DatasetError, engine_for
+
+    if not path.exists():
+        raise TableError(f"{path}: no such file or folder")
+    try:
+        return engine_for(path, engine)
+    except DatasetError as exc:
+        raise TableError(str(exc)) from None
+
+
+def _population_frame(path: Path) -> pd.DataFrame:
+    """The whole population table: a file as :func:`read_population` reads it, a folder of Parquet files whole."""
+    from innexport.population.dataset import DatasetError, read_frame
+
+    if not path.is_dir():
+        return read_population(path)
+    try:
+        return read_frame(path)
+    except DatasetError as exc:
+        raise TableError(str(exc)) from None
+
+
 # --------------------------------------------------------------------------------------------
 # innexport population reliability
 # --------------------------------------------------------------------------------------------
@@ -213,38 +242,61 @@ def read_population(path: Path) -> pd.DataFrame:
 @population_app.command("import")
 def import_command(
     survey: Annotated[Path, typer.Argument(
-        metavar="SURVEY", help="Survey file: CSV, XLSX, SPSS .sav, Stata .dta, R .rds or Parquet.", show_default=False)],
+        metavar="SURVEY", help="Survey file: CSV, XLSX, SPSS .sav, Stata .dta, R .rds or Parquet, or a folder "
+                               "(a partitioned Parquet dataset).", show_default=False)],
     mapping: Annotated[str, typer.Option("--mapping", help="Built-in mapping name (e.g. endei2) or a mapping YAML file.",
                                          show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The population table: .parquet, .csv, .xlsx, .sav or .dta.",
-                                      show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The population table: .parquet or .csv (written as it goes), "
+                                      ".xlsx, .sav or .dta (written whole at the end), or a folder (a partitioned "
+                                      "Parquet dataset, one file per batch).", show_default=False)],
     framework: Annotated[str | None, typer.Option(help="Framework id or YAML (default: the one the mapping names).")] = None,
     module: Annotated[list[str] | None, typer.Option(help="Sector module to apply (repeatable).")] = None,
+    batch_rows: Annotated[int, typer.Option("--batch-rows", min=1, help="Firms read, scored and written at a time "
+                                            "(memory grows with it, not with the survey).")] = 100_000,
+    engine: Annotated[Literal["local", "dask"], typer.Option(
+        help="local: this process, batch by batch; dask: the partitions of a dataset on a Dask cluster.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(
+        help="With --engine dask: the address of an existing Dask scheduler (default: a local cluster).")] = None,
 ) -> None:
-    """Read a survey through an instrument mapping: every firm gets its capability scores, IIP, IEP and IIEP."""
+    """Read a survey through an instrument mapping: every firm gets its capability scores, IIP, IEP and IIEP.
+
+    The survey is read in batches of rows (an R .rds and an XLSX sheet are read whole first) and
+    each batch is scored and written before the next is read. Exit code 2 on bad input.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from innexport.core.framework import FrameworkError
     from innexport.files.frameworks import load_framework
-    from innexport.population.io import SurveyError, write_table
-    from innexport.population.mapping import MappingError, apply_mapping, load_mapping, read_for_mapping
+    from innexport.population.io import SurveyError
+    from innexport.population.mapping import MappingError, load_mapping
+    from innexport.population.stream import import_stream
 
+    if scheduler is not None and engine != "dask":
+        raise fail("--scheduler goes with --engine dask")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                   transient=True) as progress:
         try:
             task = progress.add_task("Loading the mapping", total=None)
             spec = load_mapping(mapping)
             fw = load_framework(framework or spec.framework.id, module or []) if (framework or module) else None
-            progress.update(task, description=f"Reading {survey.name}")
-            data = read_for_mapping(survey, spec)
-            progress.update(task, description="Mapping and scoring")
-            frame = apply_mapping(data, spec, fw)
-            progress.update(task, description=f"Writing {out.name}")
-            write_table(frame, out)
+            if engine == "dask":
+                try:
+                    from innexport.population.engine import import_with_dask
+                except ImportError as exc:
+                    raise fail(f"--engine dask is not available: {exc} (pip install 'innexport[dask]')") from None
+                progress.update(task, description=f"Scoring {survey.name} with Dask")
+                import_with_dask(survey, spec, fw, out, scheduler=scheduler)
+                console.print(f"wrote {out} (Dask)", highlight=False)
+                return
+            progress.update(task, description=f"Reading and scoring {survey.name}")
+
+            def advance(firms: int) -> None:
+                progress.update(task, description=f"Reading and scoring {survey.name}: {firms:,} firms")
+
+            result = import_stream(survey, spec, out, fw, batch_rows=batch_rows, progress=advance)
         except (SurveyError, MappingError, FrameworkError) as exc:
             raise fail(str(exc)) from None
-    weighted = frame["weight"].sum()
-    console.print(f"wrote {out}: {len(frame):,} firms ({weighted:,.0f} weighted), scored with {frame.attrs.get('framework', '')}",
+    console.print(f"wrote {out}: {result.firms:,} firms ({result.weighted:,.0f} weighted), scored with {result.framework}",
                   highlight=False)
 
 
@@ -254,15 +306,24 @@ def describe_command(
                                                show_default=False)],
     by: Annotated[str | None, typer.Option("--by", help="Group column, e.g. size or sector.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    engine: Annotated[EngineChoice, typer.Option(help=ENGINE_HELP)] = "auto",
 ) -> None:
-    """Weighted and unweighted counts, means and shares of every mapped observable, activity and index."""
+    """Weighted and unweighted counts, means and shares of every mapped observable, activity and index.
+
+    POP may be a Parquet dataset (a folder): large ones are computed by DuckDB without loading them.
+    """
+    from innexport.population import dataset
     from innexport.population.describe import counts, describe
 
     try:
-        frame = read_population(population)
-        table = describe(frame, by=by)
-        sizes = counts(frame, by=by)
-    except (TableError, KeyError) as exc:
+        if _engine(population, engine) == "duckdb":
+            with dataset.ParquetDataset(population) as ds:
+                table, sizes = dataset.describe(ds, by=by), dataset.counts(ds, by=by)
+        else:
+            frame = _population_frame(population)
+            table = describe(frame, by=by)
+            sizes = counts(frame, by=by)
+    except (TableError, KeyError, ValueError) as exc:
         raise fail(str(exc).strip("'\"")) from None
     if json_output:
         typer.echo(json.dumps({"counts": json.loads(sizes.reset_index(names="group").to_json(orient="records")),
@@ -298,13 +359,21 @@ def benchmark_command(
     by: Annotated[str, typer.Option("--by", help="Peer group columns, comma-separated.")] = "country,sector,size",
     min_group: Annotated[int, typer.Option(min=2, help="Refuse peer groups smaller than this.")] = 30,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    engine: Annotated[EngineChoice, typer.Option(help=ENGINE_HELP)] = "auto",
 ) -> None:
-    """A firm's weighted percentile on each activity, dimension and index among its peers."""
+    """A firm's weighted percentile on each activity, dimension and index among its peers.
+
+    POP may be a Parquet dataset (a folder): large ones are computed by DuckDB without loading them.
+    """
+    from innexport.population import dataset
     from innexport.population.benchmark import PeerGroupTooSmall, benchmark
 
     try:
-        frame = read_population(population)
-        result = benchmark(frame, firm, by=_names([by]), min_group=min_group)
+        if _engine(population, engine) == "duckdb":
+            result = dataset.benchmark(population, firm, by=_names([by]), min_group=min_group)
+        else:
+            frame = _population_frame(population)
+            result = benchmark(frame, firm, by=_names([by]), min_group=min_group)
     except (TableError, PeerGroupTooSmall, KeyError, ValueError) as exc:
         raise fail(str(exc).strip("'\"")) from None
     if json_output:
@@ -382,14 +451,24 @@ def report_command(
                                                show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="analysis.html", show_default=False)],
     title: Annotated[str | None, typer.Option(help="Title of the report (default: the file's name).")] = None,
+    engine: Annotated[EngineChoice, typer.Option(help=ENGINE_HELP)] = "auto",
 ) -> None:
-    """An HTML analysis report: classes, index means by group with CIs, map, typology, impact of each capability."""
+    """An HTML analysis report: classes, index means by group with CIs, map, typology, impact of each capability.
+
+    POP may be a Parquet dataset (a folder); from a large one only the columns the report uses are
+    read (every column but the obs.* answers).
+    """
+    from innexport.population import dataset
+    from innexport.population.frame import OBS
     from innexport.rendering.population_report import render_html
 
     if out.suffix.lower() != ".html":
         raise fail(f"--out {out}: the analysis report is an .html file")
     try:
-        frame = read_population(population)
+        if _engine(population, engine) == "duckdb":
+            frame = dataset.read_frame(population, exclude_prefixes=(OBS,))
+        else:
+            frame = _population_frame(population)
         with err.status("Analysing the population"):
             html = render_html(frame, title or population.stem)
     except (TableError, ValueError) as exc:

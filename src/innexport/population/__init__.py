@@ -22,5 +22,11 @@ One module per question (this package imports the core and the readers, never ``
 * :mod:`~innexport.population.items`, :mod:`~innexport.population.reliability` and
   :mod:`~innexport.population.efa` — multi-item scales: their data, alpha and item statistics,
   KMO, Bartlett and exploratory factor analysis;
+* :mod:`~innexport.population.stream` and :mod:`~innexport.population.engine` — importing a survey
+  in row batches (memory that does not grow with the firms) and on a Dask cluster, the same
+  function per batch or partition;
+* :mod:`~innexport.population.dataset` — describing and benchmarking Parquet datasets larger than
+  memory with DuckDB;
+* :mod:`~innexport.population.gaia` — PROMETHEE II and the GAIA plane of a population;
 * :mod:`~innexport.population.synthetic` — a random population for tests and timings.
 """

@@ -19,6 +19,7 @@ and an empty text cell is missing; the ``missing_codes`` given (numbers or texts
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import csv
 import io
 import re
@@ -90,9 +91,15 @@ class Survey:
 # --- helpers shared with mapping.py ---------------------------------------------------------------
 
 
+ROW_OFFSET: contextvars.ContextVar[int] = contextvars.ContextVar("ROW_OFFSET", default=0)
+"""Rows before the table being checked: a streamed import (:mod:`~innexport.population.stream`) sets it
+per batch so that :func:`format_rows` names rows of the whole file."""
+
+
 def format_rows(positions: Iterable[int] | np.ndarray, limit: int = MAX_ROWS_LISTED) -> str:
-    """``rows 3, 8 and 12`` or ``rows 1, 2, … (and 40 more)`` from 0-based positions."""
-    rows = [int(p) + 1 for p in positions]
+    """``rows 3, 8 and 12`` or ``rows 1, 2, … (and 40 more)`` from 0-based positions (plus :data:`ROW_OFFSET`)."""
+    offset = ROW_OFFSET.get()
+    rows = [int(p) + 1 + offset for p in positions]
     if not rows:
         return "no rows"
     shown = ", ".join(str(r) for r in rows[:limit])

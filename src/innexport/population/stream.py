@@ -1,0 +1,478 @@
+"""A streamed population import: a survey read in row batches and written as it goes.
+
+:func:`import_stream` gives the same population table as ``apply_mapping(read_for_mapping(…))``
+(:mod:`innexport.population.mapping`) in memory that does not grow with the number of firms: each
+batch of rows is cleaned as :func:`~innexport.population.io.read_survey` cleans a whole file and
+goes through the SAME :func:`~innexport.population.mapping.apply_mapping`; its rows are written
+before the next batch is read. Only the columns the mapping reads are read.
+
+What is survey-wide, and where it is decided (every other rule is per row, hence identical per batch):
+
+* **column types of a CSV**: pandas infers a column's type from all its cells (``1`` and ``x``
+  make a text column, ``007`` then stays ``007``), so a first pass reads the CSV in batches and
+  keeps, per column, the type the whole file would get (int, float where a batch has decimals or
+  blanks, text otherwise); the second pass reads every batch with those types. Encoding and
+  separator are decided once, as :mod:`~innexport.population.io` does (byte-order mark, else
+  UTF-8, else Latin-1 when the first pass meets a byte UTF-8 refuses; separator sniffed from the
+  first 64 KiB);
+* **value labels of SPSS and Stata**: a code's label is the file's; an unlabelled code keeps its
+  code, and two codes with one label are told apart by :func:`~innexport.population.io._labelled`
+  in the order of the codes *present*. When a column's labels could meet an unlabelled code's
+  text (a label ``"2"``, or text codes), a first light pass (that column only) collects the codes
+  present in the whole file, so that every batch names them as the whole file does; otherwise the
+  names do not depend on which codes a batch holds;
+* **firm ids**: unique over the whole file: the ids already written are kept in a set (about
+  80 bytes per firm); a duplicate is refused naming the id and both rows (found again by a
+  pass over the id column), with :func:`~innexport.population.io.check_ids`' wording;
+* **row numbers** in messages: :data:`~innexport.population.io.ROW_OFFSET` is set per batch, so
+  every message names rows of the whole file; without an id column a firm's id is its row
+  number in the whole file (``apply_mapping``'s rule, shifted by the batch's offset).
+
+The table is the in-memory import's, with two differences that do not change what it says: scores
+may differ in the last bit or two (the core's matrix products round with the number of rows), and
+a Parquet output fixes each column's type with its first batch, so a text column without a single
+value in the whole survey is written as text rather than as Parquet's "null" type.
+
+Formats read in batches: Parquet (a file or a folder of a partitioned dataset, by
+``pyarrow.dataset``), CSV (pandas' C reader in chunks), SPSS and Stata (``pyreadstat``'s
+``read_file_in_chunks``). XLSX and R ``.rds`` are read whole, then mapped in batches (an ``.rds``
+has no row access; an XLSX sheet is held to a million rows by the format itself).
+
+Written as it goes: a Parquet file (one row group per batch, through ``pyarrow.parquet.ParquetWriter``),
+a partitioned Parquet dataset when the output is a folder (``part-00000.parquet``…), a CSV.
+XLSX, SPSS and Stata outputs are written whole at the end
+(:func:`~innexport.population.io.write_table`). Every output is first written under a temporary
+name and takes its name only when the whole survey is imported; the stamp (framework, content
+hash, mapping, survey) is the one :func:`~innexport.population.io.write_table` writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from innexport.core.framework import Framework
+from innexport.population.engine import score_partition
+from innexport.population.frame import FIRM_ID, WEIGHT
+from innexport.population.io import (
+    SUFFIXES,
+    SurveyError,
+    _blank_to_missing,
+    _check_header,
+    _labelled,
+    _plain,
+    _read_stamp,
+    _sniff_separator,
+    _spreadsheet_safe,
+    _stamp_of,
+    _write_sidecar,
+    apply_missing_codes,
+    format_rows,
+    read_survey,
+)
+from innexport.population.mapping import Mapping, _id_text, load_mapping
+
+__all__ = ["DEFAULT_BATCH_ROWS", "StreamResult", "import_stream", "survey_batches"]
+
+DEFAULT_BATCH_ROWS = 100_000
+"""Rows per batch: about 100 MB of a wide survey (ENDEI II's 750 columns) in pandas."""
+
+PART = "part-{:05d}.parquet"
+"""The name of each file of a partitioned Parquet output, one per batch."""
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """What :func:`import_stream` wrote."""
+
+    out: Path
+    firms: int
+    weighted: float
+    framework: str
+    batches: int
+
+
+# --- reading in batches -------------------------------------------------------------------------
+
+
+def _kind(path: Path) -> str:
+    if path.is_dir():
+        return "parquet"
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise SurveyError(f"{path}: unknown file type '{path.suffix}'; expected one of {', '.join(sorted(SUFFIXES))}"
+                          " or a folder of Parquet files")
+    if not path.is_file():
+        raise SurveyError(f"{path}: file not found")
+    return kind
+
+
+def survey_batches(path: str | Path, mapping: Mapping, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pd.DataFrame]:
+    """The survey's rows in batches of at most ``batch_rows``, cleaned as :func:`read_survey` cleans a
+    whole file (blanks, the mapping's missing codes, value labels), with only the columns the mapping
+    reads (those the file has: a missing one is reported by ``apply_mapping``).
+
+    >>> import tempfile
+    >>> from innexport.population.mapping import load_mapping
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "s.csv").write_text("id;country\\n1; France \\n2;\\n3;Chile\\n", encoding="utf-8")
+    >>> batches = list(survey_batches(folder / "s.csv", load_mapping("wms"), batch_rows=2))
+    >>> [len(b) for b in batches], batches[0]["country"].tolist()
+    ([2, 1], ['France', nan])
+    """
+    path = Path(path)
+    if batch_rows < 1:
+        raise ValueError("batch_rows must be at least 1")
+    kind = _kind(path)
+    wanted = list(mapping.columns_used())
+    try:
+        if kind == "parquet":
+            raw: Iterator[pd.DataFrame] = _parquet_batches(path, wanted, batch_rows)
+            renamed: dict[str, str] = {}
+        elif kind == "csv":
+            renamed = _read_stamp(path, kind)[1]
+            raw = _csv_batches(path, _file_names(wanted, renamed), batch_rows)
+        elif kind in ("sav", "dta"):
+            raw, renamed = _readstat_batches(path, wanted, batch_rows)
+        else:  # xlsx, rds: read whole (no row access), mapped in batches
+            whole = read_survey(path, missing_codes=None).data
+            renamed = {}
+            raw = (whole.iloc[k:k + batch_rows] for k in range(0, max(len(whole), 1), batch_rows))
+        for batch in _at_least_one(raw):
+            batch = batch.reset_index(drop=True)
+            batch.columns = [str(c) for c in batch.columns]
+            if renamed:
+                batch = batch.rename(columns={c: renamed.get(c, c) for c in batch.columns})
+            batch = pd.DataFrame({col: _blank_to_missing(batch[col]) for col in batch.columns}, index=batch.index)
+            yield apply_missing_codes(batch, mapping.missing_codes, path)
+    except SurveyError:
+        raise
+    except Exception as exc:  # a reader's own error (pyarrow's, pyreadstat's, pandas'): say which file
+        raise SurveyError(f"{path}: cannot be read as {kind.upper()}: {exc}") from exc
+
+
+def _at_least_one(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``batches``, or one empty batch when a reader gives none (an SPSS file of no rows)."""
+    given = False
+    for batch in batches:
+        given = True
+        yield batch
+    if not given:
+        yield pd.DataFrame()
+
+
+def _file_names(wanted: list[str], renamed: dict[str, str]) -> list[str]:
+    back = {new: old for old, new in renamed.items()}
+    return [back.get(c, c) for c in wanted]
+
+
+def _parquet_batches(path: Path, wanted: list[str], batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The batches of a Parquet file, or of each file of a folder in turn (``pyarrow.dataset`` finds them,
+    in its order). Each file is read by ``ParquetFile.iter_batches``, a row group at a time: a dataset
+    scanner reads ahead and held most of a survey (3.2 GB at the first batch of a million ENDEI-like firms)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    dataset = ds.dataset(path, format="parquet")
+    schema = dataset.schema
+    names = schema.names
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SurveyError(f"{path}: duplicated column name(s) {', '.join(dupes)}")
+    columns = [c for c in wanted if c in names]
+    for file in dataset.files:
+        with pq.ParquetFile(file) as part:
+            present = [c for c in columns if c in part.schema_arrow.names]
+            for batch in part.iter_batches(batch_size=batch_rows, columns=present):
+                # the survey's schema keeps pandas' metadata, so types come back as pd.read_parquet gives them
+                table = pa.Table.from_batches([batch]).replace_schema_metadata(schema.metadata)
+                yield table.to_pandas()
+
+
+def _csv_encoding(path: Path) -> str:
+    with path.open("rb") as f:
+        head = f.read(4)
+    for bom, name in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+                      (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if head.startswith(bom):
+            return name
+    return "utf-8"
+
+
+def _csv_batches(path: Path, wanted: list[str], batch_rows: int) -> Iterator[pd.DataFrame]:
+    encoding = _csv_encoding(path)
+    with path.open("r", encoding=encoding, errors="replace", newline="") as f:
+        sample = f.read(64 * 1024)
+    if not sample.strip():
+        raise SurveyError(f"{path}: the file is empty")
+    sep = _sniff_separator(sample)
+    _check_header(path, sample, sep)
+    header = list(pd.read_csv(path, sep=sep, encoding=encoding, nrows=0, encoding_errors="replace").columns)
+    columns = [c for c in wanted if c in header] or header[:1]  # one column at least: the rows are counted
+
+    def chunks(enc: str, dtype: dict[str, Any] | None) -> Iterator[pd.DataFrame]:
+        try:
+            yield from pd.read_csv(path, sep=sep, encoding=enc, usecols=columns, dtype=dtype, chunksize=batch_rows)
+        except pd.errors.ParserError as exc:
+            raise SurveyError(f"{path}: broken CSV (separator '{sep}'): {exc}") from None
+
+    # first pass: the type each column has in the whole file (see the module's docstring)
+    try:
+        kinds = _csv_kinds(chunks(encoding, None))
+    except UnicodeDecodeError:
+        encoding = "latin-1"
+        kinds = _csv_kinds(chunks(encoding, None))
+    yield from chunks(encoding, kinds)
+
+
+def _csv_kinds(chunks: Iterator[pd.DataFrame]) -> dict[str, Any]:
+    """Per column, the dtype pandas gives the whole file, from the dtypes it gives each batch."""
+    seen: dict[str, set[str]] = {}
+    for chunk in chunks:
+        for col in chunk.columns:
+            dtype = chunk[col].dtype
+            kind = ("int" if pd.api.types.is_integer_dtype(dtype) else "float" if pd.api.types.is_float_dtype(dtype)
+                    else "bool" if pd.api.types.is_bool_dtype(dtype) else "text")
+            seen.setdefault(str(col), set()).add(kind)
+    out: dict[str, Any] = {}
+    for col, kinds in seen.items():
+        if kinds == {"int"}:
+            out[col] = "int64"
+        elif kinds <= {"int", "float"}:
+            out[col] = "float64"
+        elif kinds == {"bool"}:
+            out[col] = "bool"
+        elif "bool" not in kinds:
+            out[col] = "str"
+        # a column mixing true/false with other cells is left to pandas' own inference per batch
+    return out
+
+
+def _readstat_batches(path: Path, wanted: list[str], batch_rows: int) -> tuple[Iterator[pd.DataFrame], dict[str, str]]:
+    import pyreadstat
+
+    read = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    _, meta = read(str(path), metadataonly=True)
+    renamed = _read_stamp(path, "dta" if path.suffix.lower() == ".dta" else "sav", list(meta.notes or []))[1]
+    names = list(meta.column_names or [])
+    columns = [c for c in _file_names(wanted, renamed) if c in names]
+    labels = {col: {_plain(k): v for k, v in lab.items()} for col, lab in (meta.variable_value_labels or {}).items()
+              if col in columns and lab}
+    ambiguous = [col for col, lab in labels.items() if _labels_ambiguous(lab)]
+    if ambiguous:  # first light pass: the codes present in the whole file, for these columns only
+        present: dict[str, set[Any]] = {col: set() for col in ambiguous}
+        for chunk, _ in pyreadstat.read_file_in_chunks(read, str(path), chunksize=batch_rows, usecols=ambiguous,
+                                                       apply_value_formats=False, user_missing=False):
+            for col in ambiguous:
+                present[col].update(_plain(v) for v in pd.unique(chunk[col].dropna()))
+        for col in ambiguous:
+            labels[col] = {**labels[col], **{c: c for c in present[col] if c not in labels[col]}}
+
+    def batches() -> Iterator[pd.DataFrame]:
+        if not columns:
+            yield pd.DataFrame(index=range(int(meta.number_rows or 0)))
+            return
+        for chunk, _ in pyreadstat.read_file_in_chunks(read, str(path), chunksize=batch_rows, usecols=columns,
+                                                       apply_value_formats=False, user_missing=False):
+            for col, lab in labels.items():
+                chunk[col] = _labelled(chunk[col], lab)
+            yield chunk
+
+    return batches(), renamed
+
+
+def _labels_ambiguous(labels: dict[Any, Any]) -> bool:
+    """Whether a label could be the text of an unlabelled code (then the names depend on the codes present)."""
+    if any(isinstance(k, str) for k in labels):
+        return True
+    for text in (str(v) for v in labels.values()):
+        try:
+            code = _plain(float(text))
+        except ValueError:
+            continue
+        if str(code) == text and code not in labels:
+            return True
+    return False
+
+
+# --- writing as it goes -------------------------------------------------------------------------
+
+
+class _Writer:
+    """Batches of the population table to ``out``: Parquet file or folder and CSV as they come, others at the end."""
+
+    def __init__(self, out: Path, folder: bool):
+        self.out, self.folder = out, folder
+        self.suffix = "" if folder else out.suffix.lower()
+        if not folder and self.suffix not in (".parquet", ".csv", ".xlsx", ".sav", ".dta"):
+            raise SurveyError(f"{out}: cannot write '{out.suffix}' files; expected .parquet, .csv, .xlsx, .sav, .dta "
+                              "or a folder (a partitioned Parquet dataset)")
+        if folder and out.exists() and (not out.is_dir() or any(p.name != "_metadata" and not p.name.startswith("part-")
+                                                                 for p in out.iterdir())):
+            raise SurveyError(f"{out}: exists and holds other files than a population dataset's parts; "
+                              "choose an empty or new folder")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = out.with_name(f".{out.name}.partial")
+        if self.tmp.is_dir():
+            shutil.rmtree(self.tmp)
+        self.tmp.unlink(missing_ok=True)
+        if folder:
+            self.tmp.mkdir()
+        self.schema: Any = None
+        self.parquet: Any = None
+        self.csv: Any = None
+        self.kept: list[pd.DataFrame] = []
+        self.parts = 0
+        self.attrs: dict[str, Any] = {}
+
+    def _table(self, frame: pd.DataFrame) -> Any:
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.schema is None:
+            fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
+            meta = dict(table.schema.metadata or {})
+            meta[b"PANDAS_ATTRS"] = json.dumps(self.attrs).encode("utf-8")  # as pandas' to_parquet keeps attrs
+            self.schema = pa.schema(fields, metadata=meta)
+        try:
+            return table.cast(self.schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+            changed = [f.name for f, g in zip(self.schema, table.schema, strict=True) if f.type != g.type]
+            raise SurveyError(f"{self.out}: column(s) {', '.join(changed)} change type in this batch ({exc}); "
+                              "write a .csv, .xlsx, .sav or .dta instead") from None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if not self.attrs:
+            self.attrs = {k: v for k, v in frame.attrs.items() if k != "variable_labels"}
+        if self.folder:
+            import pyarrow.parquet as pq
+
+            pq.write_table(self._table(frame), self.tmp / PART.format(self.parts))
+        elif self.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = self._table(frame)
+            if self.parquet is None:
+                self.parquet = pq.ParquetWriter(self.tmp, self.schema)
+            self.parquet.write_table(table)
+        elif self.suffix == ".csv":
+            if self.csv is None:
+                self.csv = self.tmp.open("w", encoding="utf-8", newline="")
+            _spreadsheet_safe(frame).to_csv(self.csv, index=False, header=self.parts == 0, lineterminator="\r\n")
+        else:
+            self.kept.append(frame)
+        self.parts += 1
+
+    def close(self, ok: bool) -> None:
+        if self.parquet is not None:
+            self.parquet.close()
+        if self.csv is not None:
+            self.csv.close()
+        if not ok:
+            if self.tmp.is_dir():
+                shutil.rmtree(self.tmp)
+            self.tmp.unlink(missing_ok=True)
+            return
+        if self.suffix in (".xlsx", ".sav", ".dta"):  # written whole, by the one writer of these formats
+            from innexport.population.io import write_table
+
+            whole = pd.concat(self.kept, ignore_index=True)
+            whole.attrs = dict(self.attrs)
+            self.kept.clear()
+            write_table(whole, self.out)
+            return
+        if self.folder and self.out.is_dir():
+            shutil.rmtree(self.out)  # checked above: only the parts of an earlier import
+        os.replace(self.tmp, self.out)
+        if self.suffix == ".csv":
+            stamped = pd.DataFrame()
+            stamped.attrs.update(self.attrs)
+            _write_sidecar(self.out, _stamp_of(stamped))
+
+
+# --- the import ---------------------------------------------------------------------------------
+
+
+def import_stream(survey: str | Path, mapping: Mapping | str | Path, out: str | Path, framework: Framework | None = None,
+                  *, batch_rows: int = DEFAULT_BATCH_ROWS, folder: bool | None = None,
+                  progress: Callable[[int], None] | None = None) -> StreamResult:
+    """Import ``survey`` through ``mapping`` into ``out``, batch by batch (see the module's docstring).
+
+    ``out`` is a folder (a partitioned Parquet dataset) when ``folder`` is true, or by default when it
+    is an existing folder or a new path without a suffix; ``progress`` is called with the number of firms written
+    after each batch. Raises what ``apply_mapping`` raises (:class:`MappingError`, :class:`SurveyError`
+    naming rows of the whole file), and :class:`SurveyError` for an id found in two batches.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> items = ["lean1", "lean2", "perf1", "perf2", "perf3", "perf4", "perf7", "perf8", "talent1", "talent2",
+    ...          "talent4", "talent5"]
+    >>> survey = pd.DataFrame({"country": ["France", "Chile", "Argentina"], "sic2": [20, 31, 20],
+    ...                        "employment": ["A) 50 to 100", "E) 1000+", "B) 101 to 250"],
+    ...                        **{item: [1, 3, 5] for item in items}})
+    >>> survey.to_csv(folder / "wms.csv", index=False)
+    >>> result = import_stream(folder / "wms.csv", "wms", folder / "pop.parquet", batch_rows=2)
+    >>> result.firms, result.batches
+    (3, 2)
+    >>> pd.read_parquet(folder / "pop.parquet")[["firm_id", "country", "size"]].values.tolist()
+    [['1', 'FR', 'medium'], ['2', 'CL', 'large'], ['3', 'AR', 'medium']]
+    """
+    survey, out = Path(survey), Path(out)
+    spec = mapping if isinstance(mapping, Mapping) else load_mapping(mapping, framework)
+    if folder is None:
+        folder = out.is_dir() or (out.suffix == "" and not out.exists())
+    writer = _Writer(out, folder)
+    seen: set[str] = set()
+    weighted = 0.0
+    rows = 0
+    label = ""
+    ok = False
+    try:
+        for batch in survey_batches(survey, spec, batch_rows):
+            # the one per-batch rule, shared with the Dask engine: apply_mapping, rows and ids of the whole file
+            frame = score_partition(batch, spec, framework, source=str(survey), first_row=rows)
+            if spec.id_column is not None:
+                ids = frame[FIRM_ID].tolist()
+                again = [k for k, i in enumerate(ids) if i in seen]
+                if again:
+                    raise _duplicate(survey, spec, batch_rows, {ids[k] for k in again})
+                seen.update(ids)
+            writer.write(frame)
+            rows += len(frame)
+            weighted += float(frame[WEIGHT].sum())
+            label = str(frame.attrs.get("framework", ""))
+            if progress is not None:
+                progress(rows)
+        ok = True
+    finally:
+        writer.close(ok)
+    return StreamResult(out=out, firms=rows, weighted=weighted, framework=label, batches=writer.parts)
+
+
+def _duplicate(path: Path, spec: Mapping, batch_rows: int, dupes: set[str]) -> SurveyError:
+    """The refusal of ids found in two batches, naming them and their rows (a pass over the id column),
+    in :func:`~innexport.population.io.check_ids`' words."""
+    if spec.id_column is None:
+        raise ValueError("ids are unique by construction without an id column")
+    positions: list[int] = []
+    order: dict[str, None] = {}  # the ids in the order of their first row
+    start = 0
+    for batch in survey_batches(path, spec, batch_rows):
+        for k, i in enumerate(_id_text(v) for v in batch[spec.id_column]):
+            if i in dupes:
+                positions.append(start + k)
+                order.setdefault(i, None)
+        start += len(batch)
+    shown = list(order)[:5]
+    values = ", ".join(repr(_plain(v)) for v in shown)
+    return SurveyError(f"{path}: id column '{spec.id_column}': each firm needs its own id; "
+                       f"duplicated ({values}) in {format_rows(np.array(sorted(positions)))}")
