@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from innexport.core.framework import Framework
+from innexport.files.limits import MAX_TABLE_BYTES, InputRefused, read_text
 from innexport.population.engine import score_partition
 from innexport.population.frame import FIRM_ID, WEIGHT
 from innexport.population.io import (
@@ -208,14 +209,27 @@ def _csv_encoding(path: Path) -> str:
     return "utf-8"
 
 
+_HEADER_CHARS = 16 * 1024 * 1024
+"""The longest header line read to count its columns (far beyond MAX_TABLE_COLUMNS names)."""
+
+
 def _csv_batches(path: Path, wanted: list[str], batch_rows: int) -> Iterator[pd.DataFrame]:
     encoding = _csv_encoding(path)
+    if path.stat().st_size <= MAX_TABLE_BYTES:
+        # the in-memory reader's decoding rule and messages (files.limits.decode_text: the byte-order
+        # mark's encoding, else UTF-8, else Latin-1; a bad byte or a NUL named by its offset); a larger
+        # file is decoded batch by batch below (a bad byte in a file with a mark is refused, not replaced)
+        try:
+            read_text(path, MAX_TABLE_BYTES, fallback="latin-1")
+        except InputRefused as exc:
+            raise SurveyError(str(exc)) from exc
     with path.open("r", encoding=encoding, errors="replace", newline="") as f:
-        sample = f.read(64 * 1024)
+        header_line = f.readline(_HEADER_CHARS)
+        sample = header_line + f.read(64 * 1024)
     if not sample.strip():
         raise SurveyError(f"{path}: the file is empty")
     sep = _sniff_separator(sample)
-    _check_header(path, sample, sep)
+    _check_header(path, header_line, sep)  # the whole first line: its columns counted as the in-memory reader does
     header = list(pd.read_csv(path, sep=sep, encoding=encoding, nrows=0, encoding_errors="replace").columns)
     columns = [c for c in wanted if c in header] or header[:1]  # one column at least: the rows are counted
 
@@ -228,7 +242,9 @@ def _csv_batches(path: Path, wanted: list[str], batch_rows: int) -> Iterator[pd.
     # first pass: the type each column has in the whole file (see the module's docstring)
     try:
         kinds = _csv_kinds(chunks(encoding, None))
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8":  # its byte-order mark names the encoding: no other is tried
+            raise SurveyError(f"{path}: not {encoding.upper()} text ({exc.reason})") from None
         encoding = "latin-1"
         kinds = _csv_kinds(chunks(encoding, None))
     yield from chunks(encoding, kinds)
