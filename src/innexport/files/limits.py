@@ -51,6 +51,7 @@ __all__ = [
     "MAX_ZIP_UNCOMPRESSED",
     "InputRefused",
     "JsonError",
+    "bom_encoding",
     "check_table_shape",
     "check_zip",
     "decode_text",
@@ -178,6 +179,15 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
+def bom_encoding(raw: bytes) -> tuple[bytes, str]:
+    """The byte-order mark ``raw`` starts with and the encoding it names; ``(b"", "utf-8")`` without one.
+
+    >>> bom_encoding(b"\\xff\\xfei\\x00"), bom_encoding(b"id")
+    ((b'\\xff\\xfe', 'utf-16-le'), (b'', 'utf-8'))
+    """
+    return next(((b, c) for b, c in _BOMS if raw.startswith(b)), (b"", "utf-8"))
+
+
 def decode_text(raw: bytes, origin: str, fallback: str | None = None) -> str:
     r"""The text of ``raw``: in the encoding its byte-order mark names (UTF-8, UTF-16 or UTF-32, LE
     or BE), else UTF-8, else ``fallback`` (e.g. ``"latin-1"`` for surveys exported by old tools).
@@ -195,7 +205,7 @@ def decode_text(raw: bytes, origin: str, fallback: str | None = None) -> str:
     ...
     innexport.files.limits.InputRefused: c.csv, byte 3: not UTF-8 text (and no byte-order mark names another encoding)
     """
-    bom, codec = next(((b, c) for b, c in _BOMS if raw.startswith(b)), (b"", "utf-8"))
+    bom, codec = bom_encoding(raw)
     try:
         text = raw[len(bom):].decode(codec)
     except UnicodeDecodeError as exc:

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from innexport.core.framework import Framework
-from innexport.files.limits import MAX_TABLE_BYTES, InputRefused, read_text
+from innexport.files.limits import MAX_TABLE_BYTES, InputRefused, bom_encoding, read_text
 from innexport.population.engine import score_partition
 from innexport.population.frame import FIRM_ID, WEIGHT
 from innexport.population.io import (
@@ -200,13 +200,13 @@ def _parquet_batches(path: Path, wanted: list[str], batch_rows: int) -> Iterator
 
 
 def _csv_encoding(path: Path) -> str:
+    """The codec pandas reads the CSV with: the one its byte-order mark names (files.limits.bom_encoding),
+    in the form that also consumes the mark (``utf-8-sig``, ``utf-16``, ``utf-32``), else UTF-8."""
     with path.open("rb") as f:
-        head = f.read(4)
-    for bom, name in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
-                      (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if head.startswith(bom):
-            return name
-    return "utf-8"
+        bom, codec = bom_encoding(f.read(4))
+    if not bom:
+        return "utf-8"
+    return "utf-8-sig" if codec == "utf-8" else codec.rsplit("-", 1)[0]
 
 
 _HEADER_CHARS = 16 * 1024 * 1024
