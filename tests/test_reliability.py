@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from typer.testing import CliRunner
 
-import innexport.cli.population  # noqa: F401 - registers ``innexport population``
+import innexport.cli.population_reliability  # noqa: F401 - registers ``innexport population reliability``
 from conftest import SHARED_DATA, requires_shared
 from innexport.cli import app
 from innexport.population.efa import bartlett_sphericity, efa, kmo

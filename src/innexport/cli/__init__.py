@@ -1,10 +1,12 @@
 """The ``innexport`` command line. Each sub-module registers its commands on :data:`app`.
 
-One module per command group (``diagnose``, ``frameworks``, ``plan``, ``followup``,
-``questionnaire``, ``programmes``, ``population``, ``ahp``, ``web``), each thin: it parses options,
-calls the library and prints. What they share (consoles, refusals with exit 2, atomic writes, the
-``--lang`` option, framework selection, progress) is :mod:`innexport.cli._common`; no command
-module imports another.
+One module per command or command group (``diagnose``, ``frameworks``, ``plan``, ``followup``,
+``questionnaire``, ``programmes``, ``ahp``, ``web``, ``schema``; the ``population`` group spread over
+``population``, ``population_reliability``, ``population_invariance``, ``population_synergy`` and
+``population_study``), each thin: it parses options, calls the library and prints. What they share
+(consoles, refusals with exit 2, atomic writes, the ``--lang`` option, framework selection, progress)
+is :mod:`innexport.cli._common`, and for the population group :mod:`innexport.cli._population`; no
+command module imports another.
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ def _root(
 
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "ahp", "diagnose", "plan", "questionnaire", "web", "followup", "frameworks", "population", "programmes",
-    "schema",
+    "ahp", "diagnose", "plan", "questionnaire", "web", "followup", "frameworks", "population", "population_reliability",
+    "population_invariance", "population_synergy", "population_study", "programmes", "schema",
 )
 """The command modules, in the order ``innexport --help`` lists their commands (groups come last)."""
 
