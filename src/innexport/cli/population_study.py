@@ -1,5 +1,105 @@
-"""``innexport population study``: being built (issue 15)."""
+"""``innexport population study``: the comparative study report of countries, sectors or sizes.
+
+One or more population tables (one per country's survey, say: they get a ``source`` column) are
+compared group by group (:func:`innexport.population.study.study`) and written as an HTML or PDF
+report (:mod:`innexport.rendering.study_report`) in the chosen language, or printed as JSON.
+"""
 
 from __future__ import annotations
 
-from innexport.cli._population import population_app  # noqa: F401 - the group this module's commands join
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from innexport.cli._common import console, err, fail, lang_option, write_atomic
+from innexport.cli._population import TableError, names, population_app, population_frame
+
+
+@population_app.command("study")
+def study_command(
+    populations: Annotated[list[Path], typer.Argument(
+        metavar="POP...", help="Population tables (from population import); several are compared as one, "
+                               "with a 'source' column naming each file.", show_default=False)],
+    by: Annotated[str | None, typer.Option(
+        "--by", help="The column whose groups are compared, e.g. country, sector or size (default with several "
+                     "tables: source).")] = None,
+    groups: Annotated[list[str] | None, typer.Option(
+        "--groups", help="The groups to compare, in this order, comma-separated (default: every group of "
+                         "innexport.population.study.MIN_STUDY_GROUP firms or more, the largest first).")] = None,
+    reference: Annotated[str | None, typer.Option(help="The group the others are compared with (default: the "
+                                                       "first).")] = None,
+    innovation: Annotated[str | None, typer.Option(help="Binary innovation outcome column, for the synergy model.")] = None,
+    export: Annotated[str | None, typer.Option(help="Binary export outcome column, for the synergy model.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="study.html or study.pdf (omit with --json).")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
+    lang: Annotated[str, lang_option("Language of the report.")] = "en",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the study as JSON on stdout.")] = False,
+) -> None:
+    """Compare groups: samples, reliability, invariance, means with intervals, maps, synergy, classes.
+
+    The report is stamped with the framework, the mappings and the data files' hashes. Exit code 2
+    on bad input.
+    """
+    from innexport.population.study import SOURCE, StudyError, combine, study
+
+    if out is None and not json_output:
+        raise fail("give --out study.html (or .pdf), or --json")
+    if out is not None and out.suffix.lower() not in (".html", ".pdf"):
+        raise fail(f"--out {out}: the study report is an .html or .pdf file")
+    if len(set(populations)) != len(populations):
+        raise fail("a population table is given twice")
+    try:
+        with err.status("Reading the population tables"):
+            frames = [population_frame(p) for p in populations]
+        if len(frames) > 1:
+            stems = [p.stem for p in populations]
+            if len(set(stems)) != len(stems):
+                raise fail("the tables' file names must differ: they name the 'source' groups")
+            frame = combine(frames, stems)
+        else:
+            frame = frames[0]
+        column = by or (SOURCE if len(frames) > 1 else None)
+        if column is None:
+            raise fail("give --by COLUMN (the groups to compare, e.g. country or size)")
+        chosen = names(groups) or None
+        with err.status("Comparing the groups"):
+            result = study(frame, column, _typed(frame, column, chosen), reference=_one(frame, column, reference),
+                           innovation=innovation, export=export, paths=populations, frames=frames)
+    except TableError as exc:
+        raise fail(str(exc)) from None
+    except StudyError as exc:
+        raise fail(str(exc)) from None
+    if json_output:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
+    if out is None:
+        return
+    from innexport.population.frame import stamped_framework
+    from innexport.rendering.study_report import render_html, render_pdf
+
+    framework = stamped_framework(frame)
+    with err.status("Writing the report"):
+        if out.suffix.lower() == ".pdf":
+            write_atomic(out, render_pdf(result, lang=lang, title=title, framework=framework))
+        else:
+            write_atomic(out, render_html(result, lang=lang, title=title, framework=framework).encode("utf-8"))
+    (err if json_output else console).print(f"wrote {out}", highlight=False)
+
+
+def _typed(frame: object, column: str, values: list[str] | None) -> list[object] | None:
+    """Groups given on the command line (text) as the column's values (numbers stay numbers)."""
+    if values is None:
+        return None
+    return [_one(frame, column, v) for v in values]
+
+
+def _one(frame: object, column: str, value: str | None) -> object:
+    import pandas as pd
+
+    if value is None or not isinstance(frame, pd.DataFrame) or column not in frame:
+        return value
+    for known in frame[column].dropna().unique():
+        if str(known) == value:
+            return known
+    return value

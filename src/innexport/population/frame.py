@@ -62,6 +62,80 @@ def names_from_framework(framework: Framework, lang: str) -> dict[str, str]:
     return out
 
 
+INFORMED_SHARE = 0.5
+"""A column informs an analysis of the population when at least this share of its firms has a value."""
+
+
+def informed(frame: pd.DataFrame, prefix: str = ACT, min_share: float = INFORMED_SHARE) -> list[str]:
+    """The ``prefix`` columns (activity scores by default) that at least ``min_share`` of the firms inform.
+
+    >>> informed(pd.DataFrame({"act.a": [0.5, None, 1.0], "act.b": [None, None, 0.2], "x": [1, 2, 3]}))
+    ['act.a']
+    """
+    if len(frame) == 0:
+        return []
+    return [c for c in columns(frame, prefix) if frame[c].notna().mean() >= min_share]
+
+
+def stamped_framework(frame: pd.DataFrame) -> Framework | None:
+    """The framework a population table was scored with, from its stamp (``frame.attrs``), or None without one.
+
+    The label (``iiep 1.1.0 + wine 1.1.0``) names the built-in framework and modules; the framework
+    loaded must have the stamp's content hash, else ValueError (the table was scored with another
+    version: the dimensions read from today's framework could differ).
+
+    >>> from innexport.files.frameworks import load_framework
+    >>> fw = load_framework("iiep", ["wine"])
+    >>> table = pd.DataFrame({"firm_id": ["a"]})
+    >>> table.attrs.update(framework=fw.label, content_hash=fw.content_hash)
+    >>> stamped_framework(table).label
+    'iiep 1.1.0 + wine 1.1.0'
+    """
+    from innexport.core.framework import FrameworkError
+    from innexport.files.frameworks import load_framework
+
+    label = frame.attrs.get("framework")
+    if not label:
+        return None
+    parts = [part.split() for part in str(label).split(" + ")]
+    if any(len(part) != 2 for part in parts):
+        raise ValueError(f"the table's framework stamp '{label}' is not 'id version [+ module version …]'")
+    try:
+        framework = load_framework(parts[0][0], [part[0] for part in parts[1:]])
+    except FrameworkError as exc:
+        raise ValueError(f"the table's framework '{label}' is not a built-in one: {exc}") from None
+    stamped = frame.attrs.get("content_hash")
+    if (stamped and stamped != framework.content_hash) or framework.label != label:
+        raise ValueError(f"the table was scored with {label} ({stamped}); this innexport ships "
+                         f"{framework.label} ({framework.content_hash}): re-import the survey")
+    return framework
+
+
+def dimension_columns(frame: pd.DataFrame, framework: Framework, prefix: str = OBS,
+                      min_share: float = INFORMED_SHARE) -> dict[str, list[str]]:
+    """Each dimension's informed columns, its answers (``obs.*``, by default) or its activities' scores (``act.*``).
+
+    Keyed by the dimension's column (``dim.<id>``), in the framework's order; dimensions without
+    any informed column are left out.
+
+    >>> from innexport.files.frameworks import load_framework
+    >>> table = pd.DataFrame({"act.net_weak_ties": [0.5, 1.0], "act.net_strong_ties": [None, None]})
+    >>> dimension_columns(table, load_framework("iiep"), ACT)
+    {'dim.networks': ['act.net_weak_ties']}
+    """
+    present = set(informed(frame, prefix, min_share))
+    out: dict[str, list[str]] = {}
+    for dimension in framework.dimensions:
+        if prefix == ACT:
+            ids = [a.id for a in dimension.activities]
+        else:
+            ids = [o.id for a in dimension.activities for o in a.observables]
+        cols = [prefix + i for i in ids if prefix + i in present]
+        if cols:
+            out[DIM + dimension.id] = cols
+    return out
+
+
 def survey_weights(frame: pd.DataFrame, weights: bool | str | Sequence[float] | np.ndarray = True) -> np.ndarray:
     """The weight of each row: the ``weight`` column (True; 1 when the frame has none), another column
     (its name), every row the same (False), or the given values; all must be positive and finite."""

@@ -21,7 +21,7 @@ import pandas as pd
 from innexport.core.framework import INDICES
 from innexport.population.compare import compare_groups
 from innexport.population.describe import counts
-from innexport.population.frame import ACT, CLASS, WEIGHT, columns
+from innexport.population.frame import ACT, CLASS, WEIGHT, columns, informed
 from innexport.population.impact import ImpactError, impact
 from innexport.population.ordination import pca_map
 from innexport.population.typology import typology
@@ -59,13 +59,13 @@ def analysis(frame: pd.DataFrame, title: str | None = None, lang: str = "en") ->
     for g in groups:
         table = compare_groups(frame, g, [i for i in INDICES if i in frame])
         sections["means"][g] = table.to_dict("records")
-    informed = [c for c in columns(frame, ACT) if frame[c].notna().mean() >= 0.5]
-    if len(informed) >= 3 and len(frame) >= 10:
-        result = pca_map(frame, columns=informed)
+    informed_cols = informed(frame, ACT)
+    if len(informed_cols) >= 3 and len(frame) >= 10:
+        result = pca_map(frame, columns=informed_cols)
         colour = CLASS + "iiep" if CLASS + "iiep" in frame else None
         sections["map"] = map_svg(result, color_by=colour, title=L.t("population.map.title"))
         try:
-            typ = typology(frame, columns=informed)
+            typ = typology(frame, columns=informed_cols)
             sections["typology"] = typ.describe().reset_index().to_dict("records")
         except ValueError as exc:
             sections["notes"].append(L.t("population.note.no_typology", reason=exc))
@@ -76,7 +76,7 @@ def analysis(frame: pd.DataFrame, title: str | None = None, lang: str = "en") ->
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                res = impact(frame, outcome, capabilities=informed, mode="joint")
+                res = impact(frame, outcome, capabilities=informed_cols, mode="joint")
         except (ImpactError, np.linalg.LinAlgError) as exc:
             sections["notes"].append(L.t("population.note.no_impact", outcome=outcome, reason=exc))
             continue

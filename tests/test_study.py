@@ -1,0 +1,207 @@
+"""The comparative study (``innexport population study``): its sections, its stamp, its refusals.
+
+The figures of each section come from modules tested on their own against published values
+(reliability, invariance, compare, synergy); here: that the study picks the right groups and
+firms, that its own figures (effective sizes, class shares, hashes) are right by hand, that it
+says why a section is missing, and the end-to-end runs the issue asks for — ENDEI II by firm size
+and the World Management Survey by country, from the command line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ENDEI, WMS, requires_shared
+from innexport.cli import _register, app
+from innexport.files.frameworks import load_framework
+from innexport.population.study import (
+    MIN_STUDY_GROUP,
+    StudyError,
+    choose_groups,
+    class_shares,
+    combine,
+    file_sha256,
+    samples,
+    study,
+)
+
+_register()
+runner = CliRunner()
+
+
+def _table(groups: dict[str, int], seed: int = 3) -> pd.DataFrame:
+    """A scored population of the given group sizes (iiep, random answers)."""
+    from innexport.core.scoring import ScoringModel
+    from innexport.population.frame import score_population
+
+    fw = load_framework("iiep")
+    model = ScoringModel.from_framework(fw)
+    n = sum(groups.values())
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(n, 1))
+    values = np.clip(0.5 + 0.25 * latent + 0.2 * rng.normal(size=(n, len(model.observable_ids))), 0, 1).round(1)
+    meta = pd.DataFrame({"firm_id": [f"f{i}" for i in range(n)],
+                         "country": [g for g, k in groups.items() for _ in range(k)]})
+    weights = rng.uniform(0.5, 3.0, n)
+    return score_population(fw, values, meta, weights)
+
+
+def test_groups_are_the_large_ones_largest_first_and_the_rest_is_said() -> None:
+    frame = pd.DataFrame({"c": ["a"] * 31 + ["b"] * 45 + ["c"] * 29 + [None] * 3})
+    assert choose_groups(frame, "c") == (["b", "a"], [{"group": "c", "firms": 29, "why": "small"}], 3)
+    assert choose_groups(frame, "c", ["a", "b"])[0] == ["a", "b"]
+    with pytest.raises(StudyError, match=r"c \(29 firms\).*fewer than 30"):
+        choose_groups(frame, "c", ["a", "c"])
+    with pytest.raises(StudyError, match="no firm in group"):
+        choose_groups(frame, "c", ["zz"])
+    with pytest.raises(StudyError, match="fewer than two groups"):
+        choose_groups(frame.assign(c=["a"] * 108), "c")
+    with pytest.raises(StudyError, match="no column 'nope'"):
+        choose_groups(frame, "nope")
+
+
+def test_samples_by_hand() -> None:
+    frame = pd.DataFrame({"g": ["x", "x", "x", "y"], "weight": [1.0, 2.0, 3.0, 6.0]})
+    x, y = samples(frame, "g", ["x", "y"])
+    assert x == {"group": "x", "firms": 3, "weighted": 6.0, "n_eff": pytest.approx(36 / 14), "weight_share": 0.5}
+    assert y["n_eff"] == pytest.approx(1.0) and y["weight_share"] == 0.5
+
+
+def test_class_shares_are_weighted_shares_by_hand() -> None:
+    frame = pd.DataFrame({"g": ["x", "x", "x"], "weight": [1.0, 1.0, 2.0], "class.iip": ["A", "B", "B"]})
+    assert class_shares(frame, "g", ["x"], ["A", "B", "C"]) == {"iip": [{"group": "x", "A": 0.25, "B": 0.75, "C": 0.0}]}
+
+
+def test_file_hash_is_sha256_of_the_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "pop.csv"
+    path.write_bytes(b"firm_id\n1\n")
+    assert file_sha256(path) == "sha256:" + hashlib.sha256(b"firm_id\n1\n").hexdigest()
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "part-0.parquet").write_bytes(b"a")
+    before = file_sha256(folder)
+    (folder / "part-1.parquet").write_bytes(b"b")
+    assert file_sha256(folder) != before
+
+
+def test_tables_of_different_frameworks_are_not_combined() -> None:
+    a, b = _table({"x": 3}), _table({"y": 3})
+    b.attrs["content_hash"] = "sha256:other"
+    with pytest.raises(StudyError, match="different frameworks"):
+        combine([a, b], ["fr", "cl"])
+
+
+def test_study_sections_on_a_synthetic_population() -> None:
+    frame = _table({"FR": 60, "CL": 45, "AR": 12})
+    result = study(frame, "country")
+    data = result.to_dict()
+    assert result.groups == ["FR", "CL"] and result.reference == "FR"
+    assert data["left_out"] == [{"group": "AR", "firms": 12, "why": "small"}]
+    assert [s["firms"] for s in data["samples"]] == [60, 45]
+    assert {r["group"] for r in data["reliability"]} == {"FR", "CL"}
+    assert all(0 < r["alpha"] < 1 for r in data["reliability"])
+    first = data["means"][0]
+    assert first["column"] == "iip" and first["group"] == "FR" and first["diff"] is None
+    fr = frame.loc[frame.country == "FR"]
+    assert first["mean"] == pytest.approx(np.average(fr["iip"], weights=fr["weight"]))
+    assert set(result.maps) == {"FR", "CL"}
+    for rows in data["classes"].values():
+        for row in rows:
+            assert sum(v for k, v in row.items() if k != "group") == pytest.approx(1.0)
+    assert {"code": "no_synergy_outcomes"} in data["notes"]
+    assert data["stamp"]["framework"] == frame.attrs["framework"]
+    json.dumps(data, allow_nan=False)  # plain JSON: NaN written as null
+
+
+def test_reference_must_be_compared() -> None:
+    with pytest.raises(StudyError, match="reference group 'AR'"):
+        study(_table({"FR": 40, "CL": 40, "AR": 5}), "country", reference="AR")
+
+
+def _pop(tmp_path: Path, name: str, frame: pd.DataFrame) -> Path:
+    path = tmp_path / f"{name}.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def test_cli_several_tables_compared_by_source_in_french(tmp_path: Path) -> None:
+    fr = _pop(tmp_path, "france", _table({"FR": 40}, seed=1))
+    cl = _pop(tmp_path, "chile", _table({"CL": 35}, seed=2))
+    out = tmp_path / "study.html"
+    res = runner.invoke(app, ["population", "study", str(fr), str(cl), "--lang", "fr", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert '<html lang="fr">' in html and "Échantillons et pondérations" in html
+    assert "Samples and weights" not in html and "Reliability" not in html  # one language per document
+    assert file_sha256(fr) in html and file_sha256(cl) in html
+    res = runner.invoke(app, ["population", "study", str(fr), str(cl), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["by"] == "source" and data["groups"] == ["france", "chile"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--by", "nope"], "no column 'nope'"),
+    (["--by", "country", "--groups", "FR,XX"], "no firm in group(s) XX"),
+    (["--by", "country", "--reference", "XX"], "reference group 'XX'"),
+    (["--by", "country", "--innovation", "nope"], "--innovation nope"),
+    (["--by", "country", "-o", "study.docx"], "an .html or .pdf file"),
+    (["--by", "country"], "give --out"),
+])
+def test_cli_refusals_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    pop = _pop(tmp_path, "pop", _table({"FR": 40, "CL": 40}))
+    extra = [] if "-o" in args or args == ["--by", "country"] else ["--json"]
+    res = runner.invoke(app, ["population", "study", str(pop), *args, *extra])
+    assert res.exit_code == 2, res.output
+    assert message in " ".join(res.output.split())
+    assert "Traceback" not in res.output
+
+
+def test_cli_refuses_a_missing_file(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["population", "study", str(tmp_path / "none.parquet"), "--by", "x", "--json"])
+    assert res.exit_code == 2 and "none.parquet" in res.output
+
+
+def _import(tmp_path: Path, survey: Path, mapping: str) -> Path:
+    out = tmp_path / f"{mapping}.parquet"
+    res = runner.invoke(app, ["population", "import", str(survey), "--mapping", mapping, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@requires_shared(ENDEI)
+def test_endei_by_firm_size_end_to_end(tmp_path: Path) -> None:
+    pop = _import(tmp_path, ENDEI, "endei2")
+    out = tmp_path / "endei-study.html"
+    res = runner.invoke(app, ["population", "study", str(pop), "--by", "size", "--groups", "small,medium,large",
+                              "--innovation", "innovates", "--export", "exports", "--lang", "es", "-o", str(out),
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert [s["firms"] for s in data["samples"]] == [1643, 1471, 830]  # ENDEI II's 3,944 firms by size
+    assert data["stamp"]["mappings"][0]["id"] == "endei2"
+    assert len({r["scale"] for r in data["reliability"]}) >= 8
+    html = out.read_text(encoding="utf-8")
+    assert "Muestras y ponderaciones" in html and "Sinergia entre innovación y exportación" in html
+
+
+@requires_shared(WMS)
+def test_wms_by_country_end_to_end_pdf(tmp_path: Path) -> None:
+    pytest.importorskip("weasyprint")
+    pop = _import(tmp_path, WMS, "wms")
+    out = tmp_path / "wms-study.pdf"
+    res = runner.invoke(app, ["population", "study", str(pop), "--by", "country", "--groups", "FR,CL,AR",
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:5] == b"%PDF-"
+    res = runner.invoke(app, ["population", "study", str(pop), "--by", "country", "--json"])
+    data = json.loads(res.stdout)
+    assert len(data["groups"]) == 12 and all(s["firms"] >= MIN_STUDY_GROUP for s in data["samples"])
+    assert sum(s["firms"] for s in data["samples"]) + sum(g["firms"] for g in data["left_out"]) == 11702
