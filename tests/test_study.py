@@ -205,3 +205,57 @@ def test_wms_by_country_end_to_end_pdf(tmp_path: Path) -> None:
     data = json.loads(res.stdout)
     assert len(data["groups"]) == 12 and all(s["firms"] >= MIN_STUDY_GROUP for s in data["samples"])
     assert sum(s["firms"] for s in data["samples"]) + sum(g["firms"] for g in data["left_out"]) == 11702
+
+
+# --------------------------------------------------------------------------------------------
+# population collect: a study's own answer files as a population table
+# --------------------------------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_collect_scores_like_diagnose_and_consolidates_a_team(tmp_path: Path) -> None:
+    out = tmp_path / "wine.parquet"
+    files = sorted(EXAMPLES.glob("*.yaml")) + sorted((EXAMPLES / "team").glob("*.yaml"))
+    res = runner.invoke(app, ["population", "collect", *map(str, files), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_parquet(out)
+    assert sorted(table["firm_id"]) == ["ar-bodega-los-aromos", "cl-vina-cerro-alto", "fr-domaine-des-trois-collines",
+                                        "fr-maison-lacoste"]  # the team's three sheets are one firm
+    diagnosed = runner.invoke(app, ["diagnose", str(EXAMPLES / "cl-vina-cerro-alto.yaml"), "--draws", "0",
+                                    "--no-sensitivity", "-o", str(tmp_path / "cl.json")])
+    assert diagnosed.exit_code == 0, diagnosed.output
+    result = json.loads((tmp_path / "cl.json").read_text(encoding="utf-8"))["firms"][0]
+    row = table.set_index("firm_id").loc["cl-vina-cerro-alto"]
+    for index in ("iip", "iep", "iiep"):
+        assert row[index] == pytest.approx(result["indices"][index]["value"], abs=5e-6)  # the JSON rounds to 6 places
+    assert row["exports"] == 1.0 and row["country"] == "CL"
+
+
+def test_collect_joins_weights_and_outcomes_and_refuses_a_missing_firm(tmp_path: Path) -> None:
+    files = [str(EXAMPLES / f"{n}.yaml") for n in ("ar-bodega-los-aromos", "cl-vina-cerro-alto")]
+    join = tmp_path / "design.csv"
+    join.write_text("firm_id,weight,stratum,innovates\ncl-vina-cerro-alto,12.5,2,1\nar-bodega-los-aromos,4,1,0\n",
+                    encoding="utf-8")
+    out = tmp_path / "pop.csv"
+    res = runner.invoke(app, ["population", "collect", *files, "--join", str(join), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out).set_index("firm_id")
+    assert table.loc["cl-vina-cerro-alto", "weight"] == 12.5 and table.loc["ar-bodega-los-aromos", "innovates"] == 0
+    join.write_text("firm_id,weight\ncl-vina-cerro-alto,12.5\n", encoding="utf-8")
+    out.unlink()
+    res = runner.invoke(app, ["population", "collect", *files, "--join", str(join), "-o", str(out)])
+    assert res.exit_code == 2 and "no row for firm(s) ar-bodega-los-aromos" in res.output
+    assert not out.exists()  # nothing half-written
+    join.write_text("firm_id,weight\ncl-vina-cerro-alto,0\nar-bodega-los-aromos,1\n", encoding="utf-8")
+    res = runner.invoke(app, ["population", "collect", *files, "--join", str(join), "-o", str(out)])
+    assert res.exit_code == 2 and "weight of firm(s) cl-vina-cerro-alto is not a positive number" in res.output
+
+
+def test_collect_refuses_bad_answers_naming_the_place(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = (EXAMPLES / "cl-vina-cerro-alto.yaml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("answers:", "answers:\n  no_such_question: high", 1), encoding="utf-8")
+    res = runner.invoke(app, ["population", "collect", str(bad), "-o", str(tmp_path / "p.parquet")])
+    assert res.exit_code == 2 and "no_such_question" in res.output and "bad.yaml" in res.output
+    assert "Traceback" not in res.output

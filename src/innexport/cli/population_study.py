@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from innexport.cli._common import console, err, fail, lang_option, write_atomic
-from innexport.cli._population import TableError, names, population_app, population_frame
+from innexport.cli._population import TableError, names, population_app, population_frame, read_table
 
 
 @population_app.command("study")
@@ -103,3 +103,54 @@ def _one(frame: object, column: str, value: str | None) -> object:
         if str(known) == value:
             return known
     return value
+
+
+@population_app.command("collect")
+def collect_command(
+    answers: Annotated[list[Path], typer.Argument(
+        metavar="ANSWERS...", help="Answer files of the study's firms: YAML, JSON, CSV or XLSX (the questionnaire, "
+                                   "the web app's, KoBoToolbox/ODK or LimeSurvey exports).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The population table: .parquet, .csv, .xlsx, .sav or .dta.",
+                                      show_default=False)],
+    join: Annotated[Path | None, typer.Option(
+        "--join", help="A table with a firm_id column whose other columns (weight, stratum, psu, fpc, an innovation "
+                       "outcome…) are added to every firm.")] = None,
+    framework: Annotated[str | None, typer.Option(help="Framework id or YAML (default: the answers').")] = None,
+    module: Annotated[list[str] | None, typer.Option(help="Sector module (repeatable; default: the answers').")] = None,
+) -> None:
+    """Gather a study's answer files into a population table, for describe, compare, study and the rest.
+
+    A firm answered by several respondents is one row (their answers consolidated); its fields
+    (country, sector, size, export share…) become columns, ``exports`` is 1 when its export share is
+    above 0. Every sheet must be of the same framework and modules. Exit code 2 on bad input.
+    """
+    from innexport.api import framework_for
+    from innexport.core.assessment import AnswersError
+    from innexport.core.framework import FrameworkError
+    from innexport.files.answers import read_answers
+    from innexport.population.collect import CollectError, join_by_firm, population_from_sheets, source_name
+    from innexport.population.io import SurveyError, write_table
+
+    if out.suffix.lower() not in (".parquet", ".csv", ".xlsx", ".sav", ".dta"):
+        raise fail(f"--out {out}: write a .parquet, .csv, .xlsx, .sav or .dta table")
+    try:
+        sheets = [s for path in answers for s in read_answers(path)]
+        kinds = {(s.framework, tuple(s.modules)) for s in sheets}
+        if len(kinds) > 1 and framework is None and not module:
+            listed = "; ".join(f"{fw} + {', '.join(m) or 'no module'}" for fw, m in sorted(kinds))
+            raise fail(f"the answers are of several frameworks ({listed}): a population has one; give --framework "
+                       "and --module")
+        fw_id, mods = next(iter(sorted(kinds)))
+        fw = framework_for(fw_id if framework is None else framework, list(mods) if module is None else module)
+        frame = population_from_sheets(fw, sheets, source_name(answers))
+        if join is not None:
+            frame = join_by_firm(frame, read_table(join), str(join))
+    except (AnswersError, FrameworkError) as exc:
+        raise fail(f"no table written:\n{exc}") from None
+    except (CollectError, TableError) as exc:
+        raise fail(f"no table written: {exc}") from None
+    try:
+        write_table(frame, out)
+    except (SurveyError, OSError, ValueError) as exc:
+        raise fail(f"{out}: {exc}") from None
+    console.print(f"wrote {out}: {len(frame):,} firms scored with {fw.label}", highlight=False)
