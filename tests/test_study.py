@@ -259,3 +259,40 @@ def test_collect_refuses_bad_answers_naming_the_place(tmp_path: Path) -> None:
     res = runner.invoke(app, ["population", "collect", str(bad), "-o", str(tmp_path / "p.parquet")])
     assert res.exit_code == 2 and "no_such_question" in res.output and "bad.yaml" in res.output
     assert "Traceback" not in res.output
+
+
+def test_collect_reads_the_web_apps_exports(tmp_path: Path) -> None:
+    """The long answers export and the assessments export (portfolio.flat's columns) give the same scores as the files."""
+    from innexport.core.assessment import answer_codes
+    from innexport.files.answers import read_answers
+    from innexport.portfolio.flat import ANSWER_COLUMNS
+
+    sheet = read_answers(EXAMPLES / "cl-vina-cerro-alto.yaml")[0]
+    codes = answer_codes(load_framework("iiep", ["wine"]), sheet)  # the web app stores level codes
+    question = next(iter(codes))
+    rows = [dict.fromkeys(ANSWER_COLUMNS) | {"assessment_id": 7, "firm_id": "cl-1", "question_id": q, "answer": a}
+            for q, a in codes.items()]
+    rows.append(dict.fromkeys(ANSWER_COLUMNS) | {"assessment_id": 7, "firm_id": "cl-1", "respondent": 12,
+                                                 "respondent_role": "export_manager", "question_id": question,
+                                                 "answer": "dk"})
+    pd.DataFrame(rows).to_csv(tmp_path / "answers.csv", index=False)
+    pd.DataFrame([{"assessment_id": 7, "firm_id": "cl-1", "firm_name": "Viña", "country": "CL", "size_class": "small",
+                   "export_share": 0.4, "framework_id": "iiep", "framework_modules": "wine"}]).to_csv(
+        tmp_path / "assessments.csv", index=False)
+    out = tmp_path / "web.parquet"
+    res = runner.invoke(app, ["population", "collect", str(tmp_path / "answers.csv"), "--assessments",
+                              str(tmp_path / "assessments.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    web = pd.read_parquet(out).iloc[0]
+    files = runner.invoke(app, ["population", "collect", str(EXAMPLES / "cl-vina-cerro-alto.yaml"),
+                                "-o", str(tmp_path / "files.parquet")])
+    assert files.exit_code == 0, files.output
+    direct = pd.read_parquet(tmp_path / "files.parquet").iloc[0]
+    # the second respondent's "don't know" never hides the first one's answer: the same scores as the file
+    assert web["iiep"] == pytest.approx(direct["iiep"]) and web["obs." + question] == direct["obs." + question]
+    assert (web["country"], web["size"], web["exports"]) == ("CL", "small", 1.0)
+    assert pd.read_parquet(out).attrs["framework"] == "iiep 1.1.0 + wine 1.1.0"
+    twice = pd.DataFrame([*rows, dict(rows[0], assessment_id=8)])
+    twice.to_csv(tmp_path / "answers.csv", index=False)
+    res = runner.invoke(app, ["population", "collect", str(tmp_path / "answers.csv"), "-o", str(out)])
+    assert res.exit_code == 2 and "cl-1 have several diagnostics" in " ".join(res.output.split())

@@ -115,10 +115,16 @@ def collect_command(
     join: Annotated[Path | None, typer.Option(
         "--join", help="A table with a firm_id column whose other columns (weight, stratum, psu, fpc, an innovation "
                        "outcome…) are added to every firm.")] = None,
+    assessments: Annotated[Path | None, typer.Option(
+        "--assessments", help="With the web app's answers export: its assessments export (the firms' country, "
+                              "sector, size, export share and frameworks).")] = None,
     framework: Annotated[str | None, typer.Option(help="Framework id or YAML (default: the answers').")] = None,
     module: Annotated[list[str] | None, typer.Option(help="Sector module (repeatable; default: the answers').")] = None,
 ) -> None:
     """Gather a study's answer files into a population table, for describe, compare, study and the rest.
+
+    ANSWERS are answer files as `innexport diagnose` reads them, or the web app's answers export
+    (/exports/, CSV, XLSX or Parquet) with --assessments.
 
     A firm answered by several respondents is one row (their answers consolidated); its fields
     (country, sector, size, export share…) become columns, ``exports`` is 1 when its export share is
@@ -128,13 +134,27 @@ def collect_command(
     from innexport.core.assessment import AnswersError
     from innexport.core.framework import FrameworkError
     from innexport.files.answers import read_answers
-    from innexport.population.collect import CollectError, join_by_firm, population_from_sheets, source_name
+    from innexport.population.collect import (
+        CollectError,
+        is_web_export,
+        join_by_firm,
+        population_from_sheets,
+        sheets_from_web_export,
+        source_name,
+    )
     from innexport.population.io import SurveyError, write_table
 
     if out.suffix.lower() not in (".parquet", ".csv", ".xlsx", ".sav", ".dta"):
         raise fail(f"--out {out}: write a .parquet, .csv, .xlsx, .sav or .dta table")
     try:
-        sheets = [s for path in answers for s in read_answers(path)]
+        firms = read_table(assessments) if assessments is not None else None
+        sheets = []
+        for path in answers:
+            table = read_table(path) if path.suffix.lower() in (".csv", ".xlsx", ".parquet") else None
+            if table is not None and is_web_export(table):
+                sheets += sheets_from_web_export(table, firms, str(path))
+            else:
+                sheets += read_answers(path)
         kinds = {(s.framework, tuple(s.modules)) for s in sheets}
         if len(kinds) > 1 and framework is None and not module:
             listed = "; ".join(f"{fw} + {', '.join(m) or 'no module'}" for fw, m in sorted(kinds))
