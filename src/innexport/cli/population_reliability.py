@@ -1,6 +1,10 @@
 """``innexport population reliability``: Cronbach's alpha, item statistics, KMO, Bartlett and EFA of a scale.
 
-Works on any table with one row per respondent, not only on a population scored by innexport.
+Works on any table with one row per respondent, not only on a population scored by innexport, or on a
+long table with one row per answer (``--long ID,ITEM,VALUE``: :func:`innexport.population.items.long_to_wide`).
+With ``--by`` the groups are side by side (:func:`innexport.population.groups.grouped_reliability`): one
+column per group in the scale table, two (r rest, alpha if dropped) in the item table, a ``groups`` list
+in ``--json``. Refusals exit with code 2 and name the file and the place.
 """
 
 from __future__ import annotations
@@ -85,14 +89,110 @@ def _print_reliability(report: dict[str, Any], source: str) -> None:
             console.print("warning: the factor analysis did not fully converge", style="yellow", **say)
 
 
+def _print_grouped(result: dict[str, Any], source: str) -> None:
+    """The groups side by side: one column per group for the scale, two per group for the items."""
+    say: dict[str, Any] = {"markup": False, "highlight": False}
+    groups = result["groups"]
+    console.print(f"Reliability of {', '.join(result['items'])} by {result['by']} ({source})", style="bold", **say)
+    left_out = []
+    unit = result["unit"]
+
+    def count(n: int) -> str:
+        return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+    if result["missing_group"]:
+        left_out.append(f"{count(result['missing_group'])} without a value of {result['by']}")
+    if result["not_selected"]:
+        left_out.append(f"{count(result['not_selected'])} in other groups")
+    if left_out:
+        console.print("Left out: " + "; ".join(left_out), **say)
+    scale = Table(title="Scale", caption="n analysed: (effective n if weighted); alpha: Cronbach's (raw) with its "
+                  "Feldt interval; — : no figure (see below)")
+    scale.add_column(result["by"])
+    for g in groups:
+        scale.add_column(g["group"], justify="right")
+
+    def row(label: str, value: Any) -> None:
+        scale.add_row(label, *(value(g) if g["error"] is None else "—" for g in groups))
+
+    def alpha_ci(g: dict[str, Any]) -> str:
+        a = g["alpha"]
+        return f"{fmt(a['alpha'], 3)} [{fmt(a['ci']['low'], 3)}, {fmt(a['ci']['high'], 3)}]"
+
+    def bartlett_p(g: dict[str, Any]) -> str:
+        return "—" if g["bartlett"] is None else fmt_p(g["bartlett"]["p"])
+
+    def n_cases(g: dict[str, Any]) -> str:
+        a = g["alpha"]
+        return str(a["n_cases"]) if abs(a["n_effective"] - a["n_cases"]) <= 1e-9 else f"{a['n_cases']} ({a['n_effective']:.1f})"
+
+    scale.add_row(f"{unit}s", *(str(g["n_rows"]) for g in groups))
+    row("n analysed", n_cases)
+    confidence = next(g["alpha"]["ci"]["confidence"] for g in groups if g["error"] is None)
+    row(f"alpha [{confidence:.0%} CI]", alpha_ci)
+    row("std alpha", lambda g: fmt(g["alpha"]["std_alpha"], 3))
+    row("average r", lambda g: fmt(g["alpha"]["average_r"], 3))
+    row("score mean", lambda g: fmt(g["alpha"]["mean"]))
+    row("score SD", lambda g: fmt(g["alpha"]["sd"]))
+    row("KMO", lambda g: "—" if g["kmo"] is None else fmt(g["kmo"]["overall"]))
+    row("Bartlett p", bartlett_p)
+    console.print(scale)
+
+    analysed = [g for g in groups if g["error"] is None]
+    items = Table(title="Items", caption="r rest: with the other items; α drop: alpha without the item; - : reversed")
+    items.add_column("Item")
+    for g in analysed:
+        items.add_column(f"{g['group']} r rest", justify="right")
+        items.add_column(f"{g['group']} α drop", justify="right")
+    reversed_ = set(result["reversed"])
+    for item in result["items"]:
+        cells = [(fmt(g["item_statistics"][item]["r_rest"]), fmt(g["item_statistics"][item]["alpha_if_dropped"], 3))
+                 for g in analysed]
+        items.add_row(f"{item}-" if item in reversed_ else item, *(c for pair in cells for c in pair))
+    console.print(items)
+    for g in groups:
+        if g["error"] is not None:
+            console.print(f"{result['by']} {g['group']}: no figure ({g['error']})", **say)
+    for g in analysed:
+        e = g["efa"]
+        if e:
+            factors = list(e["variance"])
+            loadings = Table(title=f"{result['by']} {g['group']}: factor loadings",
+                             caption=f"{e['method']}, rotation {e['rotation'] or 'none'}")
+            loadings.add_column("Item")
+            for f in factors:
+                loadings.add_column(f, justify="right")
+            loadings.add_column("h2", justify="right")
+            for item, values in e["loadings"].items():
+                loadings.add_row(item, *(fmt(values[f]) for f in factors), fmt(e["communalities"][item]))
+            console.print(loadings)
+
+
+def _long_columns(value: str) -> tuple[str, str, str]:
+    """``ID,ITEM,VALUE`` of --long."""
+    parts = names([value])
+    if len(parts) != 3:
+        raise typer.BadParameter(f"expected three column names ID,ITEM,VALUE, got {value!r}", param_hint="--long")
+    return parts[0], parts[1], parts[2]
+
+
 @population_app.command("reliability")
 def reliability_command(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Table with one row per respondent: CSV (, or ;), XLSX or Parquet.",
-                                         show_default=False)],
-    items: Annotated[list[str], typer.Option("--items", help="The scale's item columns, comma-separated (or repeated).",
-                                             show_default=False)],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Table with one row per respondent (or per answer, with "
+                                         "--long): CSV (, or ;), XLSX or Parquet.", show_default=False)],
+    items: Annotated[list[str] | None, typer.Option(
+        "--items", help="The scale's item columns, comma-separated (or repeated); with --long, item names "
+                        "(default: every item of the long table).", show_default=False)] = None,
     reverse: Annotated[list[str] | None, typer.Option("--reverse", help="Negatively keyed items, comma-separated (or repeated).",
                                                       show_default=False)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Group column: the analysis of each group side by side.",
+                                           show_default=False)] = None,
+    groups: Annotated[list[str] | None, typer.Option(
+        "--groups", help="With --by: the groups to report, in this order, comma-separated (default: all, sorted).",
+        show_default=False)] = None,
+    long: Annotated[str | None, typer.Option(
+        "--long", metavar="ID,ITEM,VALUE", help="The table is long (one row per answer): its respondent id, item "
+        "name and value columns; pivoted to one row per respondent.", show_default=False)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
     missing: Annotated[Literal["listwise", "pairwise"], typer.Option(
         help="Rows with a missing item: dropped (listwise) or each covariance from the rows answering both "
@@ -107,22 +207,53 @@ def reliability_command(
 ) -> None:
     """Cronbach's alpha (Feldt CI), item-total and item-rest correlations, alpha if dropped, KMO and Bartlett.
 
-    Works on any table, not only on a population scored by innexport. Exit code 2 on bad input.
-    """
-    from innexport.population.reliability import ReliabilityError, reliability_report
+    Any table: one row per respondent, or per answer (--long); each group side by side (--by).
 
+    Exit code 2 on bad input.
+    """
+    from innexport.population.groups import grouped_reliability
+    from innexport.population.items import ReliabilityError, long_to_wide
+    from innexport.population.reliability import reliability_report
+
+    long_columns = _long_columns(long) if long is not None else None
+    if groups and by is None:
+        raise fail("--groups needs --by (the column whose groups they are)")
+    if long_columns is None and not names(items):
+        raise fail("--items is needed: the scale's item columns, comma-separated")
     try:
         frame = read_table(file)
-        report = reliability_report(
-            frame, names(items), names(reverse), missing=missing, weights=weight, confidence=confidence,
-            n_factors=factors, rotation=None if rotation == "none" else rotation, method=method)
+        long_info: dict[str, Any] | None = None
+        if long_columns is not None:
+            keep = [c for c in (by, weight) if c is not None]
+            wide = long_to_wide(frame, *long_columns, keep=keep)
+            frame = wide.frame
+            id_column, item_column, value_column = long_columns
+            long_info = {"id": id_column, "item": item_column, "value": value_column, "rows": wide.n_rows,
+                         "respondents": wide.n_respondents, "items": list(wide.items)}
+        chosen = names(items) or list(long_info["items"] if long_info else [])
+        settings: dict[str, Any] = {
+            "missing": missing, "weights": weight, "confidence": confidence, "n_factors": factors,
+            "rotation": None if rotation == "none" else rotation, "method": method}
+        if by is not None:
+            report = grouped_reliability(frame, chosen, by, names(groups) or None, names(reverse),
+                                         unit="row" if long_info is None else "respondent", **settings)
+        else:
+            report = reliability_report(frame, chosen, names(reverse), **settings)
     except TableError as exc:  # its message names the file
         raise fail(str(exc)) from None
     except ReliabilityError as exc:
         raise fail(f"{file}: {exc}") from None
+    if long_info is not None:
+        report["long"] = long_info
     if json_output:
         typer.echo(json.dumps(report, indent=2, allow_nan=False))
+    elif by is not None:
+        _print_grouped(report, file.name)
     else:
         _print_reliability(report, file.name)
     for note in report.get("notes", ()):
         err.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    for g in report.get("groups", ()):
+        for note in g.get("notes") or ():
+            err.print(f"[yellow]note:[/] {escape(by or '')} {escape(g['group'])}: {escape(note)}", highlight=False,
+                      soft_wrap=True)

@@ -34,6 +34,7 @@ values come from:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -41,15 +42,21 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from innexport.population.io import format_rows
+
 __all__ = [
-    "EIGENVALUE_TOLERANCE", "MISSING_MODES", "RELATIVE_ZERO", "Definiteness", "ItemData", "Missing", "ReliabilityError",
-    "correlation_matrix", "cov2cor", "definiteness",
-    "item_correlation", "item_covariance", "pairwise_correlation", "prepare_items", "reverse_items", "select_items",
-    "weighted_cov",
+    "EIGENVALUE_TOLERANCE", "MIN_CASES", "MISSING_MODES", "RELATIVE_ZERO", "Definiteness", "ItemData", "Missing",
+    "ReliabilityError", "WideTable", "check_items", "correlation_matrix", "cov2cor", "definiteness", "factorize_labels",
+    "item_correlation", "item_covariance", "long_to_wide", "observed_range", "pairwise_correlation", "prepare_items",
+    "reverse_items", "select_items", "value_label", "weighted_cov",
 ]
 
 Missing = Literal["listwise", "pairwise"]
 MISSING_MODES: tuple[str, ...] = ("listwise", "pairwise")
+
+#: The fewest rows kept (complete rows when listwise, rows answering an item when pairwise) for
+#: any statistic of a scale: the one rule on a too-small sample or group.
+MIN_CASES = 3
 
 #: Variances below this fraction of the items' total variance are rounding errors of a zero.
 RELATIVE_ZERO = 1e-10
@@ -81,10 +88,7 @@ def reverse_items(items: pd.DataFrame, reverse: Iterable[str] = (),
     if not reverse:
         return out
     if scale_range is None:
-        values = items.to_numpy(dtype=float)
-        if not np.isfinite(values).any():
-            raise ReliabilityError("cannot reverse items without any answer")
-        lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+        lo, hi = observed_range(items)
     else:
         lo, hi = (float(v) for v in scale_range)
         if not lo < hi:
@@ -95,6 +99,18 @@ def reverse_items(items: pd.DataFrame, reverse: Iterable[str] = (),
     for name in reverse:
         out[name] = lo + hi - items[name].astype(float)
     return out
+
+
+def observed_range(items: pd.DataFrame) -> tuple[float, float]:
+    """The smallest and largest value over all the items: the default range of reversal.
+
+    >>> observed_range(pd.DataFrame({"a": [2, 5], "b": [1, None]}))
+    (1.0, 5.0)
+    """
+    values = items.to_numpy(dtype=float)
+    if not np.isfinite(values).any():
+        raise ReliabilityError("cannot reverse items without any answer")
+    return float(np.nanmin(values)), float(np.nanmax(values))
 
 
 @dataclass(frozen=True)
@@ -115,7 +131,9 @@ class ItemData:
         return len(self.frame)
 
 
-def _check_items(items: pd.DataFrame, min_items: int = 2) -> None:
+def check_items(items: pd.DataFrame, min_items: int = 2) -> None:
+    """Refuse what no analysis of these columns can use: not a DataFrame, duplicated or
+    non-numeric columns, fewer than ``min_items`` items."""
     if not isinstance(items, pd.DataFrame):
         raise ReliabilityError("items must be a pandas DataFrame, one column per item")
     if items.columns.duplicated().any():
@@ -145,7 +163,7 @@ def _weights(items: pd.DataFrame, weights: Any) -> np.ndarray:
 
 def prepare_items(items: pd.DataFrame, reverse: Iterable[str] = (), scale_range: tuple[float, float] | None = None,
              missing: str = "listwise", weights: Any = None, min_items: int = 2) -> ItemData:
-    _check_items(items, min_items)
+    check_items(items, min_items)
     if missing not in MISSING_MODES:
         raise ReliabilityError(f"missing must be one of {', '.join(MISSING_MODES)}, got {missing!r}")
     w = _weights(items, weights)
@@ -156,9 +174,9 @@ def prepare_items(items: pd.DataFrame, reverse: Iterable[str] = (), scale_range:
     answered = ~np.isnan(values)
     keep = answered.all(axis=1) if missing == "listwise" else answered.any(axis=1)
     frame, w = frame.loc[keep], w[keep]
-    if len(frame) < 3:
+    if len(frame) < MIN_CASES:
         what = "complete cases" if missing == "listwise" else "cases"
-        raise ReliabilityError(f"at least 3 {what} are needed, got {len(frame)}")
+        raise ReliabilityError(f"at least {MIN_CASES} {what} are needed, got {len(frame)}")
     w = w * len(w) / w.sum()
     n_eff = float(w.sum() ** 2 / np.sum(w**2))
     return ItemData(frame=frame, weights=w, missing=missing, n_effective=n_eff)
@@ -287,3 +305,155 @@ def select_items(frame: pd.DataFrame, items: Sequence[str]) -> pd.DataFrame:
         raise ReliabilityError(f"unknown items: {', '.join(map(str, unknown))}")
     return frame[items]
 
+
+
+# --------------------------------------------------------------------------------------------
+# Long format: one row per answer
+# --------------------------------------------------------------------------------------------
+
+
+def value_label(value: Any) -> str:
+    """How a group, item or respondent value is named: an integral number without its ``.0``.
+
+    A column of codes read as floats (because one row is blank) names its groups ``1`` and ``2``,
+    as the user writes them on the command line:
+
+    >>> value_label(2.0), value_label(np.int64(7)), value_label("FR"), value_label(2.5), value_label(True)
+    ('2', '7', 'FR', '2.5', 'True')
+    """
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, float | np.floating) and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.integer):
+        return str(int(value))
+    return str(value)
+
+
+def factorize_labels(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's code (-1 where missing) and the labels (:func:`value_label`) in order of first appearance.
+
+    Values with the same label share a code (``1`` and ``1.0``):
+
+    >>> codes, labels = factorize_labels(pd.Series([2.0, None, 1.0, 2.0]))
+    >>> codes.tolist(), labels
+    ([0, -1, 1, 0], ['2', '1'])
+    """
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    label_codes, labels = pd.factorize(pd.Index([value_label(u) for u in uniques], dtype=object))
+    out = np.where(codes >= 0, label_codes[np.maximum(codes, 0)] if len(label_codes) else -1, -1)
+    return out.astype(np.int64), [str(label) for label in labels]
+
+
+@dataclass(frozen=True)
+class WideTable:
+    """A long table pivoted by :func:`long_to_wide`.
+
+    ``frame``: one row per respondent (index: the respondent ids, in order of first appearance), one
+    column per item (named by :func:`value_label`, in order of first appearance; NaN where not
+    answered), then the kept respondent-level columns. ``n_rows``: rows of the long table.
+    """
+
+    frame: pd.DataFrame
+    items: tuple[str, ...]
+    n_rows: int
+
+    @property
+    def n_respondents(self) -> int:
+        return len(self.frame)
+
+
+def long_to_wide(frame: pd.DataFrame, id_column: str, item_column: str, value_column: str,
+                 keep: Sequence[str] = ()) -> WideTable:
+    """Pivot a long table (one row per respondent and item) to one row per respondent.
+
+    ``keep`` names respondent-level columns (a group, a weight) carried over: each must have one
+    value per respondent, repeated on all its rows. Refused, naming the place (data rows counted
+    from 1, as :func:`~innexport.population.io.format_rows`): a row without respondent id or item
+    name, a value that is not a number, a respondent answering the same item twice (both rows
+    named), a kept column that changes within a respondent (the respondent and the rows named).
+    A missing value is an unanswered item.
+
+    >>> long = pd.DataFrame({"id": [7, 7, 8, 8, 8], "item": ["a", "b", "a", "b", "c"],
+    ...                      "value": [1, 2, 3, None, 5], "g": ["x", "x", "y", "y", "y"]})
+    >>> wide = long_to_wide(long, "id", "item", "value", keep=["g"])
+    >>> wide.frame  # doctest: +NORMALIZE_WHITESPACE
+          a    b    c  g
+    id
+    7   1.0  2.0  NaN  x
+    8   3.0  NaN  5.0  y
+    >>> long_to_wide(long.assign(item=["a", "b", "a", "b", "b"]), "id", "item", "value")
+    Traceback (most recent call last):
+    ...
+    innexport.population.items.ReliabilityError: respondent 8 answers item b more than once: rows 4, 5
+    """
+    key_columns = [id_column, item_column, value_column]
+    if len(set(key_columns)) < 3:
+        raise ReliabilityError(f"the long format needs three different columns ID,ITEM,VALUE, got {','.join(key_columns)}")
+    keep = list(dict.fromkeys(keep))
+    unknown = [c for c in [*key_columns, *keep] if c not in frame.columns]
+    if unknown:
+        raise ReliabilityError(f"no column {', '.join(map(repr, unknown))} in the long table")
+    both = [c for c in keep if c in key_columns]
+    if both:
+        raise ReliabilityError(f"column {both[0]!r} is one of ID,ITEM,VALUE and cannot also be a respondent's group or weight")
+    ids, id_labels = factorize_labels(frame[id_column])
+    if (ids < 0).any():
+        raise ReliabilityError(f"no respondent id ({id_column}) on {format_rows(np.flatnonzero(ids < 0))}")
+    items, item_labels = factorize_labels(frame[item_column])
+    if (items < 0).any():
+        raise ReliabilityError(f"no item name ({item_column}) on {format_rows(np.flatnonzero(items < 0))}")
+    clash = [i for i in item_labels if i in keep]
+    if clash:
+        raise ReliabilityError(f"item {clash[0]!r} has the name of the column {clash[0]!r} kept for each respondent")
+    values = _long_values(frame[value_column], value_column)
+    n_items = len(item_labels)
+    key = ids * n_items + items
+    repeated = pd.Series(key).duplicated(keep=False).to_numpy()
+    if repeated.any():
+        first = int(np.flatnonzero(repeated)[0])
+        pairs = len(np.unique(key[repeated]))
+        more = f" (and {pairs - 1} more respondent-item pairs answered more than once)" if pairs > 1 else ""
+        raise ReliabilityError(
+            f"respondent {id_labels[ids[first]]} answers item {item_labels[items[first]]} more than once: "
+            f"{format_rows(np.flatnonzero(key == key[first]))}{more}")
+    first_rows = np.unique(ids, return_index=True)[1]  # codes are 0..n-1: the first row of each respondent
+    for column in keep:
+        _constant_within(frame[column], column, ids, id_labels, first_rows)
+    wide = np.full((len(id_labels), n_items), np.nan)
+    wide[ids, items] = values
+    index = pd.Index(frame[id_column].iloc[first_rows].to_numpy(), name=id_column)
+    out = pd.DataFrame(wide, columns=pd.Index(item_labels, dtype=object), index=index)
+    for column in keep:
+        out[column] = frame[column].iloc[first_rows].to_numpy()
+    return WideTable(frame=out, items=tuple(item_labels), n_rows=len(frame))
+
+
+def _long_values(column: pd.Series, name: str) -> np.ndarray:
+    """The values as numbers, a non-number refused with its rows."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.to_numpy(dtype=float)
+    numbers = pd.to_numeric(column, errors="coerce")
+    bad = np.flatnonzero((column.notna() & numbers.isna()).to_numpy())
+    if len(bad):
+        raise ReliabilityError(
+            f"the values ({name}) must be numbers: {column.iloc[bad[0]]!r} on {format_rows(bad)}")
+    return numbers.to_numpy(dtype=float)
+
+
+def _constant_within(column: pd.Series, name: str, ids: np.ndarray, id_labels: Sequence[str],
+                     first_rows: np.ndarray) -> None:
+    """Refuse a respondent-level column whose value changes between the rows of a respondent."""
+    codes, labels = factorize_labels(column)
+    changed = np.flatnonzero(codes != codes[first_rows][ids])
+    if not len(changed):
+        return
+    row = int(changed[0])
+    respondent = ids[row]
+    start = int(first_rows[respondent])
+    shown = [labels[c] if c >= 0 else "no value" for c in (codes[start], codes[row])]
+    others = len(np.unique(ids[changed])) - 1
+    more = f" (and {others} more respondents)" if others else ""
+    raise ReliabilityError(
+        f"{name!r} must be the same on every row of a respondent: respondent {id_labels[respondent]} has "
+        f"{shown[0]} on {format_rows([start])} and {shown[1]} on {format_rows([row])}{more}")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -264,7 +264,8 @@ def _correlation_for_report(data: ItemData, cov: np.ndarray) -> tuple[np.ndarray
 def reliability_report(frame: pd.DataFrame, items: Sequence[str], reverse: Iterable[str] = (), *,
                        scale_range: tuple[float, float] | None = None, missing: Missing = "listwise",
                        weights: str | Any = None, confidence: float = 0.95, n_factors: int | None = None,
-                       rotation: Rotation | None = "oblimin", method: Method = "minres") -> dict[str, Any]:
+                       rotation: Rotation | None = "oblimin", method: Method = "minres",
+                       efa_failure: Literal["raise", "note"] = "raise") -> dict[str, Any]:
     """Alpha with its interval, the item table, KMO, Bartlett (and an EFA if ``n_factors``): a JSON-able dict.
 
     ``weights`` is a column of ``frame`` (name) or one number per row. KMO, Bartlett and the EFA
@@ -273,7 +274,9 @@ def reliability_report(frame: pd.DataFrame, items: Sequence[str], reverse: Itera
     pairwise deletion); when it is indefinite, or a pairwise correlation is undefined, KMO,
     Bartlett's chi² and p and the EFA are None, listed in ``undefined`` and explained in ``notes``
     (sentences) — the rest of the report is still given. A :class:`ReliabilityError` is raised
-    only when alpha itself cannot be computed.
+    only when alpha itself cannot be computed, or when the EFA cannot be run and ``efa_failure`` is
+    ``"raise"`` (with ``"note"``, the default of the grouped analysis, the EFA is then None, listed in
+    ``undefined`` and its reason given in ``notes``).
 
     >>> rows = [[1, 1, None], [2, 2, None], [3, 3, None], [1, None, 1], [2, None, 2], [3, None, 3],
     ...         [None, 1, 3], [None, 2, 2], [None, 3, 1]]  # pairs correlate 1, 1 and -1
@@ -326,7 +329,13 @@ def reliability_report(frame: pd.DataFrame, items: Sequence[str], reverse: Itera
     if n_factors is not None:
         if usable:
             keyed = reverse_items(selected, reverse, scale_range)
-            report["efa"] = efa(keyed, n_factors, rotation, method, missing=missing, weights=weights).as_dict()
+            try:
+                report["efa"] = efa(keyed, n_factors, rotation, method, missing=missing, weights=weights).as_dict()
+            except ReliabilityError as exc:
+                if efa_failure == "raise":
+                    raise
+                undefined.append("efa")
+                notes.append(f"The factor analysis cannot be run: {exc}.")
         else:
             undefined.append("efa")
     if why is not None and undefined:

@@ -276,27 +276,33 @@ def reliability_by_group(frame: pd.DataFrame, by: str, groups: Sequence[Any], sc
                          confidence: float = 0.95) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per scale (a dimension and its answers) and group: alpha, its Feldt interval, cases and items.
 
-    Returns the rows and the notes (a scale that cannot be computed in a group).
+    Each scale is :func:`innexport.population.groups.grouped_reliability` (pairwise deletion, survey
+    weights); returns the rows and the notes (a scale that cannot be computed in a group).
     """
-    from innexport.population.reliability import ReliabilityError, reliability_report
+    from innexport.population.groups import grouped_reliability
+    from innexport.population.items import ReliabilityError, value_label
 
+    label_of = {value_label(g): g for g in groups}
     rows: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     for scale, items in scales.items():
         if len(items) < 2:
             continue
-        for g in groups:
-            part = frame.loc[frame[by] == g]
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    report = reliability_report(part, list(items), weights=WEIGHT if WEIGHT in part else None,
-                                                confidence=confidence, missing="pairwise")
-            except (ReliabilityError, ValueError, np.linalg.LinAlgError) as exc:
-                notes.append({"code": "no_reliability", "scale": scale, "group": g, "detail": str(exc)})
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                report = grouped_reliability(frame, list(items), by, list(groups), missing="pairwise",
+                                             weights=WEIGHT if WEIGHT in frame else None, confidence=confidence)
+        except (ReliabilityError, ValueError, np.linalg.LinAlgError) as exc:
+            notes.append({"code": "no_reliability", "scale": scale, "detail": str(exc)})
+            continue
+        for entry in report["groups"]:
+            group = label_of.get(entry["group"], entry["group"])
+            if entry["error"] is not None:
+                notes.append({"code": "no_reliability", "scale": scale, "group": group, "detail": entry["error"]})
                 continue
-            a = report["alpha"]
-            rows.append({"scale": scale, "group": g, "items": len(items), "n": a["n_cases"], "alpha": a["alpha"],
+            a = entry["alpha"]
+            rows.append({"scale": scale, "group": group, "items": len(items), "n": a["n_cases"], "alpha": a["alpha"],
                          "ci_low": a["ci"]["low"], "ci_high": a["ci"]["high"]})
     return rows, notes
 
