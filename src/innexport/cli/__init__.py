@@ -2,8 +2,8 @@
 
 One module per command or command group (``diagnose``, ``frameworks``, ``plan``, ``followup``,
 ``questionnaire``, ``programmes``, ``ahp``, ``web``, ``schema``; the ``population`` group spread over
-``population``, ``population_reliability``, ``population_invariance``, ``population_synergy`` and
-``population_study``), each thin: it parses options, calls the library and prints. What they share
+``population``, ``population_reliability``, ``population_invariance``, ``population_synergy``,
+``population_study`` and ``population_gaia``), each thin: it parses options, calls the library and prints. What they share
 (consoles, refusals with exit 2, atomic writes, the ``--lang`` option, framework selection, progress)
 is :mod:`innexport.cli._common`, and for the population group :mod:`innexport.cli._population`; no
 command module imports another.
@@ -47,7 +47,7 @@ def _root(
 
 COMMAND_MODULES: tuple[str, ...] = (
     "ahp", "diagnose", "plan", "questionnaire", "web", "followup", "frameworks", "population", "population_reliability",
-    "population_invariance", "population_synergy", "population_study", "programmes", "schema",
+    "population_invariance", "population_synergy", "population_study", "population_gaia", "programmes", "schema",
 )
 """The command modules, in the order ``innexport --help`` lists their commands (groups come last)."""
 

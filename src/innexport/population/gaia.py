@@ -2,8 +2,11 @@
 
 What this module decides: for a population's scored table (one row per firm, ``firm_id`` and the
 ``dim.<id>`` score columns of :mod:`innexport.population.frame`), the criteria are the
-framework's dimensions (maximised), the weights the framework's dimension weights
-(:meth:`innexport.core.framework.Framework.dimension_weights`), and with ``by`` the firms are
+framework's dimensions (maximised) that the population informs
+(:func:`innexport.population.frame.informed`: a survey mapped onto part of the framework, such as
+the World Management Survey, leaves some dimensions without scores; they are left out and
+listed), the weights the framework's dimension weights of those dimensions
+(:meth:`innexport.core.framework.Framework.dimension_weights`, renormalised), and with ``by`` the firms are
 compared within each group only. Survey weights are not used: PROMETHEE compares the firms
 observed, pair by pair. A firm lacking a dimension score is left out (listed). The method is
 :mod:`innexport.core.promethee` (Brans & Vincke 1985; Brans & Mareschal 2005; docs/method.md,
@@ -19,7 +22,7 @@ import pandas as pd
 
 from innexport.core.framework import Framework
 from innexport.core.promethee import Preference, rank_alternatives
-from innexport.population.frame import DIM, FIRM_ID
+from innexport.population.frame import DIM, FIRM_ID, informed
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class PopulationGaia:
     ``firms``: index ``firm_id``, columns ``net_flow``, ``rank`` (1 = best), ``x``, ``y``;
     ``criteria``: index the dimension, columns ``weight``, ``x``, ``y``; ``stick``: the decision
     stick; ``delta``: the share of information the plane keeps; ``left_out``: firms without every
-    score."""
+    score; ``uninformed``: the framework's dimensions the population does not inform."""
 
     group: tuple[object, ...]
     firms: pd.DataFrame
@@ -37,6 +40,7 @@ class PopulationGaia:
     stick: tuple[float, float]
     delta: float
     left_out: tuple[object, ...]
+    uninformed: tuple[str, ...] = ()
 
 
 def population_gaia(frame: pd.DataFrame, framework: Framework, *, by: Sequence[str] = (),
@@ -51,11 +55,17 @@ def population_gaia(frame: pd.DataFrame, framework: Framework, *, by: Sequence[s
     >>> [r.firms["rank"].tolist() for r in population_gaia(pd.DataFrame({"firm_id": [1, 2, 3], **scores}), fw)]
     [[3, 2, 1]]
     """
-    criteria = [DIM + d.id for d in framework.dimensions]
-    missing = [c for c in (FIRM_ID, *criteria, *by) if c not in frame.columns]
+    missing = [c for c in (FIRM_ID, *by) if c not in frame.columns]
     if missing:
         raise ValueError(f"population gaia: the table has no column {', '.join(missing)}")
-    weights = framework.dimension_weights()
+    present = set(informed(frame, DIM))
+    kept = [k for k, d in enumerate(framework.dimensions) if DIM + d.id in present]
+    if len(kept) < 2:
+        raise ValueError(f"population gaia: the table informs {len(kept)} of the framework's dimensions "
+                         "(dim.* columns with a score for at least half of the firms); 2 are needed")
+    criteria = [DIM + framework.dimensions[k].id for k in kept]
+    uninformed = tuple(d.id for d in framework.dimensions if DIM + d.id not in present)
+    weights = framework.dimension_weights()[kept]
     groups = [((), frame)] if not by else [
         (key if isinstance(key, tuple) else (key,), part)
         for key, part in frame.groupby(list(by), sort=True, dropna=False)]
@@ -73,7 +83,7 @@ def population_gaia(frame: pd.DataFrame, framework: Framework, *, by: Sequence[s
             firms=pd.DataFrame({"net_flow": r.net_flow, "rank": r.rank, "x": r.plane.firms[:, 0],
                                 "y": r.plane.firms[:, 1]}, index=ids[r.kept]),
             criteria=pd.DataFrame({"weight": r.weights, "x": r.plane.criteria[:, 0], "y": r.plane.criteria[:, 1]},
-                                  index=pd.Index([d.id for d in framework.dimensions], name="dimension")),
+                                  index=pd.Index([c[len(DIM):] for c in criteria], name="dimension")),
             stick=(float(r.plane.stick[0]), float(r.plane.stick[1])), delta=r.plane.delta,
-            left_out=tuple(ids[~r.kept])))
+            left_out=tuple(ids[~r.kept]), uninformed=uninformed))
     return out
