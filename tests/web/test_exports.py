@@ -300,3 +300,28 @@ def test_the_page_speaks_the_members_language(org_a: Org, base_framework) -> Non
     page = org_a.client("analyst").get(reverse("exports")).content.decode()
     assert "Données à plat pour les outils décisionnels" in page and "2 diagnostics correspondent" in page
     assert "analyste en lecture seule" in page and "read-only analyst" not in page
+
+
+def test_the_exports_become_a_population_table(org_a: Org, worked: dict[str, Any], tmp_path) -> None:
+    """``innexport population collect answers.csv --assessments assessments.csv``: the study's path from the web app."""
+    from typer.testing import CliRunner
+
+    from innexport.cli import _register, app
+
+    client, fw, qids = api(org_a.advisor), worked["fw"], worked["qids"]
+    (tmp_path / "answers.csv").write_bytes(client.get("/api/assessments?format=csv&table=answers").content)
+    (tmp_path / "assessments.csv").write_bytes(client.get("/api/assessments?format=csv").content)
+    _register()
+    out = tmp_path / "pop.parquet"
+    res = CliRunner().invoke(app, ["population", "collect", str(tmp_path / "answers.csv"), "--assessments",
+                                   str(tmp_path / "assessments.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    table = pd.read_parquet(out)
+    assert len(table) == 1 and table.attrs["content_hash"] == fw.content_hash
+    row = table.iloc[0]
+    assert (row["firm_id"], row["country"], row["region"], row["size"]) == (str(org_a.firm.pk), "FR", "Grand Est",
+                                                                            "small")
+    stored = worked["assessment"].result["indices"]
+    assert [row[ix] for ix in ("iip", "iep", "iiep")] == [stored[ix]["value"] for ix in ("iip", "iep", "iiep")]
+    assert pd.isna(row["obs." + qids[1]])  # corrected to "don't know" by the advisor, for every respondent
+    assert row["obs." + qids[0]] == 1.0
