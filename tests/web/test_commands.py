@@ -112,7 +112,7 @@ def test_seed_demo_is_idempotent_and_scores_the_examples() -> None:
     assert Organisation.objects.count() == 1 and User.objects.count() == 1
     user = User.objects.get(username="demo")
     assert user.is_staff and user.membership.organisation == org and user.membership.role == "admin"
-    assert FrameworkVersion.objects.filter(builtin=True, published=True).count() == 2
+    assert FrameworkVersion.objects.filter(builtin=True, published=True).count() == 4  # iiep, and with each sector module
     assert Firm.objects.filter(organisation=org).count() == 3
     assert Assessment.objects.count() == 6  # each example's diagnostic, and an earlier one
 

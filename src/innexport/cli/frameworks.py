@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.markup import escape
@@ -17,7 +17,7 @@ from innexport.cli import app
 from innexport.cli._common import console, err, exit_code_of, fail, lang_option
 
 if TYPE_CHECKING:
-    from innexport.core.framework import Module
+    from innexport.core.framework import Framework, Module
 
 frameworks_app = typer.Typer(help="List, show and validate capability frameworks and sector modules.", no_args_is_help=True)
 app.add_typer(frameworks_app, name="frameworks")
@@ -26,43 +26,57 @@ app.add_typer(frameworks_app, name="frameworks")
 @frameworks_app.command("list")
 def frameworks_list(
     lang: Annotated[str, lang_option()] = "en",
-    as_json: Annotated[bool, typer.Option("--json", help="The list as JSON (one object per document).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The list as JSON: one object per document, in file-name "
+                                                         "order (fields: docs/sectors.md).")] = False,
 ) -> None:
-    """The frameworks and modules shipped with innexport."""
+    """The frameworks and modules shipped with innexport, with the NACE sectors each module is meant for."""
     from rich.table import Table
 
-    from innexport.core.framework import Framework, FrameworkError
+    from innexport.core.framework import FrameworkError
     from innexport.files.frameworks import builtin_documents, parse_document
 
     rows: list[dict[str, object]] = []
     for name, path in builtin_documents().items():
         try:
-            doc = parse_document(path)
+            rows.append(_document_row(parse_document(path), lang))
         except FrameworkError as exc:
             rows.append({"id": name, "invalid": str(exc.issues[0])})
-            continue
-        row: dict[str, object] = {"id": doc.id, "kind": doc.kind, "version": doc.version, "title": doc.title[lang]}
-        if isinstance(doc, Framework):
-            row |= {"dimensions": len(doc.dimensions), "activities": len(doc.activities),
-                    "questions": len(doc.observables), "content_hash": doc.content_hash}
-        else:
-            row |= {"extends": f"{doc.extends.id} {doc.extends.version}", "content": _module_summary(doc)}
-        rows.append(row)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title="Built-in frameworks and modules")
-    for col in ("id", "kind", "version", "title", "extends", "content"):
+    for col in ("id", "kind", "version", "title", "extends", "sectors", "content"):
         table.add_column(col)
     for row in rows:
         if "invalid" in row:
-            table.add_row(str(row["id"]), "?", "?", f"[red]invalid: {escape(str(row['invalid']))}[/]", "", "")
+            table.add_row(str(row["id"]), "?", "?", f"[red]invalid: {escape(str(row['invalid']))}[/]", "", "", "")
         elif row["kind"] == "framework":
             content = f"{row['dimensions']} dimensions, {row['activities']} activities, {row['questions']} questions"
-            table.add_row(*(str(row[k]) for k in ("id", "kind", "version", "title")), "", content)
+            table.add_row(*(escape(str(row[k])) for k in ("id", "kind", "version", "title")), "", "", content)
         else:
-            table.add_row(*(str(row[k]) for k in ("id", "kind", "version", "title", "extends", "content")))
+            sectors = ", ".join(cast("list[str]", row["sectors"])) or "—"
+            table.add_row(*(escape(str(row[k])) for k in ("id", "kind", "version", "title", "extends")), sectors,
+                          escape(str(row["content"])))
     console.print(table)
+
+
+def _document_row(doc: Framework | Module, lang: str) -> dict[str, object]:
+    """One document of ``frameworks list --json``: id, kind, version, title (in ``lang``) and titles (every
+    language), content hash; for a framework its size, for a module what it extends, its sectors (NACE Rev. 2),
+    a summary of its content and the framework it gives once applied (label, content hash, questions)."""
+    from innexport.core.framework import Framework, apply_module
+    from innexport.files.frameworks import load_framework
+
+    row: dict[str, object] = {"id": doc.id, "kind": doc.kind, "version": doc.version, "title": doc.title[lang],
+                              "titles": dict(doc.title.root), "content_hash": doc.content_hash}
+    if isinstance(doc, Framework):
+        return row | {"dimensions": len(doc.dimensions), "activities": len(doc.activities),
+                      "questions": len(doc.observables)}
+    applied = apply_module(load_framework(doc.extends.id), doc)
+    return row | {"extends": f"{doc.extends.id} {doc.extends.version}", "sectors": list(doc.sectors),
+                  "content": _module_summary(doc),
+                  "applied": {"label": applied.label, "content_hash": applied.content_hash,
+                              "questions": len(applied.observables)}}
 
 
 def _module_summary(module: Module) -> str:

@@ -434,8 +434,13 @@ class Framework(_Strict):
     @cached_property
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form of the (merged) framework content."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return _content_hash(self)
+
+
+def _content_hash(model: BaseModel) -> str:
+    """``sha256:`` and the SHA-256 of a model's canonical JSON form (keys sorted, no spaces, UTF-8)."""
+    canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _check_unique(what: str, ids: list[str]) -> None:
@@ -492,8 +497,17 @@ class AdaptedActivity(_Strict):
     add_sources: Annotated[list[Identifier], Field(min_length=1)]
 
 
+SectorCode = Annotated[str, Field(pattern=r"^\d{2}(\.\d{1,2})?$")]
+"""A NACE Rev. 2 division (``10``), group (``10.5``) or class (``11.02``), written as NACE writes it."""
+
+
 class Module(_Strict):
-    """A sector module: observables and activities added to, adapted in or removed from a framework."""
+    """A sector module: observables and activities added to, adapted in or removed from a framework.
+
+    ``sectors`` are the NACE Rev. 2 positions of the firms the module is meant for (a firm's code in
+    one of them, or under one of them, gets the module: :func:`innexport.files.frameworks.modules_for_sector`);
+    empty, the module is only applied on request.
+    """
 
     kind: Literal["module"]
     id: Identifier
@@ -501,6 +515,7 @@ class Module(_Strict):
     extends: Extends
     title: Text
     description: Text
+    sectors: list[SectorCode] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
     scales: list[Scale] = Field(default_factory=list)
     add_activities: list[AddedActivity] = Field(default_factory=list)
@@ -508,6 +523,11 @@ class Module(_Strict):
     adapt_observables: list[AdaptedObservable] = Field(default_factory=list)
     adapt_activities: list[AdaptedActivity] = Field(default_factory=list)
     remove_observables: list[Identifier] = Field(default_factory=list)
+
+    @cached_property
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON form of the module's content (as :attr:`Framework.content_hash`)."""
+        return _content_hash(self)
 
 
 def apply_module(framework: Framework, module: Module) -> Framework:

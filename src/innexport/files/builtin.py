@@ -34,7 +34,7 @@ def resolve(name_or_path: str | Path, name: str, what: str,
     >>> resolve("nope", "mappings", "mapping")
     Traceback (most recent call last):
     ...
-    LookupError: no built-in mapping 'nope' (available: endei2, wms); or give a path to a YAML file
+    LookupError: no built-in mapping 'nope' (available: ...); or give a path to a YAML file
     """
     candidate = Path(name_or_path)
     if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:

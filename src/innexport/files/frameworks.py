@@ -2,7 +2,8 @@
 the core's models, every problem reported with its file, line and place.
 
 The model itself (what a framework is, how a module applies) is :mod:`innexport.core.framework`;
-this module only reads files and texts. A file beyond the input limits of
+this module only reads files and texts, and says which shipped module fits a firm's sector
+(:func:`modules_for_sector`: the one home of that rule, used by the web application). A file beyond the input limits of
 :mod:`innexport.files.limits` (size, encoding, YAML depth and aliases) is refused as a
 :class:`~innexport.core.framework.FrameworkError` raised while handling the
 :class:`~innexport.files.limits.InputRefused` (so :func:`~innexport.files.limits.refusal_in` finds it).
@@ -11,6 +12,7 @@ this module only reads files and texts. A file beyond the input limits of
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 
 from innexport.core.framework import (
@@ -22,12 +24,13 @@ from innexport.core.framework import (
     parse_data,
 )
 from innexport.files import builtin
+from innexport.files.classifications import nace_positions, read_code
 from innexport.files.limits import InputRefused
 from innexport.files.schemas import FORMAT_VERSION_KEY, format_version_problem, without_format_version
 from innexport.files.yamlsource import YamlError, parse_yaml
 
-__all__ = ["builtin_documents", "framework_from_texts", "load_framework", "parse_document", "parse_text",
-           "validate_document"]
+__all__ = ["builtin_combinations", "builtin_documents", "builtin_modules", "framework_from_texts", "load_framework",
+           "modules_for_sector", "parse_document", "parse_text", "sector_within", "validate_document"]
 
 
 def parse_document(path: str | Path) -> Framework | Module:
@@ -57,7 +60,14 @@ def parse_text(text: str, origin: str = "<text>") -> Framework | Module:
     problem = format_version_problem(doc.data)
     if problem is not None:
         raise FrameworkError([Issue(FORMAT_VERSION_KEY, problem, doc.key_line([FORMAT_VERSION_KEY]), origin)])
-    return parse_data(without_format_version(doc.data), doc.locate, origin)
+    parsed = parse_data(without_format_version(doc.data), doc.locate, origin)
+    if isinstance(parsed, Module):
+        unknown = [Issue(f"sectors[{k}]", f"'{code}' is not a NACE Rev. 2 division, group or class (e.g. 10, 10.5, 11.02)",
+                         doc.line(["sectors", k]), origin)
+                   for k, code in enumerate(parsed.sectors) if code not in nace_positions()]
+        if unknown:
+            raise FrameworkError(unknown)
+    return parsed
 
 
 def framework_from_texts(framework_text: str, module_texts: Sequence[str] = (), origin: str = "<text>") -> Framework:
@@ -77,9 +87,66 @@ def builtin_documents() -> dict[str, Path]:
     """The frameworks and modules shipped with innexport, by id (file stem).
 
     >>> sorted(builtin_documents())
-    ['iiep', 'wine']
+    ['agrifood', 'iiep', 'machinery', 'wine']
     """
     return builtin.files("frameworks")
+
+
+@cache
+def builtin_modules() -> tuple[Module, ...]:
+    """The modules shipped with innexport, parsed once, in file-name order.
+
+    >>> [(m.id, m.sectors) for m in builtin_modules() if m.id == "wine"]
+    [('wine', ['11.02'])]
+    """
+    docs = (parse_document(path) for path in builtin_documents().values())
+    return tuple(doc for doc in docs if isinstance(doc, Module))
+
+
+def builtin_combinations() -> list[tuple[str, list[str]]]:
+    """Each shipped framework alone, then each shipped module with the framework it extends: what the
+    web application publishes on start.
+
+    >>> builtin_combinations()[0], ("iiep", ["wine"]) in builtin_combinations()
+    (('iiep', []), True)
+    """
+    frameworks = [name for name, path in builtin_documents().items() if name not in {m.id for m in builtin_modules()}]
+    return [(name, []) for name in frameworks] + [(m.extends.id, [m.id]) for m in builtin_modules()]
+
+
+def sector_within(code: str, positions: Iterable[str]) -> bool:
+    """Whether the NACE Rev. 2 code written ``code`` (as :func:`~innexport.files.classifications.read_code`
+    reads it: ``11.02``, ``1102``, ``C1102``) is one of ``positions`` or lies under one of them; an unknown
+    code lies nowhere.
+
+    >>> sector_within("10.51", ["10"]), sector_within("C1102", ["11.02"]), sector_within("11", ["11.02"])
+    (True, True, False)
+    >>> sector_within("28.41", ["28"]), sector_within("25.62", ["28"]), sector_within("not a code", ["28"])
+    (True, False, False)
+    """
+    known = nace_positions()
+    found = read_code(code)
+    wanted = set(positions)
+    while found:
+        if found in wanted:
+            return True
+        found = known[found].parent
+    return False
+
+
+def modules_for_sector(code: str | None, framework: str = "iiep") -> list[str]:
+    """The ids of the shipped modules of ``framework`` meant for a firm of NACE Rev. 2 sector ``code``
+    (each module's ``sectors``): the one rule of which sector module a firm gets by default. A code
+    above a module's sectors (``11`` for wine's ``11.02``), none or an unknown one gets no module.
+
+    >>> modules_for_sector("11.02"), modules_for_sector("10.51"), modules_for_sector("28.22")
+    (['wine'], ['agrifood'], ['machinery'])
+    >>> modules_for_sector("11"), modules_for_sector(""), modules_for_sector(None), modules_for_sector("62.01")
+    ([], [], [], [])
+    """
+    if not code or not code.strip():
+        return []
+    return [m.id for m in builtin_modules() if m.extends.id == framework and sector_within(code, m.sectors)]
 
 
 def load_framework(name_or_path: str | Path = "iiep", modules: Iterable[str | Path] = ()) -> Framework:

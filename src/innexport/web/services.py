@@ -79,7 +79,7 @@ from innexport.core.assessment import Firm as CoreFirm
 from innexport.core.assessment import Respondent as CoreRespondent
 from innexport.core.framework import DONT_KNOW, Framework, FrameworkError
 from innexport.core.respondents import consolidate
-from innexport.files.frameworks import builtin_documents, framework_from_texts
+from innexport.files.frameworks import builtin_combinations, builtin_documents, framework_from_texts
 from innexport.rendering import report
 from innexport.support import plans as core_plans
 from innexport.web import evidence, mail, plans, tenancy
@@ -158,9 +158,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BUILTIN_COMBINATIONS: list[tuple[str, list[str]]] = [("iiep", []), ("iiep", ["wine"])]
-"""The shipped frameworks published in the application on start."""
-
 MAX_SHARE_DAYS = 90
 """Longest validity an advisor may give a private link (the director's or a respondent's)."""
 
@@ -220,10 +217,11 @@ def framework_version_from_texts(framework_yaml: str, modules_yaml: list[str], *
 
 
 def register_builtin_frameworks() -> list[FrameworkVersion]:
-    """Publish the frameworks shipped with innexport (idempotent)."""
+    """Publish the frameworks shipped with innexport, alone and with each of their sector modules
+    (:func:`~innexport.files.frameworks.builtin_combinations`), idempotently."""
     docs = builtin_documents()
     out = []
-    for framework_id, modules in BUILTIN_COMBINATIONS:
+    for framework_id, modules in builtin_combinations():
         texts = [docs[m].read_text(encoding="utf-8") for m in modules]
         out.append(framework_version_from_texts(docs[framework_id].read_text(encoding="utf-8"), texts,
                                                 published=True, builtin=True))

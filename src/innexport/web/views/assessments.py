@@ -56,6 +56,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from innexport.core.answers import COMMENT_MAX_LENGTH
 from innexport.core.assessment import AnswersError, IncompleteError, floor_percent, scored_needed
 from innexport.core.framework import DONT_KNOW, Dimension, Framework, Observable
+from innexport.files.frameworks import modules_for_sector
 from innexport.rendering.countries import country_language, country_name
 from innexport.rendering.i18n import t, translator
 from innexport.rendering.questionnaire import dont_know_label
@@ -438,8 +439,9 @@ def framework_choice_label(version: FrameworkVersion) -> str:
 
 
 def default_framework(firm: Firm, versions: list[FrameworkVersion]) -> FrameworkVersion | None:
-    """The iiep framework with the wine module for wine makers (NACE 11.02), plain iiep otherwise."""
-    modules = ["wine"] if (firm.sector or "").strip().startswith("11.02") else []
+    """The iiep framework with the sector module of the firm's NACE code (wine for 11.02, agrifood for 10…:
+    :func:`~innexport.files.frameworks.modules_for_sector`), plain iiep otherwise."""
+    modules = modules_for_sector(firm.sector)
     newest_first = sorted(versions, key=lambda v: v.created_at, reverse=True)
     for v in newest_first:
         if v.framework_id == "iiep" and list(v.modules) == modules:
