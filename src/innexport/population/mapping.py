@@ -5,8 +5,12 @@ capability scores and the IIP, IEP and IIEP indices if each observable it inform
 its variables. A *mapping* (a YAML file, ``kind: mapping``) says how: for each observable, which
 column or columns, how their answers become values in [0, 1], and why (``note``); which activities
 the survey cannot inform (``not_covered``, with the reason); the firm id, the survey weight and the
-missing-value codes; the grouping columns (country, sector, size…) and outcome columns (innovates,
-exports…) to carry along. The format is described in ``docs/mappings.md``.
+missing-value codes; the grouping columns (country, sector, size…: a column as it is, recoded, or a
+number such as a head count banded into classes) and outcome columns (innovates, exports…) to carry
+along; each observable's ``fidelity`` (``direct``, ``partial`` or ``proxy``). The format is described in
+``docs/mappings.md``; the shipped mappings are ``endei2`` (ENDEI II, Argentina), ``mip2021`` (the
+Mannheim Innovation Panel 2021, Germany), ``cis`` (the Community Innovation Survey's harmonised
+variables, any country) and ``wms`` (the World Management Survey).
 
 How one observable's value is computed, for each firm:
 
@@ -18,7 +22,8 @@ How one observable's value is computed, for each firm:
    else 1), ``mean_of``, ``max_of``, ``min_of`` (over the answered columns) or ``sum_of`` (whose
    total then goes through ``bands``); a firm with none of the columns answered is not observed;
 3. ``reverse: true`` takes ``1 - value``; ``only_when`` leaves the firms outside a sub-population
-   (a survey's skip pattern) unobserved.
+   (a survey's skip pattern) unobserved, or gives them the value ``otherwise`` when they answered the
+   condition's column (a firm that cooperated with nobody cooperated with no university: 0).
 
 Every answer must be foreseen: a value that a recode or an order does not list is an error naming
 the column, the value and the rows, never a silent NaN.
@@ -125,6 +130,10 @@ class Source(_Strict):
     (a 1-5 rating: ``[1, 5]``); a number outside the scale is refused."""
     reverse: bool = False
     only_when: Condition | None = None
+    otherwise: float | None = None
+    """With ``only_when``: the value of the firms that answered the condition's column outside its list
+    (a survey's routing: a firm that did not cooperate at all cooperated with no university, 0) instead
+    of "not observed"; firms that did not answer the condition's column stay not observed."""
     note: str | None = None
 
     @model_validator(mode="after")
@@ -155,6 +164,9 @@ class Source(_Strict):
         if self.order is not None and len({_norm_text(k) if isinstance(k, str) else float(k)
                                            for k in self.order}) != len(self.order):
             raise ValueError("`order` lists an answer twice")
+        if self.otherwise is not None and (self.only_when is None or not _finite(self.otherwise)):
+            raise ValueError("`otherwise` is a finite number given with `only_when` (the value outside the "
+                             "sub-population)")
         return self
 
     @property
@@ -175,8 +187,10 @@ class Source(_Strict):
 class ObservableMap(Source):
     """How a survey informs one observable (values in [0, 1])."""
 
-    fidelity: Literal["direct", "proxy"] | None = None
-    """``direct``: the survey asks about the same practice; ``proxy``: a related practice stands for it."""
+    fidelity: Literal["direct", "partial", "proxy"] | None = None
+    """``direct``: the survey asks about the same practice; ``partial``: it asks about the same practice
+    but only part of it (one of the kinds the question names, or whether rather than how often or how
+    well); ``proxy``: a related practice stands for it."""
 
     @model_validator(mode="after")
     def _unit_values(self) -> ObservableMap:
@@ -185,6 +199,8 @@ class ObservableMap(Source):
             bad += [f"{k!r} → {v}" for k, v in self.recode.items() if v is not None and not (0.0 <= v <= 1.0)]
         if self.bands is not None:
             bad += [f"band {t} → {v}" for t, v in self.bands if not (0.0 <= v <= 1.0)]
+        if self.otherwise is not None and not (0.0 <= self.otherwise <= 1.0):
+            bad.append(f"otherwise → {self.otherwise}")
         if bad:
             raise ValueError(f"observable values must lie in [0, 1]: {', '.join(bad)}")
         return self
@@ -199,19 +215,30 @@ class OutcomeMap(Source):
 
 
 class GroupMap(_Strict):
-    """A grouping column: a constant ``value`` or a survey ``column`` (optionally recoded)."""
+    """A grouping column: a constant ``value`` or a survey ``column``, optionally recoded, or banded
+    (a number such as a head count turned into a class: ``bands: [[0, micro], [10, small], [50, medium],
+    [250, large]]``)."""
 
     value: str | float | None = None
     column: str | None = None
     recode: dict[Key, str | float | None] | None = None
+    bands: Annotated[list[tuple[float, str]], Field(min_length=1)] | None = None
+    """``[threshold, group]`` pairs, thresholds increasing: a number takes the group of the last threshold it reaches."""
     note: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> GroupMap:
         if (self.value is None) == (self.column is None):
             raise ValueError("give exactly one of `value` (the same for every firm) or `column`")
-        if self.recode is not None and self.column is None:
-            raise ValueError("`recode` needs a `column`")
+        for name in ("recode", "bands"):
+            if getattr(self, name) is not None and self.column is None:
+                raise ValueError(f"`{name}` needs a `column`")
+        if self.recode is not None and self.bands is not None:
+            raise ValueError("give `recode` or `bands`, not both")
+        if self.bands is not None:
+            thresholds = [t for t, _ in self.bands]
+            if not all(_finite(t) for t in thresholds) or any(b <= a for a, b in itertools.pairwise(thresholds)):
+                raise ValueError(f"band thresholds must be finite numbers in increasing order, got {thresholds}")
         return self
 
 
@@ -720,9 +747,14 @@ def _only_when(result: Any, data: pd.DataFrame, spec: Source, mapping: Mapping, 
     lookup = _Lookup({k: True for k in cond.in_})
     answers = _answers(data[cond.column])
     keep = np.array([a == a and a is not None and lookup.get(a) is True for a in answers], dtype=bool)
+    outside = np.nan if spec.otherwise is None else spec.otherwise
+    answered = answers.notna().to_numpy()
     if isinstance(result, pd.Series):
-        return result.where(keep, None).to_numpy(dtype=object)
-    return np.where(keep, result, np.nan)
+        fill = np.full(len(result), None, dtype=object)
+        if spec.otherwise is not None:
+            fill[answered] = spec.otherwise
+        return result.where(keep, pd.Series(fill, index=result.index)).to_numpy(dtype=object)
+    return np.where(keep, result, np.where(answered, outside, np.nan))
 
 
 def _group(data: pd.DataFrame, group: GroupMap, mapping: Mapping, name: str, source: str,
@@ -730,6 +762,19 @@ def _group(data: pd.DataFrame, group: GroupMap, mapping: Mapping, name: str, sou
     if group.column is None:
         return [group.value] * len(data)
     series = data[group.column]
+    if group.bands is not None:
+        numbers, unforeseen = _numbers(series)
+        if unforeseen:
+            issues.append(mapping.issue(["groups", name], _unforeseen_message(
+                group.column, "group's bands (numbers expected)", unforeseen, source)))
+            return [None] * len(data)
+        banded, below = _band(numbers, group.bands)
+        if below.any():
+            issues.append(mapping.issue(["groups", name, "bands"], f"column '{group.column}' of {source} has numbers "
+                                        f"below the first band ({_show(group.bands[0][0])}) in "
+                                        f"{format_rows(np.flatnonzero(below))}"))
+            return [None] * len(data)
+        return banded
     if group.recode is None:
         return _answers(series).to_numpy(dtype=object) if isinstance(series.dtype, pd.CategoricalDtype) else series.to_numpy()
     translated, unforeseen = _translate(series, group.recode)
