@@ -1,14 +1,16 @@
-"""``innexport population …``: import a survey, describe, benchmark, map, impact, report, leverage.
+"""``innexport population …``: import a survey, describe, compare, benchmark, map, impact, report, leverage.
 
 What the population command modules share (the group, reading tables, formatting) is
-:mod:`innexport.cli._population`.
+:mod:`innexport.cli._population`. ``describe``, ``compare`` and ``impact`` take a survey design
+(``--weight``, ``--strata``, ``--psu``, ``--fpc``, ``--lonely-psu``), read by
+:meth:`innexport.population.design.SurveyDesign.from_frame`.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.markup import escape
@@ -27,6 +29,69 @@ from innexport.cli._population import (
     population_frame,
     read_population,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from innexport.population.design import SurveyDesign
+
+# --------------------------------------------------------------------------------------------
+# Survey design options (describe, compare, impact)
+# --------------------------------------------------------------------------------------------
+
+LonelyChoice = Literal["fail", "remove", "certainty", "adjust", "average"]
+WeightOption = Annotated[str | None, typer.Option(
+    "--weight", help="Weight column (default: the table's weight column, 1 when absent).", show_default=False)]
+StrataOption = Annotated[str | None, typer.Option(
+    "--strata", help="Survey design: the stratum of each row.", show_default=False)]
+PsuOption = Annotated[str | None, typer.Option(
+    "--psu", help="Survey design: the primary sampling unit (cluster) of each row, read within its stratum.",
+    show_default=False)]
+FpcOption = Annotated[str | None, typer.Option(
+    "--fpc", help="Survey design: finite-population correction, per stratum the number of PSUs in the "
+                  "population (all values >= 1) or the sampling fraction (all <= 1).", show_default=False)]
+LonelyOption = Annotated[LonelyChoice, typer.Option(
+    "--lonely-psu", help="A stratum with one PSU: fail (refuse, R's default), remove or certainty (no variance), "
+                         "adjust (centred on the grand mean) or average (as R's survey.lonely.psu).")]
+
+
+def _design(frame: pd.DataFrame, weight: str | None, strata: str | None, psu: str | None, fpc: str | None,
+            lonely_psu: str) -> SurveyDesign | None:
+    """The survey design the options describe, or None when only a weight column (or nothing) is given."""
+    from innexport.population.design import DesignError, SurveyDesign
+
+    if strata is None and psu is None and fpc is None:
+        if lonely_psu != "fail":
+            raise fail("--lonely-psu goes with a design (--strata, --psu or --fpc)")
+        if weight is not None:  # the weights alone: checked here so that a refusal names the column and row
+            try:
+                SurveyDesign.from_frame(frame, weights=weight)
+            except DesignError as exc:
+                raise fail(str(exc)) from None
+        return None
+    try:
+        return SurveyDesign.from_frame(frame, weights=weight if weight is not None else True, strata=strata,
+                                       psu=psu, fpc=fpc, lonely_psu=lonely_psu)
+    except DesignError as exc:
+        raise fail(str(exc)) from None
+
+
+def _match_groups(frame: pd.DataFrame, by: str, wanted: list[str], option: str) -> list[Any]:
+    """The values of column ``by`` named by ``wanted`` (as written on the command line), in that order."""
+    return _pick(list(frame[by].dropna().unique()), by, wanted, option)
+
+
+def _pick(present: list[Any], by: str, wanted: list[str], option: str) -> list[Any]:
+    """The values among ``present`` that ``wanted`` names, in that order; an unknown name is refused (exit 2)."""
+    from innexport.population.items import value_label  # a code read as a float (1.0) is written 1
+
+    spelled = {name: v for v in present for name in (value_label(v), str(v))}
+    unknown = [g for g in wanted if g not in spelled]
+    if unknown:
+        shown_ = sorted({value_label(v) for v in present})
+        shown = ", ".join(shown_[:20]) + (" …" if len(shown_) > 20 else "")
+        raise fail(f"{option}: no group {', '.join(map(repr, unknown))} in column '{by}' (groups: {shown})")
+    return [spelled[g] for g in wanted]
 
 # --------------------------------------------------------------------------------------------
 # Import and description of a population
@@ -99,29 +164,62 @@ def describe_command(
     population: Annotated[Path, typer.Argument(metavar="POP", help="A population table (from population import).",
                                                show_default=False)],
     by: Annotated[str | None, typer.Option("--by", help="Group column, e.g. size or sector.")] = None,
+    groups: Annotated[list[str] | None, typer.Option(
+        "--groups", help="With --by: only these groups, in this order (A,B,… or repeated).", show_default=False)] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
     engine: Annotated[EngineChoice, typer.Option(help=ENGINE_HELP)] = "auto",
+    weight: WeightOption = None,
+    strata: StrataOption = None,
+    psu: PsuOption = None,
+    fpc: FpcOption = None,
+    lonely_psu: LonelyOption = "fail",
 ) -> None:
     """Weighted and unweighted counts, means and shares of every mapped observable, activity and index.
 
-    POP may be a Parquet dataset (a folder): large ones are computed by DuckDB without loading them.
+    With a survey design (--strata, --psu, --fpc) each weighted mean and total has its design-based
+    standard error and the mean its 95 % interval (Taylor linearisation, as R's survey package; groups
+    are domains of the whole design). POP may be a Parquet dataset (a folder): large ones are computed
+    by DuckDB without loading them (without a design or --weight).
     """
     from innexport.population import dataset
     from innexport.population.describe import counts, describe
 
+    wanted = names(groups)
+    if wanted and by is None:
+        raise fail("--groups goes with --by")
+    designed = any(v is not None for v in (weight, strata, psu, fpc))
     try:
-        if engine_of(population, engine) == "duckdb":
+        chosen = engine_of(population, engine)
+        if chosen == "duckdb" and designed:
+            if engine == "duckdb":
+                raise fail("--weight, --strata, --psu and --fpc need the pandas engine (--engine pandas)")
+            chosen = "pandas"
+        design = None
+        if chosen == "duckdb":
             with dataset.ParquetDataset(population) as ds:
                 table, sizes = dataset.describe(ds, by=by), dataset.counts(ds, by=by)
+            if wanted and by is not None:
+                chosen_sizes = _pick(list(sizes.index), by, wanted, "--groups")
+                keep = ["all", *(str(g) for g in chosen_sizes)]
+                rank = {g: i for i, g in enumerate(keep)}
+                table = table[table["group"].isin(keep)].sort_values("group", key=lambda s: s.map(rank), kind="stable")
+                sizes = sizes.loc[chosen_sizes]
         else:
             frame = population_frame(population)
-            table = describe(frame, by=by)
-            sizes = counts(frame, by=by)
+            chosen_groups = _match_groups(frame, by, wanted, "--groups") if wanted and by is not None else None
+            design = _design(frame, weight, strata, psu, fpc, lonely_psu)
+            weights: bool | str = weight if weight is not None and design is None else True
+            table = describe(frame, by=by, groups=chosen_groups, weights=weights, design=design)
+            sizes = counts(frame, by=by, groups=chosen_groups, weights=weights, design=design)
     except (TableError, KeyError, ValueError) as exc:
         raise fail(str(exc).strip("'\"")) from None
     if json_output:
-        typer.echo(json.dumps({"counts": json.loads(sizes.reset_index(names="group").to_json(orient="records")),
-                               "variables": json.loads(table.to_json(orient="records"))}, indent=2))
+        doc: dict[str, object] = {
+            "counts": json.loads(sizes.reset_index(names="group").to_json(orient="records")),
+            "variables": json.loads(table.to_json(orient="records"))}
+        if design is not None:
+            doc["design"] = design.to_dict()
+        typer.echo(json.dumps(doc, indent=2))
         return
     t = Table(title=f"Firms in {population.name}" + (f" by {by}" if by else ""))
     for col in ("group", *sizes.columns):
@@ -129,15 +227,117 @@ def describe_command(
     for group, row in sizes.iterrows():
         t.add_row(escape(str(group)), *[f"{v:,.0f}" if "firms" in c else f"{v:.1%}" for c, v in row.items()])
     console.print(t)
+    if design is not None:
+        console.print(f"Survey design: {escape(design.describe())}", highlight=False)
     for group, part in table.groupby("group", sort=False):
-        t = Table(title=f"{group}: means (weighted) of the observed values")
-        for col in ("variable", "n", "weighted n", "mean", "weighted mean"):
+        t = Table(title=f"{escape(str(group))}: means (weighted) of the observed values")
+        heads = ["variable", "n", "weighted n", "mean", "weighted mean"]
+        if design is not None:
+            heads += ["SE", "95% CI", "weighted total (SE)"]
+        for col in heads:
             t.add_column(col, justify="left" if col == "variable" else "right")
         for _, r in part.iterrows():
             if r["n"] == 0:
                 continue
-            t.add_row(r["variable"], f"{r['n']:,}", f"{r['weighted_n']:,.0f}", fmt(r["mean"]), fmt(r["weighted_mean"]))
+            cells = [r["variable"], f"{r['n']:,}", f"{r['weighted_n']:,.0f}", fmt(r["mean"]), fmt(r["weighted_mean"])]
+            if design is not None:
+                cells += [fmt(r["se"], 3), f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]",
+                          f"{r['total']:,.1f} ({r['total_se']:,.1f})"]
+            t.add_row(*cells)
         console.print(t)
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison of groups
+# --------------------------------------------------------------------------------------------
+
+
+@population_app.command("compare")
+def compare_command(
+    population: Annotated[Path, typer.Argument(metavar="POP", help="A population table (from population import), "
+                                               "or any table with one row per respondent.", show_default=False)],
+    by: Annotated[str, typer.Option("--by", help="Group column, e.g. country, sector or size.", show_default=False)],
+    groups: Annotated[list[str] | None, typer.Option(
+        "--groups", help="Only these groups, in this order (A,B,… or repeated).", show_default=False)] = None,
+    columns: Annotated[list[str] | None, typer.Option(
+        "--columns", help="Columns compared (A,B,… or repeated; default: the indices iip, iep, iiep).",
+        show_default=False)] = None,
+    reference: Annotated[str | None, typer.Option(
+        "--reference", help="The group every other group is compared with (default: each group against the rest).",
+        show_default=False)] = None,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999, help="Level of the intervals.")] = 0.95,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    weight: WeightOption = None,
+    strata: StrataOption = None,
+    psu: PsuOption = None,
+    fpc: FpcOption = None,
+    lonely_psu: LonelyOption = "fail",
+) -> None:
+    """Group means with confidence intervals, differences to a reference group, effect sizes and tests.
+
+    Per group and column: the weighted mean and its interval, the difference to the reference (or to
+    the rest of the table) with its interval and p-value, Hedges' g and Welch's test. With a survey
+    design (--strata, --psu, --fpc) means and differences are design-based: groups are domains of the
+    whole design and a difference's variance counts the covariance of the two groups (R's svyby and
+    svycontrast). Exit code 2 on bad input (unknown column or group, lonely PSU, fpc smaller than the
+    sample, weights not positive…).
+    """
+    from innexport.core.framework import INDICES
+    from innexport.population.compare import compare_groups
+
+    try:
+        frame = read_population(population)
+    except TableError as exc:
+        raise fail(str(exc)) from None
+    cols = names(columns) or [i for i in INDICES if i in frame.columns]
+    if not cols:
+        raise fail("no column to compare: give --columns (the table has no iip, iep nor iiep)")
+    unknown = [c for c in [by, *cols] if c not in frame.columns]
+    if unknown:
+        option = "--by" if unknown[0] == by else "--columns"
+        raise fail(f"{option}: no column {', '.join(map(repr, unknown))} in {population.name}")
+    not_numeric = [c for c in cols if not _numeric_column(frame[c])]
+    if not_numeric:
+        raise fail(f"--columns: {', '.join(map(repr, not_numeric))} not numeric in {population.name}")
+    chosen = _match_groups(frame, by, names(groups), "--groups") if groups else None
+    ref = _match_groups(frame, by, [reference], "--reference")[0] if reference is not None else None
+    design = _design(frame, weight, strata, psu, fpc, lonely_psu)
+    try:
+        out = compare_groups(frame, by, cols, weights=weight if weight is not None and design is None else True,
+                             confidence=confidence, reference=ref, groups=chosen, design=design)
+    except (KeyError, ValueError) as exc:
+        raise fail(str(exc).strip("'\"")) from None
+    level = f"{confidence:.0%}"
+    if json_output:
+        doc: dict[str, object] = {"by": by, "reference": str(out.attrs["reference"]), "confidence": confidence,
+                                  "rows": json.loads(out.astype({"group": str, "reference": str})
+                                                     .to_json(orient="records"))}
+        if design is not None:
+            doc["design"] = design.to_dict()
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    if design is not None:
+        console.print(f"Survey design: {escape(design.describe())}", highlight=False)
+    for col, part in out.groupby("column", sort=False):
+        t = Table(title=f"{escape(str(col))} by {escape(by)}: means and differences to "
+                        f"{escape(str(out.attrs['reference']))} ({level} intervals)")
+        for head in ("group", "n", "mean", f"{level} CI", "difference", f"{level} CI ", "p", "Hedges' g"):
+            t.add_column(head, justify="left" if head == "group" else "right")
+        for _, r in part.iterrows():
+            compared = r["diff"] == r["diff"]
+            t.add_row(escape(str(r["group"])), f"{int(r['n']):,}", fmt(r["mean"], 3),
+                      f"[{fmt(r['ci_low'], 3)}, {fmt(r['ci_high'], 3)}]",
+                      f"{r['diff']:+.3f}" if compared else "reference",
+                      f"[{fmt(r['diff_low'], 3)}, {fmt(r['diff_high'], 3)}]" if compared else "",
+                      fmt_p(r["p_diff"]) if compared and r["p_diff"] == r["p_diff"] else "",
+                      fmt(r["g"]) if compared and r["g"] == r["g"] else "")
+        console.print(t)
+
+
+def _numeric_column(column: pd.Series) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(column))
 
 
 # --------------------------------------------------------------------------------------------
@@ -215,22 +415,40 @@ def impact_command(
                                          show_default=False)],
     mode: Annotated[Literal["joint", "each"], typer.Option(help="All capabilities in one model, or one at a time.")] = "joint",
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
+    weight: WeightOption = None,
+    strata: StrataOption = None,
+    psu: PsuOption = None,
+    fpc: FpcOption = None,
+    lonely_psu: LonelyOption = "fail",
 ) -> None:
-    """The effect of each capability on an outcome: weighted (ordered) logit with robust standard errors."""
+    """The effect of each capability on an outcome: weighted (ordered) logit with robust standard errors.
+
+    With a survey design (--strata, --psu, --fpc) the standard errors are design-based, as R's svyglm:
+    the weighted scores' total linearised over strata and PSUs, with the fpc.
+    """
     from innexport.population.impact import ImpactError, impact
 
     try:
         frame = read_population(population)
-        result = impact(frame, outcome, mode=mode)
-    except (TableError, ImpactError) as exc:
+    except TableError as exc:
+        raise fail(str(exc)) from None
+    design = _design(frame, weight, strata, psu, fpc, lonely_psu)
+    try:
+        result = impact(frame, outcome, mode=mode, weights=weight if weight is not None and design is None else True,
+                        design=design)
+    except ImpactError as exc:
         raise fail(str(exc)) from None
     table = result.table
     if json_output:
-        typer.echo(json.dumps({"outcome": outcome, "kind": result.kind, "mode": result.mode,
-                               "capabilities": json.loads(table.reset_index(names="capability").to_json(orient="records"))},
-                              indent=2))
+        doc: dict[str, object] = {
+            "outcome": outcome, "kind": result.kind, "mode": result.mode, "cov_type": result.cov_type,
+            "capabilities": json.loads(table.reset_index(names="capability").to_json(orient="records"))}
+        if design is not None:
+            doc["design"] = design.to_dict()
+        typer.echo(json.dumps(doc, indent=2))
         return
-    t = Table(title=f"Impact on {outcome} ({result.kind}, {result.mode}; robust SE)")
+    se_kind = f"design-based SE: {escape(result.design or '')}" if result.cov_type == "design" else "robust SE"
+    t = Table(title=f"Impact on {outcome} ({result.kind}, {result.mode}; {se_kind})")
     for col in ("capability", "coef", "95% CI", "odds ratio", "p", "+0.1 → Δ prob.", "n"):
         t.add_column(col, justify="left" if col == "capability" else "right")
     for name, r in table.sort_values("coef", ascending=False).iterrows():

@@ -36,6 +36,18 @@ How each figure is computed (``x`` the non-missing values of a group, ``w`` thei
 The reference is a group (``reference="France"``) or, by default, **the rest of the population**:
 each group against all the other firms of the frame with a known group (wine against the rest of
 manufacturing).
+
+**Survey design** (``design=``, a :class:`~innexport.population.design.SurveyDesign` with strata,
+primary sampling units or finite-population corrections): the means, their standard errors and
+the differences are then design-based, as R's ``svyby(~x, ~group, design, svymean)`` and
+``svycontrast`` compute them. Each group is a *domain* of the whole design (its influence values
+are zero outside it, never a separate sample), so a group and its reference are not independent:
+the difference's variance is that of the total of ``z_group - z_reference``, i.e.
+``var + var_ref - 2 cov``, the covariance coming from the strata and PSUs they share. Intervals and
+``p_diff`` use Student's t with the design's degrees of freedom (PSUs minus strata) for every
+group; ``sd``, ``n_eff``, ``d``, ``g`` and Welch's test stay as above (descriptive, weighted). A
+design with weights only (:attr:`~innexport.population.design.SurveyDesign.simple`) gives exactly
+the results above.
 """
 
 from __future__ import annotations
@@ -47,6 +59,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from innexport.population.design import Estimates, SurveyDesign
 from innexport.population.frame import survey_weights
 
 __all__ = ["compare_groups", "hedges_correction", "t_ppf", "t_sf", "weighted_mean_ci"]
@@ -199,7 +212,7 @@ def _welch(x1: np.ndarray, x2: np.ndarray) -> tuple[float, float, float]:
 
 def compare_groups(frame: pd.DataFrame, by: str, columns: str | Sequence[str], weights: bool | str = True,
                    confidence: float = 0.95, reference: object | None = None,
-                   groups: Sequence[object] | None = None) -> pd.DataFrame:
+                   groups: Sequence[object] | None = None, design: SurveyDesign | None = None) -> pd.DataFrame:
     """Group means of ``columns`` by ``by``, with confidence intervals, differences and effect sizes.
 
     ``weights``: True uses the frame's ``weight`` column (1 when absent), False weighs every firm
@@ -209,8 +222,17 @@ def compare_groups(frame: pd.DataFrame, by: str, columns: str | Sequence[str], w
     Rows whose ``by`` value is missing are ignored; missing values of a column are left out of
     that column's figures.
 
+    ``design``: the survey design of the frame's rows (its weights replace ``weights``); with
+    strata, PSUs or an fpc the means and differences are design-based (see the module).
+
     Returns one row per (column, group), with the columns of :data:`OUTPUT_COLUMNS`; the method is
-    described in the module's docstring. ``result.attrs`` records the settings.
+    described in the module's docstring. ``result.attrs`` records the settings (and the design
+    and its degrees of freedom when one is given).
+
+    >>> frame = pd.DataFrame({"country": ["FR", "FR", "FR", "CL", "CL", "CL"], "x": [1.0, 2, 3, 2, 4, 6]})
+    >>> out = compare_groups(frame, "country", "x", reference="CL")
+    >>> out[["group", "n", "mean", "diff"]].to_dict("records")
+    [{'group': 'CL', 'n': 3, 'mean': 4.0, 'diff': nan}, {'group': 'FR', 'n': 3, 'mean': 2.0, 'diff': -2.0}]
     """
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be between 0 and 1")
@@ -218,7 +240,9 @@ def compare_groups(frame: pd.DataFrame, by: str, columns: str | Sequence[str], w
     missing = [c for c in [by, *cols] if c not in frame]
     if missing:
         raise KeyError(f"no column {', '.join(map(repr, missing))} in the frame")
-    w_all = survey_weights(frame, weights)
+    if design is not None and len(design) != len(frame):
+        raise ValueError(f"the design has {len(design)} rows, the frame {len(frame)}")
+    w_all = survey_weights(frame, weights) if design is None else design.weights
     keys = frame[by]
     known = keys.notna().to_numpy()
     present = list(pd.unique(keys[known]))
@@ -238,6 +262,11 @@ def compare_groups(frame: pd.DataFrame, by: str, columns: str | Sequence[str], w
     if reference is not None and reference not in member:
         member[reference] = (keys == reference).to_numpy() & known
     q = 0.5 + confidence / 2
+    if design is not None and not design.simple:
+        out = _compare_by_design(frame, design, cols, order, member, known, reference, q)
+        out.attrs.update(by=by, confidence=confidence, weighted=True,
+                         reference=REST if reference is None else reference, design=design.describe(), df=design.df)
+        return out
     rows: list[dict[str, object]] = []
     for col in cols:
         values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
@@ -265,9 +294,78 @@ def compare_groups(frame: pd.DataFrame, by: str, columns: str | Sequence[str], w
             rows.append(row)
     out = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
     out["n"] = out["n"].astype(int)
-    out.attrs.update(by=by, confidence=confidence, weighted=bool(weights),
+    out.attrs.update(by=by, confidence=confidence, weighted=bool(weights) if design is None else True,
                      reference=REST if reference is None else reference)
+    if design is not None:
+        out.attrs.update(design=design.describe(), df=design.df)
     return out
+
+
+def _compare_by_design(frame: pd.DataFrame, design: SurveyDesign, cols: list[str], order: list[object],
+                       member: dict[object, np.ndarray], known: np.ndarray, reference: object | None,
+                       q: float) -> pd.DataFrame:
+    """The rows of :func:`compare_groups` with design-based means and differences (groups are domains)."""
+    values = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                              for c in cols])
+    w_all = design.weights
+    df = float(design.df)
+    t_crit = t_ppf(q, df) if df > 0 else math.nan
+    nan = math.nan
+    estimates = {g: design.mean(values, member[g]) for g in order}
+    if reference is not None and reference not in estimates:
+        estimates[reference] = design.mean(values, member[reference])
+    against: dict[object, tuple[np.ndarray, object, Estimates, bool, np.ndarray | None]] = {}
+    for g in order:
+        ref_name: object
+        if reference is None:
+            ref_mask, ref_name = known & ~member[g], REST
+            ref = design.mean(values, ref_mask)
+        else:
+            ref_mask, ref_name, ref = member[reference], reference, estimates[reference]
+        compared = reference is None or g != reference
+        diff_se = np.sqrt(np.maximum(design.total_var(estimates[g].influence - ref.influence), 0.0)) if compared else None
+        against[g] = (ref_mask, ref_name, ref, compared, diff_se)
+    rows: list[dict[str, object]] = []
+    for j, col in enumerate(cols):
+        for g in order:
+            est = estimates[g]
+            ref_mask, ref_name, ref, compared, diff_se = against[g]
+            ok = ~np.isnan(values[:, j])
+            sel = member[g] & ok
+            s = _summary(values[sel, j], w_all[sel])
+            mean, se = float(est.estimate[j]), float(est.se[j])
+            half = t_crit * se if s["n"] > 0 else nan
+            row: dict[str, object] = dict(column=col, group=g, n=s["n"], weight=s["weight"], n_eff=s["n_eff"],
+                                          mean=mean if s["n"] > 0 else nan, sd=s["sd"], se=se if s["n"] > 0 else nan,
+                                          ci_low=mean - half, ci_high=mean + half, reference=ref_name)
+            diff = dict(diff=nan, diff_low=nan, diff_high=nan, p_diff=nan, d=nan, g=nan, t_welch=nan,
+                        df_welch=nan, p_welch=nan)
+            if compared and diff_se is not None:
+                rsel = ref_mask & ok
+                r = _summary(values[rsel, j], w_all[rsel])
+                value = mean - float(ref.estimate[j])
+                sd_ = float(diff_se[j])
+                diff["diff"] = value
+                if s["n"] > 0 and r["n"] > 0 and sd_ > 0 and df > 0:
+                    diff.update(diff_low=value - t_crit * sd_, diff_high=value + t_crit * sd_,
+                                p_diff=2.0 * t_sf(abs(value) / sd_, df))
+                diff.update(_effect_sizes(s, r, value))
+                diff["t_welch"], diff["df_welch"], diff["p_welch"] = _welch(values[sel, j], values[rsel, j])
+            row.update(diff)
+            rows.append(row)
+    out = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+    out["n"] = out["n"].astype(int)
+    return out
+
+
+def _effect_sizes(s: dict[str, float], r: dict[str, float], diff: float) -> dict[str, float]:
+    """Cohen's d and Hedges' g of a difference between two groups' weighted summaries."""
+    if s["n"] < 2 or r["n"] < 2:
+        return dict(d=math.nan, g=math.nan)
+    m = s["n"] + r["n"] - 2
+    pooled = math.sqrt(((s["n"] - 1) * s["sd"] ** 2 + (r["n"] - 1) * r["sd"] ** 2) / m)
+    d = diff / pooled if pooled > 0 else math.nan
+    return dict(d=d, g=d * hedges_correction(m))
 
 
 def _difference(s: dict[str, float], r: dict[str, float], q: float) -> dict[str, float]:
@@ -285,8 +383,5 @@ def _difference(s: dict[str, float], r: dict[str, float], q: float) -> dict[str,
     else:
         half, p = 0.0, math.nan
     out.update(diff_low=out["diff"] - half, diff_high=out["diff"] + half, p_diff=p)
-    m = s["n"] + r["n"] - 2
-    pooled = math.sqrt(((s["n"] - 1) * s["sd"] ** 2 + (r["n"] - 1) * r["sd"] ** 2) / m)
-    d = out["diff"] / pooled if pooled > 0 else math.nan
-    out.update(d=d, g=d * hedges_correction(m))
+    out.update(_effect_sizes(s, r, out["diff"]))
     return out

@@ -36,8 +36,25 @@ and statsmodels' cluster-robust covariance with one firm per cluster.
 *Invariance*: multiplying all the weights by a constant changes neither the estimates (the
 pseudo log-likelihood is multiplied by it) nor the sandwich (``H`` scales by c, the meat by c²),
 so survey weights need not be normalised. The weights' *shape* matters; their total does not.
-Strata and primary sampling units are not modelled: the sandwich treats firms as independently
-drawn with unequal probabilities, usually conservative for stratified samples.
+Without a design, strata and primary sampling units are not modelled: the sandwich treats firms as
+independently drawn with unequal probabilities, usually conservative for stratified samples.
+
+Survey design: strata, primary sampling units, finite-population corrections
+------------------------------------------------------------------------------
+With ``design=`` (a :class:`~innexport.population.design.SurveyDesign` with strata, PSUs or an
+fpc) the meat of the sandwich is the *design-based* variance of the total of the weighted scores
+``u_i = w_i s_i``, as R's ``svyglm`` computes it (Binder 1983; Lumley 2010, §5.2)::
+
+    V = H^-1 [ Σ_h (1 - f_h) n_h/(n_h - 1) Σ_j (U_hj - Ū_h)(U_hj - Ū_h)' ] H^-1
+
+with ``U_hj`` the total of ``u`` over PSU j of stratum h and ``Ū_h`` their mean in the stratum
+(:meth:`~innexport.population.design.SurveyDesign.total_cov`); no ``n/(n-k)`` factor. Firms left
+out of a fit by missing values are a domain of the design: their scores are zero, the strata and
+PSUs stay whole (R's ``svyglm`` on a design with missing data). Intervals and p-values then use
+Student's t with ``PSUs - strata + 1 - parameters`` degrees of freedom (``summary.svyglm``'s
+residual degrees of freedom); ``cov_type`` is ``"design"``. With one PSU per firm, no strata and
+no fpc the meat is ``n/(n-1)`` times HC0's. A design with weights only
+(:attr:`~innexport.population.design.SurveyDesign.simple`) keeps the HC0/HC1 sandwich above.
 
 ``statsmodels``' ``OrderedModel`` has no weights: :class:`WeightedOrderedModel` subclasses it with
 the weighted log-likelihood, its analytic score and its analytic Hessian.
@@ -68,6 +85,7 @@ from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning, PerfectSeparationWarning
 
+from innexport.population.design import SurveyDesign
 from innexport.population.frame import ACT, WEIGHT, columns
 
 __all__ = [
@@ -145,6 +163,8 @@ class ImpactResult:
     cov_type: str
     fits: dict[str, Fit] = field(repr=False)
     """The fitted models: one per capability (``mode="each"``) or ``{"joint": …}``."""
+    design: str | None = None
+    """The survey design the covariance is based on (:meth:`SurveyDesign.describe`), or None."""
 
     @property
     def capabilities(self) -> list[str]:
@@ -341,6 +361,8 @@ class _Design:
     w: np.ndarray  # survey weights (ones when unweighted)
     levels: tuple
     kind: str
+    rows: np.ndarray | None = None  # positions in the frame of the rows used
+    survey: SurveyDesign | None = None  # a design with strata, PSUs or fpc (None: HC0/HC1)
 
 
 def _design(frame: pd.DataFrame, outcome: str, caps: Sequence[str], controls: Sequence[str],
@@ -349,6 +371,7 @@ def _design(frame: pd.DataFrame, outcome: str, caps: Sequence[str], controls: Se
     data = frame[used].copy()
     if w is not None:
         data["__w__"] = w
+    data["__row__"] = np.arange(len(frame))
     data = data.dropna()
     n = len(data)
     if n < MIN_ROWS:
@@ -367,16 +390,28 @@ def _design(frame: pd.DataFrame, outcome: str, caps: Sequence[str], controls: Se
         raise ImpactError(f"{what}: the regressors are collinear (a capability or control is a combination "
                           "of the others" + (" or of the constant" if kind == "logit" else "") + ")")
     weights = np.ones(n) if w is None else data["__w__"].to_numpy(dtype=float)
-    return _Design(y, x, weights, levels, kind)
+    return _Design(y, x, weights, levels, kind, data["__row__"].to_numpy(dtype=np.int64))
 
 
-def _sandwich(bread: np.ndarray, scores: np.ndarray, cov_type: str) -> np.ndarray:
-    """``H^-1 (S'S) H^-1``, times ``n / (n - k)`` for HC1; ``scores`` already weighted (n × k)."""
+def _sandwich(bread: np.ndarray, scores: np.ndarray, cov_type: str, d: _Design | None = None) -> np.ndarray:
+    """``H^-1 (S'S) H^-1``, times ``n / (n - k)`` for HC1; ``scores`` already weighted (n × k).
+
+    With a survey design (``d.survey``) the meat is the design covariance of the scores' total,
+    the rows left out of the fit contributing zero (see the module).
+    """
     n, k = scores.shape
     inv = np.linalg.inv(bread)
+    if d is not None and d.survey is not None and d.rows is not None:
+        full = np.zeros((len(d.survey), k))
+        full[d.rows] = scores
+        return _symmetric(inv @ d.survey.total_cov(full) @ inv)
     cov = inv @ (scores.T @ scores) @ inv
     if cov_type == "HC1":
         cov *= n / (n - k)
+    return _symmetric(cov)
+
+
+def _symmetric(cov: np.ndarray) -> np.ndarray:
     return (cov + cov.T) / 2
 
 
@@ -392,7 +427,7 @@ def _fit_logit(d: _Design, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, np
     p = expit(x @ beta)
     bread = (x * (d.w * p * (1 - p))[:, None]).T @ x
     scores = x * (d.w * (y - p))[:, None]
-    cov = _sandwich(bread, scores, cov_type)
+    cov = _sandwich(bread, scores, cov_type, d)
     llf = float(np.sum(d.w * (y * np.log(np.maximum(p, 1e-300)) + (1 - y) * np.log(np.maximum(1 - p, 1e-300)))))
     fit = Fit(pd.Series(beta, index=names), pd.DataFrame(cov, index=names, columns=names), len(y),
               bool(res.converged) and not troubled and bool(np.all(np.isfinite(beta))), llf)
@@ -417,7 +452,7 @@ def _fit_ordered(d: _Design, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, 
             params = np.asarray(res.params)
             converged = bool(res.mle_retvals.get("converged", False))
     troubled = any(issubclass(c.category, (ConvergenceWarning, HessianInversionWarning)) for c in caught)
-    raw_cov = _sandwich(-model.hessian(params), model.score_obs(params), cov_type)
+    raw_cov = _sandwich(-model.hessian(params), model.score_obs(params), cov_type, d)
     # Report the thresholds themselves (delta method from theta_0 and the log increments).
     cuts = model.transform_threshold_params(params)[1:-1]
     jac = np.eye(k + m)
@@ -463,7 +498,10 @@ def _ame(fit: Fit, prob: Callable[[np.ndarray, np.ndarray], np.ndarray], d: _Des
     return float(value[0]), se, float(value[1])
 
 
-def _row(fit: Fit, prob: Callable, d: _Design, cap: str, z_crit: float) -> dict[str, float]:
+def _row(fit: Fit, prob: Callable, d: _Design, cap: str, confidence: float, df: float | None) -> dict[str, float]:
+    """One capability's line: normal intervals and p, or Student's t with ``df`` under a design."""
+    dist = stats.norm if df is None else stats.t(df)
+    z_crit = float(dist.ppf(0.5 + confidence / 2))
     j = list(d.x.columns).index(cap)
     coef = float(fit.params[cap])
     se = float(np.sqrt(fit.cov.loc[cap, cap]))
@@ -474,7 +512,7 @@ def _row(fit: Fit, prob: Callable, d: _Design, cap: str, z_crit: float) -> dict[
     sd = float(np.sqrt(np.average((xj - mean) ** 2, weights=d.w)))
     ame, ame_se, ame_top = _ame(fit, prob, d, j)
     return {
-        "coef": coef, "se": se, "z": z, "p": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+        "coef": coef, "se": se, "z": z, "p": float(2 * dist.sf(abs(z))) if np.isfinite(z) else np.nan,
         "ci_low": lo, "ci_high": hi, "odds_ratio": float(np.exp(coef)), "or_low": float(np.exp(lo)),
         "or_high": float(np.exp(hi)), "n": fit.n, "sd": sd, "std_coef": coef * sd,
         "ame": ame, "ame_se": ame_se, "ame_low": ame - z_crit * ame_se, "ame_high": ame + z_crit * ame_se,
@@ -484,7 +522,8 @@ def _row(fit: Fit, prob: Callable, d: _Design, cap: str, z_crit: float) -> dict[
 
 def impact(frame: pd.DataFrame, outcome: str, capabilities: Sequence[str] | None = None, *,
            kind: str = "auto", mode: str = "joint", weights: bool | str = True,
-           controls: Sequence[str] = (), confidence: float = 0.95, cov_type: str = "HC1") -> ImpactResult:
+           controls: Sequence[str] = (), confidence: float = 0.95, cov_type: str = "HC1",
+           design: SurveyDesign | None = None) -> ImpactResult:
     """The effect of each capability on ``outcome``: weighted (ordered) logit with robust errors.
 
     Args:
@@ -501,6 +540,9 @@ def impact(frame: pd.DataFrame, outcome: str, capabilities: Sequence[str] | None
         controls: further regressors, e.g. ``size`` or ``sector``; non-numeric ones become dummies.
         confidence: level of the intervals.
         cov_type: ``"HC1"`` (default, sandwich × n/(n-k)) or ``"HC0"``.
+        design: the survey design of the frame's rows (its weights replace ``weights``); with
+            strata, PSUs or an fpc the covariance is design-based, as ``svyglm``'s (see the module),
+            and ``cov_type`` does not apply.
 
     Raises:
         ImpactError: an unknown column (named), a constant outcome, fewer than :data:`MIN_ROWS`
@@ -523,19 +565,33 @@ def impact(frame: pd.DataFrame, outcome: str, capabilities: Sequence[str] | None
     overlap = set(caps) & set(controls) | ({outcome} & set(caps + controls))
     if overlap:
         raise ImpactError("a column cannot be both outcome, capability and control: " + ", ".join(map(repr, overlap)))
-    w = _survey_weights(frame, weights)
-    z_crit = float(stats.norm.ppf(0.5 + confidence / 2))
+    survey: SurveyDesign | None = None
+    if design is not None:
+        if len(design) != len(frame):
+            raise ImpactError(f"the design has {len(design)} rows, the population {len(frame)}")
+        w: pd.Series | None = pd.Series(design.weights, index=frame.index)
+        survey = None if design.simple else design
+    else:
+        w = _survey_weights(frame, weights)
     groups = [[c] for c in caps] if mode == "each" else [caps]
     rows, fits, levels, fitted_kind = {}, {}, None, None
     for group in groups:
         what = f"capability {group[0]!r}" if mode == "each" else "the joint model"
         d = _design(frame, outcome, group, controls, w, kind, what)
+        d.survey = survey
         if levels is None:
             levels, fitted_kind = d.levels, d.kind
         fit, prob = (_fit_logit if d.kind == "logit" else _fit_ordered)(d, cov_type)
         fits[group[0] if mode == "each" else "joint"] = fit
+        df: float | None = None
+        if survey is not None:
+            df = survey.df + 1 - len(fit.params)
+            if df <= 0:
+                raise ImpactError(f"{what}: the design has {survey.n_psus} primary sampling units in "
+                                  f"{survey.n_strata} strata ({survey.df} degrees of freedom), too few for the "
+                                  f"model's {len(fit.params)} parameters")
         for cap in group:
-            rows[cap] = _row(fit, prob, d, cap, z_crit)
+            rows[cap] = _row(fit, prob, d, cap, confidence, df)
     stuck = [key for key, fit in fits.items() if not fit.converged]
     if stuck:
         warnings.warn(f"{outcome!r}: the fit of {', '.join(stuck)} did not converge or separates the outcome "
@@ -546,7 +602,8 @@ def impact(frame: pd.DataFrame, outcome: str, capabilities: Sequence[str] | None
     table["n"] = table["n"].astype(int)
     table["converged"] = table["converged"].astype(bool)
     return ImpactResult(outcome, str(fitted_kind), mode, table, tuple(levels or ()), tuple(controls),
-                        w is not None, confidence, cov_type, fits)
+                        w is not None, confidence, "design" if survey is not None else cov_type, fits,
+                        None if design is None else design.describe())
 
 
 # --------------------------------------------------------------------------------------------
