@@ -107,6 +107,14 @@ def test_programme_scopes_come_from_the_catalogue_model() -> None:
     assert joint.exit_code == 0 and '"scope": "export"' not in joint.output
 
 
+def test_lonely_psu_choices_match_the_design() -> None:
+    """``--lonely-psu``'s Literal (no pandas at --help) is the design's list of options."""
+    from innexport.cli._population import LonelyChoice
+    from innexport.population.design import LONELY_PSU
+
+    assert get_args(LonelyChoice) == LONELY_PSU
+
+
 def test_reliability_choices_match_the_analysis() -> None:
     """The CLI writes them as Literals (so that --help imports no pandas): they must be the analysis's."""
     import typing

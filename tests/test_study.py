@@ -182,14 +182,23 @@ def test_endei_by_firm_size_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "endei-study.html"
     res = runner.invoke(app, ["population", "study", str(pop), "--by", "size", "--groups", "small,medium,large",
                               "--innovation", "innovates", "--export", "exports", "--lang", "es", "-o", str(out),
-                              "--json"])
+                              "--strata", "stratum", "--lonely-psu", "certainty", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert [s["firms"] for s in data["samples"]] == [1643, 1471, 830]  # ENDEI II's 3,944 firms by size
     assert data["stamp"]["mappings"][0]["id"] == "endei2"
     assert len({r["scale"] for r in data["reliability"]}) >= 8
+    assert data["design"]["strata_count"] == 381  # ENDEI II's strata: the means' intervals are design-based
+    from innexport.population.compare import compare_groups
+    from innexport.population.design import SurveyDesign
+
+    frame = pd.read_parquet(pop)
+    expected = compare_groups(frame, "size", ["iip"], reference="small", groups=["small", "medium", "large"],
+                              design=SurveyDesign.from_frame(frame, strata="stratum", lonely_psu="certainty"))
+    got = [m for m in data["means"] if m["column"] == "iip"]
+    assert [m["se"] for m in got] == pytest.approx(expected["se"].tolist())
     html = out.read_text(encoding="utf-8")
-    assert "Muestras y ponderaciones" in html and "Sinergia entre innovación y exportación" in html
+    assert "Diseño muestral" in html and "Muestras y ponderaciones" in html and "Sinergia entre innovación y exportación" in html
 
 
 @requires_shared(WMS)

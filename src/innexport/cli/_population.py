@@ -11,7 +11,7 @@ whose message names the file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -20,6 +20,8 @@ from innexport.cli import app
 if TYPE_CHECKING:
     import pandas as pd
 
+    from innexport.population.design import SurveyDesign
+
 population_app = typer.Typer(
     name="population",
     help="Analyse a population of firms, or any table with one row per respondent.",
@@ -27,7 +29,8 @@ population_app = typer.Typer(
 )
 app.add_typer(population_app, name="population")
 
-__all__ = ["ENGINE_HELP", "EngineChoice", "TableError", "engine_of", "fmt", "fmt_p", "names", "population_app",
+__all__ = ["ENGINE_HELP", "EngineChoice", "FpcOption", "LonelyChoice", "LonelyOption", "PsuOption", "StrataOption",
+           "TableError", "WeightOption", "design_of", "engine_of", "fmt", "fmt_p", "names", "population_app",
            "population_frame", "read_population", "read_table"]
 
 
@@ -118,3 +121,45 @@ def fmt_p(p: float | None) -> str:
     if p is None:
         return "—"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+# --------------------------------------------------------------------------------------------
+# Survey design options (describe, compare, impact, study)
+# --------------------------------------------------------------------------------------------
+
+LonelyChoice = Literal["fail", "remove", "certainty", "adjust", "average"]  # the tests check: design.LONELY_PSU
+WeightOption = Annotated[str | None, typer.Option(
+    "--weight", help="Weight column (default: the table's weight column, 1 when absent).", show_default=False)]
+StrataOption = Annotated[str | None, typer.Option(
+    "--strata", help="Survey design: the stratum of each row.", show_default=False)]
+PsuOption = Annotated[str | None, typer.Option(
+    "--psu", help="Survey design: the primary sampling unit (cluster) of each row, read within its stratum.",
+    show_default=False)]
+FpcOption = Annotated[str | None, typer.Option(
+    "--fpc", help="Survey design: finite-population correction, per stratum the number of PSUs in the "
+                  "population (all values >= 1) or the sampling fraction (all <= 1).", show_default=False)]
+LonelyOption = Annotated[LonelyChoice, typer.Option(
+    "--lonely-psu", help="A stratum with one PSU: fail (refuse, R's default), remove or certainty (no variance), "
+                         "adjust (centred on the grand mean) or average (as R's survey.lonely.psu).")]
+
+
+def design_of(frame: pd.DataFrame, weight: str | None, strata: str | None, psu: str | None, fpc: str | None,
+            lonely_psu: str) -> SurveyDesign | None:
+    """The survey design the options describe, or None when only a weight column (or nothing) is given."""
+    from innexport.cli._common import fail
+    from innexport.population.design import DesignError, SurveyDesign
+
+    if strata is None and psu is None and fpc is None:
+        if lonely_psu != "fail":
+            raise fail("--lonely-psu goes with a design (--strata, --psu or --fpc)")
+        if weight is not None:  # the weights alone: checked here so that a refusal names the column and row
+            try:
+                SurveyDesign.from_frame(frame, weights=weight)
+            except DesignError as exc:
+                raise fail(str(exc)) from None
+        return None
+    try:
+        return SurveyDesign.from_frame(frame, weights=weight if weight is not None else True, strata=strata,
+                                       psu=psu, fpc=fpc, lonely_psu=lonely_psu)
+    except DesignError as exc:
+        raise fail(str(exc)) from None

@@ -20,7 +20,13 @@ from innexport.cli._common import console, err, fail
 from innexport.cli._population import (
     ENGINE_HELP,
     EngineChoice,
+    FpcOption,
+    LonelyOption,
+    PsuOption,
+    StrataOption,
     TableError,
+    WeightOption,
+    design_of,
     engine_of,
     fmt,
     fmt_p,
@@ -32,49 +38,6 @@ from innexport.cli._population import (
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from innexport.population.design import SurveyDesign
-
-# --------------------------------------------------------------------------------------------
-# Survey design options (describe, compare, impact)
-# --------------------------------------------------------------------------------------------
-
-LonelyChoice = Literal["fail", "remove", "certainty", "adjust", "average"]
-WeightOption = Annotated[str | None, typer.Option(
-    "--weight", help="Weight column (default: the table's weight column, 1 when absent).", show_default=False)]
-StrataOption = Annotated[str | None, typer.Option(
-    "--strata", help="Survey design: the stratum of each row.", show_default=False)]
-PsuOption = Annotated[str | None, typer.Option(
-    "--psu", help="Survey design: the primary sampling unit (cluster) of each row, read within its stratum.",
-    show_default=False)]
-FpcOption = Annotated[str | None, typer.Option(
-    "--fpc", help="Survey design: finite-population correction, per stratum the number of PSUs in the "
-                  "population (all values >= 1) or the sampling fraction (all <= 1).", show_default=False)]
-LonelyOption = Annotated[LonelyChoice, typer.Option(
-    "--lonely-psu", help="A stratum with one PSU: fail (refuse, R's default), remove or certainty (no variance), "
-                         "adjust (centred on the grand mean) or average (as R's survey.lonely.psu).")]
-
-
-def _design(frame: pd.DataFrame, weight: str | None, strata: str | None, psu: str | None, fpc: str | None,
-            lonely_psu: str) -> SurveyDesign | None:
-    """The survey design the options describe, or None when only a weight column (or nothing) is given."""
-    from innexport.population.design import DesignError, SurveyDesign
-
-    if strata is None and psu is None and fpc is None:
-        if lonely_psu != "fail":
-            raise fail("--lonely-psu goes with a design (--strata, --psu or --fpc)")
-        if weight is not None:  # the weights alone: checked here so that a refusal names the column and row
-            try:
-                SurveyDesign.from_frame(frame, weights=weight)
-            except DesignError as exc:
-                raise fail(str(exc)) from None
-        return None
-    try:
-        return SurveyDesign.from_frame(frame, weights=weight if weight is not None else True, strata=strata,
-                                       psu=psu, fpc=fpc, lonely_psu=lonely_psu)
-    except DesignError as exc:
-        raise fail(str(exc)) from None
-
 
 def _match_groups(frame: pd.DataFrame, by: str, wanted: list[str], option: str) -> list[Any]:
     """The values of column ``by`` named by ``wanted`` (as written on the command line), in that order."""
@@ -207,7 +170,7 @@ def describe_command(
         else:
             frame = population_frame(population)
             chosen_groups = _match_groups(frame, by, wanted, "--groups") if wanted and by is not None else None
-            design = _design(frame, weight, strata, psu, fpc, lonely_psu)
+            design = design_of(frame, weight, strata, psu, fpc, lonely_psu)
             weights: bool | str = weight if weight is not None and design is None else True
             table = describe(frame, by=by, groups=chosen_groups, weights=weights, design=design)
             sizes = counts(frame, by=by, groups=chosen_groups, weights=weights, design=design)
@@ -301,7 +264,7 @@ def compare_command(
         raise fail(f"--columns: {', '.join(map(repr, not_numeric))} not numeric in {population.name}")
     chosen = _match_groups(frame, by, names(groups), "--groups") if groups else None
     ref = _match_groups(frame, by, [reference], "--reference")[0] if reference is not None else None
-    design = _design(frame, weight, strata, psu, fpc, lonely_psu)
+    design = design_of(frame, weight, strata, psu, fpc, lonely_psu)
     try:
         out = compare_groups(frame, by, cols, weights=weight if weight is not None and design is None else True,
                              confidence=confidence, reference=ref, groups=chosen, design=design)
@@ -432,7 +395,7 @@ def impact_command(
         frame = read_population(population)
     except TableError as exc:
         raise fail(str(exc)) from None
-    design = _design(frame, weight, strata, psu, fpc, lonely_psu)
+    design = design_of(frame, weight, strata, psu, fpc, lonely_psu)
     try:
         result = impact(frame, outcome, mode=mode, weights=weight if weight is not None and design is None else True,
                         design=design)

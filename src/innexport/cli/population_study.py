@@ -14,7 +14,18 @@ from typing import Annotated
 import typer
 
 from innexport.cli._common import console, err, fail, lang_option, write_atomic
-from innexport.cli._population import TableError, names, population_app, population_frame, read_table
+from innexport.cli._population import (
+    FpcOption,
+    LonelyOption,
+    PsuOption,
+    StrataOption,
+    TableError,
+    design_of,
+    names,
+    population_app,
+    population_frame,
+    read_table,
+)
 
 
 @population_app.command("study")
@@ -36,6 +47,10 @@ def study_command(
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
     lang: Annotated[str, lang_option("Language of the report.")] = "en",
     json_output: Annotated[bool, typer.Option("--json", help="Print the study as JSON on stdout.")] = False,
+    strata: StrataOption = None,
+    psu: PsuOption = None,
+    fpc: FpcOption = None,
+    lonely_psu: LonelyOption = "fail",
 ) -> None:
     """Compare groups: samples, reliability, invariance, means with intervals, maps, synergy, classes.
 
@@ -64,9 +79,10 @@ def study_command(
         if column is None:
             raise fail("give --by COLUMN (the groups to compare, e.g. country or size)")
         chosen = names(groups) or None
+        design = design_of(frame, None, strata, psu, fpc, lonely_psu)
         with err.status("Comparing the groups"):
             result = study(frame, column, _typed(frame, column, chosen), reference=_one(frame, column, reference),
-                           innovation=innovation, export=export, paths=populations, frames=frames)
+                           innovation=innovation, export=export, paths=populations, frames=frames, design=design)
     except TableError as exc:
         raise fail(str(exc)) from None
     except StudyError as exc:

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from innexport.core.framework import INDICES, Framework
+from innexport.population.design import SurveyDesign
 from innexport.population.frame import (
     ACT,
     CLASS,
@@ -308,11 +309,13 @@ def reliability_by_group(frame: pd.DataFrame, by: str, groups: Sequence[Any], sc
 
 
 def means(frame: pd.DataFrame, by: str, groups: Sequence[Any], reference: Any,
-          columns_: Sequence[str], confidence: float = 0.95) -> list[dict[str, Any]]:
-    """Group means with intervals, differences to ``reference`` and effect sizes (:func:`compare_groups`)."""
+          columns_: Sequence[str], confidence: float = 0.95, design: SurveyDesign | None = None) -> list[dict[str, Any]]:
+    """Group means with intervals, differences to ``reference`` and effect sizes (:func:`compare_groups`),
+    design-based with ``design`` (the groups as domains of the whole design)."""
     from innexport.population.compare import compare_groups
 
-    table = compare_groups(frame, by, list(columns_), confidence=confidence, reference=reference, groups=list(groups))
+    table = compare_groups(frame, by, list(columns_), confidence=confidence, reference=reference, groups=list(groups),
+                           design=design)
     keep = ["column", "group", "n", "n_eff", "mean", "se", "ci_low", "ci_high", "diff", "diff_low", "diff_high",
             "p_diff", "g"]
     return table[keep].to_dict("records")
@@ -351,14 +354,15 @@ def _section(notes: list[dict[str, Any]], code: str, compute: Callable[[], Any],
 def study(frame: pd.DataFrame, by: str, groups: Sequence[Any] | None = None, *, reference: Any = None,
           innovation: str | None = None, export: str | None = None, framework: Framework | None = None,
           min_group: int = MIN_STUDY_GROUP, confidence: float = 0.95, paths: Sequence[str | Path] = (),
-          frames: Sequence[pd.DataFrame] | None = None) -> Study:
+          frames: Sequence[pd.DataFrame] | None = None, design: SurveyDesign | None = None) -> Study:
     """Compare the groups of ``by`` (see the module docstring for the sections).
 
     ``reference`` is the group the others are compared with (default: the first group). The
     synergy model needs ``innovation`` and ``export`` (binary outcome columns). ``framework`` is
     the one the table was scored with (default: read from the table's stamp). ``paths`` are the
     data files, hashed into the stamp; ``frames`` the tables as read (for their mappings' stamps)
-    when ``frame`` is their :func:`combine`.
+    when ``frame`` is their :func:`combine`. ``design`` (:class:`~innexport.population.design.SurveyDesign`
+    of ``frame``) makes the means' intervals and differences design-based.
     """
     chosen, left, missing = choose_groups(frame, by, groups, min_group)
     if reference is None:
@@ -376,7 +380,7 @@ def study(frame: pd.DataFrame, by: str, groups: Sequence[Any] | None = None, *, 
     notes: list[dict[str, Any]] = []
     sections: dict[str, Any] = {"stamp": stamp(list(frames) if frames is not None else [frame], paths),
                                 "left_out": left, "missing_group": missing, "min_group": min_group,
-                                "confidence": confidence}
+                                "confidence": confidence, "design": design.to_dict() if design is not None else None}
     sections["samples"] = samples(frame, by, chosen)
     scales = dimension_columns(frame, fw) if fw is not None else {}
     if fw is None:
@@ -388,7 +392,7 @@ def study(frame: pd.DataFrame, by: str, groups: Sequence[Any] | None = None, *, 
     index_cols = [i for i in INDICES if i in frame] + [DIM + d for d in (
         [d.id for d in fw.dimensions] if fw is not None else [c[len(DIM):] for c in columns(frame, DIM)])
         if DIM + d in frame and frame[DIM + d].notna().mean() > 0]
-    sections["means"] = _section(notes, "no_means", lambda: means(frame, by, chosen, reference, index_cols, confidence))
+    sections["means"] = _section(notes, "no_means", lambda: means(frame, by, chosen, reference, index_cols, confidence, design))
     maps, map_notes = group_maps(frame, by, chosen, informed(frame, ACT))
     notes += map_notes
     sections["synergy"] = None
