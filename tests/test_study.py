@@ -182,7 +182,9 @@ def test_endei_by_firm_size_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "endei-study.html"
     res = runner.invoke(app, ["population", "study", str(pop), "--by", "size", "--groups", "small,medium,large",
                               "--innovation", "innovates", "--export", "exports", "--lang", "es", "-o", str(out),
-                              "--strata", "stratum", "--lonely-psu", "certainty", "--json"])
+                              "--strata", "stratum", "--lonely-psu", "certainty", "--capabilities",
+                              "dim.networks,dim.watch,dim.skills,dim.culture,dim.knowledge,dim.export_operations",
+                              "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert [s["firms"] for s in data["samples"]] == [1643, 1471, 830]  # ENDEI II's 3,944 firms by size
@@ -197,7 +199,15 @@ def test_endei_by_firm_size_end_to_end(tmp_path: Path) -> None:
                               design=SurveyDesign.from_frame(frame, strata="stratum", lonely_psu="certainty"))
     got = [m for m in data["means"] if m["column"] == "iip"]
     assert [m["se"] for m in got] == pytest.approx(expected["se"].tolist())
+    # the synergy model is the synergy module's on the compared firms, the groups as context
+    from innexport.population.synergy import synergy
+
+    caps = ["dim.networks", "dim.watch", "dim.skills", "dim.culture", "dim.knowledge", "dim.export_operations"]
+    alone = synergy(frame, "innovates", "exports", caps, by="size")
+    assert data["synergy"]["rho"]["estimate"] == pytest.approx(alone.rho)
+    assert data["synergy"]["by"] == "size" and data["invariance"]["levels"][0]["level"] == "configural"
     html = out.read_text(encoding="utf-8")
+    assert "Sinergia" in html and "ρ = " in html
     assert "Diseño muestral" in html and "Muestras y ponderaciones" in html and "Sinergia entre innovación y exportación" in html
 
 
@@ -213,6 +223,9 @@ def test_wms_by_country_end_to_end_pdf(tmp_path: Path) -> None:
     res = runner.invoke(app, ["population", "study", str(pop), "--by", "country", "--json"])
     data = json.loads(res.stdout)
     assert len(data["groups"]) == 12 and all(s["firms"] >= MIN_STUDY_GROUP for s in data["samples"])
+    # WMS informs one activity per dimension: one factor over the informed activities
+    assert list(data["invariance"]["factors"]) == ["capabilities"]
+    assert data["invariance"]["reached"] in ("scalar", "partial_scalar", "metric", "partial_metric", "configural")
     assert sum(s["firms"] for s in data["samples"]) + sum(g["firms"] for g in data["left_out"]) == 11702
 
 

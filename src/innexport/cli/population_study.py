@@ -43,6 +43,9 @@ def study_command(
                                                        "first).")] = None,
     innovation: Annotated[str | None, typer.Option(help="Binary innovation outcome column, for the synergy model.")] = None,
     export: Annotated[str | None, typer.Option(help="Binary export outcome column, for the synergy model.")] = None,
+    capabilities: Annotated[list[str] | None, typer.Option(
+        "--capabilities", help="The synergy model's capabilities: dim (the dimensions, default), act (the "
+                               "activities) or column names (A,B or repeated).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="study.html or study.pdf (omit with --json).")] = None,
     title: Annotated[str | None, typer.Option(help="Title of the report.")] = None,
     lang: Annotated[str, lang_option("Language of the report.")] = "en",
@@ -82,7 +85,8 @@ def study_command(
         design = design_of(frame, None, strata, psu, fpc, lonely_psu)
         with err.status("Comparing the groups"):
             result = study(frame, column, _typed(frame, column, chosen), reference=_one(frame, column, reference),
-                           innovation=innovation, export=export, paths=populations, frames=frames, design=design)
+                           innovation=innovation, export=export, paths=populations, frames=frames, design=design,
+                           capabilities=_capabilities(names(capabilities)))
     except TableError as exc:
         raise fail(str(exc)) from None
     except StudyError as exc:
@@ -101,6 +105,11 @@ def study_command(
         else:
             write_atomic(out, render_html(result, lang=lang, title=title, framework=framework).encode("utf-8"))
     (err if json_output else console).print(f"wrote {out}", highlight=False)
+
+
+def _capabilities(given: list[str]) -> list[str] | str:
+    """``dim`` or ``act`` (a kind of column) alone, else the columns named."""
+    return given[0] if given in (["dim"], ["act"]) else (given or "dim")
 
 
 def _typed(frame: object, column: str, values: list[str] | None) -> list[object] | None:

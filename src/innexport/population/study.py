@@ -66,9 +66,8 @@ MIN_STUDY_GROUP = 30
 MAX_STUDY_GROUPS = 12
 """At most this many groups are compared (the largest ones when ``groups`` is not given)."""
 
-MIN_ITEMS_PER_FACTOR = 3
-"""A dimension is its own factor in the invariance model with at least this many informed answers;
-otherwise the study fits one factor over all the informed answers."""
+FACTOR = "capabilities"
+"""The one factor the invariance model has when no dimension has two informed activities."""
 
 SOURCE = "source"
 """The column :func:`combine` adds: the table each firm comes from."""
@@ -308,6 +307,40 @@ def reliability_by_group(frame: pd.DataFrame, by: str, groups: Sequence[Any], sc
     return rows, notes
 
 
+def invariance(frame: pd.DataFrame, by: str, groups: Sequence[Any]) -> dict[str, Any]:
+    """Configural, metric and scalar invariance of the activity scores across the groups.
+
+    The factors are the framework's dimensions with two informed activities or more
+    (:func:`innexport.population.invariance.dimension_factors`); when there is none, one factor
+    (:data:`FACTOR`) over every informed activity. The result is
+    :meth:`~innexport.population.invariance.InvarianceResult.to_dict` with, for the report, ``levels``
+    (each level's fit and its change from the level below, and whether it holds by the result's
+    criterion), ``reached`` and ``freed``.
+    """
+    from innexport.population.invariance import dimension_factors, measurement_invariance
+
+    factors = dimension_factors(frame)
+    if factors is None:
+        acts = informed(frame, ACT)
+        if len(acts) < 3:
+            raise ValueError(f"{len(acts)} informed activities: a factor needs 3 to be tested")
+        factors = {FACTOR: acts}
+    items = [item for members in factors.values() for item in members]
+    result = measurement_invariance(frame, items, by, groups=list(groups), factors=factors).to_dict()
+    changes = {c["level"]: c for c in result["comparisons"]}
+    levels = []
+    for level in ("configural", "metric", "scalar"):
+        fit = result["fits"][level]
+        change = changes.get(level)
+        levels.append({"level": level, "chi2": fit["chi2"], "df": fit["df"], "p": fit["p"], "cfi": fit["cfi"],
+                       "rmsea": fit["rmsea"], "srmr": fit["srmr"],
+                       "delta_cfi": change["d_cfi"] if change else None,
+                       "delta_rmsea": change["d_rmsea"] if change else None,
+                       "holds": change["holds"][result["criterion"]] if change else None})
+    freed = [f for level in ("metric", "scalar") for f in result["partial"].get(level, [])]
+    return {**result, "levels": levels, "reached": str(result["conclusion"]).replace(" ", "_"), "freed": freed}
+
+
 def means(frame: pd.DataFrame, by: str, groups: Sequence[Any], reference: Any,
           columns_: Sequence[str], confidence: float = 0.95, design: SurveyDesign | None = None) -> list[dict[str, Any]]:
     """Group means with intervals, differences to ``reference`` and effect sizes (:func:`compare_groups`),
@@ -351,10 +384,34 @@ def _section(notes: list[dict[str, Any]], code: str, compute: Callable[[], Any],
         return None
 
 
+def synergy_section(frame: pd.DataFrame, innovation: str, export: str, capabilities: Sequence[str] | str,
+                    by: str, groups: Sequence[Any]) -> dict[str, Any]:
+    """The bivariate probit of the two outcomes on the capabilities, with the groups as context
+    (:func:`innexport.population.synergy.synergy` on the compared groups' firms; ``by`` interactions)."""
+    from innexport.population.synergy import synergy
+
+    part = frame.loc[frame[by].isin(list(groups))]
+    return synergy(part, innovation, export, capabilities, by=by).to_dict()
+
+
+def _synergy_errors() -> tuple[type[BaseException], ...]:
+    from innexport.population.impact import ImpactError
+
+    return (ImpactError, ValueError, np.linalg.LinAlgError)
+
+
+def _invariance_errors() -> tuple[type[BaseException], ...]:
+    from innexport.population.invariance import InvarianceError
+    from innexport.population.items import ReliabilityError
+
+    return (InvarianceError, ReliabilityError, ValueError, np.linalg.LinAlgError)
+
+
 def study(frame: pd.DataFrame, by: str, groups: Sequence[Any] | None = None, *, reference: Any = None,
           innovation: str | None = None, export: str | None = None, framework: Framework | None = None,
           min_group: int = MIN_STUDY_GROUP, confidence: float = 0.95, paths: Sequence[str | Path] = (),
-          frames: Sequence[pd.DataFrame] | None = None, design: SurveyDesign | None = None) -> Study:
+          frames: Sequence[pd.DataFrame] | None = None, design: SurveyDesign | None = None,
+          capabilities: Sequence[str] | str = "dim") -> Study:
     """Compare the groups of ``by`` (see the module docstring for the sections).
 
     ``reference`` is the group the others are compared with (default: the first group). The
@@ -362,7 +419,9 @@ def study(frame: pd.DataFrame, by: str, groups: Sequence[Any] | None = None, *, 
     the one the table was scored with (default: read from the table's stamp). ``paths`` are the
     data files, hashed into the stamp; ``frames`` the tables as read (for their mappings' stamps)
     when ``frame`` is their :func:`combine`. ``design`` (:class:`~innexport.population.design.SurveyDesign`
-    of ``frame``) makes the means' intervals and differences design-based.
+    of ``frame``) makes the means' intervals and differences design-based. ``capabilities`` are the
+    synergy model's regressors: ``"dim"`` (the dimensions, by default), ``"act"`` (the activities)
+    or column names.
     """
     chosen, left, missing = choose_groups(frame, by, groups, min_group)
     if reference is None:
@@ -388,7 +447,8 @@ def study(frame: pd.DataFrame, by: str, groups: Sequence[Any] | None = None, *, 
     rel, rel_notes = reliability_by_group(frame, by, chosen, scales, confidence)
     sections["reliability"] = rel
     notes += rel_notes
-    sections["invariance"] = None  # filled by the measurement-invariance section
+    sections["invariance"] = _section(notes, "no_invariance", lambda: invariance(frame, by, chosen),
+                                      _invariance_errors())
     index_cols = [i for i in INDICES if i in frame] + [DIM + d for d in (
         [d.id for d in fw.dimensions] if fw is not None else [c[len(DIM):] for c in columns(frame, DIM)])
         if DIM + d in frame and frame[DIM + d].notna().mean() > 0]
@@ -398,6 +458,9 @@ def study(frame: pd.DataFrame, by: str, groups: Sequence[Any] | None = None, *, 
     sections["synergy"] = None
     if innovation is None or export is None:
         notes.append({"code": "no_synergy_outcomes"})
+    else:
+        sections["synergy"] = _section(notes, "no_synergy", lambda: synergy_section(
+            frame, innovation, export, capabilities, by, chosen), _synergy_errors())
     class_ids = [c.id for c in fw.classes] if fw is not None else sorted(
         {str(v) for i in INDICES if CLASS + i in frame for v in frame[CLASS + i].dropna().unique()})
     sections["classes"] = class_shares(frame, by, chosen, class_ids)

@@ -83,11 +83,14 @@ def _synergy_view(L: Translator, syn: dict[str, Any] | None) -> dict[str, Any]:
     if not syn:
         return {"synergy": None}
     rho = syn.get("rho") or {}
+    p = rho.get("p")
     text = L.t("study.synergy.rho", rho=L.num(rho.get("estimate"), 2), low=L.num(rho.get("ci_low"), 2),
-               high=L.num(rho.get("ci_high"), 2), p=L.num(rho.get("p"), 3), n=L.count(syn.get("n")))
+               high=L.num(rho.get("ci_high"), 2), n=L.count(syn.get("n")),
+               p="p " + (text_p if (text_p := _p_value(L)(p)).startswith("<") else "= " + text_p))
     rows = syn.get("capabilities") or []
     return {"synergy": syn, "synergy_rho": text, "synergy_rows": rows,
-            "synergy_context": any(r.get("p_context") is not None for r in rows)}
+            "synergy_context": any(r.get("p_context") is not None for r in rows),
+            "synergy_reference": str((syn.get("groups") or ["–"])[0])}
 
 
 def _p_value(L: Translator) -> Any:
