@@ -277,14 +277,21 @@ def _logistic_pdf(z: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Data preparation
 # --------------------------------------------------------------------------------------------
-def _check_columns(frame: pd.DataFrame, names: Sequence[str]) -> None:
+def check_columns(frame: pd.DataFrame, names: Sequence[str]) -> None:
+    """Refuse (:class:`ImpactError`) the names that are not columns of ``frame``, all of them in one message.
+
+    >>> check_columns(pd.DataFrame({"a": [1]}), ["a", "b"])
+    Traceback (most recent call last):
+    ...
+    innexport.population.impact.ImpactError: unknown column: 'b'
+    """
     unknown = [c for c in names if c not in frame.columns]
     if unknown:
         raise ImpactError("unknown column" + ("s" if len(unknown) > 1 else "") + ": "
                           + ", ".join(repr(c) for c in unknown))
 
 
-def _outcome_levels(y: pd.Series, kind: str, outcome: str) -> tuple[np.ndarray, tuple, str]:
+def outcome_levels(y: pd.Series, kind: str, outcome: str) -> tuple[np.ndarray, tuple, str]:
     """Integer codes 0..K-1 of the (non-missing) outcome, its levels and the model kind."""
     if isinstance(y.dtype, pd.CategoricalDtype):
         cat = y.cat.remove_unused_categories()
@@ -338,11 +345,17 @@ def _controls_matrix(data: pd.DataFrame, controls: Sequence[str]) -> pd.DataFram
     return pd.concat(parts, axis=1)
 
 
-def _survey_weights(frame: pd.DataFrame, weights: bool | str) -> pd.Series | None:
+def weight_column(frame: pd.DataFrame, weights: bool | str) -> pd.Series | None:
+    """The survey weights of a model: the ``weight`` column (True), another column (its name) or none (False);
+    missing values stay missing (the row is then left out of the fit), others must be positive and finite.
+
+    >>> weight_column(pd.DataFrame({"weight": [2.0, None]}), True).tolist(), weight_column(pd.DataFrame(), False)
+    ([2.0, nan], None)
+    """
     if weights is False:
         return None
     name = WEIGHT if weights is True else str(weights)
-    _check_columns(frame, [name])
+    check_columns(frame, [name])
     w = pd.to_numeric(frame[name], errors="coerce")
     bad = w.notna() & ~(np.isfinite(w) & (w > 0))
     if bad.any():
@@ -355,7 +368,7 @@ def _survey_weights(frame: pd.DataFrame, weights: bool | str) -> pd.Series | Non
 # Fitting
 # --------------------------------------------------------------------------------------------
 @dataclass
-class _Design:
+class ModelData:
     y: np.ndarray  # integer codes
     x: pd.DataFrame  # regressors: capabilities then controls (no constant)
     w: np.ndarray  # survey weights (ones when unweighted)
@@ -365,8 +378,10 @@ class _Design:
     survey: SurveyDesign | None = None  # a design with strata, PSUs or fpc (None: HC0/HC1)
 
 
-def _design(frame: pd.DataFrame, outcome: str, caps: Sequence[str], controls: Sequence[str],
-            w: pd.Series | None, kind: str, what: str) -> _Design:
+def model_data(frame: pd.DataFrame, outcome: str, caps: Sequence[str], controls: Sequence[str],
+               w: pd.Series | None, kind: str, what: str) -> ModelData:
+    """The rows complete on the outcome, capabilities, controls (and weight) as a model's data; ``what``
+    names the model in the refusals (too few rows, a capability that is not numeric…)."""
     used = [outcome, *caps, *controls]
     data = frame[used].copy()
     if w is not None:
@@ -377,7 +392,7 @@ def _design(frame: pd.DataFrame, outcome: str, caps: Sequence[str], controls: Se
     if n < MIN_ROWS:
         raise ImpactError(f"{what}: only {n} usable rows (complete on {', '.join(map(repr, used))}"
                           f"{' and the weight' if w is not None else ''}); at least {MIN_ROWS} are needed")
-    y, levels, kind = _outcome_levels(data[outcome], kind, outcome)
+    y, levels, kind = outcome_levels(data[outcome], kind, outcome)
     for c in caps:
         if not pd.api.types.is_numeric_dtype(data[c]):
             raise ImpactError(f"capability {c!r} must be numeric, not {data[c].dtype}")
@@ -390,10 +405,10 @@ def _design(frame: pd.DataFrame, outcome: str, caps: Sequence[str], controls: Se
         raise ImpactError(f"{what}: the regressors are collinear (a capability or control is a combination "
                           "of the others" + (" or of the constant" if kind == "logit" else "") + ")")
     weights = np.ones(n) if w is None else data["__w__"].to_numpy(dtype=float)
-    return _Design(y, x, weights, levels, kind, data["__row__"].to_numpy(dtype=np.int64))
+    return ModelData(y, x, weights, levels, kind, data["__row__"].to_numpy(dtype=np.int64))
 
 
-def _sandwich(bread: np.ndarray, scores: np.ndarray, cov_type: str, d: _Design | None = None) -> np.ndarray:
+def sandwich(bread: np.ndarray, scores: np.ndarray, cov_type: str, d: ModelData | None = None) -> np.ndarray:
     """``H^-1 (S'S) H^-1``, times ``n / (n - k)`` for HC1; ``scores`` already weighted (n × k).
 
     With a survey design (``d.survey``) the meat is the design covariance of the scores' total,
@@ -415,7 +430,7 @@ def _symmetric(cov: np.ndarray) -> np.ndarray:
     return (cov + cov.T) / 2
 
 
-def _fit_logit(d: _Design, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+def _fit_logit(d: ModelData, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
     names = ["const", *d.x.columns]
     x = np.column_stack([np.ones(len(d.y)), d.x.to_numpy()])
     y = d.y.astype(float)
@@ -427,7 +442,7 @@ def _fit_logit(d: _Design, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, np
     p = expit(x @ beta)
     bread = (x * (d.w * p * (1 - p))[:, None]).T @ x
     scores = x * (d.w * (y - p))[:, None]
-    cov = _sandwich(bread, scores, cov_type, d)
+    cov = sandwich(bread, scores, cov_type, d)
     llf = float(np.sum(d.w * (y * np.log(np.maximum(p, 1e-300)) + (1 - y) * np.log(np.maximum(1 - p, 1e-300)))))
     fit = Fit(pd.Series(beta, index=names), pd.DataFrame(cov, index=names, columns=names), len(y),
               bool(res.converged) and not troubled and bool(np.all(np.isfinite(beta))), llf)
@@ -439,7 +454,7 @@ def _fit_logit(d: _Design, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, np
     return fit, prob
 
 
-def _fit_ordered(d: _Design, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+def _fit_ordered(d: ModelData, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, np.ndarray], np.ndarray]]:
     model = WeightedOrderedModel(d.y, d.x.to_numpy(), weights=d.w)
     k, m = d.x.shape[1], len(d.levels) - 1
     with warnings.catch_warnings(record=True) as caught:
@@ -452,7 +467,7 @@ def _fit_ordered(d: _Design, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, 
             params = np.asarray(res.params)
             converged = bool(res.mle_retvals.get("converged", False))
     troubled = any(issubclass(c.category, (ConvergenceWarning, HessianInversionWarning)) for c in caught)
-    raw_cov = _sandwich(-model.hessian(params), model.score_obs(params), cov_type, d)
+    raw_cov = sandwich(-model.hessian(params), model.score_obs(params), cov_type, d)
     # Report the thresholds themselves (delta method from theta_0 and the log increments).
     cuts = model.transform_threshold_params(params)[1:-1]
     jac = np.eye(k + m)
@@ -475,7 +490,7 @@ def _fit_ordered(d: _Design, cov_type: str) -> tuple[Fit, Callable[[np.ndarray, 
     return fit, prob
 
 
-def _ame(fit: Fit, prob: Callable[[np.ndarray, np.ndarray], np.ndarray], d: _Design, j: int) -> tuple[float, float, float]:
+def _ame(fit: Fit, prob: Callable[[np.ndarray, np.ndarray], np.ndarray], d: ModelData, j: int) -> tuple[float, float, float]:
     """Average change of the two probabilities for +STEP on regressor j, and the first one's delta-method SE."""
     x = d.x.to_numpy()
     x1 = x.copy()
@@ -498,7 +513,7 @@ def _ame(fit: Fit, prob: Callable[[np.ndarray, np.ndarray], np.ndarray], d: _Des
     return float(value[0]), se, float(value[1])
 
 
-def _row(fit: Fit, prob: Callable, d: _Design, cap: str, confidence: float, df: float | None) -> dict[str, float]:
+def _row(fit: Fit, prob: Callable, d: ModelData, cap: str, confidence: float, df: float | None) -> dict[str, float]:
     """One capability's line: normal intervals and p, or Student's t with ``df`` under a design."""
     dist = stats.norm if df is None else stats.t(df)
     z_crit = float(dist.ppf(0.5 + confidence / 2))
@@ -561,7 +576,7 @@ def impact(frame: pd.DataFrame, outcome: str, capabilities: Sequence[str] | None
     if not caps:
         raise ImpactError("no capability to estimate (no act.* column and none given)")
     controls = list(controls)
-    _check_columns(frame, [outcome, *caps, *controls])
+    check_columns(frame, [outcome, *caps, *controls])
     overlap = set(caps) & set(controls) | ({outcome} & set(caps + controls))
     if overlap:
         raise ImpactError("a column cannot be both outcome, capability and control: " + ", ".join(map(repr, overlap)))
@@ -572,12 +587,12 @@ def impact(frame: pd.DataFrame, outcome: str, capabilities: Sequence[str] | None
         w: pd.Series | None = pd.Series(design.weights, index=frame.index)
         survey = None if design.simple else design
     else:
-        w = _survey_weights(frame, weights)
+        w = weight_column(frame, weights)
     groups = [[c] for c in caps] if mode == "each" else [caps]
     rows, fits, levels, fitted_kind = {}, {}, None, None
     for group in groups:
         what = f"capability {group[0]!r}" if mode == "each" else "the joint model"
-        d = _design(frame, outcome, group, controls, w, kind, what)
+        d = model_data(frame, outcome, group, controls, w, kind, what)
         d.survey = survey
         if levels is None:
             levels, fitted_kind = d.levels, d.kind

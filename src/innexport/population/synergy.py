@@ -80,12 +80,12 @@ from innexport.population.impact import (
     STEP,
     ImpactError,
     ImpactResult,
-    _check_columns,
-    _design,
-    _outcome_levels,
-    _sandwich,
-    _survey_weights,
+    check_columns,
+    model_data,
+    outcome_levels,
     raising_both,
+    sandwich,
+    weight_column,
 )
 
 __all__ = ["MIN_CELL", "BiprobitFit", "SynergyError", "SynergyResult", "biprobit", "biprobit_ordered", "bvn_cdf",
@@ -435,7 +435,7 @@ def biprobit(y1: np.ndarray, y2: np.ndarray, x1: np.ndarray, x2: np.ndarray, w: 
             cov = np.linalg.inv(info)
             cov = (cov + cov.T) / 2
         else:
-            cov = _sandwich(info, sc * wa[:, None], cov_type)
+            cov = sandwich(info, sc * wa[:, None], cov_type)
     except np.linalg.LinAlgError:
         converged = False
         cov = np.full((len(theta), len(theta)), np.nan)
@@ -627,7 +627,7 @@ def biprobit_ordered(y1: np.ndarray, y2: np.ndarray, x: np.ndarray, w: np.ndarra
     _, sc = _ordered_pieces(theta, y1a, y2a, xa, m1, m2)
     p = len(theta)
     try:
-        raw = np.linalg.inv(info) if cov_type == "model" else _sandwich(info, sc * wa[:, None], cov_type)
+        raw = np.linalg.inv(info) if cov_type == "model" else sandwich(info, sc * wa[:, None], cov_type)
         raw = (raw + raw.T) / 2
     except np.linalg.LinAlgError:
         converged, raw = False, np.full((p, p), np.nan)
@@ -802,7 +802,7 @@ def _coded(series: pd.Series, threshold: float | str | None, name: str, option: 
                 raise SynergyError(f"{option} {threshold!r}: not a number") from None
             out = (values >= cut).astype(float).where(series.notna())
         return out, (f"< {threshold}", f">= {threshold}")
-    codes, levels, _ = _outcome_levels(present, "auto", name)
+    codes, levels, _ = outcome_levels(present, "auto", name)
     return pd.Series(codes.astype(float), index=present.index).reindex(series.index), tuple(levels)
 
 
@@ -859,7 +859,7 @@ def synergy(frame: pd.DataFrame, innovation: str, export: str, capabilities: Seq
         raise SynergyError(f"the innovation and export outcomes are the same column {innovation!r}")
     caps = _capabilities(frame, capabilities)
     controls = list(controls)
-    _check_columns(frame, [innovation, export, *caps, *controls, *([by] if by else [])])
+    check_columns(frame, [innovation, export, *caps, *controls, *([by] if by else [])])
     used = [innovation, export, *caps, *controls, *([by] if by else [])]
     dup = sorted({c for c in used if used.count(c) > 1})
     if dup:
@@ -869,7 +869,7 @@ def synergy(frame: pd.DataFrame, innovation: str, export: str, capabilities: Seq
         raise SynergyError(f"no {WEIGHT!r} column: name the survey weight column (weights=…, --weight COL) or "
                            "count every firm the same (weights=False, --no-weights)")
     data = frame[used].reset_index(drop=True)
-    w = _survey_weights(frame.reset_index(drop=True), weights)
+    w = weight_column(frame.reset_index(drop=True), weights)
     data[innovation], levels1 = _coded(data[innovation], innovation_threshold, innovation, "--innovation-threshold")
     data[export], levels2 = _coded(data[export], export_threshold, export, "--export-threshold")
     ordered = len(levels1) > 2 or len(levels2) > 2
@@ -896,7 +896,7 @@ def synergy(frame: pd.DataFrame, innovation: str, export: str, capabilities: Seq
                 inter[c].append(name)
                 regressors.append(name)
     _explain_constant(data, [innovation, export], [*regressors, *controls, *([by] if by else [])], w)
-    d = _design(data, innovation, regressors, [*controls, *([by] if by else [])], w,
+    d = model_data(data, innovation, regressors, [*controls, *([by] if by else [])], w,
                 "ordered" if len(levels1) > 2 else "logit", "the synergy model")
     index = d.x.index
     y1 = d.y.astype(int)
