@@ -369,6 +369,8 @@ def weight_column(frame: pd.DataFrame, weights: bool | str) -> pd.Series | None:
 # --------------------------------------------------------------------------------------------
 @dataclass
 class ModelData:
+    """A model's rows complete on every variable it uses (:func:`model_data`), with their survey design."""
+
     y: np.ndarray  # integer codes
     x: pd.DataFrame  # regressors: capabilities then controls (no constant)
     w: np.ndarray  # survey weights (ones when unweighted)
