@@ -27,7 +27,9 @@ def profiles(framework: Framework) -> np.ndarray:
 def classify(values: np.ndarray, lower_bounds: np.ndarray) -> np.ndarray:
     """Class index (0 = best) of each value by thresholds; -1 for NaN. Works on any shape."""
     values = np.round(np.asarray(values, dtype=float), ROUNDING)
-    cls = (values[..., None] < lower_bounds[:-1]).sum(axis=-1)
+    cls = np.zeros(values.shape, dtype=np.intp)
+    for bound in np.asarray(lower_bounds)[:-1]:  # one pass per bound: below it, one class lower
+        cls += values < bound
     return np.where(np.isnan(values), -1, cls)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -56,22 +56,55 @@ class Priorities:
     order: np.ndarray  # (n, A) activity positions, first priority first; unassessed activities last
 
 
-def prioritise(model: ScoringModel, scores: Scores, leverage: np.ndarray | None = None) -> Priorities:
-    """Rank every firm's activities by gap to the next class profile × leverage."""
-    lev = model.leverage if leverage is None else np.asarray(leverage, dtype=float)
-    if lev.shape != (len(model.activity_ids),) or np.any(lev < 0):
-        raise ValueError(f"leverage must be {len(model.activity_ids)} non-negative numbers, one per activity")
+def priority_targets(model: ScoringModel, iiep: np.ndarray, current: np.ndarray | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``(target_class, target)`` of firms whose IIEP is ``iiep`` ``(n,)``: the class just above
+    their IIEP class and its central profile (the top of the scale for a proactive firm, which
+    consolidates its weakest activities); -1 and NaN when IIEP is missing. ``current``: IIEP's
+    class if already known (:func:`classify` of ``iiep``).
+
+    >>> from innexport.files.frameworks import load_framework
+    >>> m = ScoringModel.from_framework(load_framework("iiep"))
+    >>> cls, target = priority_targets(m, np.array([0.3, 0.7, np.nan]))
+    >>> cls.tolist(), target.tolist()
+    ([1, 0, -1], [0.51, 1.0, nan])
+    """
     fw = model.framework
-    current = classify(scores.iiep, thresholds(fw))
+    if current is None:
+        current = classify(iiep, thresholds(fw))
     target_class = np.where(current < 0, -1, np.maximum(current - 1, 0))
     profile_values = profiles(fw)
-    # A proactive firm aims at the top of the scale: consolidating its weakest activities.
     target = np.where(current == 0, 1.0, profile_values[np.clip(target_class, 0, None)])
     target = np.where(current < 0, np.nan, target)
+    return target_class, target
+
+
+def _checked_leverage(model: ScoringModel, leverage: np.ndarray | None) -> np.ndarray:
+    lev = model.leverage if leverage is None else np.asarray(leverage, dtype=float)
+    if lev.shape != (len(model.activity_ids),) or not np.all(lev >= 0) or not np.all(np.isfinite(lev)):
+        raise ValueError(f"leverage must be {len(model.activity_ids)} non-negative numbers, one per activity")
+    return lev
+
+
+def tie_order(leverage: np.ndarray) -> np.ndarray:
+    """The activities in the order that breaks ties between equal priorities: leverage (rounded
+    like the indices, :data:`classes.ROUNDING`) descending, then the framework's order.
+
+    >>> tie_order(np.array([0.1, 0.3, 0.1, 0.3])).tolist()
+    [1, 3, 0, 2]
+    """
+    by_leverage: np.ndarray = np.argsort(-np.round(leverage, ROUNDING), kind="stable")
+    return by_leverage
+
+
+def prioritise(model: ScoringModel, scores: Scores, leverage: np.ndarray | None = None) -> Priorities:
+    """Rank every firm's activities by gap to the next class profile × leverage."""
+    lev = _checked_leverage(model, leverage)
+    target_class, target = priority_targets(model, scores.iiep)
     # The tie chain on keys rounded like the indices (classes.ROUNDING), so that mathematically equal
     # priorities computed as different floating-point products tie:
     # priority (desc), then leverage (desc), then the framework's order; unassessed activities last.
-    by_leverage = np.argsort(-np.round(lev, ROUNDING), kind="stable")
+    by_leverage = tie_order(lev)
     shape = scores.activities.shape
     gap, priority, order = np.empty(shape), np.empty(shape), np.empty(shape, dtype=np.intp)
 
@@ -85,6 +118,61 @@ def prioritise(model: ScoringModel, scores: Scores, leverage: np.ndarray | None 
 
     over_row_blocks(shape[0], BLOCK_ROWS, rank)
     return Priorities(target_class, target, gap, lev, priority, order)
+
+
+def index_dtype(count: int) -> type[np.unsignedinteger[Any]]:
+    """The smallest unsigned integer type that holds the positions ``0 .. count - 1``.
+
+    >>> index_dtype(25).__name__, index_dtype(256).__name__, index_dtype(257).__name__
+    ('uint8', 'uint8', 'uint16')
+    """
+    for kind in (np.uint8, np.uint16, np.uint32):
+        if count - 1 <= np.iinfo(kind).max:
+            return kind
+    return np.uint64
+
+
+def top_priorities(activities: np.ndarray, target: np.ndarray, leverage: np.ndarray, k: int = TOP_PRIORITIES,
+                   by_leverage: np.ndarray | None = None) -> np.ndarray:
+    """The first ``k`` activities (positions, ``(b, k)``, the smallest unsigned type) of each firm's
+    priority order: :func:`prioritise`'s ``order[:, :k]`` exactly, without sorting every activity.
+
+    ``activities`` (b, A) scores (NaN: unassessed), ``target`` (b,) from :func:`priority_targets`,
+    ``leverage`` (A,) and its :func:`tie_order` (computed if not given). :func:`prioritise`'s keys and
+    ties are encoded in one integer per activity: its priority rounded like there (``round(x, 9)``
+    is ``rint(x·1e9) / 1e9``, numpy's rounding, so the integers order and tie alike), times A, plus
+    the activity's place in the tie order; an unassessed activity gets A plus that place, after
+    every assessed one. The keys are then distinct and a plain sort of them is the stable order.
+    With leverages too large for such keys to be exact in floating point, the full stable sort.
+
+    >>> lev = np.array([0.2, 0.1, 0.2])
+    >>> top_priorities(np.array([[0.3, 0.2, np.nan]]), np.array([0.5]), lev, k=3).tolist()
+    [[0, 1, 2]]
+    >>> top_priorities(np.array([[0.5, 0.0, 0.4]]), np.array([0.5]), lev, k=2).tolist()  # 0, 0.05, 0.02
+    [[1, 2]]
+    """
+    b, a = activities.shape
+    k = max(0, min(int(k), a))
+    order = tie_order(leverage) if by_leverage is None else by_leverage
+    dtype = index_dtype(a)
+    if not k:
+        return np.empty((b, 0), dtype=dtype)
+    priority = np.subtract(target[:, None], activities)
+    np.maximum(priority, 0.0, out=priority)  # the gap; NaN (unassessed) stays NaN
+    np.multiply(priority, leverage, out=priority)
+    if float(np.max(leverage, initial=0.0)) * 10.0**ROUNDING * (2 * a) >= 2.0**52:  # keys not exact
+        key = np.where(np.isnan(priority), np.inf, -np.round(priority, ROUNDING))[:, order]
+        return order[np.argsort(key, axis=1, kind="stable")[:, :k]].astype(dtype)
+    place = np.empty(a)
+    place[order] = np.arange(a)  # each activity's place in the tie order
+    np.multiply(priority, -(10.0**ROUNDING), out=priority)
+    np.rint(priority, out=priority)  # -round(priority, 9) · 1e9, an integer
+    np.multiply(priority, a, out=priority)
+    np.fmin(priority, a, out=priority)  # unassessed (NaN): after every assessed activity
+    np.add(priority, place, out=priority)
+    positions = np.sort(priority, axis=1)[:, :k].astype(np.int64)
+    positions %= a  # the places in the tie order of the first k
+    return order[positions].astype(dtype)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -86,6 +87,17 @@ class ScoringModel:
         return np.hstack([self.observable_weights, np.ones((len(self.observable_ids), 1))])
 
     @cached_property
+    def _question_counts(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """When every activity weighs its observables alike: ((O, A+1) float32 0/1 membership with a
+        column of ones, (A+1,) the common weight of each activity's observables and 1); else None."""
+        w = self._observable_weights_and_count
+        member = w > 0
+        common = np.where(member, w, 0.0).max(axis=0)
+        if not np.array_equal(np.where(member, w, 0.0), member * common) or member.shape[0] >= 2**24:
+            return None
+        return member.astype(np.float32), common
+
+    @cached_property
     def _dimension_to_index(self) -> np.ndarray:
         """(4D, 3): dimension weights from the blocks above into IIP, IEP, IIEP (each over its block)."""
         d = len(self.dimension_ids)
@@ -152,6 +164,47 @@ class ScoringModel:
         leverage: np.ndarray = self.index_activity_weights[0] + self.index_activity_weights[1]
         return leverage
 
+    @cached_property
+    def normalised_index_weights(self) -> np.ndarray:
+        """(3, A): :attr:`index_activity_weights` divided by their sum per index (1 up to rounding),
+        the weights FlowSort uses for a firm that assessed every activity."""
+        w = self.index_activity_weights
+        normalised: np.ndarray = w / w.sum(axis=1, keepdims=True)
+        return normalised
+
+    @cached_property
+    def _index_weights_and_ones(self) -> np.ndarray:
+        """(A, 4): the activities' weights in IIP, IEP and IIEP and a column of ones."""
+        return np.hstack([self.index_activity_weights.T, np.ones((len(self.activity_ids), 1))])
+
+    def indices_and_weights(self, activities: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """IIP, IEP and IIEP ``(b, 3)`` of a block of activity scores ``(b, A)`` (NaN: unassessed)
+        as ``Σ_a weight[k, a] · score[a]`` with :meth:`effective_activity_weights`; also which rows
+        assessed an activity only partly (``(b,)`` bools) and their effective weights ``(p, 3, A)``
+        (the rows assessing every activity share :attr:`index_activity_weights`). The same values
+        as :func:`score` up to rounding, without the dimensions: what a block pipeline needs.
+
+        >>> from innexport.files.frameworks import load_framework
+        >>> m = ScoringModel.from_framework(load_framework("iiep"))
+        >>> act = np.full((2, len(m.activity_ids)), 0.5)
+        >>> act[1, 0] = np.nan
+        >>> idx, partial, weights = m.indices_and_weights(act)
+        >>> idx.round(9).tolist(), partial.tolist(), weights.shape
+        ([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]], [False, True], (1, 3, 24))
+        """
+        # a fourth column of ones sums the scores: NaN exactly on the rows with an unassessed activity
+        with_sum = np.matmul(activities, self._index_weights_and_ones)
+        indices: np.ndarray = with_sum[:, :3]
+        partial = np.isnan(with_sum[:, 3])
+        weights = np.empty((0, 3, len(self.activity_ids)))
+        if partial.any():
+            sub = ~np.isnan(activities[partial])
+            weights = self.effective_activity_weights(sub)
+            some = weights.sum(axis=2) > 0
+            indices[partial] = np.where(some, np.einsum("pka,pa->pk", weights, np.where(sub, activities[partial], 0.0)),
+                                        np.nan)
+        return indices, partial, weights
+
     def effective_observable_weights(self, answered: np.ndarray) -> np.ndarray:
         """(n, 3, O): the weight each answered observable has in IIP, IEP and IIEP.
 
@@ -212,26 +265,106 @@ def score(model: ScoringModel, values: np.ndarray) -> Scores:
     return out
 
 
-def _score_rows(model: ScoringModel, out: Scores, rows: slice) -> None:
-    """Score a block of rows into ``out``."""
+def _score_rows(model: ScoringModel, out: Scores, rows: slice, first_row: int | None = None) -> None:
+    """Score a block of rows into ``out`` (messages count its rows from ``first_row``, default ``rows.start``)."""
     x = out.observables[rows]
-    answered = x == x  # False where NaN
-    x0 = np.where(answered, x, 0.0)
-    if x0.size and (x0.min() < 0.0 or x0.max() > 1.0):
-        bad = np.argwhere((x0 < 0.0) | (x0 > 1.0))[0]
-        raise ValueError(f"answer values must lie in [0, 1] (NaN for unanswered): assessment {rows.start + bad[0]}, "
-                         f"observable {model.observable_ids[bad[1]]} is {x0[tuple(bad)]}")
-    # one more column of ones in the weights counts the answered questions (completeness)
-    num = x0 @ model._observable_weights_and_count
-    den = answered.astype(float) @ model._observable_weights_and_count
-    out.completeness[rows] = den[:, -1] / x.shape[1]
-    act = _ratio(num[:, :-1], den[:, :-1])
+    act, completeness = activity_scores(model, x, rows.start if first_row is None else first_row)
+    out.completeness[rows] = completeness
     out.activities[rows] = act
     act_answered = act == act
     dim_blocks = _weighted_mean(np.where(act_answered, act, 0.0), act_answered, model._activity_to_dimension_blocks)
     out.dimensions[rows] = dim_blocks[:, : len(model.dimension_ids)]
     dim_answered = dim_blocks == dim_blocks
     out.indices[rows] = _weighted_mean(np.where(dim_answered, dim_blocks, 0.0), dim_answered, model._dimension_to_index)
+
+
+def check_values(model: ScoringModel, x: np.ndarray, first_row: int = 0) -> None:
+    """Refuse answer values outside [0, 1] (NaN is an unanswered question), naming the first one:
+    its assessment (counted from ``first_row``) and observable.
+
+    >>> from innexport.files.frameworks import load_framework
+    >>> m = ScoringModel.from_framework(load_framework("iiep"))
+    >>> x = np.full((2, len(m.observable_ids)), 0.5)
+    >>> x[1, 3] = 1.5
+    >>> check_values(m, x, first_row=10)
+    Traceback (most recent call last):
+    ValueError: answer values must lie in [0, 1] (NaN for unanswered): assessment 11, observable net_strong_ties_research is 1.5
+    """
+    if not x.size:
+        return
+    # fmin/fmax skip NaN: one pass each, no filled copy
+    if not (np.fmin.reduce(x, axis=None) < 0.0 or np.fmax.reduce(x, axis=None) > 1.0):
+        return
+    x0 = np.where(x == x, x, 0.0)
+    bad = np.argwhere((x0 < 0.0) | (x0 > 1.0))[0]
+    raise ValueError(f"answer values must lie in [0, 1] (NaN for unanswered): assessment {first_row + bad[0]}, "
+                     f"observable {model.observable_ids[bad[1]]} is {x0[tuple(bad)]}")
+
+
+class Scratch:
+    """Arrays reused from block to block by one thread (:func:`activity_scores`'s ``work``)."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, int], dtype: type[np.floating[Any]] = np.float64) -> np.ndarray:
+        """The array ``name`` of ``shape`` (allocated anew only when it has too few rows).
+
+        >>> work = Scratch()
+        >>> big = work.get("num", (8, 3))
+        >>> small = work.get("num", (5, 3))
+        >>> small.shape, bool(np.shares_memory(big, small))
+        ((5, 3), True)
+        """
+        array = self._arrays.get(name)
+        if array is None or array.shape[0] < shape[0] or array.shape[1:] != shape[1:] or array.dtype != dtype:
+            array = self._arrays[name] = np.empty(shape, dtype=dtype)
+        return array[: shape[0]]
+
+
+def activity_scores(model: ScoringModel, x: np.ndarray, first_row: int = 0, work: Scratch | None = None,
+                    exact: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Activity scores ``(b, A)`` (NaN: nothing answered) and completeness ``(b,)`` of a block of
+    answer values ``x`` ``(b, O)``, checked by :func:`check_values` (``first_row`` names the rows).
+
+    ``work``: scratch arrays to reuse (a block pipeline keeps one per thread); the results are views
+    into them. ``exact``: the very products :func:`score` computes; with ``False``, when every
+    activity weighs its questions alike (the shipped frameworks), the weights answered are the
+    count of answered questions (an exact float32 product of 0/1 matrices) times that weight: the
+    same scores up to the last bit or two, one float64 matrix product fewer.
+
+    >>> from innexport.files.frameworks import load_framework
+    >>> m = ScoringModel.from_framework(load_framework("iiep"))
+    >>> x = np.full((1, len(m.observable_ids)), 0.5)
+    >>> x[0, :3] = np.nan  # the first activity's questions left unanswered
+    >>> act, done = activity_scores(m, x)
+    >>> bool(np.isnan(act[0, 0])), float(act[0, 1]), round(float(done[0]), 4)
+    (True, 0.5, 0.9615)
+    >>> bool(np.allclose(activity_scores(m, x, exact=False)[0], act, equal_nan=True))
+    True
+    """
+    check_values(model, x, first_row)
+    b, o = x.shape
+    a1 = len(model.activity_ids) + 1
+    work = Scratch() if work is None else work
+    filled, num, den = work.get("filled", (b, o)), work.get("num", (b, a1)), work.get("den", (b, a1))
+    np.fmax(x, 0.0, out=filled)  # NaN → 0 (the values are checked to lie in [0, 1])
+    # one more column of ones in the weights counts the answered questions (completeness)
+    np.matmul(filled, model._observable_weights_and_count, out=num)
+    counts = None if exact else model._question_counts
+    if counts is None:
+        answered = work.get("answered", (b, o))
+        np.equal(x, x, out=answered, casting="unsafe")  # 1.0 where answered, 0.0 where NaN
+        np.matmul(answered, model._observable_weights_and_count, out=den)
+    else:
+        answered32, count = work.get("answered32", (b, o), np.float32), work.get("count", (b, a1), np.float32)
+        np.equal(x, x, out=answered32, casting="unsafe")
+        np.matmul(answered32, counts[0], out=count)  # whole numbers up to O: exact in float32
+        np.multiply(count, counts[1], out=den)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(num, den, out=num)  # 0/0 = NaN where nothing below was answered
+    np.divide(den[:, -1], o, out=den[:, -1])
+    return num[:, :-1], den[:, -1]
 
 
 def _weighted_mean(x: np.ndarray, answered: np.ndarray, weights: np.ndarray) -> np.ndarray:

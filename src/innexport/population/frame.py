@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from innexport.core.assessment import assess
 from innexport.core.framework import INDICES, Framework
+from innexport.core.pipeline import diagnose_population
 from innexport.core.scoring import ScoringModel
 
 OBS, ACT, DIM = "obs.", "act.", "dim."
@@ -159,7 +159,8 @@ def score_population(framework: Framework, values: np.ndarray, meta: pd.DataFram
     """The population table of ``values`` (n × the framework's observables, NaN = not observed).
 
     ``meta`` (n rows) holds ``firm_id`` and any grouping or outcome columns; ``weights`` the survey
-    weights (default 1). Scores, classes and indices come from the core's :func:`assess`.
+    weights (default 1). Scores, classes and indices come from the core
+    (:func:`~innexport.core.pipeline.diagnose_population`, the same values as :func:`assess`).
     """
     model = ScoringModel.from_framework(framework)
     values = np.asarray(values, dtype=float)
@@ -168,18 +169,19 @@ def score_population(framework: Framework, values: np.ndarray, meta: pd.DataFram
     w = np.ones(len(meta)) if weights is None else np.asarray(weights, dtype=float)
     if w.shape != (len(meta),) or not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ValueError("weights must be one positive finite number per firm")
-    pop = assess(model, values)
-    s = pop.scores
+    # the scores and classes only (no FlowSort, no priorities: the table has no column for them),
+    # computed exactly as assess() computes them
+    pop = diagnose_population(model, values, scores="all", flows="none", top_k=0, dtype=np.float64)
     parts = [
         meta.reset_index(drop=True),
         pd.DataFrame({WEIGHT: w}),
         pd.DataFrame(values, columns=[OBS + o for o in model.observable_ids]),
-        pd.DataFrame(s.activities, columns=[ACT + a for a in model.activity_ids]),
-        pd.DataFrame(s.dimensions, columns=[DIM + d for d in model.dimension_ids]),
-        pd.DataFrame(s.indices, columns=list(INDICES)),
+        pd.DataFrame(pop.activities, columns=[ACT + a for a in model.activity_ids]),
+        pd.DataFrame(pop.dimensions, columns=[DIM + d for d in model.dimension_ids]),
+        pd.DataFrame(pop.indices, columns=list(INDICES)),
         pd.DataFrame({CLASS + name: pd.Categorical.from_codes(pop.classes[:, k], categories=framework.class_ids)
                       for k, name in enumerate(INDICES)}),
-        pd.DataFrame({COMPLETENESS: s.completeness}),
+        pd.DataFrame({COMPLETENESS: pop.completeness}),
     ]
     frame = pd.concat(parts, axis=1)
     if FIRM_ID in frame and frame[FIRM_ID].duplicated().any():
