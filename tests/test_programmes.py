@@ -286,8 +286,8 @@ def test_validate_programme_names_each_field():
     assert messages[0] == "programme id 'occ_pass' is already used by the shipped catalogue"
     assert messages[1] == "needed in at least one language (fr, es, en)"
     assert messages[3].startswith("unknown activity 'nope'")
-    assert str(info.value.problems[3]) == ("activities → 1: unknown activity 'nope' (not in the framework the "
-                                           "catalogue refers to)")
+    assert str(info.value.problems[3]) == ("activities → 1: unknown activity 'nope' (not an activity of iiep with its "
+                                           "sector modules agrifood, machinery, wine)")
     assert isinstance(info.value, CatalogueError) and len(info.value.issues) == 5
 
 
@@ -327,7 +327,7 @@ def test_dump_catalogue_round_trips():
 
     shipped = load_catalogue()
     text = dump_catalogue(shipped, "first line\n\nthird line")
-    assert text.startswith("# first line\n#\n# third line\nformat_version: 1\nkind: catalogue\nid: programmes\nversion: 1.1.0\n"
+    assert text.startswith("# first line\n#\n# third line\nformat_version: 1\nkind: catalogue\nid: programmes\nversion: 1.2.0\n"
                            "as_of: 2026-12-06\n")
     assert parse_catalogue(text) == shipped
     small = catalogue(entry("plain"), entry("young", eligibility="{max_age: 7}"))

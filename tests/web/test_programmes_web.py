@@ -47,15 +47,15 @@ def shown_ids(response) -> list[str]:
 
 
 @pytest.mark.parametrize(("params", "count"), [
-    ({}, 29),
-    ({"country": "FR"}, 11),
-    ({"country": "cl"}, 10),
+    ({}, 31),
+    ({"country": "FR"}, 12),
+    ({"country": "cl"}, 11),
     ({"country": "AR"}, 8),
     ({"scope": "joint"}, 6),
     ({"scope": "innovation"}, 12),
     ({"kind": "tax_credit"}, 6),
     ({"country": "CL", "scope": "joint"}, 2),
-    ({"origin": "shipped"}, 29),
+    ({"origin": "shipped"}, 31),
     ({"origin": "local"}, 0),
     ({"country": "DE"}, 0),
 ])
@@ -82,7 +82,7 @@ def test_list_filters_by_activity_and_text(org_a) -> None:
     assert by_activity == [PID]
     # joint programmes first within a country
     cl = c.get(reverse("programme-list"), {"country": "CL"}).context["programmes"]
-    assert len(cl) == 10 and [p["scope"] for p in cl[:2]] == ["joint"] * 2
+    assert len(cl) == 11 and [p["scope"] for p in cl[:2]] == ["joint"] * 2
     assert "joint" not in {p["scope"] for p in cl[2:]}
 
 
@@ -148,11 +148,11 @@ def test_add_edit_delete_a_local_programme_with_audit(org_a, org_b) -> None:
     # in the organisation's catalogue, marked local; not in the other organisation's
     assert PID in services.catalogue_for(org_a.organisation).by_id
     assert PID not in services.catalogue_for(org_b.organisation).by_id
-    assert len(services.catalogue_for(org_a.organisation).programmes) == 30
+    assert len(services.catalogue_for(org_a.organisation).programmes) == 32
     listing = c.get(reverse("programme-list"), {"origin": "local"})
     assert shown_ids(listing) == [PID] and listing.context["programmes"][0]["local"] is True
-    assert len(shown_ids(c.get(reverse("programme-list"), {"country": "FR"}))) == 12
-    assert len(shown_ids(c.get(reverse("programme-list"), {"origin": "shipped"}))) == 29
+    assert len(shown_ids(c.get(reverse("programme-list"), {"country": "FR"}))) == 13
+    assert len(shown_ids(c.get(reverse("programme-list"), {"origin": "shipped"}))) == 31
     detail = c.get(reverse("programme-detail", args=[PID])).content.decode()
     assert "Occitanie export pass" in detail and "Firms at most 10 years old" in detail
     assert "Mobilise weak ties (support bodies, service providers)" in detail
@@ -190,7 +190,8 @@ def form_errors(response) -> dict[str, list[str]]:
     ({"url": "www.example.org"}, "url", "starting with http:// or https://"),
     ({"source": "https://example.org/a b"}, "source", "starting with http:// or https://"),
     ({"activities": ["net_weak_ties", "no_such_activity"]}, "activities",
-     "Unknown activity “no_such_activity”: it is not in the framework"),
+     ("Unknown activity “no_such_activity”: it is not an activity of the iiep framework or of one of its sector "
+      "modules (agrifood, machinery, wine).")),
     ({"activities": None}, "activities", "This field is required."),
     ({"min_age": "9", "max_age": "2"}, "min_age", "The minimum age (9) must not exceed the maximum age (2)."),
     ({"min_age": "-1"}, "min_age", "0 or more"),
@@ -290,7 +291,7 @@ def test_import_creates_all_programmes_and_audits_each(org_a) -> None:
     audit = AuditEntry.objects.filter(object_type="localprogramme", action="create", organisation=org_a.organisation)
     assert sorted(e.object_id for e in audit) == sorted(str(r.pk) for r in rows)
     assert all("imported from mine.yaml" in e.description for e in audit)
-    assert len(services.catalogue_for(org_a.organisation).programmes) == 31
+    assert len(services.catalogue_for(org_a.organisation).programmes) == 33
 
 
 def test_import_is_all_or_nothing_and_names_every_line(org_a) -> None:
@@ -398,7 +399,7 @@ def test_another_organisations_local_programme_is_invisible(org_a, org_b, who) -
             assert response.status_code == 404, f"{method.upper()} {url} as {who} of B: {response.status_code}"
             assert "Occitanie export pass" not in response.content.decode()
     listing = c.get(reverse("programme-list"))
-    assert PID not in shown_ids(listing) and len(shown_ids(listing)) == 29
+    assert PID not in shown_ids(listing) and len(shown_ids(listing)) == 31
     assert "Occitanie export pass" not in listing.content.decode()
     assert c.get(reverse("programme-list"), {"q": "Occitanie"}).context["programmes"] == []
     assert c.get(reverse("programme-export")).status_code == 302  # B has none of its own
@@ -500,3 +501,60 @@ def test_sectors_of_a_programme_follow_the_firms_sector_rule(org_a) -> None:
     assert "“vino tinto” is not a NACE or ISIC code prefix" in message
     assert "Did you mean: 11.02 — Manufacture of wine from grape" in message
     assert add_local(org_a, sectors="1102, a 01.21, C11, 11").data["eligibility"]["sectors"] == ["11.02", "01.21", "11"]
+
+
+# --- the sector modules' activities (issue 15) ----------------------------------------------------
+
+
+def test_a_local_programme_may_help_with_a_sector_modules_activity(org_a) -> None:
+    """The form accepts agri-food's ``food_shelf_life`` and machinery's ``mach_service`` (the catalogue
+    rule: iiep with every shipped module), offers them labelled with their module, and saves them."""
+    c = org_a.client("advisor")
+    form = c.get(reverse("programme-create")).content.decode()
+    assert 'value="food_shelf_life"' in form and "Shelf life, preservation and cold chain (agrifood module only)" in form
+    assert 'value="mach_service"' in form and "(machinery module only)" in form
+    assert 'value="wine_tourism"' in form  # the wine module's activity is still offered
+    row = add_local(org_a, activities=["food_shelf_life"], sectors="10")
+    assert row.data["activities"] == ["food_shelf_life"] and row.data["eligibility"]["sectors"] == ["10"]
+    detail = c.get(reverse("programme-detail", args=[PID])).content.decode()
+    assert "Shelf life, preservation and cold chain (agrifood module only)" in detail
+    # edited to add machinery's activity: saved as given, in order
+    response = c.post(reverse("programme-edit", args=[PID]), form_data(activities=["food_shelf_life", "mach_service"]))
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.data["activities"] == ["food_shelf_life", "mach_service"]
+    # the list filters by it: the local programme and the shipped one (CORFO's FOCAL)
+    listed = shown_ids(c.get(reverse("programme-list"), {"activity": "food_shelf_life"}))
+    assert sorted(listed) == ["cl_corfo_focal", PID]
+    assert shown_ids(c.get(reverse("programme-list"), {"activity": "mach_service"})) == [PID, "fr_ara_soutien_vie"]  # joint first
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("en", ("Unknown activity “food_shelf_lives”: it is not an activity of the iiep framework or of one of its "
+            "sector modules (agrifood, machinery, wine).")),
+    ("fr", ("Activité inconnue « food_shelf_lives » : ce n'est une activité ni du référentiel iiep ni de l'un de "
+            "ses modules sectoriels (agrifood, machinery, wine).")),
+    ("es", ("Actividad desconocida «food_shelf_lives»: no es una actividad del marco de referencia iiep ni de "
+            "ninguno de sus módulos sectoriales (agrifood, machinery, wine).")),
+])
+def test_an_unknown_activity_is_refused_naming_the_rule(org_a, language, message) -> None:
+    Membership.objects.filter(user=org_a.admin).update(language=language)
+    response = org_a.client("admin").post(reverse("programme-create"),
+                                          form_data(activities=["food_shelf_life", "food_shelf_lives"]))
+    assert response.status_code == 400
+    assert form_errors(response) == {"activities": [message]}
+    assert not LocalProgramme.objects.exists()
+
+
+def test_import_accepts_a_programme_for_a_sector_modules_activity(org_a) -> None:
+    text = HEADER + entry("maule_cold_chain", activities="food_shelf_life, exp_logistics_compliance")
+    response = upload(org_a, text)
+    assert response.status_code == 302
+    row = LocalProgramme.objects.get(organisation=org_a.organisation, programme_id="maule_cold_chain")
+    assert row.data["activities"] == ["food_shelf_life", "exp_logistics_compliance"]
+    bad = upload(org_a, HEADER + entry("maule_typo", activities="food_shelf_lives"))
+    assert bad.status_code == 400
+    issues = [str(i) for i in bad.context["issues"]]
+    # line 12: the header's 5 lines, then the entry's 7th ("    activities: [food_shelf_lives]")
+    assert issues == [("mine.yaml:12: programmes[0] (maule_typo) → activities[0]: unknown activity "
+                       "'food_shelf_lives' (not an activity of iiep with its sector modules agrifood, machinery, wine)")]

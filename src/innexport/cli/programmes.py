@@ -1,5 +1,10 @@
 """``innexport programmes validate|list``: the catalogue of support programmes
-(:mod:`innexport.support.programmes` reads and checks it; this module parses the options and prints)."""
+(:mod:`innexport.support.programmes` reads and checks it; this module parses the options and prints).
+
+A programme's activity ids are checked against the framework the catalogue rule names
+(:func:`~innexport.support.programmes.catalogue_framework`: iiep with every shipped sector module);
+``validate`` says which.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from rich.table import Table
 
 from innexport.cli import app
 from innexport.cli._common import choice_option, console, err, exit_code_of, lang_option
-from innexport.support.programmes import CatalogueError, Scope, load_catalogue
+from innexport.support.programmes import CatalogueError, Scope, catalogue_framework_label, load_catalogue
 
 SCOPES: tuple[str, ...] = get_args(Scope)
 
@@ -32,7 +37,11 @@ def _print_issues(path: object, exc: CatalogueError) -> None:
 def programmes_validate(
     path: Annotated[Path, typer.Argument(help="Catalogue YAML file.")],
 ) -> None:
-    """Check a catalogue file and say precisely what is wrong (file, line, entry, field)."""
+    """Check a catalogue file and say precisely what is wrong (file, line, entry, field).
+
+    Activity ids must be those of iiep or of one of its shipped sector modules (wine, agri-food,
+    machinery...): a programme may help with an activity only one sector's firms have.
+    """
     try:
         catalogue = load_catalogue(path)
     except CatalogueError as exc:
@@ -41,7 +50,8 @@ def programmes_validate(
     counts = Counter(p.country for p in catalogue.programmes)
     per_country = ", ".join(f"{c} {n}" for c, n in sorted(counts.items()))
     console.print(f"[green]valid[/] catalogue {catalogue.id} {catalogue.version} (as of {catalogue.as_of}): "
-                  f"{len(catalogue.programmes)} programmes ({per_country})", highlight=False)
+                  f"{len(catalogue.programmes)} programmes ({per_country}); activities checked against "
+                  f"{catalogue_framework_label()}", highlight=False)
 
 
 @programmes_app.command("list")

@@ -2,8 +2,10 @@
 
 A catalogue is data (a YAML file, by default the built-in ``catalogues/programmes.yaml``) validated
 on load like a framework: a bad entry is reported with its file, line, entry id and field. Each
-programme says what it helps with (ids of activities of the ``iiep`` framework with the ``wine``
-module), whether it serves innovation, export or both (``joint``), and who may apply (size,
+programme says what it helps with (ids of activities of :func:`catalogue_framework`: the ``iiep``
+framework with every sector module shipped for it applied together, so that a programme may help
+with an activity only a sector module has, such as agri-food's ``food_shelf_life`` or machinery's
+``mach_service``), whether it serves innovation, export or both (``joint``), and who may apply (size,
 sector, age, region). :func:`eligible` and :func:`proposals` match a firm against it, putting
 first the programmes that serve innovation and export together.
 
@@ -48,7 +50,7 @@ from innexport.core.framework import (
 )
 from innexport.files import builtin
 from innexport.files.classifications import nace_positions, read_code, section_of
-from innexport.files.frameworks import load_framework
+from innexport.files.frameworks import builtin_modules, load_framework
 from innexport.files.schemas import (
     FORMAT_VERSION_KEY,
     format_version_problem,
@@ -84,9 +86,11 @@ class CatalogueError(FrameworkError):
 
 
 def _known_activity(value: str, info: ValidationInfo) -> str:
-    known = (info.context or {}).get("activities")
+    context = info.context or {}
+    known = context.get("activities")
     if known is not None and value not in known:
-        raise ValueError(f"unknown activity '{value}' (not in the framework the catalogue refers to)")
+        where = context.get("framework_label") or "the framework the catalogue refers to"
+        raise ValueError(f"unknown activity '{value}' (not an activity of {where})")
     return value
 
 
@@ -206,13 +210,70 @@ class Catalogue(_Strict):
 # --- loading -------------------------------------------------------------------------------
 
 
+CATALOGUE_BASE = "iiep"
+"""The framework whose activities (with those of its sector modules) a catalogue's programmes name."""
+
+
+def catalogue_modules() -> list[str]:
+    """The ids of the shipped sector modules whose activities a catalogue may name: every module
+    shipped for :data:`CATALOGUE_BASE` (:func:`~innexport.files.frameworks.builtin_modules`), in
+    file-name order.
+
+    >>> catalogue_modules()
+    ['agrifood', 'machinery', 'wine']
+    """
+    return [m.id for m in builtin_modules() if m.extends.id == CATALOGUE_BASE]
+
+
 @lru_cache(maxsize=1)
-def _default_activity_ids() -> frozenset[str]:
-    return frozenset(load_framework("iiep", ["wine"]).activity_by_id)
+def catalogue_framework() -> Framework:
+    """The framework a catalogue's activity ids refer to: :data:`CATALOGUE_BASE` with every shipped
+    sector module applied together (:func:`catalogue_modules`). The one home of the rule "which
+    activities may a programme help with": the base framework's activities and every activity a
+    sector module adds (a module adds activities and adapts observables; applied together they do
+    not conflict). A firm's own plan still only meets the programmes for the activities of its own
+    framework (:func:`proposals`), so a wine firm is never offered a programme for agri-food's
+    ``food_shelf_life``.
+
+    >>> fw = catalogue_framework()
+    >>> [m.id for m in fw.modules], len(fw.activities), len(fw.observables)
+    (['agrifood', 'machinery', 'wine'], 27, 113)
+    >>> {"food_shelf_life", "mach_service", "wine_tourism"} <= set(fw.activity_by_id)
+    True
+    """
+    return load_framework(CATALOGUE_BASE, catalogue_modules())
 
 
-def _activity_ids(framework: Framework | None) -> frozenset[str]:
-    return frozenset(framework.activity_by_id) if framework is not None else _default_activity_ids()
+def catalogue_activity_ids() -> frozenset[str]:
+    """The activity ids a catalogue's programmes may name (those of :func:`catalogue_framework`)."""
+    return frozenset(catalogue_framework().activity_by_id)
+
+
+def activity_modules() -> dict[str, str]:
+    """The activities of :func:`catalogue_framework` that a sector module adds, each with that
+    module's id: only a firm of that module's sectors has them.
+
+    >>> {a: m for a, m in activity_modules().items() if a in ("food_shelf_life", "mach_service")}
+    {'food_shelf_life': 'agrifood', 'mach_service': 'machinery'}
+    """
+    return {a.id: m.id for m in builtin_modules() if m.extends.id == CATALOGUE_BASE for a in m.add_activities}
+
+
+def catalogue_framework_label() -> str:
+    """How messages name the framework of :func:`catalogue_framework`: its id, then its modules.
+
+    >>> catalogue_framework_label()
+    'iiep with its sector modules agrifood, machinery, wine'
+    """
+    return f"{CATALOGUE_BASE} with its sector modules {', '.join(catalogue_modules())}"
+
+
+def _activity_context(framework: Framework | None) -> dict[str, Any]:
+    """What the activity check of an entry needs: the ids it accepts and how messages name them (the
+    catalogue rule by its name when ``framework`` is none or the rule's own)."""
+    if framework is None or framework is catalogue_framework():
+        return {"activities": catalogue_activity_ids(), "framework_label": catalogue_framework_label()}
+    return {"activities": frozenset(framework.activity_by_id), "framework_label": framework.label}
 
 
 def builtin_catalogues() -> dict[str, Path]:
@@ -222,7 +283,7 @@ def builtin_catalogues() -> dict[str, Path]:
 def load_catalogue(name_or_path: str | Path = "programmes", framework: Framework | None = None) -> Catalogue:
     """Load and validate a catalogue (built-in name or YAML path).
 
-    Activity ids are checked against ``framework`` (default: ``iiep`` with the ``wine`` module).
+    Activity ids are checked against ``framework`` (default: :func:`catalogue_framework`).
     Raises :class:`CatalogueError` listing every problem (file, line, entry, field).
     """
     path = builtin.resolve(name_or_path, "catalogues", "catalogue", CatalogueError)
@@ -250,7 +311,7 @@ def parse_catalogue(text: str, origin: str = "<text>", framework: Framework | No
         raise CatalogueError([Issue(FORMAT_VERSION_KEY, problem, doc.key_line([FORMAT_VERSION_KEY]), origin)])
     data = without_format_version(data)
     issues = _duplicate_issues(doc) + _taken_issues(doc, taken or {})
-    context = {"activities": _activity_ids(framework), "duplicates_checked": True}
+    context = {**_activity_context(framework), "duplicates_checked": True}
     try:
         catalogue = Catalogue.model_validate(data, context=context)
     except ValidationError as exc:
@@ -333,14 +394,14 @@ def validate_programme(data: Mapping[str, Any], framework: Framework | None = No
                        taken: Mapping[str, str] | None = None) -> Programme:
     """Validate one catalogue entry given as a mapping (e.g. built from a form).
 
-    Activities are checked against ``framework`` (default: ``iiep`` with the ``wine`` module);
+    Activities are checked against ``framework`` (default: :func:`catalogue_framework`);
     ``taken`` maps the ids the entry may not use to what already uses them. Raises
     :class:`ProgrammeError` with every problem, each naming its field.
     """
     problems: list[FieldProblem] = []
     programme = None
     try:
-        programme = Programme.model_validate(dict(data), context={"activities": _activity_ids(framework)})
+        programme = Programme.model_validate(dict(data), context=_activity_context(framework))
     except ValidationError as exc:
         for err in exc.errors():
             path = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
@@ -476,7 +537,7 @@ def eligible(catalogue: Catalogue, firm: Mapping[str, Any], activity_id: str | N
     """
     tag = None
     if activity_id is not None:
-        fw = framework or load_framework("iiep", ["wine"])
+        fw = framework or catalogue_framework()
         activity = fw.activity_by_id.get(activity_id)
         if activity is None:
             raise CatalogueError([Issue("activity", f"unknown activity '{activity_id}'")])
@@ -489,6 +550,10 @@ def eligible(catalogue: Catalogue, firm: Mapping[str, Any], activity_id: str | N
 
 def proposals(catalogue: Catalogue, firm: Mapping[str, Any], priorities: Sequence[str],
               today: dt.date | None = None, framework: Framework | None = None) -> dict[str, list[Programme]]:
-    """For each priority activity (in the given order), the eligible programmes, joint first."""
-    fw = framework or load_framework("iiep", ["wine"])
+    """For each priority activity (in the given order), the eligible programmes, joint first.
+
+    ``framework`` is the firm's own (default: :func:`catalogue_framework`): its activities' tags
+    order the programmes, and an activity it does not have is refused.
+    """
+    fw = framework or catalogue_framework()
     return {a: eligible(catalogue, firm, a, today, fw) for a in priorities}

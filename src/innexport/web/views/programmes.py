@@ -19,7 +19,6 @@ analyst gets 403 on the writes of their own organisation's programmes.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, cast
 
 from django import forms
@@ -35,10 +34,10 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from innexport.core.framework import LANGUAGES, Framework, Issue, Text
-from innexport.files.frameworks import load_framework
 from innexport.rendering import i18n
 from innexport.rendering.sectors import sector_code, sector_label, suggestions
 from innexport.support.programmes import (
+    CATALOGUE_BASE,
     KINDS,
     SCOPES,
     SIZES,
@@ -47,6 +46,9 @@ from innexport.support.programmes import (
     FieldProblem,
     Programme,
     ProgrammeError,
+    activity_modules,
+    catalogue_framework,
+    catalogue_modules,
     dump_catalogue,
     parse_catalogue,
     validate_programme,
@@ -59,7 +61,8 @@ from innexport.web.tenancy import member_required
 from innexport.web.uploads import ACCEPT_YAML, uploaded_text
 
 MAX_IMPORT_BYTES = 1024 * 1024
-"""Largest catalogue file accepted by the import (the shipped one, 29 programmes, is about 25 kB)."""
+"""Largest catalogue file accepted by the import (the shipped one, 31 programmes with their source notes, is
+about 53 kB)."""
 RESERVED_IDS = frozenset({"new", "import"})
 """Ids a local programme may not take: they are pages of the catalogue (``programmes/new/``...)."""
 
@@ -74,12 +77,10 @@ SIZE_LABELS = dict(SizeClass.choices)
 TAG_LABELS = {"innovation": _lazy("innovation"), "export": _lazy("export"), "joint": _lazy("joint")}
 
 
-@lru_cache(maxsize=1)
 def framework() -> Framework:
-    """The framework the catalogues' activity ids refer to: ``iiep`` with the ``wine`` module."""
-    return load_framework("iiep", ["wine"])
-
-
+    """The framework the catalogues' activity ids refer to: the rule of
+    :func:`innexport.support.programmes.catalogue_framework` (iiep with every shipped sector module)."""
+    return catalogue_framework()
 
 
 def _local_rows(request: HttpRequest):
@@ -90,9 +91,16 @@ def _activity_names(lang: str) -> dict[str, str]:
     return {a.id: a.name.get(lang) for a in framework().activities}
 
 
+def _activity_label(activity_id: str, name: str) -> str:
+    """An activity's name, with the sector module it belongs to when only that module's firms have it."""
+    module = activity_modules().get(activity_id)
+    return name if module is None else _("%(name)s (%(module)s module only)") % {"name": name, "module": module}
+
+
 def _activity_choices(lang: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The framework's activities grouped by dimension, named in ``lang``."""
-    return [(d.name.get(lang), [(a.id, a.name.get(lang)) for a in d.activities]) for d in framework().dimensions]
+    """The framework's activities grouped by dimension, named in ``lang`` (a sector module's marked)."""
+    return [(d.name.get(lang), [(a.id, _activity_label(a.id, a.name.get(lang))) for a in d.activities])
+            for d in framework().dimensions]
 
 
 def eligibility_summary(programme: Programme) -> list[str]:
@@ -197,7 +205,7 @@ def programme_detail(request: HttpRequest, pid: str) -> HttpResponse:
     for a in programme.activities:
         activity = fw.activity_by_id.get(a)
         activities.append({
-            "id": a, "name": activity.name.get(lang) if activity else a,
+            "id": a, "name": _activity_label(a, activity.name.get(lang)) if activity else a,
             "description": activity.description.get(lang) if activity and activity.description else "",
             "dimension": dimension_of[a].name.get(lang) if a in dimension_of else "",
             "tag": TAG_LABELS.get(activity.tag, activity.tag) if activity else "",
@@ -420,8 +428,9 @@ class ProgrammeForm(forms.Form):
         if kind == "greater_than_equal":
             return _("Give a number of years of 0 or more.")
         if kind == "value_error" and field == "activities":
-            return _("Unknown activity “%(value)s”: it is not in the framework the catalogue refers to "
-                     "(iiep with the wine module).") % {"value": value}
+            return _("Unknown activity “%(value)s”: it is not an activity of the %(framework)s framework or of "
+                     "one of its sector modules (%(modules)s).") % {
+                "value": value, "framework": CATALOGUE_BASE, "modules": ", ".join(catalogue_modules())}
         if kind == "value_error" and problem.path == ("eligibility",) and isinstance(value, dict):
             return _("The minimum age (%(min)s) must not exceed the maximum age (%(max)s).") % {
                 "min": value.get("min_age"), "max": value.get("max_age")}
