@@ -403,25 +403,7 @@ def biprobit(y1: np.ndarray, y2: np.ndarray, x1: np.ndarray, x2: np.ndarray, w: 
         return -ll / n, -grad / n
 
     def newton(theta: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Newton's steps with step halving; converged when ``g' (-H)^-1 g < 1e-10`` with ``-H`` positive definite."""
-        for _ in range(100):
-            ll, grad = total(theta)
-            hess = _hessian(theta, q1, q2, x1a, x2a, wn)
-            try:
-                np.linalg.cholesky(-hess)
-                step = np.linalg.solve(-hess, grad)
-            except np.linalg.LinAlgError:
-                return theta, False
-            if float(grad @ step) < 1e-10:
-                return theta, True
-            for _halving in range(40):
-                if total(theta + step)[0] >= ll - 1e-12:
-                    break
-                step /= 2
-            else:
-                return theta, False
-            theta = theta + step
-        return theta, False
+        return _newton(total, lambda t: _hessian(t, q1, q2, x1a, x2a, wn), theta, 100)
 
     theta, converged = newton(start)
     if not converged:  # far from the optimum the Hessian may not be negative definite: BFGS first
@@ -537,11 +519,16 @@ def _maximise(total: Any, start: np.ndarray, n: int) -> tuple[np.ndarray, bool]:
         return -ll / n, -grad / n
 
     res = optimize.minimize(objective, start, jac=True, method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
-    theta = np.asarray(res.x, dtype=float)
-    for _ in range(50):
+    return _newton(total, lambda t: _numeric_hessian(t, lambda u: total(u)[1]), np.asarray(res.x, dtype=float), 50)
+
+
+def _newton(total: Any, hessian: Any, theta: np.ndarray, steps: int) -> tuple[np.ndarray, bool]:
+    """Newton's steps on ``total(theta) -> (log-likelihood, gradient)`` with ``hessian(theta)``, halving a step
+    that lowers the likelihood; converged when ``g' (-H)^-1 g < 1e-10`` with ``-H`` positive definite."""
+    for _ in range(steps):
         ll, grad = total(theta)
-        hess = _numeric_hessian(theta, lambda t: total(t)[1])
         try:
+            hess = hessian(theta)
             np.linalg.cholesky(-hess)
             step = np.linalg.solve(-hess, grad)
         except np.linalg.LinAlgError:
