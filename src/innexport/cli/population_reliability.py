@@ -73,20 +73,26 @@ def _print_reliability(report: dict[str, Any], source: str) -> None:
         console.print("Factor analysis: undefined (see the note)", **say)
     e = report["efa"]
     if e:
+        loadings = _loadings(e, f"Factor loadings ({e['method']}, rotation {e['rotation'] or 'none'})")
         factors = list(e["variance"])
-        title = f"Factor loadings ({e['method']}, rotation {e['rotation'] or 'none'})"
-        loadings = Table(title=title)
-        loadings.add_column("Item")
-        for f in factors:
-            loadings.add_column(f, justify="right")
-        loadings.add_column("h2", justify="right")
-        for item, row in e["loadings"].items():
-            loadings.add_row(item, *(fmt(row[f]) for f in factors), fmt(e["communalities"][item]))
         loadings.add_row("SS loadings", *(fmt(e["variance"][f]["ss_loadings"]) for f in factors), "")
         loadings.add_row("Cumulative", *(fmt(e["variance"][f]["cumulative"]) for f in factors), "")
         console.print(loadings)
         if not e["converged"]:
             console.print("warning: the factor analysis did not fully converge", style="yellow", **say)
+
+
+def _loadings(efa: dict[str, Any], title: str, caption: str | None = None) -> Table:
+    """The factor loadings and communalities of an EFA report as a table."""
+    factors = list(efa["variance"])
+    table = Table(title=title, caption=caption)
+    table.add_column("Item")
+    for f in factors:
+        table.add_column(f, justify="right")
+    table.add_column("h2", justify="right")
+    for item, row in efa["loadings"].items():
+        table.add_row(item, *(fmt(row[f]) for f in factors), fmt(efa["communalities"][item]))
+    return table
 
 
 def _print_grouped(result: dict[str, Any], source: str) -> None:
@@ -156,16 +162,8 @@ def _print_grouped(result: dict[str, Any], source: str) -> None:
     for g in analysed:
         e = g["efa"]
         if e:
-            factors = list(e["variance"])
-            loadings = Table(title=f"{result['by']} {g['group']}: factor loadings",
-                             caption=f"{e['method']}, rotation {e['rotation'] or 'none'}")
-            loadings.add_column("Item")
-            for f in factors:
-                loadings.add_column(f, justify="right")
-            loadings.add_column("h2", justify="right")
-            for item, values in e["loadings"].items():
-                loadings.add_row(item, *(fmt(values[f]) for f in factors), fmt(e["communalities"][item]))
-            console.print(loadings)
+            console.print(_loadings(e, f"{result['by']} {g['group']}: factor loadings",
+                                    f"{e['method']}, rotation {e['rotation'] or 'none'}"))
 
 
 def _long_columns(value: str) -> tuple[str, str, str]:
