@@ -82,7 +82,7 @@ bench: setup
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_population.py
 	$(BIN)/python bench/bench_benchmark.py
-	$(BIN)/python bench/bench_portfolio.py --db both
+	$(BIN)/python bench/bench_portfolio.py --db both --downloads
 	$(BIN)/python bench/bench_ahp.py
 	$(BIN)/python bench/bench_reports.py
 

@@ -28,6 +28,7 @@ NOT_TENANT_DATA = {
     # test_own_organisation_pages_show_nothing_of_another below checks them all)
     "programmes/", "programmes/new/", "programmes/import/", "programmes/local.yaml",
     "portfolio/", "portfolio.xlsx", "portfolio/brief.pdf",
+    "portfolio/promethee/", "api/portfolio/promethee",  # own organisation (test_portfolio_promethee.py)
     "organisation/settings/", "api/benchmark/reference",  # own organisation (test_org_benchmark.py)
     "exports/", "exports/<str:table>.<str:fmt>", "api/assessments",  # own organisation (test_exports.py)
     "oidc/authenticate/", "oidc/callback/", "accounts/sso/refused/", "accounts/sso/waiting/",  # no object (test_sso.py)

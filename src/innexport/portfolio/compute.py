@@ -84,7 +84,7 @@ NO_CLASS = ""
 __all__ = [
     "FILTERS", "FRAME_COLUMNS", "GROUPINGS", "MIN_GROUP", "MOVEMENT_GROUPS", "NO_CLASS", "NO_GROUP", "Groups",
     "Movement", "Portfolio", "PortfolioError", "check_filters", "chronological", "frameworks", "json_values", "last_of_each",
-    "portfolio", "weakest_dimension",
+    "portfolio", "weakest_dimension", "weakest_dimensions",
 ]
 
 
@@ -396,15 +396,26 @@ def json_values(values: list, column: str) -> list:
 
 
 def _groups(by: str, key: pd.Series, values: pd.DataFrame, min_group: int) -> Groups:
-    n = key.value_counts()
-    rows = values.groupby(key.to_numpy(dtype=object)).mean()
-    rows.insert(0, "firms", n.reindex(rows.index).astype(int).to_numpy())
+    """Per group of ``key``: the number of firms and the mean of each column of ``values`` (missing
+    values left out, as pandas' mean does), by sums and counts over the group codes (``np.bincount``:
+    one pass per column, many times faster than a pandas group-by of text keys)."""
+    codes, uniques = pd.factorize(key.to_numpy(dtype=object), sort=False)
+    k = len(uniques)
+    x = values.to_numpy(dtype=float)
+    known = ~np.isnan(x)
+    n = np.bincount(codes, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.column_stack([
+            np.bincount(codes, weights=np.where(known[:, j], x[:, j], 0.0), minlength=k)
+            / np.bincount(codes, weights=known[:, j].astype(float), minlength=k)
+            for j in range(x.shape[1])]) if x.shape[1] else np.empty((k, 0))
+    rows = pd.DataFrame(means, index=pd.Index(list(uniques), dtype=object, name=by), columns=values.columns)
+    rows.insert(0, "firms", n.astype(int))
     rows = rows.sort_index(key=lambda ix: ix.astype(str))
-    rows.index.name = by
-    small = n.index[n < min_group]
+    small = [g for g, count in zip(uniques, n, strict=True) if count < min_group]
     other = None
-    if len(small):
-        members = key.isin(small).to_numpy()
+    if small:
+        members = np.isin(codes, [i for i, count in enumerate(n) if count < min_group])
         other = pd.concat([pd.Series({"firms": int(members.sum())}), values[members].mean()])
     return Groups(by, rows, other)
 
@@ -451,3 +462,18 @@ def weakest_dimension(row: pd.Series, dimensions: Sequence[str]) -> str | None:
     """
     scores = pd.to_numeric(row.reindex(list(dict.fromkeys(dimensions))), errors="coerce").dropna()
     return None if scores.empty else str(scores.idxmin())
+
+
+def weakest_dimensions(rows: pd.DataFrame, dimensions: Sequence[str]) -> dict[Hashable, str | None]:
+    """:func:`weakest_dimension` of every row of a group table at once (the same rule, vectorised).
+
+    >>> t = pd.DataFrame({"networks": [0.3, None], "ip": [0.2, None]}, index=["a", "b"])
+    >>> weakest_dimensions(t, ["networks", "ip", "customer"])
+    {'a': 'ip', 'b': None}
+    """
+    dims = list(dict.fromkeys(dimensions))
+    values = rows.reindex(columns=dims).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    scored = ~np.isnan(values)
+    lowest = np.argmin(np.where(scored, values, np.inf), axis=1) if dims else np.zeros(len(rows), dtype=int)
+    return {key: (dims[j] if dims and scored[i].any() else None)
+            for i, (key, j) in enumerate(zip(rows.index, lowest, strict=True))}

@@ -14,6 +14,10 @@ which weights. The method itself (flows, the O(n log n) algorithm, the plane, th
   table, for instance: criteria = its dimension or activity score columns), with given weights
   (equal by default). Rows lacking a score are left out likewise.
 
+* :func:`shareable` — the result as a masked portfolio shows it (:mod:`innexport.portfolio.disclosure`,
+  rule 1: nothing when fewer than ``min_group`` firms are ranked; the caller shows firms by their
+  opaque id only, never their names).
+
 Both return a :class:`GaiaResult` (pandas tables: firms with net flow, rank and plane coordinates;
 criteria with weight and axis; the decision stick; delta).
 """
@@ -119,3 +123,16 @@ def portfolio_gaia(frame: pd.DataFrame, framework: Framework | Sequence[Framewor
     dims = [d.id for d in fw.dimensions]
     table = latest_scores(frame).reindex(columns=dims)
     return table_gaia(table, dims, fw.dimension_weights(), functions=functions)
+
+
+def shareable(result: GaiaResult, min_group: int) -> GaiaResult | None:
+    """``result`` as a masked portfolio may show it: None when fewer than ``min_group`` firms are
+    ranked (the disclosure rule 1 of :mod:`innexport.portfolio.disclosure`: every figure of such a
+    portfolio is hidden, the plane's axes and ``delta`` included, since they describe those few
+    firms), else unchanged (its firms are indexed by opaque ids; names are the caller's to withhold).
+
+    >>> t = pd.DataFrame({"a": [4, 3, 5], "b": [3, 2, 1]}, index=[11, 12, 13])
+    >>> shareable(table_gaia(t, ["a", "b"]), 5) is None, len(shareable(table_gaia(t, ["a", "b"]), 3).firms)
+    (True, 3)
+    """
+    return None if len(result.firms) < min_group else result

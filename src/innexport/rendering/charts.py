@@ -30,7 +30,7 @@ FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 __all__ = [
     "ACCENT", "CLASS_COLORS", "CLASS_TINTS", "GAUGE_BAR_HEIGHT", "GAUGE_BAR_TOP", "GAUGE_PAD", "GRID", "INK", "MUTED",
-    "QuadrantGeometry", "class_of", "coord", "escape_xml", "gauge_svg", "gauge_x", "halo_text", "interval_gauge_svg",
+    "QuadrantGeometry", "class_of", "coord", "escape_xml", "gaia_svg", "gauge_svg", "gauge_x", "halo_text", "interval_gauge_svg",
     "portfolio_plane_svg", "quadrant_svg", "radar_point", "radar_svg", "svg_document", "text_svg", "text_width",
     "trajectory_svg", "wrap",
 ]
@@ -625,3 +625,95 @@ def portfolio_plane_svg(
     at = svg.find(anchor)
     at = at if at >= 0 else svg.rfind("</svg>")
     return svg[:at].replace('class="chart quadrant"', 'class="chart quadrant plane"', 1) + "".join(marks) + svg[at:]
+
+
+# --- the GAIA plane ------------------------------------------------------------------------------------
+
+
+def gaia_svg(
+    firms: Sequence[Sequence[float]],
+    criteria: Sequence[Sequence[float]],
+    criteria_labels: Sequence[str],
+    stick: Sequence[float],
+    *,
+    titles: Sequence[str] | None = None,
+    stick_label: str = "π",
+    title: str | None = None,
+    max_points: int = 2000,
+    bins: int = 40,
+    size: float = 480,
+) -> str:
+    """The GAIA plane (Brans & Mareschal 2005, §5.5): firms as dots, each criterion as an axis from
+    the centre, the decision stick as a thick arrow (:func:`innexport.core.promethee.gaia` gives the
+    coordinates).
+
+    The criteria's axes and the stick are unit-vector projections (length ≤ 1); they are drawn
+    scaled by the farthest firm's distance from the centre, so that both read on one picture (the
+    usual GAIA display; only directions and relative lengths carry meaning). Up to ``max_points``
+    firms: one dot each, with ``titles`` as tooltips if given (never for a masked portfolio); beyond,
+    a density grid of ``bins`` × ``bins`` squares shaded by their number of firms (tooltip: the number).
+
+    >>> svg = gaia_svg([[0.5, 0.1], [-0.5, -0.1]], [[0.8, 0.6], [0.6, -0.8]], ["A", "B"], [0.7, 0.1],
+    ...                titles=["F1", "F2"], title="GAIA")
+    >>> svg.count('class="dot"'), svg.count('class="criterion"'), 'class="stick"' in svg, "<title>F1</title>" in svg
+    (2, 2, True, True)
+    """
+    import numpy as np
+
+    xy = np.asarray(firms, dtype=float).reshape(-1, 2)
+    axes = np.asarray(criteria, dtype=float).reshape(-1, 2)
+    pi = np.asarray(stick, dtype=float).reshape(2)
+    reach = float(np.hypot(xy[:, 0], xy[:, 1]).max()) if len(xy) else 0.0
+    scale = reach if reach > 1e-12 else 1.0
+    extent = 1.18 * max(scale, float(np.hypot(axes[:, 0], axes[:, 1]).max()) * scale if len(axes) else scale)
+    pad = 46.0
+    half = size / 2 - pad
+    cx = cy = size / 2
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return cx + x / extent * half, cy - y / extent * half
+
+    body: list[str] = [
+        f'<rect x="{_n(pad)}" y="{_n(pad)}" width="{_n(2 * half)}" height="{_n(2 * half)}" fill="#ffffff" stroke="{GRID}"/>',
+        f'<line x1="{_n(pad)}" y1="{_n(cy)}" x2="{_n(size - pad)}" y2="{_n(cy)}" stroke="{GRID}" stroke-dasharray="3 3"/>',
+        f'<line x1="{_n(cx)}" y1="{_n(pad)}" x2="{_n(cx)}" y2="{_n(size - pad)}" stroke="{GRID}" stroke-dasharray="3 3"/>',
+    ]
+    n = len(xy)
+    if n <= max_points:
+        radius = 3.5 if n <= 300 else 2.4
+        for k in range(n):
+            px, py = at(float(xy[k, 0]), float(xy[k, 1]))
+            tip = f"<title>{_x(titles[k])}</title>" if titles is not None and titles[k] else ""
+            dot = (f'<circle class="dot" cx="{_n(px)}" cy="{_n(py)}" r="{_n(radius)}" fill="{CLASS_COLORS[1]}" '
+                   f'fill-opacity="0.7" stroke="#ffffff" stroke-width="0.4"')
+            body.append(f"{dot}>{tip}</circle>" if tip else f"{dot}/>")
+    else:
+        counts, _xe, _ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=bins, range=[[-extent, extent], [-extent, extent]])
+        top = float(np.log1p(counts.max())) or 1.0
+        cell = 2 * half / bins
+        for i, j in zip(*np.nonzero(counts), strict=True):
+            c = int(counts[i, j])
+            opacity = 0.12 + 0.83 * float(np.log1p(c)) / top
+            body.append(f'<rect class="density" x="{_n(pad + i * cell)}" y="{_n(size - pad - (j + 1) * cell)}" '
+                        f'width="{_n(cell)}" height="{_n(cell)}" fill="{CLASS_COLORS[1]}" fill-opacity="{opacity:.2f}">'
+                        f"<title>{c}</title></rect>")
+    for (ax, ay), label in zip(axes.tolist(), criteria_labels, strict=True):
+        ex, ey = at(ax * scale, ay * scale)
+        body.append(f'<line class="criterion" x1="{_n(cx)}" y1="{_n(cy)}" x2="{_n(ex)}" y2="{_n(ey)}" stroke="{INK}" '
+                    f'stroke-width="1.2"/>')
+        length = math.hypot(ex - cx, ey - cy) or 1.0
+        lx, ly = ex + (ex - cx) / length * 8, ey + (ey - cy) / length * 8 + 3
+        anchor = "start" if ex > cx + 4 else "end" if ex < cx - 4 else "middle"
+        body.append(_halo_text(lx, ly, wrap(label, 22, 2), size=9, anchor=anchor))
+    sx, sy = at(float(pi[0]) * scale, float(pi[1]) * scale)
+    length = math.hypot(sx - cx, sy - cy)
+    if length > 1e-6:
+        ux, uy = (sx - cx) / length, (sy - cy) / length
+        hx, hy = sx - ux * 9, sy - uy * 9
+        px, py = -uy * 5, ux * 5
+        head = f"{_n(sx)},{_n(sy)} {_n(hx + px)},{_n(hy + py)} {_n(hx - px)},{_n(hy - py)}"
+        body.append(f'<g class="stick"><line x1="{_n(cx)}" y1="{_n(cy)}" x2="{_n(hx)}" y2="{_n(hy)}" stroke="{ACCENT}" '
+                    f'stroke-width="3.5"/><polygon points="{head}" fill="{ACCENT}"/></g>')
+        body.append(_halo_text(sx + ux * 10, sy + uy * 10 + 4, stick_label, size=11, weight="bold", fill=ACCENT,
+                               anchor="start" if ux >= 0 else "end"))
+    return _svg(size, size, body, title=title, css_class="chart gaia")

@@ -813,5 +813,6 @@ api.add_router("", "innexport.web.api_benchmark.router")  # GET …/benchmark, G
 api.add_router("", "innexport.web.api_reviews.router")  # …/reviews: the advisor's validation of answers
 api.add_router("", "innexport.web.api_assessments.router")  # GET /assessments: flat data for BI tools
 api.add_router("", "innexport.web.api_imports.router")  # POST /answers/import: files and platform exports
+api.add_router("", "innexport.web.api_portfolio.router")  # GET /portfolio/promethee: PROMETHEE II and GAIA
 
 urlpatterns = [path("", api.urls)]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("innexport.web.views.plans")),
     path("", include("innexport.web.views.programmes")),
     path("", include("innexport.web.views.portfolio")),
+    path("", include("innexport.web.views.portfolio_promethee")),  # portfolio/promethee/ (issue 14)
     path("", include("innexport.web.views.exports")),
     path("", include("innexport.web.views.benchmark")),
     path("", include("innexport.web.views.imports")),
