@@ -76,3 +76,17 @@ def test_a_table_without_stamp_is_refused(tmp_path: Path) -> None:
     path.write_text("firm_id,dim.networks\na,0.5\nb,0.2\n", encoding="utf-8")
     res = runner.invoke(app, ["population", "gaia", str(path)])
     assert res.exit_code == 2 and "no framework stamp" in res.output
+
+
+def test_the_plane_is_drawn(tmp_path: Path) -> None:
+    path, frame = _population(tmp_path)
+    svg = tmp_path / "gaia.svg"
+    res = runner.invoke(app, ["population", "gaia", str(path), "-o", str(svg)])
+    assert res.exit_code == 0, res.output
+    text = svg.read_text(encoding="utf-8")
+    assert text.startswith("<svg") and text.count('class="dot"') == len(frame) and 'class="stick"' in text
+    res = runner.invoke(app, ["population", "gaia", str(path), "--by", "country", "-o", str(tmp_path / "g.svg")])
+    assert res.exit_code == 2 and "2 groups give 2 planes" in res.output and not (tmp_path / "g.svg").exists()
+    page = tmp_path / "gaia.html"
+    res = runner.invoke(app, ["population", "gaia", str(path), "--by", "country", "-o", str(page)])
+    assert res.exit_code == 0 and page.read_text(encoding="utf-8").count("<svg") == 2

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from innexport.cli._common import choice_option, console, fail
+from innexport.cli._common import choice_option, console, err, fail, write_atomic
 from innexport.cli._population import TableError, fmt, names, population_app, population_frame
 
 PREFERENCES = ("usual", "vshape", "linear")  # checked against core.promethee.PREFERENCE_FUNCTIONS by the tests
@@ -34,6 +34,8 @@ def gaia_command(
     p: Annotated[float, typer.Option("--p", help="Preference threshold (vshape, linear), on the 0-1 score "
                                                  "scale.")] = 0.0,
     top: Annotated[int, typer.Option(min=1, help="Firms listed per group in the table (--json lists all).")] = 10,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Draw the GAIA plane: gaia.svg (one group) or "
+                                             "gaia.html (one plane per group).")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")] = False,
 ) -> None:
     """PROMETHEE II net flows and ranks of the firms on the dimensions, and their GAIA plane with the decision stick.
@@ -45,6 +47,8 @@ def gaia_command(
     from innexport.population.frame import stamped_framework
     from innexport.population.gaia import population_gaia
 
+    if out is not None and out.suffix.lower() not in (".svg", ".html"):
+        raise fail(f"--out {out}: the GAIA plane is an .svg or .html file")
     try:
         frame = population_frame(population)
         framework = stamped_framework(frame)
@@ -54,6 +58,8 @@ def gaia_command(
                                   functions=Preference(preference, q=q, p=p))  # type: ignore[arg-type]
     except (TableError, ValueError) as exc:
         raise fail(str(exc)) from None
+    if out is not None:
+        _draw(out, results, names(by), population.name)
     if json_output:
         doc = [{"group": dict(zip(names(by), map(str, r.group), strict=True)), "delta": r.delta,
                 "stick": list(r.stick), "uninformed": list(r.uninformed), "left_out": [str(x) for x in r.left_out],
@@ -78,3 +84,28 @@ def gaia_command(
             console.print(f"not informed, left out: {', '.join(r.uninformed)}", highlight=False, markup=False)
         if r.left_out:
             console.print(f"{len(r.left_out):,} firm(s) without every score left out", highlight=False, markup=False)
+
+
+def _draw(out: Path, results: list, by: list[str], source: str) -> None:
+    """The GAIA plane of each group (:func:`innexport.rendering.charts.gaia_svg`) as an SVG or an HTML page."""
+    from html import escape as html_escape
+
+    from innexport.rendering.charts import gaia_svg
+
+    if out.suffix.lower() == ".svg" and len(results) > 1:
+        raise fail(f"--out {out}: {len(results)} groups give {len(results)} planes; write them to an .html file")
+    figures = []
+    for r in results:
+        where = ", ".join(f"{b} = {v}" for b, v in zip(by, r.group, strict=True)) or source
+        title = f"GAIA: {where} (δ = {r.delta:.0%})"
+        figures.append((where, gaia_svg(r.firms[["x", "y"]].to_numpy(), r.criteria[["x", "y"]].to_numpy(),
+                                        list(r.criteria.index), r.stick, titles=[str(f) for f in r.firms.index],
+                                        title=title)))
+    if out.suffix.lower() == ".svg":
+        write_atomic(out, figures[0][1].encode("utf-8"))
+    else:
+        body = "\n".join(f"<figure><figcaption>{html_escape(w)}</figcaption>{svg}</figure>" for w, svg in figures)
+        page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>GAIA: {html_escape(source)}</title>'
+                f'</head><body style="font-family: sans-serif">{body}</body></html>')
+        write_atomic(out, page.encode("utf-8"))
+    err.print(f"wrote {out}", highlight=False)
