@@ -226,6 +226,7 @@ def map_svg(result: MapResult, highlight_firm: object = None, color_by: object =
             layers.append((2, halo_text(px_ + 6, py_ - 5, str(rows.index[i]), size=10, anchor="start", fill="#2166ac")))
     body.extend(e for _, e in sorted(layers, key=lambda item: item[0]))
     # the columns
+    overflow = 0.0
     if len(cols):
         dist = np.hypot(cols[:, 0], cols[:, 1])
         labelled = set(np.argsort(-np.nan_to_num(dist))[:max_labels])
@@ -249,6 +250,11 @@ def map_svg(result: MapResult, highlight_firm: object = None, color_by: object =
                 dy = -2 if ey <= cy else 9
                 tags.append([ex + dx, ey + dy, wrap(name, 22, 2), anchor])
         for x, y, lines, anchor in _spread(tags, top + 10, top + side - 2, 9.5 * 1.2):
+            wide = max(text_width(line, 9.5) for line in lines)
+            if anchor == "start":  # a label past the plot's right edge widens the picture (it is never cut)
+                overflow = max(overflow, x + wide + 4 - (left + side + right))
+            else:
+                x = max(x, wide + 2)
             body.append(halo_text(x, y, lines, size=9.5, anchor=anchor, fill=INK if is_pca else COLUMN_COLOR))
     # the highlighted firm, last so it is on top
     if highlight is not None:
@@ -268,8 +274,8 @@ def map_svg(result: MapResult, highlight_firm: object = None, color_by: object =
         body.append(text_svg(left + side, top + side + 28, [f"{len(drawn):,} of {n:,} firms shown"], size=9,
                           anchor="end", fill=MUTED))
     if legend and colours is not None:
-        body.extend(_legend_svg(left + side + right + 8, top + 4, colours))
-    return svg_document(width, height, body, title, f"chart map {result.kind}")
+        body.extend(_legend_svg(left + side + right + overflow + 8, top + 4, colours))
+    return svg_document(width + overflow, height, body, title, f"chart map {result.kind}")
 
 
 def _spread(tags: list[list], low: float, high: float, line: float) -> list[list]:
