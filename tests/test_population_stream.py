@@ -9,6 +9,7 @@ batches is refused naming both rows; bad inputs exit 2.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import types
 from pathlib import Path
@@ -84,14 +85,14 @@ def surveys(tmp_path_factory: pytest.TempPathFactory, mapping_file: Path) -> dic
     folder = tmp_path_factory.mktemp("surveys")
     frame = survey(53, seed=3)
     out = {}
-    for suffix in (".csv", ".parquet", ".sav", ".dta"):
+    for suffix in (".csv", ".parquet", ".sav", ".dta", ".xlsx"):
         path = folder / f"survey{suffix}"
         write_table(frame, path)
         out[suffix] = (path, in_memory(path, mapping_file))
     return out
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".sav", ".dta"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".sav", ".dta", ".xlsx"])
 @settings(max_examples=4, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.integers(1, 60))
 def test_streamed_import_equals_in_memory(surveys, mapping_file, tmp_path, suffix, batch):
@@ -129,27 +130,29 @@ def test_a_column_mixing_numbers_and_texts_is_text_in_every_batch(mapping_file, 
     same(got, in_memory(tmp_path / "s.csv", mapping_file))
 
 
-def test_an_id_in_two_batches_is_refused_naming_both_rows(mapping_file, tmp_path):
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_an_id_in_two_batches_is_refused_naming_both_rows(mapping_file, tmp_path, suffix):
     frame = survey(20)
     frame.loc[17, "code"] = frame.loc[2, "code"]
-    write_table(frame, tmp_path / "s.csv")
+    write_table(frame, tmp_path / f"s{suffix}")
     with pytest.raises(SurveyError) as whole:
-        in_memory(tmp_path / "s.csv", mapping_file)
+        in_memory(tmp_path / f"s{suffix}", mapping_file)
     with pytest.raises(SurveyError) as batches:
-        import_stream(tmp_path / "s.csv", mapping_file, tmp_path / "p.parquet", batch_rows=8)
+        import_stream(tmp_path / f"s{suffix}", mapping_file, tmp_path / "p.parquet", batch_rows=8)
     assert str(batches.value) == str(whole.value)
     assert "duplicated ('F2') in rows 3, 18" in str(batches.value)
     assert not (tmp_path / "p.parquet").exists() and not list(tmp_path.glob(".p.parquet*"))
 
 
-def test_rows_in_a_later_batch_are_named_as_in_the_whole_file(mapping_file, tmp_path):
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_rows_in_a_later_batch_are_named_as_in_the_whole_file(mapping_file, tmp_path, suffix):
     frame = survey(20)
     frame.loc[13, "country"] = "Atlantis"
-    write_table(frame, tmp_path / "s.csv")
+    write_table(frame, tmp_path / f"s{suffix}")
     with pytest.raises(MappingError) as whole:
-        in_memory(tmp_path / "s.csv", mapping_file)
+        in_memory(tmp_path / f"s{suffix}", mapping_file)
     with pytest.raises(MappingError) as batches:
-        import_stream(tmp_path / "s.csv", mapping_file, tmp_path / "p.parquet", batch_rows=5)
+        import_stream(tmp_path / f"s{suffix}", mapping_file, tmp_path / "p.parquet", batch_rows=5)
     assert "'Atlantis' (row 14)" in str(batches.value) and str(batches.value) == str(whole.value)
 
 
@@ -198,7 +201,7 @@ def test_a_survey_of_no_firm_gives_an_empty_table_of_the_same_columns(surveys, m
     assert len(got) == len(whole) == 0 and list(got.columns) == list(whole.columns) and got.attrs == whole.attrs
 
 
-@pytest.mark.parametrize("suffix", [".sav", ".dta", ".parquet", ".csv"])
+@pytest.mark.parametrize("suffix", [".sav", ".dta", ".parquet", ".csv", ".xlsx"])
 def test_a_broken_file_is_refused_naming_it(mapping_file, tmp_path, suffix):
     _register()
     path = tmp_path / f"broken{suffix}"
@@ -241,3 +244,106 @@ def test_outputs_written_whole_read_back_as_the_in_memory_ones(surveys, mapping_
     import_stream(path, mapping_file, tmp_path / f"pop{suffix}", batch_rows=20)
     write_table(expected, tmp_path / f"whole{suffix}")
     same(read_survey(tmp_path / f"pop{suffix}").data, read_survey(tmp_path / f"whole{suffix}").data)
+
+
+def test_ids_sharing_a_hash_are_not_refused_and_true_duplicates_are(mapping_file, tmp_path, monkeypatch):
+    """The ids across batches are kept as 64-bit hashes: a hash seen again is only a candidate, the exact
+    ids decide. With every id hashed alike (the worst collision), the import still goes through whole."""
+    from innexport.population import stream
+
+    frame = survey(20)
+    write_table(frame, tmp_path / "s.csv")
+    expected = in_memory(tmp_path / "s.csv", mapping_file)
+    monkeypatch.setattr(stream, "id_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
+    same(streamed(tmp_path / "s.csv", mapping_file, tmp_path / "p.parquet", 6), expected)
+    frame.loc[19, "code"] = frame.loc[0, "code"]
+    write_table(frame, tmp_path / "d.csv")
+    with pytest.raises(SurveyError, match=r"duplicated \('000'\) in rows 1, 20$"):
+        import_stream(tmp_path / "d.csv", mapping_file, tmp_path / "q.parquet", batch_rows=6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(batches=st.lists(st.lists(st.text("ab", min_size=1, max_size=3), max_size=8, unique=True), max_size=6))
+def test_seen_ids_finds_exactly_the_ids_of_earlier_batches(batches):
+    from innexport.population.stream import SeenIds, id_hashes
+
+    seen, before = SeenIds(), set()
+    for ids in batches:
+        hashes = id_hashes(pd.Series(ids, dtype=object))
+        assert seen.seen(hashes).tolist() == [i in before for i in ids]
+        seen.add(hashes)
+        before.update(ids)
+    assert len(seen) == sum(map(len, batches)) and np.all(np.diff(seen.hashes.astype(object)) >= 0)
+
+
+# --- XLSX read in batches -------------------------------------------------------------------------
+
+CELLS = [None, 1, 2, 3.5, 4.0, -5, "007", "x", " y ", True, False, "true", "NA", "", dt.datetime(2020, 1, 2),
+         2**63, "#DIV/0!", "1e3", "n/a"]
+"""Cell values of every kind pandas types differently: numbers, numbers as text, texts with blanks,
+booleans and boolean texts, missing texts, a date, a number beyond 64 bits, an error value."""
+
+
+@st.composite
+def sheets(draw: st.DrawFn) -> list[list[object]]:
+    """A sheet: a header of distinct names, then rows of cells drawn per column from a few kinds (so that
+    columns are sometimes all numbers, sometimes a mix), rows of any length, blank rows anywhere."""
+    width = draw(st.integers(1, 4))
+    kinds = [draw(st.lists(st.sampled_from(CELLS), min_size=1, max_size=3)) for _ in range(width)]
+    rows = draw(st.lists(st.integers(0, width), max_size=14))
+    return [[f"c{j}" for j in range(width)]] + [[draw(st.sampled_from(kinds[j])) for j in range(n)] for n in rows]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=sheets(), batch=st.integers(1, 16))
+def test_an_xlsx_sheet_read_in_batches_is_read_excel_whole(tmp_path, rows, batch):
+    """Same names, types, values (and the Python type of every value in a mixed column) as pandas'
+    ``read_excel`` of the whole sheet, whatever the batch size: the column types are the whole sheet's."""
+    from openpyxl import Workbook
+
+    from innexport.population.stream import _xlsx_batches
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    path = tmp_path / f"sheet{batch}.xlsx"
+    book.save(path)
+    whole = pd.read_excel(path)
+    parts = list(_xlsx_batches(path, list(rows[0]), batch))
+    got = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    assert all(len(p) <= batch for p in parts)
+    pd.testing.assert_frame_equal(got, whole)
+    for col in whole.columns:
+        assert [type(v) for v in got[col]] == [type(v) for v in whole[col]], col
+
+
+def test_an_xlsx_column_typed_by_its_whole_sheet(tmp_path):
+    """Worked by hand: ``code`` is whole numbers until its last row, a text: a mix in every batch (the
+    first ids stay numbers, as pandas gives them); ``zip`` is numbers written as text then a text: texts
+    (``007`` keeps its zeros); ``n`` is whole numbers with one blank: decimals in every batch."""
+    from openpyxl import Workbook
+
+    from innexport.population.stream import _xlsx_batches
+
+    book = Workbook()
+    for row in [["code", "zip", "n"], [1, "007", 1], [2, "008", None], [3, "009", 3], ["x4", "abc", 4]]:
+        book.active.append(row)
+    book.save(tmp_path / "s.xlsx")
+    parts = list(_xlsx_batches(tmp_path / "s.xlsx", ["code", "zip", "n"], 2))
+    assert [p["code"].tolist() for p in parts] == [[1, 2], [3, "x4"]]
+    assert [p["zip"].tolist() for p in parts] == [["007", "008"], ["009", "abc"]]
+    assert [str(p["n"].dtype) for p in parts] == ["float64", "float64"] and parts[0]["n"].isna().tolist() == [False, True]
+
+
+def test_a_too_wide_xlsx_is_refused_as_in_memory(mapping_file, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append([f"q{k}" for k in range(5001)])
+    book.active.append([1] * 5001)
+    book.save(tmp_path / "wide.xlsx")
+    with pytest.raises(SurveyError) as whole:
+        in_memory(tmp_path / "wide.xlsx", mapping_file)
+    with pytest.raises(SurveyError) as batches:
+        import_stream(tmp_path / "wide.xlsx", mapping_file, tmp_path / "p.parquet", batch_rows=1)
+    assert str(batches.value) == str(whole.value) == f"{tmp_path / 'wide.xlsx'}: 5,001 columns: more than the 5,000 accepted"

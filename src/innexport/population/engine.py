@@ -227,14 +227,14 @@ def read_partition(part: Partition, mapping: Mapping) -> pd.DataFrame:
                            id_column=mapping.id_column).data
     import pyarrow.parquet as pq
 
-    from innexport.population.io import _blank_to_missing  # read_survey's text-cell rule, on a row group
+    from innexport.population.io import blank_to_missing  # read_survey's text-cell rule, on a row group
 
     try:
         data = pq.ParquetFile(part.path).read_row_group(part.row_group).to_pandas()
     except Exception as exc:  # pyarrow's own error: say which file
         raise SurveyError(f"{part.source} (row group {part.row_group}): cannot be read as PARQUET: {exc}") from exc
     data.columns = [str(c) for c in data.columns]
-    return pd.DataFrame({col: _blank_to_missing(data[col]) for col in data.columns}, index=data.index)
+    return pd.DataFrame({col: blank_to_missing(data[col]) for col in data.columns}, index=data.index)
 
 
 def _run_partition(part: Partition, mapping: Mapping, framework: Framework | None, survey: str,

@@ -166,13 +166,18 @@ def check_ids(data: pd.DataFrame, id_column: str, source: str | Path | None) -> 
     dupes = ids.duplicated(keep=False).to_numpy() & ~missing
     if dupes.any():
         values = pd.unique(ids[dupes])[:5]
-        problems.append(f"duplicated ({', '.join(repr(_plain(v)) for v in values)}) in {format_rows(np.flatnonzero(dupes))}")
+        problems.append(f"duplicated ({', '.join(repr(plain_value(v)) for v in values)}) in {format_rows(np.flatnonzero(dupes))}")
     if problems:
         raise SurveyError(f"{_where(source)}id column '{id_column}': each firm needs its own id; " + "; ".join(problems))
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars as Python values (for messages); integral floats as ints."""
+def plain_value(value: Any) -> Any:
+    """A cell's value as a plain Python value, for messages and label tables: numpy scalars as Python
+    values, integral floats as ints (a code ``2.0`` read from SPSS is the code ``2``).
+
+    >>> plain_value(np.float64(2.0)), plain_value(2.5), plain_value(np.int32(7)), plain_value("007")
+    (2, 2.5, 7, '007')
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and value.is_integer():
@@ -210,8 +215,16 @@ def _code_numbers(codes: Iterable[Any]) -> list[float]:
     return numbers
 
 
-def _blank_to_missing(series: pd.Series) -> pd.Series:
-    """Strip text cells; an empty text cell becomes missing. Other values are left as they are."""
+def blank_to_missing(series: pd.Series) -> pd.Series:
+    """The text-cell rule of every survey read: text cells (text, object and categorical columns) are
+    stripped of surrounding blanks and an empty one becomes missing; other values are left as they are.
+    Applied to a whole file by :func:`read_survey` and to each batch of a streamed import.
+
+    >>> blank_to_missing(pd.Series([" France ", "", None, "Chile"], dtype=object)).tolist()
+    ['France', nan, nan, 'Chile']
+    >>> blank_to_missing(pd.Series([1.0, np.nan])).tolist()
+    [1.0, nan]
+    """
     if isinstance(series.dtype, pd.CategoricalDtype):
         cats = series.cat.categories
         if not _is_text_dtype(cats.dtype):
@@ -324,12 +337,12 @@ def read_survey(path: str | Path, *, weight: str | None = None, missing_codes: M
         raise SurveyError(f"{path}: duplicated column name(s) {', '.join(dupes)}")
     stamp = dict(data.attrs)  # a population table's framework, content hash and mapping (Parquet keeps them)
     if kind != "parquet":
-        found, renamed = _read_stamp(path, kind, data.attrs.pop("notes", ()))
+        found, renamed = read_stamp(path, kind, data.attrs.pop("notes", ()))
         stamp = found
         if renamed and found:
             data = data.rename(columns={c: renamed.get(c, c) for c in data.columns})
             variable_labels = {renamed.get(c, c): v for c, v in variable_labels.items() if v != renamed.get(c)}
-    data = pd.DataFrame({col: _blank_to_missing(data[col]) for col in data.columns}, index=data.index)
+    data = pd.DataFrame({col: blank_to_missing(data[col]) for col in data.columns}, index=data.index)
     data = apply_missing_codes(data, missing_codes, path)
     data.attrs.update(stamp)
     if weight is not None:
@@ -356,7 +369,15 @@ _SNIFF_CHARS = 64 * 1024
 """The sample the separator is guessed from: its first 50 lines, at most this many characters."""
 
 
-def _sniff_separator(text: str) -> str:
+def sniff_separator(text: str) -> str:
+    """The separator of a CSV file from its first 50 lines (at most 64 KiB): one of ``; , tab |`` as
+    Python's :class:`csv.Sniffer` finds it, else the one the header line holds most, else a comma.
+
+    >>> sniff_separator("id;country\\n1;France\\n2;Chile\\n"), sniff_separator("id,country\\n1,France\\n")
+    (';', ',')
+    >>> sniff_separator("one column only")
+    ','
+    """
     sample = "\n".join(text[:_SNIFF_CHARS].splitlines()[:50])
     try:
         return csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
@@ -367,8 +388,16 @@ def _sniff_separator(text: str) -> str:
         return best if counts[best] else ","
 
 
-def _check_header(path: Path, text: str, sep: str) -> None:
-    """Refuse a header row wider than :data:`~innexport.files.limits.MAX_TABLE_COLUMNS` before pandas reads it."""
+def check_csv_header(path: Path, text: str, sep: str) -> None:
+    """Refuse a CSV whose header row (``text``: the file's text or its first line) is wider than
+    :data:`~innexport.files.limits.MAX_TABLE_COLUMNS` before pandas reads it; the message names the
+    file and its line 1.
+
+    >>> check_csv_header(Path("wide.csv"), ";".join(["q"] * 6000), ";")
+    Traceback (most recent call last):
+    ...
+    innexport.population.io.SurveyError: wide.csv, line 1: 6,000 columns: more than the 5,000 accepted
+    """
     try:
         header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
     except csv.Error:
@@ -383,8 +412,8 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     text = _read_text(path)
     if not text.strip():
         raise SurveyError(f"{path}: the file is empty")
-    sep = _sniff_separator(text)
-    _check_header(path, text, sep)
+    sep = sniff_separator(text)
+    check_csv_header(path, text, sep)
     try:
         data = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
     except pd.errors.ParserError as exc:
@@ -405,25 +434,54 @@ def _read_xlsx(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     return data, {}, {}
 
 
+def readstat_encoding(path: Path) -> str | None:
+    """The text encoding to read an SPSS or Stata file with: ``None`` (the file's own: UTF-8 for Stata
+    14+), or ``"latin1"`` when its labels are not valid UTF-8 -- a Stata 118 file converted from an older
+    one by a tool that kept the Latin-1 text (the Mannheim Innovation Panel's public extract is one).
+    The same fallback as a CSV's: UTF-8, else Latin-1. (Engineer E's rule, for the ``mip2021`` mapping.)
+
+    >>> import tempfile, pyreadstat
+    >>> path = Path(tempfile.mkdtemp()) / "s.dta"
+    >>> pyreadstat.write_dta(pd.DataFrame({"x": [1.0]}), str(path), column_labels=["Länder"])
+    >>> readstat_encoding(path) is None
+    True
+    """
+    import pyreadstat
+
+    read = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    try:
+        read(str(path), metadataonly=True)
+    except UnicodeDecodeError:
+        return "latin1"
+    return None
+
+
 def _read_spss_stata(path: Path) -> tuple[pd.DataFrame, dict, dict]:
     import pyreadstat
 
     read = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
     # user_missing=False: SPSS user-defined missing values (and Stata's extended missing) come as NaN
-    data, meta = read(str(path), apply_value_formats=False, user_missing=False)
+    data, meta = read(str(path), apply_value_formats=False, user_missing=False, encoding=readstat_encoding(path))
     value_labels: dict[str, dict] = {}
     for col, labels in (meta.variable_value_labels or {}).items():
         if col in data.columns and labels:
-            value_labels[col] = {_plain(k): v for k, v in labels.items()}
-            data[col] = _labelled(data[col], value_labels[col])
+            value_labels[col] = {plain_value(k): v for k, v in labels.items()}
+            data[col] = apply_value_labels(data[col], value_labels[col])
     variable_labels = {c: lab for c, lab in (meta.column_names_to_labels or {}).items() if lab}
     data.attrs["notes"] = list(meta.notes or [])  # where an SPSS file keeps its stamp (read_survey takes it)
     return data, value_labels, variable_labels
 
 
-def _labelled(series: pd.Series, labels: dict) -> pd.Series:
-    """A coded column as a Categorical of its labels (codes in order); unlabelled codes keep their code as label."""
-    present = [_plain(v) for v in pd.unique(series.dropna())]
+def apply_value_labels(series: pd.Series, labels: dict) -> pd.Series:
+    """A coded column (SPSS, Stata) as a Categorical of its value labels, categories in the order of
+    the codes; a code without a label keeps its code as label, and two codes with one label are told
+    apart as ``label (code)``.
+
+    >>> s = apply_value_labels(pd.Series([1.0, 2.0, np.nan, 9.0]), {1: "yes", 2: "no", 3: "yes"})
+    >>> s.tolist(), list(s.cat.categories)
+    (['yes', 'no', nan, '9'], ['yes', 'no', 'yes (3)', '9'])
+    """
+    present = [plain_value(v) for v in pd.unique(series.dropna())]
     codes = sorted(set(labels) | set(present), key=lambda c: (isinstance(c, str), c))
     names: dict[Any, str] = {}
     for code in codes:
@@ -431,7 +489,7 @@ def _labelled(series: pd.Series, labels: dict) -> pd.Series:
         if name in names.values():  # two codes with one label: keep them apart
             name = f"{name} ({code})"
         names[code] = name
-    values = series.map(lambda v: names.get(_plain(v)) if pd.notna(v) else None)
+    values = series.map(lambda v: names.get(plain_value(v)) if pd.notna(v) else None)
     return pd.Series(pd.Categorical(values, categories=list(names.values())), index=series.index, name=series.name)
 
 
@@ -515,13 +573,13 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, variable_labels: Mappi
     frame = frame.reset_index(drop=True)
     labels = {str(k): str(v) for k, v in (variable_labels or {}).items() if k in frame.columns and v}
     path.parent.mkdir(parents=True, exist_ok=True)
-    stamp = _stamp_of(frame)
+    stamp = stamp_of(frame)
     if suffix == ".csv":
         # RFC 4180 line ends: a cell holding a carriage return is then quoted, and cannot start a row.
-        _spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
-        _write_sidecar(path, stamp)
+        spreadsheet_safe(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+        write_sidecar(path, stamp)
     elif suffix == ".xlsx":
-        _write_xlsx(_spreadsheet_safe(_to_plain(frame, keep_categories=False)), path, stamp)
+        _write_xlsx(spreadsheet_safe(_to_plain(frame, keep_categories=False)), path, stamp)
     elif suffix == ".parquet":
         out = frame.copy()
         out.attrs = {k: v for k, v in frame.attrs.items() if _jsonable(v)}
@@ -540,13 +598,32 @@ for Tabular Data and Metadata on the Web" (CSVW, §5.2) gives a CSV's metadata f
 _SPSS_NOTE = "innexport stamp (base64 JSON):"
 
 
-def _stamp_of(frame: pd.DataFrame) -> dict[str, Any]:
+def stamp_of(frame: pd.DataFrame) -> dict[str, Any]:
     """What a population table records of where it comes from (framework, content hash, mapping,
-    survey…: its ``attrs``), kept through every format :func:`write_table` writes."""
+    survey…: its ``attrs``, but its variable labels and whatever JSON cannot hold), kept through every
+    format :func:`write_table` writes.
+
+    >>> frame = pd.DataFrame({"x": [1]})
+    >>> frame.attrs.update({"framework": "iiep 1", "variable_labels": {"x": "X"}, "bad": {1, 2}})
+    >>> stamp_of(frame)
+    {'framework': 'iiep 1'}
+    """
     return {k: v for k, v in frame.attrs.items() if k != "variable_labels" and _jsonable(v)}
 
 
-def _write_sidecar(path: Path, stamp: dict[str, Any], columns: dict[str, str] | None = None) -> None:
+def write_sidecar(path: Path, stamp: dict[str, Any], columns: dict[str, str] | None = None) -> None:
+    """Write the stamp of the table at ``path`` (and the column names a format changed, new → the
+    table's own) to ``<file>-metadata.json`` next to it (W3C CSVW); an empty stamp removes a stale one.
+    :func:`read_stamp` reads it back.
+
+    >>> import tempfile
+    >>> table = Path(tempfile.mkdtemp()) / "pop.csv"
+    >>> write_sidecar(table, {"framework": "iiep 1"})
+    >>> read_stamp(table, "csv")
+    ({'framework': 'iiep 1'}, {})
+    >>> write_sidecar(table, {}); (table.parent / "pop.csv-metadata.json").exists()
+    False
+    """
     import json
 
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
@@ -571,10 +648,18 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, stamp: dict[str, Any]) -> None:
             sheet.sheet_state = "hidden"
 
 
-def _read_stamp(path: Path, kind: str, notes: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
-    """The stamp :func:`write_table` left with the file (and the column names a format changed), or
-    nothing: a sidecar for CSV and Stata, the hidden sheet of an XLSX, the note of an SPSS file. A
-    stamp that cannot be read is ignored (the table is then read as a plain survey)."""
+def read_stamp(path: Path, kind: str, notes: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    """The stamp :func:`write_table` left with the file at ``path`` of format ``kind`` (a value of
+    :data:`SUFFIXES`) and the column names a format changed (the file's → the table's), or two empty
+    dicts: a sidecar for CSV and Stata, the hidden sheet of an XLSX, the ``notes`` of an SPSS file. A
+    stamp that cannot be read is ignored (the table is then read as a plain survey).
+
+    >>> import tempfile
+    >>> table = Path(tempfile.mkdtemp()) / "pop.dta"
+    >>> write_sidecar(table, {"survey": "ENDEI II"}, {"p_1_14": "p.1.14"})
+    >>> read_stamp(table, "dta")
+    ({'survey': 'ENDEI II'}, {'p_1_14': 'p.1.14'})
+    """
     import base64
     import binascii
     import json
@@ -609,9 +694,14 @@ def _read_stamp(path: Path, kind: str, notes: Sequence[str] = ()) -> tuple[dict[
             {str(k): str(v) for k, v in columns.items()} if isinstance(columns, dict) else {})
 
 
-def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its text cells (object, string and categorical columns) and column names
-    through :func:`safe_cell`; other columns untouched (a negative number stays a number)."""
+    through :func:`~innexport.files.cells.safe_cell` (OWASP, "CSV Injection"); other columns
+    untouched (a negative number stays a number). Every CSV and XLSX this package writes goes through it.
+
+    >>> spreadsheet_safe(pd.DataFrame({"=x": ["=1+1", "ok"], "n": [-1, 2]})).to_dict("list")
+    {"'=x": ["'=1+1", 'ok'], 'n': [-1, 2]}
+    """
     from innexport.files.cells import safe_cell
 
     out = {}
@@ -719,4 +809,4 @@ def _write_spss_stata(frame: pd.DataFrame, path: Path, labels: dict[str, str], s
     except Exception as exc:
         raise SurveyError(f"{path}: cannot be written: {exc}") from exc
     if stata:
-        _write_sidecar(path, stamp or {}, {new: old for old, new in names.items() if new != old})
+        write_sidecar(path, stamp or {}, {new: old for old, new in names.items() if new != old})
