@@ -17,7 +17,7 @@ import threading
 import time
 
 import pytest
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from innexport.core import parallel
 from innexport.core.parallel import available_cpus, over_row_blocks
@@ -114,3 +114,55 @@ def test_available_cpus_without_affinity(monkeypatch: pytest.MonkeyPatch) -> Non
     assert available_cpus() == 3
     monkeypatch.setattr(os, "cpu_count", lambda: None)  # unknown: one
     assert available_cpus() == 1
+
+
+def _recorded_calls(n: int, block_rows: int, workers: int | None, pause: float = 0.0) -> list[tuple[int, int, list[int]]]:
+    """(first row, thread, BLAS threads) of every block over_row_blocks runs, in the order they ran;
+    ``pause``: each block waits so long first (every block is submitted before the first ends: a
+    thread pool grows to its limit)."""
+    calls: list[tuple[int, int, list[int]]] = []
+    lock = threading.Lock()
+
+    def work(rows: slice) -> None:
+        time.sleep(pause)
+        with lock:
+            calls.append((rows.start, threading.get_ident(), _blas_threads()))
+
+    over_row_blocks(n, block_rows, work, workers=workers)
+    return calls
+
+
+def test_workers_one_runs_the_blocks_in_turn_in_the_callers_thread_with_one_blas_thread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workers=1`` (e.g. a Dask worker, which already runs one task per core) overrides the CPU
+    count: the blocks in order in the caller's thread, BLAS held to one thread meanwhile (its own
+    threads would only spin on block-sized products) and given back afterwards. 0 or fewer is 1."""
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 4)
+    with threadpool_limits(limits=2, user_api="blas"):  # a BLAS of two threads, whatever the machine
+        before = _blas_threads()
+        for workers in (1, 0, -3):
+            calls = _recorded_calls(10, 4, workers)
+            me = threading.get_ident()
+            assert calls == [(0, me, [1] * len(before)), (4, me, [1] * len(before)), (8, me, [1] * len(before))]
+            assert _blas_threads() == before
+
+
+def test_one_block_runs_in_the_callers_thread_with_blas_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A single block (one firm, a small table) sets no limits: BLAS keeps its threads for the block's
+    products, whatever the number of workers."""
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 4)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        if not before or before == [1] * len(before):
+            pytest.skip("no BLAS pool that threadpoolctl can set to two threads")
+        for workers in (None, 1, 3):
+            assert _recorded_calls(5, 5, workers) == [(0, threading.get_ident(), before)]
+
+
+def test_explicit_workers_override_the_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workers=3`` on a machine said to have one CPU: three threads (at most one per block)."""
+    monkeypatch.setattr(parallel, "available_cpus", lambda: 1)
+    for workers, blocks, expected in ((3, 6, 3), (3, 2, 2)):
+        threads = {ident for _start, ident, _blas in _recorded_calls(blocks, 1, workers, pause=0.05)}
+        assert threading.get_ident() not in threads
+        assert len(threads) == expected

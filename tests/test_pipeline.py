@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from innexport.core import scoring
 from innexport.core.assessment import PopulationResult, assess
 from innexport.core.flowsort import PreferenceFunction, Ties, flowsort_many, net_flow_sort
+from innexport.core.framework import Framework
 from innexport.core.pipeline import PopulationDiagnosis, diagnose_population
 from innexport.core.priorities import TOP_PRIORITIES, index_dtype, prioritise, tie_order, top_priorities
 from innexport.core.scoring import ScoringModel, activity_scores, score
@@ -274,3 +275,109 @@ def test_counting_answered_questions_scores_as_the_weighted_sum() -> None:
     want, _ = activity_scores(unequal, values)
     np.testing.assert_array_equal(got, want)
     assert not np.allclose(got[:, 0], exact[:, 0], equal_nan=True)  # the weights did change the scores
+
+
+def with_flowsort(**settings: object) -> ScoringModel:
+    """The shipped framework validated again with other FlowSort settings (preference, q, p, ties)."""
+    data = MODEL.framework.model_dump(mode="python", exclude_none=True)
+    data["flowsort"] = data.get("flowsort", {}) | settings
+    return ScoringModel.from_framework(Framework.model_validate(data))
+
+
+@pytest.mark.parametrize("settings", [{"preference": "usual"}, {"preference": "usual", "ties": "worse"},
+                                      {"q": 0.05, "p": 0.3}, {"p": 0.6}])
+def test_the_frameworks_flowsort_settings_are_the_ones_used(settings: dict[str, object]) -> None:
+    """Every FlowSort setting of the framework reaches the pipeline (net flows and all flows): a
+    preference function other than the default linear one, q and p other than 0 and 0.25, and the
+    "worse" tie rule (the usual function on answers on a grid leaves firms exactly between two
+    profiles' flows: 7 of these 300 go one class down under "worse")."""
+    model = with_flowsort(**settings)
+    values = answers(6, 300, 0.1, 2)
+    old = assess(model, values)
+    for flows in ("net", "all"):
+        new = diagnose_population(model, values, flows=flows, dtype=np.float64, block_rows=64)  # type: ignore[arg-type]
+        assert_same(new, old, TOP_PRIORITIES, atol=1e-12)
+    default = diagnose_population(MODEL, values, dtype=np.float64, block_rows=64)
+    assert default.net_flow is not None and new.net_flow is not None and new.flow_classes is not None
+    if settings.get("ties") == "worse":  # the same flows: the tie rule alone moves the firms
+        better = diagnose_population(with_flowsort(preference="usual"), values, block_rows=64)
+        assert better.flow_classes is not None
+        moved = new.flow_classes != better.flow_classes
+        assert moved.sum() == 7 and (new.flow_classes[moved] == better.flow_classes[moved] + 1).all()
+    else:  # the settings do change the flows, so the comparison above can tell them apart
+        assert not np.allclose(new.net_flow, default.net_flow)
+
+
+def test_scores_all_with_net_flows_weighs_partly_assessed_firms_as_assess() -> None:
+    """``scores="all"`` with the default net flows: the firms that left whole activities unassessed
+    are sorted on their own effective weights, as assess sorts them."""
+    values = answers(8, 120, 0.6, 3)  # many firms with whole activities blank
+    old = assess(MODEL, values)
+    new = diagnose_population(MODEL, values, scores="all", dtype=np.float64, block_rows=32)
+    assert new.activities is not None
+    partial = np.isnan(new.activities).any(axis=1) & ~np.isnan(new.activities).all(axis=1)
+    assert partial.sum() > 10 and (~partial).sum() > 3
+    assert_same(new, old, TOP_PRIORITIES, atol=1e-12)
+
+
+def test_results_have_the_documented_types_and_shapes() -> None:
+    values = answers(9, 7, 0.1)
+    k_prof = len(MODEL.framework.classes)
+    for dtype in (np.float32, np.float64):
+        d = diagnose_population(MODEL, values, flows="all", scores="all", dtype=dtype, block_rows=3)
+        assert d.model is MODEL
+        for name, shape, kind in (("indices", (7, 3), dtype), ("net_flow", (7, 3), dtype),
+                                  ("positive_flow", (7, 3), dtype), ("negative_flow", (7, 3), dtype),
+                                  ("profile_net_flows", (7, 3, k_prof), dtype), ("classes", (7, 3), np.int8),
+                                  ("quadrant", (7,), np.int8), ("target_class", (7,), np.int8),
+                                  ("flow_classes", (7, 3), np.int8), ("flow_classes_positive", (7, 3), np.int8),
+                                  ("flow_classes_negative", (7, 3), np.int8),
+                                  ("activities", (7, A), np.float64), ("completeness", (7,), np.float64)):
+            array = getattr(d, name)
+            assert (name, array.shape, array.dtype) == (name, shape, np.dtype(kind))
+    net = diagnose_population(MODEL, values)
+    assert net.flow_classes_positive is None and net.flow_classes_negative is None and net.negative_flow is None
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"flows": "some"}, "flows must be one of none, net, all, got 'some'"),
+    ({"scores": "some"}, "scores must be 'indices' or 'all', got 'some'"),
+    ({"dtype": np.float16}, "dtype must be float32 or float64, got float16"),
+    ({"top_k": 1.5}, "top_k must be a whole number >= 0, got 1.5"),
+    ({"top_k": -1}, "top_k must be a whole number >= 0, got -1"),
+    ({"block_rows": 0}, "block_rows must be a whole number >= 1, got 0"),
+    ({"block_rows": 2.5}, "block_rows must be a whole number >= 1, got 2.5"),
+])
+def test_bad_options_are_refused_with_their_value(options: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        diagnose_population(MODEL, answers(2, 3, 0.0), **options)  # type: ignore[arg-type]
+    assert str(refused.value) == message
+
+
+def test_a_bad_value_is_named_from_the_first_row_with_every_score() -> None:
+    """With ``scores="all"`` too, the assessment is counted from the table's first row, not the block's."""
+    values = answers(2, 12, 0.0)
+    values[9, 4] = -0.5
+    with pytest.raises(ValueError) as refused:
+        diagnose_population(MODEL, values, scores="all", block_rows=4)
+    assert str(refused.value) == (f"answer values must lie in [0, 1] (NaN for unanswered): assessment 9, "
+                                  f"observable {MODEL.observable_ids[4]} is -0.5")
+
+
+@pytest.mark.parametrize("workers", [None, 1, 3])
+def test_workers_reach_the_block_scheduler(workers: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``workers`` is handed to over_row_blocks as given (None: its default, every core); the results
+    do not depend on it."""
+    from innexport.core import parallel, pipeline
+
+    seen: list[int | None] = []
+
+    def spy(n: int, block_rows: int, work: object, workers: int | None = None) -> None:
+        seen.append(workers)
+        parallel.over_row_blocks(n, block_rows, work, workers)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "over_row_blocks", spy)
+    values = answers(10, 20, 0.1)
+    got = diagnose_population(MODEL, values, workers=workers, block_rows=6)
+    assert seen == [workers]
+    np.testing.assert_array_equal(got.top_priorities, diagnose_population(MODEL, values, block_rows=6).top_priorities)

@@ -31,10 +31,14 @@ import innexport.core.priorities as priorities
 from innexport.core.framework import Framework
 from innexport.core.priorities import (
     NextClassPlan,
+    index_dtype,
     next_class_plan,
     next_class_plans,
     prioritise,
+    priority_targets,
     target_class_index,
+    tie_order,
+    top_priorities,
 )
 from innexport.core.scoring import Scores, ScoringModel, score
 from innexport.files.frameworks import load_framework
@@ -104,7 +108,8 @@ def test_firm_without_iiep_ranks_by_leverage(mini: ScoringModel) -> None:
     assert pr.order.tolist() == [[1, 2, 0]]
 
 
-@pytest.mark.parametrize("leverage", [[1.0, 0.5], [[1.0, 0.5, 0.5]], [1.0, -0.5, 0.5], [0.5, 0.5, 0.5, 0.5]])
+@pytest.mark.parametrize("leverage", [[1.0, 0.5], [[1.0, 0.5, 0.5]], [1.0, -0.5, 0.5], [0.5, 0.5, 0.5, 0.5],
+                                      [1.0, np.inf, 0.5], [np.nan, 0.5, 0.5]])
 def test_bad_leverage_is_refused(mini: ScoringModel, leverage: list[object]) -> None:
     with pytest.raises(ValueError, match=r"^leverage must be 3 non-negative numbers, one per activity$"):
         prioritise(mini, _scores([[0.1, 0.2, 0.3]], [0.2]), leverage=np.array(leverage))
@@ -144,6 +149,50 @@ def test_row_blocks_rank_like_one_firm_at_a_time(mini: ScoringModel, monkeypatch
         np.testing.assert_array_equal(pr.priority[i], one.priority[0])
         np.testing.assert_array_equal(pr.gap[i], one.gap[0])
         np.testing.assert_array_equal(pr.target[i], one.target[0])
+
+
+def test_targets_from_a_known_class(mini: ScoringModel) -> None:
+    # IIEP (0.2, 0.29, 0.61, NaN): passive, reactive, proactive, none -> the next class up and its
+    # profile (reactive 0.35, preactive 0.51), the top of the scale 1.0 for a proactive firm
+    cls, target = priority_targets(mini, np.array([0.2, 0.29, 0.61, NAN]))
+    assert cls.tolist() == [2, 1, 0, -1]
+    np.testing.assert_allclose(target, [0.35, 0.51, 1.0, NAN])
+    # a class already known (a block pipeline classified IIEP once) is taken as it is, not recomputed
+    cls, target = priority_targets(mini, np.array([0.2, 0.2, 0.2, 0.2]), np.array([0, 1, 3, -1]))
+    assert cls.tolist() == [0, 0, 2, -1]
+    np.testing.assert_allclose(target, [1.0, 0.805, 0.35, NAN])
+
+
+def test_tie_order_is_leverage_to_nine_decimals_then_the_framework(mini: ScoringModel) -> None:
+    assert tie_order(np.array([0.5 + 1e-12, 0.5, 0.5 + 2e-12])).tolist() == [0, 1, 2]  # equal to 9 decimals
+    assert tie_order(np.array([0.5, 1.0, 0.75, 1.0 + 1e-10])).tolist() == [1, 3, 2, 0]
+    assert tie_order(np.array([0.0, 0.0, 0.0])).tolist() == [0, 1, 2]
+
+
+def test_top_priorities_by_hand(mini: ScoringModel) -> None:
+    # target 0.35, leverage (1, ½, ½): scores (0.3, 0.05, NaN) -> priorities (0.05, 0.15, unassessed);
+    # scores (0.1, 0.1, 0.1) -> (0.25, 0.125, 0.125): the tie between activities 1 and 2 keeps their order
+    act = np.array([[0.3, 0.05, NAN], [0.1, 0.1, 0.1], [NAN, NAN, NAN]])
+    lev = np.array([1.0, 0.5, 0.5])
+    target = np.array([0.35, 0.35, NAN])
+    got = top_priorities(act, target, lev, 3)
+    assert got.dtype == np.uint8 and got.tolist() == [[1, 0, 2], [0, 1, 2], [0, 1, 2]]
+    assert top_priorities(act, target, lev, 2).tolist() == [[1, 0], [0, 1], [0, 1]]
+    assert top_priorities(act, target, lev, 9).shape == (3, 3)  # never more than the activities
+    none = top_priorities(act, target, lev, 0)
+    assert none.shape == (3, 0) and none.dtype == np.uint8
+    # the tie order given or computed: the same; a given one is used as it is
+    assert top_priorities(act, target, lev, 3, tie_order(lev)).tolist() == got.tolist()
+    assert top_priorities(act[2:], target[2:], lev, 3, np.array([2, 0, 1])).tolist() == [[2, 0, 1]]
+    # leverages too large for exact integer keys: the stable sort, the same order
+    big = top_priorities(act, target, lev * 1e9, 3)
+    assert big.tolist() == got.tolist() and big.dtype == np.uint8
+    assert prioritise(mini, _scores(act.tolist(), [0.2, 0.2, NAN]), leverage=lev).order.tolist() == got.tolist()
+
+
+def test_index_dtype_boundaries() -> None:
+    assert [index_dtype(n) for n in (1, 256, 257, 65_536, 65_537, 2**32, 2**32 + 1)] == [
+        np.uint8, np.uint8, np.uint16, np.uint16, np.uint32, np.uint32, np.uint64]
 
 
 # --- the target class and the rows of a plan -------------------------------------------------
@@ -498,3 +547,18 @@ def test_a_plan_lists_its_steps_in_the_framework_order(mini: ScoringModel) -> No
     assert plan.method == "exact"
     assert [s.observable for s in plan.steps] == sorted((s.observable for s in plan.steps),
                                                         key=mini.observable_ids.index)
+
+
+@pytest.mark.parametrize("a", [3, 10])
+@pytest.mark.parametrize("lev", [5e6, 2.5e7, 1e8, 1e12])
+def test_top_priorities_with_leverages_too_large_for_exact_keys(a: int, lev: float) -> None:
+    """Priorities of millions: the integer keys (priority·1e9·A + place) would pass 2**53 and lose
+    the place that breaks ties, so the stable sort takes over, and equal priorities keep the
+    framework's order; unequal ones still rank by size."""
+    act = np.zeros((2, a))
+    act[1, a - 1] = 0.5  # the last activity's gap halved: last
+    got = top_priorities(act, np.array([1.0, 1.0]), np.full(a, lev), a)
+    assert got.tolist() == [list(range(a)), [*range(a - 1), a - 1]]
+    act[1, 0] = 0.25  # the first one's gap ¾: after the others, before the last
+    got = top_priorities(act, np.array([1.0, 1.0]), np.full(a, lev), a)
+    assert got[1].tolist() == [*range(1, a - 1), 0, a - 1]

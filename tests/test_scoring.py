@@ -266,3 +266,67 @@ def test_scaling_all_weights_changes_nothing(x: np.ndarray, c: float) -> None:
 
 
 _MINI_MODEL = ScoringModel.from_framework(load_framework(MINI))
+
+
+# --- the block kernels (core.pipeline): check_values, Scratch, activity_scores, indices_and_weights ------------
+
+
+def test_check_values_names_the_first_bad_value_from_first_row(mini: ScoringModel) -> None:
+    x = np.array([[1.0, np.nan, 0.0, 1.0, 0.0], [1.0, 0.0, 0.0, 1.0, 0.0], [0.0, 1.0, -0.25, 1.5, 0.0]])
+    scoring.check_values(mini, x[:2], first_row=5)  # NaN, 0 and 1 are fine
+    scoring.check_values(mini, np.empty((0, 5)))  # nothing to check
+    with pytest.raises(ValueError) as refused:
+        scoring.check_values(mini, x, first_row=5)
+    assert str(refused.value) == ("answer values must lie in [0, 1] (NaN for unanswered): assessment 7, "
+                                  f"observable {mini.observable_ids[2]} is -0.25")
+    above = np.zeros((1, 5))
+    above[0, 3] = 1.5  # above 1 only (nothing below 0)
+    with pytest.raises(ValueError, match=rf"assessment 0, observable {mini.observable_ids[3]} is 1.5$"):
+        scoring.check_values(mini, above)
+
+
+
+def test_scratch_reuses_an_array_while_it_is_large_enough() -> None:
+    work = scoring.Scratch()
+    first = work.get("num", (6, 3))
+    assert first.shape == (6, 3) and first.dtype == np.float64
+    assert np.shares_memory(work.get("num", (6, 3)), first)  # the same size: the same memory
+    assert np.shares_memory(work.get("num", (2, 3)), first)  # fewer rows: a view of it
+    bigger = work.get("num", (7, 3))
+    assert bigger.shape == (7, 3) and not np.shares_memory(bigger, first)  # more rows: allocated anew
+    assert not np.shares_memory(work.get("num", (7, 4)), bigger)  # other columns
+    narrow = work.get("num", (7, 4), np.float32)
+    assert narrow.dtype == np.float32 and narrow.shape == (7, 4)  # another type
+    assert not np.shares_memory(work.get("den", (7, 4), np.float32), narrow)  # another name
+
+
+def test_activity_scores_by_hand(mini: ScoringModel) -> None:
+    # HAND: a_joint 5/6, a_inn 0, a_exp 1/2, every question answered; the second firm answers only
+    # q1 and q5 (1/3): a_joint 1, a_inn unassessed, a_exp 1/3; completeness 1 and 2/5
+    x = np.array([HAND, [1.0, np.nan, np.nan, np.nan, 1 / 3]])
+    for exact in (True, False):
+        act, done = scoring.activity_scores(mini, x, exact=exact)
+        np.testing.assert_allclose(act, [[5 / 6, 0.0, 0.5], [1.0, np.nan, 1 / 3]], rtol=0, atol=1e-15)
+        np.testing.assert_allclose(done, [1.0, 0.4], rtol=0, atol=1e-15)
+    work = scoring.Scratch()
+    act, _ = scoring.activity_scores(mini, x, work=work)
+    assert np.shares_memory(act, work.get("num", (2, 4)))  # the results are views into the scratch arrays
+    with pytest.raises(ValueError, match=r"assessment 11, observable "):
+        scoring.activity_scores(mini, np.array([[2.0, 0, 0, 0, 0]]), first_row=11)
+
+
+def test_indices_and_weights_by_hand(mini: ScoringModel) -> None:
+    # activities (5/6, 0, 1/2): IIP 5/12, IEP 2/3, IIEP 11/24 (HAND); (1, NaN, 1/3): a_inn unassessed,
+    # so IIP is a_joint's 1 alone, IEP ½·1 + ½·1/3 = 2/3, IIEP (1 + 1/3)/2 = 2/3 as score() gives;
+    # nothing assessed: NaN everywhere
+    act = np.array([[5 / 6, 0.0, 0.5], [1.0, np.nan, 1 / 3], [np.nan, np.nan, np.nan]])
+    indices, partial, weights = mini.indices_and_weights(act)
+    want = score(mini, np.array([HAND, [1.0, np.nan, np.nan, np.nan, 1 / 3], [np.nan] * 5])).indices
+    np.testing.assert_allclose(indices, want, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(indices[0], [5 / 12, 2 / 3, 11 / 24], rtol=0, atol=1e-15)
+    assert partial.tolist() == [False, True, True] and weights.shape == (2, 3, 3)
+    np.testing.assert_allclose(weights[1], 0.0)
+    np.testing.assert_allclose(mini.normalised_index_weights.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+    full, none, empty = mini.indices_and_weights(act[:1])
+    np.testing.assert_array_equal(full, indices[:1])  # every activity assessed: no per-firm weights
+    assert none.tolist() == [False] and empty.shape == (0, 3, 3)
