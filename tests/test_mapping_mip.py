@@ -9,8 +9,7 @@ innovators above non-innovators on IIP, IIEP rising with size); and ``population
 the file in batches to the same table.
 
 The extract's Stata file declares UTF-8 but holds Latin-1 labels: it is read through
-``population.io.readstat_encoding``. Until that reader rule is in place the tests that read the file
-are skipped with the reason.
+``population.io.readstat_encoding``.
 """
 
 from __future__ import annotations
@@ -25,28 +24,14 @@ from typer.testing import CliRunner
 from conftest import SHARED_DATA, need_shared
 from innexport.cli import _register, app
 from innexport.population import io
-from innexport.population.io import SurveyError
 from innexport.population.mapping import apply_mapping, load_mapping, read_for_mapping
 
 MIP = SHARED_DATA / "mip-2021" / "extmidp21.dta"
-READER_PENDING = ("population.io cannot read this Stata file's Latin-1 labels yet (UnicodeDecodeError): "
-                  "it needs io.readstat_encoding (engineer E's patch /tmp/work/E-dta-latin1.patch)")
-
-
-def _pending(message: str) -> bool:
-    return "codec can't decode" in message
-
 
 @pytest.fixture(scope="module")
 def mip_population() -> pd.DataFrame:
     need_shared(MIP)
-    try:
-        survey = read_for_mapping(MIP, "mip2021")
-    except SurveyError as exc:
-        if _pending(str(exc)):
-            pytest.skip(READER_PENDING)
-        raise
-    return apply_mapping(survey, "mip2021")
+    return apply_mapping(read_for_mapping(MIP, "mip2021"), "mip2021")
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +133,6 @@ def test_the_import_command_streams_the_same_table(mip_population: pd.DataFrame,
     out = tmp_path / "mip.parquet"
     res = CliRunner().invoke(app, ["population", "import", str(MIP), "--mapping", "mip2021", "--out", str(out),
                                    "--batch-rows", "1000"])
-    if res.exit_code == 2 and _pending(res.stderr):
-        pytest.skip(READER_PENDING)
     assert res.exit_code == 0, res.output
     assert "5,083 firms (5,083 weighted)" in " ".join(res.stdout.split())
     streamed = pd.read_parquet(out)
@@ -160,8 +143,6 @@ def test_the_import_command_streams_the_same_table(mip_population: pd.DataFrame,
 
 def test_a_stata_file_with_latin1_labels_is_read(tmp_path: Path) -> None:
     """The reader rule the extract needs: a Stata 118 file whose labels are Latin-1, not UTF-8."""
-    if not hasattr(io, "readstat_encoding"):
-        pytest.skip(READER_PENDING)
     import pyreadstat
 
     path = tmp_path / "latin1.dta"

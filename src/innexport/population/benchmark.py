@@ -349,7 +349,9 @@ def peer_group(frame: pd.DataFrame, firm: pd.Series | Mapping[str, object] | obj
     return pd.Series(mask, index=frame.index, name="peer")
 
 
-def _table(cols: Sequence[str], x: np.ndarray, stats: Sequence[tuple[float, ...]]) -> pd.DataFrame:
+def benchmark_table(cols: Sequence[str], x: np.ndarray, stats: Sequence[tuple[float, ...]]) -> pd.DataFrame:
+    """A firm's benchmark table (:data:`TABLE_COLUMNS`) from its values ``x`` and, per column, the seven
+    peer statistics the in-memory and the DuckDB engines both compute (one table for both)."""
     data = np.array(stats, dtype=float).reshape(len(cols), 7)
     table = pd.DataFrame(np.column_stack([x, data]), index=pd.Index(list(cols), name="column"), columns=TABLE_COLUMNS)
     table["n"] = table["n"].astype(int)
@@ -380,7 +382,7 @@ def benchmark(frame: pd.DataFrame, firm: pd.Series | Mapping[str, object] | obje
     rank = None if len(w) == 0 or np.all(w == w[0]) else np.argsort(np.argsort(w))
     stats = [_Sorted(block[:, j], w, rank).describe(x[j]) for j in range(len(cols))]
     return BenchmarkResult(firm_id=_get(row, FIRM_ID), group=group, n=n, weight=total, min_group=min_group,
-                           weighted=bool(weights), table=_table(cols, x, stats))
+                           weighted=bool(weights), table=benchmark_table(cols, x, stats))
 
 
 # --- the fast way: group once, look up many times ---------------------------------------------------
@@ -557,7 +559,7 @@ class BenchmarkIndex:
             else:
                 stats.append(col.describe(x[j]))
         return BenchmarkResult(firm_id=firm_id, group=group, n=n, weight=total, min_group=min_group,
-                               weighted=self.weighted, table=_table(self.columns, x, stats))
+                               weighted=self.weighted, table=benchmark_table(self.columns, x, stats))
 
 
 RESULT_DECIMALS = 6

@@ -47,7 +47,7 @@ from innexport.population.benchmark import (
     QUANTILES,
     BenchmarkResult,
     PeerGroupTooSmall,
-    _table,
+    benchmark_table,
 )
 from innexport.population.frame import ACT, CLASS, DIM, FIRM_ID, OBS, WEIGHT
 
@@ -451,7 +451,7 @@ def benchmark(path: Path | ParquetDataset, firm: Mapping[str, object] | object, 
             raise PeerGroupTooSmall(group, n, total, min_group)
         stats = _peer_stats(ds, cols, x, where, params)
     return BenchmarkResult(firm_id=firm_id, group=group, n=n, weight=total, min_group=min_group, weighted=True,
-                           table=_table(cols, x, stats))
+                           table=benchmark_table(cols, x, stats))
 
 
 def _peer_stats(ds: ParquetDataset, cols: Sequence[str], x: np.ndarray, where: str,

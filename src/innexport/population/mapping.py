@@ -486,7 +486,7 @@ def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Fram
     id_col = mapping.id_column or survey.id_column
     if id_col is not None:
         check_ids(data, id_col, survey.source)
-        firm_ids = [_id_text(v) for v in data[id_col]]
+        firm_ids = [id_text(v) for v in data[id_col]]
     else:
         firm_ids = [str(k + 1) for k in range(len(data))]
 
@@ -511,7 +511,12 @@ def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Fram
     return frame
 
 
-def _id_text(value: Any) -> str:
+def id_text(value: Any) -> str:
+    """A firm id as text, the same whatever the reader typed it as (a code read as ``12.0`` is ``12``).
+
+    >>> id_text(12.0), id_text(np.int64(7)), id_text("AR-001"), id_text(2.5)
+    ('12', '7', 'AR-001', '2.5')
+    """
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     if isinstance(value, np.generic):

@@ -98,7 +98,7 @@ from innexport.population.io import (
     stamp_of,
     write_sidecar,
 )
-from innexport.population.mapping import Mapping, _id_text, load_mapping
+from innexport.population.mapping import Mapping, id_text, load_mapping
 
 __all__ = ["DEFAULT_BATCH_ROWS", "SeenIds", "StreamResult", "id_hashes", "import_stream", "survey_batches"]
 
@@ -786,7 +786,7 @@ def _duplicate(path: Path, spec: Mapping, batch_rows: int, dupes: set[str]) -> S
     found: dict[str, list[int]] = {}  # id → its rows, ids in the order of their first row
     start = 0
     for batch in survey_batches(path, spec, batch_rows):
-        for k, i in enumerate(_id_text(v) for v in batch[spec.id_column]):
+        for k, i in enumerate(id_text(v) for v in batch[spec.id_column]):
             if i in dupes:
                 found.setdefault(i, []).append(start + k)
         start += len(batch)
