@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 CLASS_COLORS: tuple[str, ...] = ("#2166ac", "#67a9cf", "#ef8a62", "#b2182b")
 """Proactive, preactive, reactive, passive (best first)."""
@@ -612,14 +613,7 @@ def portfolio_plane_svg(
     else:
         counts, _xe, _ye = np.histogram2d(np.clip(x[keep], 0, 1), np.clip(y[keep], 0, 1), bins=bins,
                                           range=[[0.0, 1.0], [0.0, 1.0]])
-        top = float(np.log1p(counts.max())) or 1.0
-        cell = g.side / bins
-        for i, j in zip(*np.nonzero(counts), strict=True):
-            c = int(counts[i, j])
-            opacity = 0.12 + 0.83 * float(np.log1p(c)) / top
-            marks.append(f'<rect class="density" x="{_n(g.left + i * cell)}" y="{_n(g.top + g.side - (j + 1) * cell)}" '
-                         f'width="{_n(cell)}" height="{_n(cell)}" fill="{ACCENT}" fill-opacity="{opacity:.2f}">'
-                         f"<title>{c}</title></rect>")
+        marks.extend(_density_cells(counts, g.left, g.top + g.side, g.side / bins, ACCENT))
     cx, _cy = g.xy(cut, cut)
     anchor = f'<line x1="{_n(cx)}" y1="{_n(g.top)}" x2="{_n(cx)}" y2="{_n(g.top + g.side)}" stroke="{INK}"'
     at = svg.find(anchor)
@@ -628,6 +622,22 @@ def portfolio_plane_svg(
 
 
 # --- the GAIA plane ------------------------------------------------------------------------------------
+
+
+def _density_cells(counts: Any, left: float, bottom: float, cell: float, colour: str) -> list[str]:
+    """A density grid's squares (``counts[i, j]``: column i from ``left``, row j up from ``bottom``), shaded on
+    a log scale of their number of firms, with that number as tooltip; empty squares are not drawn."""
+    import numpy as np
+
+    top = float(np.log1p(counts.max())) or 1.0
+    cells = []
+    for i, j in zip(*np.nonzero(counts), strict=True):
+        c = int(counts[i, j])
+        opacity = 0.12 + 0.83 * float(np.log1p(c)) / top
+        cells.append(f'<rect class="density" x="{_n(left + i * cell)}" y="{_n(bottom - (j + 1) * cell)}" '
+                     f'width="{_n(cell)}" height="{_n(cell)}" fill="{colour}" fill-opacity="{opacity:.2f}">'
+                     f"<title>{c}</title></rect>")
+    return cells
 
 
 def gaia_svg(
@@ -689,14 +699,7 @@ def gaia_svg(
             body.append(f"{dot}>{tip}</circle>" if tip else f"{dot}/>")
     else:
         counts, _xe, _ye = np.histogram2d(xy[:, 0], xy[:, 1], bins=bins, range=[[-extent, extent], [-extent, extent]])
-        top = float(np.log1p(counts.max())) or 1.0
-        cell = 2 * half / bins
-        for i, j in zip(*np.nonzero(counts), strict=True):
-            c = int(counts[i, j])
-            opacity = 0.12 + 0.83 * float(np.log1p(c)) / top
-            body.append(f'<rect class="density" x="{_n(pad + i * cell)}" y="{_n(size - pad - (j + 1) * cell)}" '
-                        f'width="{_n(cell)}" height="{_n(cell)}" fill="{CLASS_COLORS[1]}" fill-opacity="{opacity:.2f}">'
-                        f"<title>{c}</title></rect>")
+        body.extend(_density_cells(counts, pad, size - pad, 2 * half / bins, CLASS_COLORS[1]))
     for (ax, ay), label in zip(axes.tolist(), criteria_labels, strict=True):
         ex, ey = at(ax * scale, ay * scale)
         body.append(f'<line class="criterion" x1="{_n(cx)}" y1="{_n(cy)}" x2="{_n(ex)}" y2="{_n(ey)}" stroke="{INK}" '

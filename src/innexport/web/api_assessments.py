@@ -60,7 +60,9 @@ class FlatQuery(Schema):
     framework: str = Field("", description="framework id, e.g. iiep")
 
 
-def _whole(request: HttpRequest, name: str, default: int, low: int, high: int | None) -> int:
+def query_whole(request: HttpRequest, name: str, default: int, low: int, high: int | None) -> int:
+    """The whole number of query parameter ``name`` (``default`` when absent), within [low, high]; else 400
+    naming the parameter. The paging parameters of every list endpoint are read by it."""
     text = request.GET.get(name, "").strip()
     if not text:
         return default
@@ -74,7 +76,8 @@ def _whole(request: HttpRequest, name: str, default: int, low: int, high: int | 
     return value
 
 
-def _page_url(request: HttpRequest, offset: int, limit: int) -> str:
+def page_url(request: HttpRequest, offset: int, limit: int) -> str:
+    """The request's own address with another page (``offset``, ``limit``), its other parameters kept."""
     params = {k: v for k, v in request.GET.items() if k not in ("offset", "limit")}
     params.update(offset=str(offset), limit=str(limit))
     return request.build_absolute_uri(request.path + "?" + urlencode(params))
@@ -96,16 +99,16 @@ def flat_assessments(request: HttpRequest, query: Query[FlatQuery]) -> HttpRespo
     table = request.GET.get("table", "assessments").strip() or "assessments"
     if table not in exports.TABLES:
         raise HttpError(400, f"table: '{table[:40]}' is not one of {', '.join(exports.TABLES)}")
-    limit = _whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _whole(request, "offset", 0, 0, None)
+    limit = query_whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = query_whole(request, "offset", 0, 0, None)
     form = exports.ExportFilters({k: v for k, v in request.GET.items() if k in exports.ExportFilters.base_fields
                                   or k in ("from", "to")}, user=request.user)
     if not form.is_valid():
         raise HttpError(400, form.error_text())
     page = exports.load(request.user, form.cleaned_data, table, offset=offset, limit=limit)
     after = offset + limit
-    next_url = _page_url(request, after, limit) if after < page.total else None
-    previous_url = _page_url(request, max(0, offset - limit), limit) if offset > 0 else None
+    next_url = page_url(request, after, limit) if after < page.total else None
+    previous_url = page_url(request, max(0, offset - limit), limit) if offset > 0 else None
     exports.audit(request, table, fmt, form, via=" (API)")
     if fmt == "json":
         head = {"count": page.total, "limit": limit, "offset": offset, "next": next_url, "previous": previous_url}

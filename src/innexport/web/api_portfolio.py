@@ -18,14 +18,13 @@ A read-only analyst's firms have no ``name``, and nothing is ranked under 5 firm
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from innexport.web import tenancy
-from innexport.web.api_assessments import _whole
+from innexport.web.api_assessments import page_url, query_whole
 from innexport.web.models import AuditEntry, Role
 from innexport.web.views import portfolio_promethee as view
 
@@ -40,12 +39,6 @@ class _Error(Schema):
     detail: str
 
 
-def _page_url(request: HttpRequest, offset: int, limit: int) -> str:
-    params = {k: v for k, v in request.GET.items() if k not in ("offset", "limit")}
-    params.update(offset=str(offset), limit=str(limit))
-    return request.build_absolute_uri(request.path + "?" + urlencode(params))
-
-
 @router.get("/portfolio/promethee", url_name="portfolio-promethee", response={200: Any, 400: _Error, 401: _Error},
             summary="PROMETHEE II ranking and GAIA plane of your firms")
 def portfolio_promethee(request: HttpRequest) -> JsonResponse:
@@ -55,8 +48,8 @@ def portfolio_promethee(request: HttpRequest) -> JsonResponse:
     unknown = sorted(set(request.GET) - set(PARAMETERS))
     if unknown:
         raise HttpError(400, f"{unknown[0]}: unknown parameter (known: {', '.join(PARAMETERS)})")
-    limit = _whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _whole(request, "offset", 0, 0, None)
+    limit = query_whole(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = query_whole(request, "offset", 0, 0, None)
     form = view.PrometheeForm({k: v for k, v in request.GET.items() if k not in ("limit", "offset")},
                               user=request.user)
     if not form.is_valid():
@@ -82,8 +75,8 @@ def portfolio_promethee(request: HttpRequest) -> JsonResponse:
     after = offset + limit
     body.update({
         "count": len(ordered), "limit": limit, "offset": offset,
-        "next": _page_url(request, after, limit) if after < len(ordered) else None,
-        "previous": _page_url(request, max(0, offset - limit), limit) if offset > 0 else None,
+        "next": page_url(request, after, limit) if after < len(ordered) else None,
+        "previous": page_url(request, max(0, offset - limit), limit) if offset > 0 else None,
         "left_out": len(result.left_out), "delta": result.delta, "stick": list(result.stick),
         "criteria": [{"id": str(c), "weight": float(r.weight), "x": float(r.x), "y": float(r.y)}
                      for c, r in zip(result.criteria.index, result.criteria.itertuples(), strict=True)],
