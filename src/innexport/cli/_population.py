@@ -29,9 +29,27 @@ population_app = typer.Typer(
 )
 app.add_typer(population_app, name="population")
 
-__all__ = ["ENGINE_HELP", "EngineChoice", "FpcOption", "LonelyChoice", "LonelyOption", "PsuOption", "StrataOption",
-           "TableError", "WeightOption", "design_of", "engine_of", "fmt", "fmt_p", "names", "population_app",
-           "population_frame", "read_population", "read_table"]
+__all__ = [
+    "ENGINE_HELP",
+    "EngineChoice",
+    "FpcOption",
+    "LonelyChoice",
+    "LonelyOption",
+    "PsuOption",
+    "StrataOption",
+    "TableError",
+    "WeightOption",
+    "design_of",
+    "engine_of",
+    "fmt",
+    "fmt_p",
+    "group_spellings",
+    "names",
+    "population_app",
+    "population_frame",
+    "read_population",
+    "read_table",
+]
 
 
 class TableError(ValueError):
@@ -101,6 +119,14 @@ def population_frame(path: Path) -> pd.DataFrame:
         return read_frame(path)
     except DatasetError as exc:
         raise TableError(str(exc)) from None
+
+
+def group_spellings(present: Any) -> dict[str, Any]:
+    """How each of a column's values (``present``) may be written on the command line → the value: as shown,
+    and a code read as a float (``1.0``) as ``1`` (:func:`innexport.population.items.value_label`)."""
+    from innexport.population.items import value_label
+
+    return {name: v for v in present for name in (value_label(v), str(v))}
 
 
 def read_population(path: Path) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from innexport.cli._population import (
     engine_of,
     fmt,
     fmt_p,
+    group_spellings,
     names,
     population_app,
     population_frame,
@@ -46,9 +47,9 @@ def _match_groups(frame: pd.DataFrame, by: str, wanted: list[str], option: str) 
 
 def _pick(present: list[Any], by: str, wanted: list[str], option: str) -> list[Any]:
     """The values among ``present`` that ``wanted`` names, in that order; an unknown name is refused (exit 2)."""
-    from innexport.population.items import value_label  # a code read as a float (1.0) is written 1
+    from innexport.population.items import value_label
 
-    spelled = {name: v for v in present for name in (value_label(v), str(v))}
+    spelled = group_spellings(present)
     unknown = [g for g in wanted if g not in spelled]
     if unknown:
         shown_ = sorted({value_label(v) for v in present})

@@ -21,6 +21,7 @@ from innexport.cli._population import (
     StrataOption,
     TableError,
     design_of,
+    group_spellings,
     names,
     population_app,
     population_frame,
@@ -120,14 +121,12 @@ def _typed(frame: object, column: str, values: list[str] | None) -> list[object]
 
 
 def _one(frame: object, column: str, value: str | None) -> object:
+    """A group written on the command line as the column's value (unknown: as written, for the study to refuse)."""
     import pandas as pd
 
     if value is None or not isinstance(frame, pd.DataFrame) or column not in frame:
         return value
-    for known in frame[column].dropna().unique():
-        if str(known) == value:
-            return known
-    return value
+    return group_spellings(frame[column].dropna().unique()).get(value, value)
 
 
 @population_app.command("collect")

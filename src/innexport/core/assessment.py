@@ -71,6 +71,11 @@ def assess(model: ScoringModel, values: np.ndarray, leverage: np.ndarray | None 
 # --- answer sheets ------------------------------------------------------------------------------
 
 
+FirmSize = Literal["micro", "small", "medium", "large"]
+FIRM_SIZES: tuple[str, ...] = get_args(FirmSize)
+"""A firm's size classes, smallest first (the one list: answer files, questionnaires, catalogues, collect)."""
+
+
 class Firm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -79,7 +84,7 @@ class Firm(BaseModel):
     country: str | None = None
     region: str | None = None
     sector: str | None = None
-    size: Literal["micro", "small", "medium", "large"] | None = None
+    size: FirmSize | None = None
     employees: Annotated[int, Field(ge=0)] | None = None
     founded: Annotated[int, Field(ge=1000, le=2100)] | None = None
     export_share: Annotated[float, Field(ge=0.0, le=1.0)] | None = None

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from innexport.core.answers import AnswerValue
-from innexport.core.assessment import RESPONDENT_ROLES, AnswerSheet, Firm, Respondent, encode
+from innexport.core.assessment import FIRM_SIZES, RESPONDENT_ROLES, AnswerSheet, Firm, Respondent, encode
 from innexport.core.framework import Framework
 from innexport.core.respondents import firm_sheets
 from innexport.population.frame import FIRM_ID, WEIGHT, score_population
@@ -79,8 +79,6 @@ def population_from_sheets(framework: Framework, sheets: Sequence[AnswerSheet], 
 
 WEB_ANSWER_COLUMNS = ("assessment_id", "firm_id", "question_id", "answer")
 """The columns by which the web app's answers export is recognised (:data:`innexport.portfolio.flat.ANSWER_COLUMNS`)."""
-
-SIZES = ("micro", "small", "medium", "large")
 
 
 def is_web_export(table: pd.DataFrame) -> bool:
@@ -132,7 +130,7 @@ def sheets_from_web_export(answers: pd.DataFrame, assessments: pd.DataFrame | No
         size = _text(row.get("size_class"))
         share = pd.to_numeric(pd.Series([row.get("export_share")]), errors="coerce").iloc[0]
         firm = Firm(id=firm_id, name=firm_id, country=_text(row.get("country")), region=_text(row.get("region")),
-                    sector=_text(row.get("sector")), size=size if size in SIZES else None,  # type: ignore[arg-type]
+                    sector=_text(row.get("sector")), size=size if size in FIRM_SIZES else None,  # type: ignore[arg-type]
                     export_share=None if pd.isna(share) else float(share))
         modules = [m for m in (_text(row.get("framework_modules")) or "").split("+") if m]
         corrected = {str(q): str(a) for q, a, state in zip(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from innexport.core.assessment import FIRM_SIZES
 from innexport.core.framework import LANGUAGES, Framework, Scale
 from innexport.files.cells import safe_cell
 from innexport.files.frameworks import builtin_documents
@@ -43,7 +44,6 @@ FIRM_FIELDS: tuple[str, ...] = (
 """Rows of the ``firm`` sheet, in order (the keys :mod:`innexport.files.answers` reads)."""
 PREFILLED: tuple[str, ...] = ("format_version", "framework", "version", "modules")
 """Firm-sheet rows innexport fills in and the person must leave alone (``lang`` is filled in but may change)."""
-FIRM_SIZES: tuple[str, ...] = ("micro", "small", "medium", "large")
 PERCENT_FIELDS: tuple[str, ...] = ("export_share", "rd_intensity")
 
 COLUMNS: tuple[str, ...] = ("dimension", "activity", "tag", "question_id", "question", "help", "answer", "comment")

@@ -36,12 +36,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from innexport.core.assessment import RESPONDENT_ROLES
+from innexport.core.assessment import FIRM_SIZES, RESPONDENT_ROLES
 from innexport.core.framework import DONT_KNOW, LANGUAGES, Framework
 from innexport.files.cells import safe_cell
 from innexport.files.odk import FIRM_GROUP, PERCENT_FIELDS, dimension_group
 from innexport.rendering.i18n import translator
-from innexport.rendering.questionnaire import FIRM_SIZES
 
 SURVEY_COLUMNS: tuple[str, ...] = ("type", "name", "label", "hint", "required", "constraint",
                                    "constraint_message", "calculation", "default", "appearance")

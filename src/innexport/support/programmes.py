@@ -38,6 +38,7 @@ from pydantic import (
 )
 from pydantic.functional_validators import AfterValidator
 
+from innexport.core.assessment import FIRM_SIZES, FirmSize
 from innexport.core.framework import (
     LANGUAGES,
     VERSION_PATTERN,
@@ -61,11 +62,11 @@ from innexport.files.yamlsource import YamlDocument, YamlError, parse_yaml
 
 KINDS: tuple[str, ...] = ("grant", "loan", "insurance", "advice", "training", "trade_mission", "tax_credit", "network")
 SCOPES: tuple[str, ...] = ("innovation", "export", "joint")
-SIZES: tuple[str, ...] = ("micro", "small", "medium", "large")
+SIZES: tuple[str, ...] = FIRM_SIZES
 
 Kind = Literal["grant", "loan", "insurance", "advice", "training", "trade_mission", "tax_credit", "network"]
 Scope = Literal["innovation", "export", "joint"]
-Size = Literal["micro", "small", "medium", "large"]
+Size = FirmSize
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code, e.g. FR, CL, AR")]
 Url = Annotated[str, Field(pattern=r"^https?://\S+$")]
 
