@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -169,6 +170,29 @@ def check_ids(data: pd.DataFrame, id_column: str, source: str | Path | None) -> 
         problems.append(f"duplicated ({', '.join(repr(plain_value(v)) for v in values)}) in {format_rows(np.flatnonzero(dupes))}")
     if problems:
         raise SurveyError(f"{_where(source)}id column '{id_column}': each firm needs its own id; " + "; ".join(problems))
+
+
+def json_plain(x: Any) -> Any:
+    """``x`` (dicts, lists and tuples of numbers, recursively) as valid JSON: plain Python numbers, None for
+    NaN, infinities and pandas' missing values, keys as text. Every population analysis's ``--json`` goes
+    through it.
+
+    >>> json_plain({"a": np.float64(0.5), 1: [np.int64(2), float("nan"), np.bool_(True), pd.NA]})
+    {'a': 0.5, '1': [2, None, True, None]}
+    """
+    if isinstance(x, dict):
+        return {str(k): json_plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [json_plain(v) for v in x]
+    if isinstance(x, np.bool_ | bool):
+        return bool(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(x) else None
+    if x is pd.NA or x is pd.NaT:
+        return None
+    return x
 
 
 def plain_value(value: Any) -> Any:

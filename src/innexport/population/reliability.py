@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from innexport.population.efa import Method, Rotation, bartlett_from_correlation, efa, kmo_from_correlation
+from innexport.population.io import json_plain
 from innexport.population.items import (
     RELATIVE_ZERO,
     Definiteness,
@@ -237,21 +238,6 @@ def item_statistics(items: pd.DataFrame, reverse: Iterable[str] = (),
 # --------------------------------------------------------------------------------------------
 
 
-def _json_number(x: Any) -> Any:
-    """Plain Python numbers, None for NaN and infinities (so that the report is valid JSON)."""
-    if isinstance(x, dict):
-        return {str(k): _json_number(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_json_number(v) for v in x]
-    if isinstance(x, np.bool_ | bool):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, float | np.floating):
-        return float(x) if math.isfinite(x) else None
-    return x
-
-
 
 def _correlation_for_report(data: ItemData, cov: np.ndarray) -> tuple[np.ndarray | None, str | None]:
     """The correlation matrix of KMO, Bartlett and the EFA, or None and why it is undefined."""
@@ -347,7 +333,7 @@ def reliability_report(frame: pd.DataFrame, items: Sequence[str], reverse: Itera
             f"{_listed(undefined) or 'KMO, Bartlett and the factor analysis'} are undefined."
             " Alpha and the item statistics are computed from the pairwise covariances, as psych::alpha does,"
             " but may fall outside their usual ranges; listwise deletion gives a consistent analysis.")
-    return _json_number(report)
+    return json_plain(report)
 
 
 _NAMES = {"kmo": "KMO", "bartlett": "Bartlett's test", "efa": "the factor analysis"}

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +58,7 @@ from innexport.population.frame import (
     stamped_framework,
     survey_weights,
 )
+from innexport.population.io import json_plain
 
 MIN_STUDY_GROUP = 30
 """A group enters the comparison with at least this many firms (below, its figures would be noise)."""
@@ -91,24 +91,8 @@ class Study:
 
     def to_dict(self) -> dict[str, Any]:
         """The study as JSON-able data (NaN as None)."""
-        return _plain({"by": self.by, "groups": self.groups, "reference": self.reference, **self.sections,
+        return json_plain({"by": self.by, "groups": self.groups, "reference": self.reference, **self.sections,
                        "maps": {str(g): _map_summary(m) for g, m in self.maps.items()}, "notes": self.notes})
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
 
 
 def _map_summary(result: Any) -> dict[str, Any]:
