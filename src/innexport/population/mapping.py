@@ -26,7 +26,11 @@ How one observable's value is computed, for each firm:
    condition's column (a firm that cooperated with nobody cooperated with no university: 0).
 
 Every answer must be foreseen: a value that a recode or an order does not list is an error naming
-the column, the value and the rows, never a silent NaN.
+the column, the value and the rows, never a silent NaN. A column's answers are looked up once per
+DISTINCT answer (:func:`pandas.factorize`: ``1``, ``1.0`` and ``True`` are one answer, as for
+:func:`pandas.unique`; ``"1"`` is another, matched by the same rule) and every row takes its
+answer's value, so that importing a million firms costs what their few hundred distinct answers
+cost, not a Python call per firm and per column (issue 14).
 
 :func:`load_mapping` reads and validates a mapping (built-in name or path); :func:`apply_mapping`
 scores a :class:`~innexport.population.io.Survey` into the population table of
@@ -486,7 +490,7 @@ def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Fram
     id_col = mapping.id_column or survey.id_column
     if id_col is not None:
         check_ids(data, id_col, survey.source)
-        firm_ids = [id_text(v) for v in data[id_col]]
+        firm_ids = id_texts(data[id_col])
     else:
         firm_ids = [str(k + 1) for k in range(len(data))]
 
@@ -522,6 +526,23 @@ def id_text(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()
     return str(value)
+
+
+def id_texts(column: pd.Series) -> list[str]:
+    """:func:`id_text` of every value of ``column``; a column of whole numbers converted at once.
+
+    >>> id_texts(pd.Series([12.0, -3.0])), id_texts(pd.Series([7, 8])), id_texts(pd.Series(["AR-001", 2.5]))
+    (['12', '-3'], ['7', '8'], ['AR-001', '2.5'])
+    """
+    values = column.to_numpy()
+    if values.dtype.kind in "iu":
+        return values.astype(str).tolist()
+    if values.dtype.kind == "f" and len(values):
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(values) & (np.abs(values) < 2.0**63) & (values == np.trunc(values))
+        if whole.all():
+            return values.astype(np.int64).astype(str).tolist()
+    return [id_text(v) for v in column]
 
 
 def _norm_text(value: str) -> str:
@@ -572,20 +593,94 @@ def _answers(series: pd.Series) -> pd.Series:
     return series
 
 
+def _distinct(series: pd.Series) -> tuple[np.ndarray, pd.Series, int]:
+    """A column's distinct answers, so that each is looked at once rather than once per row.
+
+    Returns ``(codes, sample, k)``: ``sample`` holds the first row of each of the ``k`` distinct
+    answers, in order of first appearance (as :func:`_answers` gives them), then one missing row if
+    the column has any; ``codes`` gives each row's position in ``sample`` (a missing answer: ``k``).
+    Answers are told apart as :func:`pandas.unique` does (``1``, ``1.0`` and ``True`` are one
+    answer, ``"1"`` another), categoricals by their codes.
+
+    >>> codes, sample, k = _distinct(pd.Series(["b", "a", None, "b", 1, 1.0]))
+    >>> codes.tolist(), sample.tolist(), k
+    ([0, 1, 3, 0, 2, 2], ['b', 'a', 1, None], 3)
+    """
+    codes, _ = pd.factorize(series, use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.intp)
+    n = len(codes)
+    missing = codes < 0
+    k = int(codes.max()) + 1 if n else 0
+    present = np.flatnonzero(~missing)
+    first = np.full(k, n, dtype=np.intp)
+    np.minimum.at(first, codes[present], present)
+    if k > 1 and (np.diff(first) < 0).any():  # codes not in order of first appearance: renumber them
+        order = np.argsort(first, kind="stable")
+        rank = np.empty(k, dtype=np.intp)
+        rank[order] = np.arange(k, dtype=np.intp)
+        codes = np.where(missing, -1, rank[np.clip(codes, 0, None)])
+        first = first[order]
+    rows = first
+    if missing.any():
+        codes = np.where(missing, k, codes)
+        rows = np.append(first, np.flatnonzero(missing)[0])
+    return codes, _answers(series.iloc[rows]), k
+
+
+def _rows_by_code(codes: np.ndarray, wanted: Sequence[int], positions: np.ndarray | None = None) -> list[np.ndarray]:
+    """For each code in ``wanted`` (increasing), the rows whose code it is, in increasing order: one pass for all.
+
+    ``positions`` renames the rows (the rows of a subset in the whole column).
+
+    >>> [r.tolist() for r in _rows_by_code(np.array([0, 2, 1, 2, 0, 3]), [0, 2])]
+    [[0, 4], [1, 3]]
+    """
+    if not len(wanted):
+        return []
+    if len(wanted) == 1:
+        rows = np.flatnonzero(codes == wanted[0])
+        return [rows if positions is None else positions[rows]]
+    chosen = np.zeros(int(codes.max()) + 1, dtype=bool)
+    chosen[list(wanted)] = True
+    rows = np.flatnonzero(chosen[codes])
+    by_code = codes[rows]
+    order = np.argsort(by_code, kind="stable")  # stable: each code's rows stay increasing
+    rows = rows[order]
+    if positions is not None:
+        rows = positions[rows]
+    counts = np.bincount(by_code, minlength=len(chosen))[list(wanted)]
+    return np.split(rows, np.cumsum(counts)[:-1])
+
+
 def _translate(series: pd.Series, table: dict[Any, Any]) -> tuple[pd.Series, dict[Any, np.ndarray]]:
-    """``series`` through ``table`` (answers matched by :class:`_Lookup`); unforeseen answers → their rows."""
+    """``series`` through ``table`` (answers matched by :class:`_Lookup`); unforeseen answers → their rows.
+
+    Each distinct answer is looked up once (:func:`_distinct`) and the rows take their answer's
+    value; ``Series.map`` runs on one row per distinct answer only, so that the result has the type
+    it gives (floats with NaN, texts, or objects with ``None`` for missing and unforeseen answers).
+    Unforeseen answers come in order of first appearance, each with all its rows.
+
+    >>> out, unforeseen = _translate(pd.Series(["yes", " no", None, "maybe", 1, "yes"]), {"yes": 1.0, "no": 0.0, 1: 0.5})
+    >>> out.tolist(), {answer: rows.tolist() for answer, rows in unforeseen.items()}
+    ([1.0, 0.0, nan, nan, 0.5, 1.0], {'maybe': [3]})
+    """
     lookup = _Lookup(table)
-    answers = _answers(series)
-    present = answers.notna().to_numpy()
+    codes, sample, k = _distinct(series)
     translation: dict[Any, Any] = {}
-    unforeseen: dict[Any, np.ndarray] = {}
-    for answer in pd.unique(answers[present]):
+    unforeseen_codes: list[int] = []
+    unforeseen_answers: list[Any] = []
+    # the k answers are distinct: pd.unique keeps each, in order, typed as the column gives them
+    for j, answer in enumerate(pd.unique(sample.iloc[:k])):
         found = lookup.get(answer)
         if found is _Lookup._MISSING:
-            unforeseen[answer] = np.flatnonzero(present & (answers == answer).to_numpy())
+            unforeseen_codes.append(j)
+            unforeseen_answers.append(answer)
         else:
             translation[answer] = found
-    out = answers.map(lambda a: translation.get(a) if a == a and a is not None else None)
+    values = sample.map(lambda a: translation.get(a) if pd.notna(a) else None)
+    out = values.take(codes).set_axis(series.index)
+    out.name = series.name
+    unforeseen = dict(zip(unforeseen_answers, _rows_by_code(codes, unforeseen_codes), strict=True))
     return out, unforeseen
 
 
@@ -609,9 +704,12 @@ def _numbers(series: pd.Series) -> tuple[np.ndarray, dict[Any, np.ndarray]]:
     if pd.api.types.is_bool_dtype(answers.dtype):
         return answers.astype(float).to_numpy(), {}
     numbers = pd.to_numeric(answers, errors="coerce")
-    bad = answers.notna().to_numpy() & numbers.isna().to_numpy()
-    unforeseen = {a: np.flatnonzero(bad & (answers == a).to_numpy()) for a in pd.unique(answers[bad])}
-    return numbers.to_numpy(dtype=float), unforeseen
+    bad = np.flatnonzero(answers.notna().to_numpy() & numbers.isna().to_numpy())
+    if not len(bad):
+        return numbers.to_numpy(dtype=float), {}
+    codes, texts = pd.factorize(answers.iloc[bad])
+    rows = _rows_by_code(np.asarray(codes, dtype=np.intp), range(len(texts)), bad)
+    return numbers.to_numpy(dtype=float), dict(zip(pd.unique(answers.iloc[bad]), rows, strict=True))
 
 
 def _band(x: np.ndarray, bands: Sequence[tuple[float, Any]]) -> tuple[np.ndarray, np.ndarray]:
@@ -629,6 +727,17 @@ def _band(x: np.ndarray, bands: Sequence[tuple[float, Any]]) -> tuple[np.ndarray
     return out_obj, below
 
 
+def _has_text(values: pd.Series) -> bool:
+    """Whether a translated column holds a text (looking at each distinct value once).
+
+    >>> _has_text(pd.Series([1.0, None])), _has_text(pd.Series([None, "small"]))
+    (False, True)
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return False
+    return any(isinstance(v, str) for v in pd.unique(values.dropna()))
+
+
 def _evaluate(data: pd.DataFrame, spec: Source, mapping: Mapping, loc: tuple[str, str], source: str,
               issues: list[Issue], unit: bool) -> np.ndarray | pd.Categorical | None:
     """One observable's (``unit``) or outcome's values for every row; problems go to ``issues``."""
@@ -644,7 +753,7 @@ def _evaluate(data: pd.DataFrame, spec: Source, mapping: Mapping, loc: tuple[str
             if unforeseen:
                 issues.append(mapping.issue([*loc, "recode"], _unforeseen_message(col, "recode", unforeseen, source)))
                 continue
-            if any(isinstance(v, str) for v in translated.dropna()):
+            if _has_text(translated):
                 text_values = True
                 per_column.append(translated.to_numpy(dtype=object))
             else:
@@ -749,17 +858,43 @@ def _only_when(result: Any, data: pd.DataFrame, spec: Source, mapping: Mapping, 
     if spec.only_when is None:
         return result
     cond = spec.only_when
-    lookup = _Lookup({k: True for k in cond.in_})
-    answers = _answers(data[cond.column])
-    keep = np.array([a == a and a is not None and lookup.get(a) is True for a in answers], dtype=bool)
+    keep = _rows_in(data[cond.column], cond.in_)
     outside = np.nan if spec.otherwise is None else spec.otherwise
-    answered = answers.notna().to_numpy()
+    answered = data[cond.column].notna().to_numpy()
     if isinstance(result, pd.Series):
         fill = np.full(len(result), None, dtype=object)
         if spec.otherwise is not None:
             fill[answered] = spec.otherwise
         return result.where(keep, pd.Series(fill, index=result.index)).to_numpy(dtype=object)
     return np.where(keep, result, np.where(answered, outside, np.nan))
+
+
+_SAME_NUMBER = ((False, 0, 0.0, -0.0), (True, 1, 1.0))
+"""Answers that are one answer to :func:`pandas.factorize` but that :class:`_Lookup` may tell apart (``"True"``, ``"-0.0"``)."""
+
+
+def _rows_in(series: pd.Series, answers: Sequence[Key]) -> np.ndarray:
+    """Which rows answer one of ``answers`` (matched by :class:`_Lookup`), looking at each distinct answer once.
+
+    >>> _rows_in(pd.Series([1, "2", None, 3.0, " a "]), [1, 2, "a"]).tolist()
+    [True, True, False, False, True]
+    """
+    lookup = _Lookup(dict.fromkeys(answers, True))
+    codes, sample, k = _distinct(series)
+    hits = np.zeros(len(sample), dtype=bool)
+    for j, answer in enumerate(sample.iloc[:k]):
+        hits[j] = lookup.get(answer) is True
+    keep = hits[codes]
+    for j, answer in enumerate(sample.iloc[:k]):
+        variants = next((v for v in _SAME_NUMBER if _is_number(answer) and answer in v), ())
+        if len({lookup.get(v) is True for v in variants}) > 1:  # 1 and True may differ here: row by row
+            rows = np.flatnonzero(codes == j)
+            keep[rows] = [lookup.get(a) is True for a in series.iloc[rows]]
+    return keep
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
 
 
 def _group(data: pd.DataFrame, group: GroupMap, mapping: Mapping, name: str, source: str,
