@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import shutil
@@ -204,9 +205,12 @@ def worker(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     migrate = time.perf_counter() - t0
     user, made = seed(args.firms, args.assessments, args.plans, args.results)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute("ANALYZE")
+        else:  # the seeded rows moved from the write-ahead log into the database, as a server's would be
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    gc.collect()  # the seeding's garbage, which a server never carries
     org_id = tenancy.organisation(user).pk
     client = Client()
     client.force_login(user)

@@ -129,6 +129,8 @@ class Firm(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["organisation", "name"], name="firm_name_unique_in_org")]
+        # the portfolio's cache stamp (web.views.portfolio.last_change): a count and a maximum per organisation
+        indexes = [models.Index(fields=["organisation", "updated_at"], name="firm_org_updated")]
 
     def __str__(self) -> str:
         return self.name
@@ -223,7 +225,8 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-assessed_on", "-created_at"]
-        indexes = [models.Index(fields=["organisation", "status", "assessed_on"], name="assessment_org_status_date")]
+        indexes = [models.Index(fields=["organisation", "status", "assessed_on"], name="assessment_org_status_date"),
+                   models.Index(fields=["organisation", "updated_at"], name="assessment_org_updated")]
 
     def __str__(self) -> str:
         return f"{self.firm} — {self.assessed_on}"
@@ -468,6 +471,9 @@ class ActionPlan(models.Model):
     programmes_picked = models.JSONField(default=list, blank=True,
                                          help_text="ids picked on an action that is not dropped")
     programmes_used = models.JSONField(default=list, blank=True, help_text="ids picked on an action that is done")
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "updated_at"], name="plan_org_updated")]
 
     def __str__(self) -> str:
         return f"plan of {self.assessment}"

@@ -20,9 +20,13 @@ core, render) so that the bench can tell where the time goes.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+import json
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 import numpy as np
@@ -30,7 +34,8 @@ import pandas as pd
 from django import forms
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models import Count, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -67,15 +72,21 @@ from innexport.web.tenancy import member_required
 TOP = 10
 """Rows of the top-N lists (priorities, programmes) on the page and in the brief."""
 
-FIELDS: tuple[tuple[str, str], ...] = (
-    ("assessment", "pk"), ("firm", "firm_id"), ("name", "firm__name"), ("assessed_on", "assessed_on"),
-    ("iip", "iip"), ("iep", "iep"), ("iiep", "iiep"), ("class_iip", "class_iip"), ("class_iep", "class_iep"),
-    ("class_iiep", "class_iiep"), ("top_activities", "top_activities"), ("dimension_scores", "dimension_scores"),
-    ("sector", "firm__sector"), ("region", "firm__region"), ("size", "firm__size_class"),
-    ("advisor", "created_by_id"), ("framework", "framework_id"), ("actions_done", "plan__actions_done"),
-    ("programmes_proposed", "plan__programmes_proposed"), ("programmes_used", "plan__programmes_used"),
+EVERY_ROW: tuple[tuple[str, str], ...] = (
+    ("assessment", "pk"), ("firm", "firm_id"), ("assessed_on", "assessed_on"), ("iiep", "iiep"),
+    ("class_iiep", "class_iiep"), ("framework", "framework_id"),
 )
-"""The columns of the portfolio frame and where the one query reads them."""
+"""What :func:`load_frame` reads of every diagnostic of the selection (frame column, model field)."""
+LATEST_ROW: tuple[tuple[str, str], ...] = (
+    ("assessment", "pk"), ("iip", "iip"), ("iep", "iep"), ("class_iip", "class_iip"), ("class_iep", "class_iep"),
+    ("top_activities", "top_activities"), ("dimension_scores", "dimension_scores"),
+)
+"""What it reads of each firm's latest diagnostic only (:data:`innexport.portfolio.compute.LATEST_COLUMNS`)."""
+PLAN_ROW: tuple[tuple[str, str], ...] = (
+    ("assessment", "assessment_id"), ("actions_done", "actions_done"),
+    ("programmes_proposed", "programmes_proposed"), ("programmes_used", "programmes_used"),
+)
+"""What it reads of the plans of the organisation."""
 JSON_COLUMNS = frozenset({"top_activities", "dimension_scores", "programmes_proposed", "programmes_used"})
 FLOAT_COLUMNS = frozenset({"iip", "iep", "iiep"})
 
@@ -192,24 +203,118 @@ def raw_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
+def _read(qs: QuerySet[Any], fields: tuple[tuple[str, str], ...]) -> dict[str, np.ndarray]:
+    """The ``fields`` (frame column, model field) of the rows of ``qs``, read with :func:`raw_rows` (one
+    query; no per-value conversion: the JSON columns come as their text, and SQLite's dates as ISO
+    text), as one array per column (floats for :data:`FLOAT_COLUMNS`)."""
+    sqlite = connections[qs.db].vendor == "sqlite"
+    texts = {f"{name}_text": Cast(orm, output_field=TextField()) for name, orm in fields
+             if name in JSON_COLUMNS or (sqlite and name == "assessed_on")}
+    rows = raw_rows(qs.annotate(**texts).values_list(
+        *(f"{name}_text" if f"{name}_text" in texts else orm for name, orm in fields)))
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(fields)
+    out: dict[str, np.ndarray] = {}
+    for (name, _orm), values in zip(fields, columns, strict=True):
+        if name in FLOAT_COLUMNS:
+            out[name] = np.array(values, dtype=float)
+        else:
+            out[name] = np.empty(len(values), dtype=object)
+            out[name][:] = values
+    return out
+
+
+def id_list(db: str, ids: Any) -> RawSQL:
+    """The integer ids ``ids`` as a subquery the database unpacks from **one** parameter (a JSON array),
+    for ``filter(pk__in=…)``: one short query whatever their number, where a list of parameters would
+    meet the database's limit (999 in Django's SQLite settings) and cost a query per thousand ids."""
+    text = json.dumps([int(i) for i in ids])
+    if connections[db].vendor == "postgresql":
+        return RawSQL("SELECT (value)::bigint FROM json_array_elements_text(%s::json)", [text])
+    return RawSQL("SELECT value FROM json_each(%s)", [text])
+
+
 def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
-    """The organisation's completed diagnostics matching ``filters`` (cleaned), in one query."""
+    """The organisation's completed diagnostics matching ``filters`` (cleaned): one row per diagnostic,
+    the columns :func:`innexport.portfolio.compute.portfolio` needs, plus ``framework``.
+
+    Read as the computation uses it (:data:`innexport.portfolio.compute.LATEST_COLUMNS`): what every
+    diagnostic contributes (:data:`EVERY_ROW`) in one query; then each firm's latest diagnostic
+    (the one rule, :func:`~innexport.portfolio.compute.chronological` and
+    :func:`~innexport.portfolio.compute.last_of_each`) by id, for its scores and priorities
+    (:data:`LATEST_ROW`), left None on the other rows; the firms' names, sectors and regions; the
+    plans of the organisation, kept for the diagnostics selected. Four reads of a few columns each,
+    rather than one read of every column of every diagnostic joined to its firm and plan: a third
+    of the values to turn into Python objects at 3 diagnostics per firm (bench/bench_portfolio.py).
+    """
     qs = selection(user, filters)
-    # the JSON columns come as their text, parsed by the core only where needed (the latest diagnostic
-    # of each firm, the plans): a third of the rows, and no per-row conversion by the ORM
-    texts = {f"{name}_text": Cast(orm, output_field=TextField()) for name, orm in FIELDS if name in JSON_COLUMNS}
-    qs = qs.annotate(**texts)
-    rows = raw_rows(qs.values_list(*(f"{name}_text" if name in JSON_COLUMNS else orm for name, orm in FIELDS)))
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(FIELDS)
-    frame = pd.DataFrame({
-        name: np.array(values, dtype=float) if name in FLOAT_COLUMNS else pd.Series(values, dtype=object)
-        for (name, _orm), values in zip(FIELDS, columns, strict=True)})
-    # a plan is acted on when an action is done or a programme used (ActionPlan.supported)
-    done = pd.to_numeric(frame["actions_done"], errors="coerce").fillna(0).to_numpy() > 0
-    used = np.fromiter((bool(v) and v not in ("[]", "null") for v in frame["programmes_used"].tolist()), dtype=bool,
-                       count=len(frame))
-    frame["supported"] = done | used
-    return frame
+    columns: dict[str, Any] = _read(qs, EVERY_ROW)
+    ids = columns["assessment"] = columns["assessment"].astype(np.int64)
+    columns["firm"] = columns["firm"].astype(np.int64)
+    n = len(ids)
+    row_of = pd.Index(ids)
+
+    def spread(at: np.ndarray, values: np.ndarray, name: str) -> np.ndarray:
+        """``values`` on the rows ``at``, None (NaN for numbers) elsewhere."""
+        out = np.full(n, np.nan) if name in FLOAT_COLUMNS else np.full(n, None, dtype=object)
+        out[at] = values
+        return out
+
+    # each firm's latest diagnostic: its scores and priorities, its firm's name, sector and region
+    columns["assessed_on"], order, codes = core.chronological(pd.DataFrame({
+        "firm": columns["firm"], "assessment": ids, "assessed_on": pd.Series(columns["assessed_on"], dtype=object)}),
+        "portfolio")  # the dates read once (the computation's own call finds them read)
+    chosen = _read(Assessment.objects.filter(pk__in=id_list(qs.db, ids[order[core.last_of_each(codes)]])).order_by(),
+                   LATEST_ROW)
+    at = row_of.get_indexer(chosen["assessment"].astype(np.int64))
+    for name, _orm in LATEST_ROW[1:]:
+        columns[name] = spread(at, chosen[name], name)
+    firms = _read(tenancy.firms(user).order_by(), (("firm", "pk"), ("name", "name"), ("sector", "sector"),
+                                                   ("region", "region")))
+    of_firm = pd.Index(firms["firm"]).get_indexer(columns["firm"][at])
+    for name in ("name", "sector", "region"):  # a firm erased meanwhile (-1): None
+        columns[name] = spread(at, np.append(firms[name], np.array([None], dtype=object))[of_firm], name)
+
+    # the plans of the diagnostics selected; acted on when an action is done or a programme used
+    # (ActionPlan.supported)
+    plans = _read(ActionPlan.objects.filter(organisation=tenancy.organisation(user)).order_by(), PLAN_ROW)
+    of_plan = row_of.get_indexer(plans["assessment"].astype(np.int64))
+    kept = of_plan >= 0
+    at, used = of_plan[kept], plans["programmes_used"][kept]
+    for name in ("programmes_proposed", "programmes_used"):
+        columns[name] = spread(at, plans[name][kept], name)
+    done = pd.to_numeric(pd.Series(plans["actions_done"][kept]), errors="coerce").fillna(0).to_numpy() > 0
+    used = np.fromiter((bool(v) and v not in ("[]", "null") for v in used), dtype=bool, count=len(used))
+    columns["supported"] = spread(at, done | used, "supported").astype(bool)  # None (no plan): False
+    # object columns kept as such: pandas would otherwise turn every text into its string type (the JSON
+    # texts too, read back as Python texts by the core)
+    return pd.DataFrame({name: pd.Series(values, dtype=object) if values.dtype == object else values
+                         for name, values in columns.items()})
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a portfolio is read and summed up.
+
+    Reading 30,000 diagnostics makes some hundred thousand tuples, texts and numbers, and each
+    allocation burst makes the collector walk every object of the process (Django's, pandas'…)
+    looking for cycles these plain values never form: a third of the read's time at 10,000 firms
+    (bench/bench_portfolio.py). Reference counting still frees everything; the collector runs again
+    as soon as the block ends (unless it was already paused).
+
+    >>> import gc
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def last_change(organisation: Any) -> str:
@@ -218,11 +323,15 @@ def last_change(organisation: Any) -> str:
     changes it (a deletion lowers a count), so a portfolio cached under it is never stale. For
     example ``30000|2026-12-06 08:25:01.123456|10000|…``. (Framework versions never change once
     stored; the catalogue's names and the members' names are read on every request, not cached.)
+
+    The latest change is read from the end of the (organisation, updated_at) index, apart from the
+    count: asked together as aggregates, both would scan the index, five times slower at 30,000
+    diagnostics.
     """
     def stamp(model: Any) -> tuple[Subquery, Subquery]:
-        rows = model.objects.filter(organisation=OuterRef("pk")).order_by().values("organisation")
-        return (Subquery(rows.annotate(n=Count("pk")).values("n")),
-                Subquery(rows.annotate(at=Max("updated_at")).values("at")))
+        rows = model.objects.filter(organisation=OuterRef("pk"))
+        return (Subquery(rows.order_by().values("organisation").annotate(n=Count("pk")).values("n")),
+                Subquery(rows.order_by("-updated_at").values("updated_at")[:1]))
 
     parts: dict[str, Any] = {}
     for name, model in (("a", Assessment), ("f", Firm), ("p", ActionPlan)):
@@ -303,12 +412,13 @@ def computed(request: HttpRequest, form: PortfolioFilters,
         fws = frameworks_by_key(keys)
         timer.lap("core")
         return p, fws, flags
-    frame = load_frame(request.user, form.cleaned_data)
-    timer.lap("query")
-    keys = framework_keys(frame)
-    fws = frameworks_by_key(keys)
-    p = core.portfolio(frame, fws)
-    flags = disclosure.masked_flags(p)
+    with collector_paused():
+        frame = load_frame(request.user, form.cleaned_data)
+        timer.lap("query")
+        keys = framework_keys(frame)
+        fws = frameworks_by_key(keys)
+        p = core.portfolio(frame, fws)
+        flags = disclosure.masked_flags(p)
     cache.set(key, (p, flags, keys), CACHE_SECONDS)
     timer.lap("core")
     return p, fws, flags
