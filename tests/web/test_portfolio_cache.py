@@ -73,6 +73,29 @@ def test_the_stamp_changes_with_a_change_of_status(org_a, wine_framework) -> Non
     assert view.last_change(org_a.organisation) != before
 
 
+def test_the_stamp_ignores_the_drafts_being_answered(org_a, wine_framework) -> None:
+    """A draft saved at every answer leaves the portfolio's cache alone; completing it does not."""
+    add(org_a, wine_framework, "Domaine T")
+    draft = add(org_a, wine_framework, "Domaine U")
+    draft.status = AssessmentStatus.DRAFT
+    draft.save()
+    before = view.last_change(org_a.organisation)
+    for value in (0.2, 0.3):
+        draft.iiep = value
+        draft.save()
+        assert view.last_change(org_a.organisation) == before
+    # completed, then a completed one back to draft while another is completed (same count): both seen
+    draft.status = AssessmentStatus.COMPLETED
+    draft.save()
+    completed = view.last_change(org_a.organisation)
+    assert completed != before
+    draft.status = AssessmentStatus.DRAFT
+    draft.save()
+    third = add(org_a, wine_framework, "Domaine V")
+    assert view.last_change(org_a.organisation) not in (before, completed)
+    assert third.pk and figure(org_a.client("admin").get(reverse("portfolio")).content.decode(), "firms") == 2
+
+
 def test_query_count_of_the_page_does_not_grow_with_the_firms(org_a, wine_framework) -> None:
     client = org_a.client("admin")
     add(org_a, wine_framework, "Domaine Q")

@@ -226,7 +226,8 @@ class Assessment(models.Model):
     class Meta:
         ordering = ["-assessed_on", "-created_at"]
         indexes = [models.Index(fields=["organisation", "status", "assessed_on"], name="assessment_org_status_date"),
-                   models.Index(fields=["organisation", "updated_at"], name="assessment_org_updated")]
+                   # the portfolio's cache stamp: its completed diagnostics' count and latest change
+                   models.Index(fields=["organisation", "status", "updated_at"], name="assessment_org_status_updated")]
 
     def __str__(self) -> str:
         return f"{self.firm} — {self.assessed_on}"

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='assessment',
-            index=models.Index(fields=['organisation', 'updated_at'], name='assessment_org_updated'),
+            index=models.Index(fields=['organisation', 'status', 'updated_at'], name='assessment_org_status_updated'),
         ),
         migrations.AddIndex(
             model_name='firm',

@@ -319,10 +319,12 @@ def collector_paused() -> Iterator[None]:
 
 def last_change(organisation: Any) -> str:
     """A stamp of the organisation's data the portfolio reads, in one query: the number and the latest
-    change (``updated_at``) of its firms, diagnostics and plans. Any creation, change or deletion
-    changes it (a deletion lowers a count), so a portfolio cached under it is never stale. For
-    example ``30000|2026-12-06 08:25:01.123456|10000|…``. (Framework versions never change once
-    stored; the catalogue's names and the members' names are read on every request, not cached.)
+    change (``updated_at``) of its firms, **completed** diagnostics and plans. Any creation, change or
+    deletion of what the portfolio reads changes it (a deletion, or a diagnostic no longer completed,
+    lowers a count; one completed or changed becomes the latest change), so a portfolio cached under
+    it is never stale; the drafts being answered (saved at every answer) leave it alone. For example
+    ``30000|2026-12-06 08:25:01.123456|10000|…``. (Framework versions never change once stored; the
+    catalogue's names and the members' names are read on every request, not cached.)
 
     The latest change is read from the end of the (organisation, updated_at) index, apart from the
     count: asked together as aggregates, both would scan the index, five times slower at 30,000
@@ -330,6 +332,8 @@ def last_change(organisation: Any) -> str:
     """
     def stamp(model: Any) -> tuple[Subquery, Subquery]:
         rows = model.objects.filter(organisation=OuterRef("pk"))
+        if model is Assessment:
+            rows = rows.filter(status=AssessmentStatus.COMPLETED)
         return (Subquery(rows.order_by().values("organisation").annotate(n=Count("pk")).values("n")),
                 Subquery(rows.order_by("-updated_at").values("updated_at")[:1]))
 
