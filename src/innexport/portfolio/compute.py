@@ -52,6 +52,7 @@ import json
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -216,8 +217,29 @@ def _ordered_keys(first: Iterable[Hashable], seen: Iterable[Hashable], last: Has
     return first + extra + ([last] if last is not None and last in seen and last not in first else [])
 
 
-def _class_text(series: pd.Series) -> pd.Series:
-    return series.where(series.notna(), NO_CLASS)
+def _class_keys(values: np.ndarray) -> np.ndarray:
+    """Class ids as keys: a missing one is :data:`NO_CLASS`."""
+    return np.where(pd.isna(values), NO_CLASS, values).astype(object)
+
+
+def _texts(values: np.ndarray, missing: str) -> np.ndarray:
+    """Values as texts (``missing`` for a missing one), e.g. a firm's sector.
+
+    >>> _texts(np.array(["11.02", None, 7], dtype=object), "").tolist()
+    ['11.02', '', '7']
+    """
+    codes, uniques = pd.factorize(values)  # each distinct value turned into text once
+    texts = np.array([*(v if isinstance(v, str) else str(v) for v in uniques), missing], dtype=object)
+    return texts[codes]  # code -1 (missing): the last
+
+
+def _positions(values: np.ndarray, keys: Sequence[Hashable]) -> np.ndarray:
+    """The position of each value in ``keys`` (-1 when not there), looking each distinct value up once."""
+    codes, uniques = pd.factorize(values)
+    if not len(uniques):
+        return np.full(len(values), -1, dtype=np.int64)
+    found = pd.Index(list(keys), dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    return np.where(codes >= 0, found[codes], -1)
 
 
 def chronological(frame: pd.DataFrame, caller: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -291,37 +313,36 @@ def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *
     count = np.repeat(sizes, sizes)
     position = np.arange(n_rows) - np.repeat(starts, sizes)
     iiep_all = _numbers(frame["iiep"], "iiep")[order]
-    class_iiep_all = _class_text(frame["class_iiep"]).to_numpy(dtype=object)[order]
+    class_iiep_all = _class_keys(frame["class_iiep"].to_numpy(dtype=object)[order])
     supported = frame["supported"].fillna(False).astype(bool).to_numpy()[order]
 
-    latest_cols = [c for c in (*LATEST_COLUMNS, "name") if c in frame.columns]
-    latest = frame[latest_cols].take(order[is_last])
-    latest.index = pd.Index(frame["firm"].to_numpy(dtype=object)[order[is_last]], name="firm")
-    latest["assessed_on"] = assessed_on[order[is_last]]
-    for name in INDICES:
-        latest[name] = iiep_all[is_last] if name == "iiep" else _numbers(latest[name], name)
-        latest[f"class_{name}"] = class_iiep_all[is_last] if name == "iiep" else \
-            _class_text(latest[f"class_{name}"]).to_numpy(dtype=object)
-    for name in GROUPINGS:
-        latest[name] = latest[name].where(latest[name].notna(), NO_GROUP).astype(str)
-    n = len(latest)
+    # each firm's latest diagnostic (``at``: its row in ``frame``), its columns as arrays
+    at = order[is_last]
+    n = len(at)
+    firm_index = pd.Index(frame["firm"].to_numpy(dtype=object)[at], name="firm")
+    numbers = {name: iiep_all[is_last] if name == "iiep" else _numbers(frame[name].iloc[at], name) for name in INDICES}
+    class_of = {name: class_iiep_all[is_last] if name == "iiep" else
+                _class_keys(frame[f"class_{name}"].to_numpy(dtype=object)[at]) for name in INDICES}
+    group_of = {name: _texts(frame[name].to_numpy(dtype=object)[at], NO_GROUP) for name in GROUPINGS}
 
     # the plane
-    point_cols = ["assessed_on", "iip", "iep", "iiep", "class_iiep", *(["name"] if "name" in latest.columns else [])]
-    points = latest[point_cols]
+    points = pd.DataFrame({"assessed_on": assessed_on[at], **{name: numbers[name] for name in INDICES},
+                           "class_iiep": pd.Series(class_of["iiep"], dtype=object, index=firm_index)}, index=firm_index)
+    if "name" in frame.columns:
+        points["name"] = pd.Series(frame["name"].to_numpy(dtype=object)[at], dtype=object, index=firm_index)
 
     # classes: codes in ``keys`` (the framework's classes, others met, then no class)
-    seen = set().union(*(set(latest[f"class_{name}"].unique()) for name in INDICES)) if n else set()
+    seen = set().union(*(set(pd.unique(class_of[name])) for name in INDICES)) if n else set()
     keys = _ordered_keys(classes, seen, NO_CLASS)
-    key_index = pd.Index(keys)
-    codes = {name: key_index.get_indexer(latest[f"class_{name}"].to_numpy(dtype=object)) for name in INDICES}
+    codes = {name: _positions(class_of[name], keys) for name in INDICES}
     distribution = pd.DataFrame({name: np.bincount(codes[name], minlength=len(keys)) for name in INDICES},
                                 index=pd.Index(keys, name="class")).astype(int)
     cells = np.bincount(codes["iip"] * len(keys) + codes["iep"], minlength=len(keys) ** 2).reshape(len(keys), len(keys))
     cross = pd.DataFrame(cells, index=pd.Index(keys, name="iip"), columns=pd.Index(keys, name="iep")).astype(int)
 
     # top priorities of the latest diagnostics (each activity once per firm)
-    top_counts = _firms_per_item(np.arange(n), json_values(latest["top_activities"].tolist(), "top_activities"))
+    top_counts = _firms_per_item(np.arange(n), _lists(frame["top_activities"].to_numpy(dtype=object)[at].tolist(),
+                                                      "top_activities"))
     act_keys = _ordered_keys(activities_order, top_counts.index)
     firms_top = top_counts.reindex(act_keys, fill_value=0).astype(int)
     activities = pd.DataFrame({"firms": firms_top.to_numpy(), "share": firms_top.to_numpy() / n if n else np.nan},
@@ -330,28 +351,28 @@ def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *
     activities = activities.iloc[np.lexsort([rank, -activities["firms"].to_numpy()])]
 
     # values per firm: indices, gap to the next class, dimension scores
-    class_pos = pd.Index(classes).get_indexer(latest["class_iiep"].to_numpy(dtype=object))
+    class_pos = _positions(class_of["iiep"], classes)
     next_threshold = np.array([np.nan, *(c.threshold for c in fw.classes[:-1])])  # by class position + 1
-    iiep = latest["iiep"].to_numpy()
+    iiep = numbers["iiep"]
     below = next_threshold[np.where(class_pos >= 0, class_pos, 0)] - iiep
     gap = np.where(class_pos == 0, 0.0, np.clip(below, 0.0, None))
     gap[(class_pos < 0) | ((class_pos > 0) & np.isnan(iiep))] = np.nan
-    values = latest[["iip", "iep", "iiep"]].assign(gap=gap)
+    values = pd.DataFrame({**numbers, "gap": gap}, index=firm_index)
     scores = [d if isinstance(d, dict) else {}
-              for d in json_values(latest["dimension_scores"].tolist(), "dimension_scores")]
+              for d in json_values(frame["dimension_scores"].to_numpy(dtype=object)[at].tolist(), "dimension_scores")]
     dim_keys = _ordered_keys((d.id for f in fws for d in f.dimensions), set().union(*scores) if scores else ())
-    dims = pd.DataFrame(_score_matrix(scores, dim_keys), index=latest.index, columns=dim_keys)
+    dims = pd.DataFrame(_score_matrix(scores, dim_keys), index=firm_index, columns=dim_keys)
     values = pd.concat([values, dims], axis=1)
     overall = pd.concat([pd.Series({"firms": n}), values.mean()]) if n else \
         pd.Series({"firms": 0, **{c: np.nan for c in values.columns}})
 
-    groups = {by: _groups(by, latest[by], values, min_group) for by in GROUPINGS}
+    groups = {by: _groups(by, group_of[by], values, min_group) for by in GROUPINGS}
 
     # programmes: firms they were proposed to, firms that used them (only the rows that name some)
     def per_programme(column: str) -> pd.Series:
         lists = frame[column].to_numpy(dtype=object)[order]
         named = np.flatnonzero(pd.notna(lists))
-        return _firms_per_item(firm_codes[named], json_values(lists[named].tolist(), column))
+        return _firms_per_item(firm_codes[named], _lists(lists[named].tolist(), column))
 
     programmes = pd.DataFrame({"proposed": per_programme("programmes_proposed"),
                                "used": per_programme("programmes_used")}).fillna(0).astype(int)
@@ -367,7 +388,7 @@ def portfolio(frame: pd.DataFrame, framework: Framework | Sequence[Framework], *
     has_support = np.zeros(int(firm_codes.max()) + 1 if n_rows else 0, dtype=bool)
     has_support[firm_codes[first_acted]] = True
     is_start_comparison = ~has_support[firm_codes] & (position == 0) & (count >= 2)
-    all_pos = pd.Index(classes).get_indexer(class_iiep_all)
+    all_pos = _positions(class_iiep_all, classes)
     last_row = np.repeat(starts + sizes - 1, sizes)
     moves = {g: _movement(g, rows_, last_row, all_pos, iiep_all, classes)
              for g, rows_ in (("supported", is_start_supported), ("comparison", is_start_comparison))}
@@ -428,11 +449,11 @@ _EMPTY_JSON = frozenset({"[]", "{}", "null", ""})
 _JSON = msgspec.json.Decoder()
 
 
-def _groups(by: str, key: pd.Series, values: pd.DataFrame, min_group: int) -> Groups:
+def _groups(by: str, key: np.ndarray, values: pd.DataFrame, min_group: int) -> Groups:
     """Per group of ``key``: the number of firms and the mean of each column of ``values`` (missing
     values left out, as pandas' mean does), by sums and counts over the group codes (``np.bincount``:
     one pass per column, many times faster than a pandas group-by of text keys)."""
-    codes, uniques = pd.factorize(key.to_numpy(dtype=object), sort=False)
+    codes, uniques = pd.factorize(key, sort=False)
     k = len(uniques)
     x = values.to_numpy(dtype=float)
     known = ~np.isnan(x)
@@ -453,14 +474,29 @@ def _groups(by: str, key: pd.Series, values: pd.DataFrame, min_group: int) -> Gr
     return Groups(by, rows, other)
 
 
+def _lists(values: list, column: str) -> list:
+    """The values of a list column as lists: JSON texts parsed (:func:`json_values`), a missing or
+    empty value, or one that is not a list, as ``[]``.
+
+    >>> _lists(['["p"]', None, '[]', '{"a": 1}'], "x")
+    [['p'], [], [], []]
+    """
+    try:  # texts or None, as a database gives them: one parse, lists only
+        parsed = _JSON.decode("[" + ",".join(["[]" if v is None or v in _EMPTY_JSON else v for v in values]) + "]")
+        if len(parsed) == len(values) and all(type(v) is list for v in parsed):
+            return parsed
+    except (TypeError, ValueError, msgspec.DecodeError):
+        pass  # value by value, naming a bad one
+    return [list(v) if isinstance(v, (list, tuple)) else [] for v in json_values(values, column)]
+
+
 def _firms_per_item(firms: np.ndarray, lists: list) -> pd.Series:
-    """Per item of the lists (one list, or None, per row; items that are not non-empty text are left
-    out): the number of distinct firms (codes, one per row) having it.
+    """Per item of the lists (one list per row, :func:`_lists`; items that are not non-empty text are
+    left out): the number of distinct firms (codes, one per row) having it.
 
     >>> _firms_per_item(np.array([0, 0, 1]), [["p", "q"], ["p"], ["p", "p", 3]]).sort_index().to_dict()
     {'p': 2, 'q': 1}
     """
-    lists = [lst if isinstance(lst, (list, tuple)) else () for lst in lists]
     lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
     items = np.empty(int(lengths.sum()), dtype=object)
     items[:] = list(chain.from_iterable(lists))
@@ -507,6 +543,15 @@ def _score_matrix(scores: list[dict], keys: list) -> np.ndarray:
     >>> _score_matrix([{"a": 0.5}, {"a": "x", "b": 1}], ["a", "b"]).tolist()
     [[0.5, nan], [nan, 1.0]]
     """
+    if keys and scores:  # every score given as a number: one C-level lookup per firm
+        try:
+            pick = itemgetter(*keys)
+            rows = [pick(d) for d in scores]
+            matrix = np.array(rows if len(keys) > 1 else [[r] for r in rows], dtype=float)
+            if matrix.shape == (len(scores), len(keys)):
+                return matrix
+        except (KeyError, TypeError, ValueError):
+            pass  # a score missing or not a number: below, column by column
     table = pd.DataFrame.from_records(scores, columns=keys, nrows=len(scores)) if scores else \
         pd.DataFrame(columns=keys)
     numeric = [c for c in table.columns if not pd.api.types.is_float_dtype(table[c].dtype)]
