@@ -287,8 +287,8 @@ def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
     columns["supported"] = spread(at, done | used, "supported").astype(bool)  # None (no plan): False
     # object columns kept as such: pandas would otherwise turn every text into its string type (the JSON
     # texts too, read back as Python texts by the core)
-    return pd.DataFrame({name: pd.Series(values, dtype=object) if values.dtype == object else values
-                         for name, values in columns.items()})
+    return pd.DataFrame({name: pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
+                         for name, values in columns.items()}, copy=False)
 
 
 @contextmanager

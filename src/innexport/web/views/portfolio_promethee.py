@@ -58,6 +58,7 @@ from innexport.web.views.portfolio import (
     CACHE_SECONDS,
     PortfolioFilters,
     cache_key,
+    collector_paused,
     frameworks_by_key,
     last_change,
     raw_rows,
@@ -160,7 +161,8 @@ def ranking(user: Any, filters: dict[str, Any], preference: Preference, *, maske
     key = cache_key(organisation, filters, last_change(organisation), "promethee-masked" if masked else "promethee")
     kept = cache.get(key)
     if kept is None:
-        kept = latest_scores(user, filters, with_names=not masked)
+        with collector_paused():
+            kept = latest_scores(user, filters, with_names=not masked)
         cache.set(key, kept, CACHE_SECONDS)
     table, names, keys = kept
     fw = frameworks_by_key(keys)[0]
