@@ -4,7 +4,9 @@
 (:mod:`innexport.population.mapping`) in memory that does not grow with the number of firms: each
 batch of rows is cleaned as :func:`~innexport.population.io.read_survey` cleans a whole file and
 goes through the SAME :func:`~innexport.population.mapping.apply_mapping`; its rows are written
-before the next batch is read. Only the columns the mapping reads are read.
+before the next batch is read. Only the columns the mapping reads are read. A batch gets the mapping's
+missing codes once, from :func:`survey_batches` (``apply_mapping`` is handed the mapping without them:
+:func:`codes_applied`), and the framework the mapping names is loaded once per import, not per batch.
 
 What is survey-wide, and where it is decided (every other rule is per row, hence identical per batch):
 
@@ -32,7 +34,7 @@ What is survey-wide, and where it is decided (every other rule is per row, hence
   of their 64-bit hashes (:class:`SeenIds`: 8 bytes per firm; a set of the id texts took about
   100 bytes per firm, 1 GB at 10M firms); a hash seen again is checked on the exact ids by a pass
   over the id column, and a true duplicate is refused naming the id and both rows, with
-  :func:`~innexport.population.io.check_ids`' wording;
+  :func:`~innexport.population.io.check_ids`' wording (the same message as the in-memory import's);
 * **row numbers** in messages: :data:`~innexport.population.io.ROW_OFFSET` is set per batch, so
   every message names rows of the whole file; without an id column a firm's id is its row
   number in the whole file (``apply_mapping``'s rule, shifted by the batch's offset).
@@ -62,6 +64,7 @@ hash, mapping, survey) is the one :func:`~innexport.population.io.write_table` w
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -77,7 +80,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innexport.core.framework import Framework
+from innexport.core.framework import Framework, FrameworkError
+from innexport.files.frameworks import load_framework
 from innexport.files.limits import MAX_TABLE_BYTES, InputRefused, bom_encoding, check_table_shape, check_zip, read_text
 from innexport.population.engine import score_partition
 from innexport.population.frame import FIRM_ID, WEIGHT
@@ -98,9 +102,10 @@ from innexport.population.io import (
     stamp_of,
     write_sidecar,
 )
-from innexport.population.mapping import Mapping, id_text, load_mapping
+from innexport.population.mapping import Mapping, id_texts, load_mapping
 
-__all__ = ["DEFAULT_BATCH_ROWS", "SeenIds", "StreamResult", "id_hashes", "import_stream", "survey_batches"]
+__all__ = ["DEFAULT_BATCH_ROWS", "SeenIds", "StreamResult", "codes_applied", "id_hashes", "import_stream",
+           "survey_batches"]
 
 DEFAULT_BATCH_ROWS = 100_000
 """Rows per batch: about 100 MB of a wide survey (ENDEI II's 750 columns) in pandas."""
@@ -175,12 +180,31 @@ def survey_batches(path: str | Path, mapping: Mapping, batch_rows: int = DEFAULT
             batch.columns = [str(c) for c in batch.columns]
             if renamed:
                 batch = batch.rename(columns={c: renamed.get(c, c) for c in batch.columns})
-            batch = pd.DataFrame({col: blank_to_missing(batch[col]) for col in batch.columns}, index=batch.index)
-            yield apply_missing_codes(batch, mapping.missing_codes, path)
+            yield apply_missing_codes(_blanks_to_missing(batch), mapping.missing_codes, path)
     except SurveyError:
         raise
     except Exception as exc:  # a reader's own error (pyarrow's, pyreadstat's, pandas'): say which file
         raise SurveyError(f"{path}: cannot be read as {kind.upper()}: {exc}") from exc
+
+
+def _blanks_to_missing(batch: pd.DataFrame) -> pd.DataFrame:
+    """``batch`` with :func:`~innexport.population.io.blank_to_missing` applied to each column, as
+    :func:`~innexport.population.io.read_survey` applies it; only the columns it changes (text columns) are
+    replaced, the others are not copied into a new frame (that copy took about 0.2 s a batch of 100,000
+    ENDEI II rows).
+
+    >>> batch = pd.DataFrame({"x": [1.0, 2.0], "name": [" a ", " "]})
+    >>> out = _blanks_to_missing(batch)
+    >>> out["name"].tolist(), out["x"].tolist(), batch["name"].tolist()
+    (['a', nan], [1.0, 2.0], [' a ', ' '])
+    """
+    out = batch.copy(deep=False)  # copy-on-write: replacing a column of ``out`` leaves ``batch`` as it was
+    for col in batch.columns:
+        given = batch[col]
+        cleaned = blank_to_missing(given)
+        if cleaned is not given:
+            out[col] = cleaned
+    return out
 
 
 def _at_least_one(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -212,7 +236,8 @@ def _parquet_batches(path: Path, wanted: list[str], batch_rows: int) -> Iterator
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise SurveyError(f"{path}: duplicated column name(s) {', '.join(dupes)}")
-    columns = [c for c in wanted if c in names]
+    read = set(wanted)
+    columns = [c for c in names if c in read]  # in the file's order, as a whole read gives them (and messages list them)
     for file in dataset.files:
         with pq.ParquetFile(file) as part:
             present = [c for c in columns if c in part.schema_arrow.names]
@@ -718,6 +743,21 @@ class SeenIds:
 # --- the import ---------------------------------------------------------------------------------
 
 
+def codes_applied(mapping: Mapping) -> Mapping:
+    """``mapping`` for rows whose missing codes are already applied (:func:`survey_batches` applies them,
+    as :func:`~innexport.population.io.read_survey` does): the same mapping without its missing codes, so
+    that ``apply_mapping`` does not look for them a second time (applying them again changed nothing: a
+    code already missing is not found again). Its messages still name the mapping file's lines.
+
+    >>> from innexport.population.mapping import load_mapping
+    >>> spec = load_mapping("endei2")
+    >>> once = codes_applied(spec)
+    >>> spec.missing_codes[-2:], once.missing_codes, once.id == spec.id, once.line("missing_codes")
+    (['Ns/Nc', 'Ns/Ns'], None, True, 47)
+    """
+    return mapping.model_copy(update={"missing_codes": None}) if mapping.missing_codes else mapping
+
+
 def import_stream(survey: str | Path, mapping: Mapping | str | Path, out: str | Path, framework: Framework | None = None,
                   *, batch_rows: int = DEFAULT_BATCH_ROWS, folder: bool | None = None,
                   progress: Callable[[int], None] | None = None) -> StreamResult:
@@ -752,10 +792,17 @@ def import_stream(survey: str | Path, mapping: Mapping | str | Path, out: str | 
     rows = 0
     label = ""
     ok = False
+    scoring = codes_applied(spec)
+    if framework is None:
+        # the framework the mapping names, loaded once here rather than by apply_mapping for every batch
+        # (a tenth of a second each); one that cannot be loaded is refused by apply_mapping at the first batch
+        with contextlib.suppress(FrameworkError):
+            framework = load_framework(spec.framework.id)
     try:
         for batch in survey_batches(survey, spec, batch_rows):
             # the one per-batch rule, shared with the Dask engine: apply_mapping, rows and ids of the whole file
-            frame = score_partition(batch, spec, framework, source=str(survey), first_row=rows)
+            # (the batch's missing codes are applied by survey_batches: ``scoring`` does not look for them again)
+            frame = score_partition(batch, scoring, framework, source=str(survey), first_row=rows)
             if spec.id_column is not None:
                 hashes = id_hashes(frame[FIRM_ID])
                 again = seen.seen(hashes)
@@ -784,17 +831,20 @@ def _duplicate(path: Path, spec: Mapping, batch_rows: int, dupes: set[str]) -> S
     if spec.id_column is None:
         raise ValueError("ids are unique by construction without an id column")
     found: dict[str, list[int]] = {}  # id → its rows, ids in the order of their first row
+    read: dict[str, Any] = {}  # id → its value as read at its first row (shown as check_ids shows it: 12, 'F2')
     start = 0
+    wanted = list(dupes)
     for batch in survey_batches(path, spec, batch_rows):
-        for k, i in enumerate(id_text(v) for v in batch[spec.id_column]):
-            if i in dupes:
-                found.setdefault(i, []).append(start + k)
+        column = batch[spec.id_column]
+        ids = pd.Series(id_texts(column), dtype=object)
+        for k in np.flatnonzero(ids.isin(wanted).to_numpy()):  # the few rows holding a candidate, in their order
+            found.setdefault(ids.iat[k], []).append(start + int(k))
+            read.setdefault(ids.iat[k], column.iat[k])
         start += len(batch)
     twice = {i: rows for i, rows in found.items() if len(rows) > 1}
     if not twice:
         return None
     positions = [k for rows in twice.values() for k in rows]
-    shown = list(twice)[:5]
-    values = ", ".join(repr(plain_value(v)) for v in shown)
+    values = ", ".join(repr(plain_value(read[i])) for i in list(twice)[:5])
     return SurveyError(f"{path}: id column '{spec.id_column}': each firm needs its own id; "
                        f"duplicated ({values}) in {format_rows(np.array(sorted(positions)))}")
