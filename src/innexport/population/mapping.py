@@ -533,6 +533,8 @@ def id_texts(column: pd.Series) -> list[str]:
 
     >>> id_texts(pd.Series([12.0, -3.0])), id_texts(pd.Series([7, 8])), id_texts(pd.Series(["AR-001", 2.5]))
     (['12', '-3'], ['7', '8'], ['AR-001', '2.5'])
+    >>> id_texts(pd.Series(["AR-001", "AR-002"]))
+    ['AR-001', 'AR-002']
     """
     values = column.to_numpy()
     if values.dtype.kind in "iu":
@@ -542,6 +544,8 @@ def id_texts(column: pd.Series) -> list[str]:
             whole = np.isfinite(values) & (np.abs(values) < 2.0**63) & (values == np.trunc(values))
         if whole.all():
             return values.astype(np.int64).astype(str).tolist()
+    if not column.isna().any() and pd.api.types.infer_dtype(column, skipna=False) == "string":
+        return [str(v) for v in column.tolist()] if column.dtype == object else column.tolist()  # texts as they are
     return [id_text(v) for v in column]
 
 
