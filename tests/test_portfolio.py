@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 from pathlib import Path
 
@@ -556,3 +557,33 @@ def test_names_word_numbers_through_the_translator() -> None:
     assert Names("en", (WINE, FW)).activity("wine_tourism") == WINE.activity_by_id["wine_tourism"].name["en"]
     with pytest.raises(PortfolioError, match="unknown language 'de'"):
         Names("de")
+
+
+@settings(max_examples=60)
+@given(frames(), st.sampled_from(["lists", "json"]))
+def test_the_latest_columns_are_read_on_the_latest_diagnostics_only(df: pd.DataFrame, form: str) -> None:
+    """LATEST_COLUMNS' contract: emptied on every other diagnostic (as the web page reads them), and
+    the list and dict columns given as a database gives them (JSON text), the portfolio is the same."""
+    from innexport.portfolio.compute import LATEST_COLUMNS, chronological, last_of_each
+
+    full = df.copy()
+    if form == "json":
+        for column in ("top_activities", "dimension_scores", "programmes_proposed", "programmes_used"):
+            full[column] = [json.dumps(v) for v in full[column]]
+    thin = full.copy()
+    if len(df):
+        _, order, codes = chronological(df, "test")
+        latest = np.zeros(len(df), dtype=bool)
+        latest[order[last_of_each(codes)]] = True
+        for column in LATEST_COLUMNS:
+            thin[column] = thin[column].astype(object).where(latest, None)
+    p, q = portfolio(df, FW), portfolio(thin, FW)
+    assert _counts(p) == _counts(q)
+    for name in ("points", "distribution", "cross", "activities", "programmes", "overall"):
+        left, right = getattr(p, name), getattr(q, name)
+        (pd.testing.assert_series_equal if isinstance(left, pd.Series) else pd.testing.assert_frame_equal)(
+            left, right, check_dtype=False)
+    for by in ("sector", "region"):
+        pd.testing.assert_frame_equal(p.groups(by).rows, q.groups(by).rows, check_dtype=False)
+    assert [p.movement(g).mean_delta for g in ("supported", "comparison")] == \
+        [q.movement(g).mean_delta for g in ("supported", "comparison")]

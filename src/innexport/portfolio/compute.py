@@ -415,12 +415,9 @@ def json_values(values: list, column: str) -> list:
     value. An empty text, list or object (``""``, ``[]``, ``{}``, ``null``) gives None.
     """
     out = list(values)
-    try:  # as a database gives them (texts or None): one pass, one parse
-        parsed = _JSON.decode("[" + ",".join(["null" if v is None or v in _EMPTY_JSON else v for v in out]) + "]")
-        if len(parsed) == len(out):
-            return parsed
-    except (TypeError, ValueError, msgspec.DecodeError):
-        pass  # some value is not text, or not JSON: value by value below
+    parsed = _decoded(out, "null")
+    if parsed is not None:
+        return parsed
     keep = [k for k, v in enumerate(out) if isinstance(v, str)]
     texts = [out[k] for k in keep]
     for k in keep:
@@ -447,6 +444,21 @@ def json_values(values: list, column: str) -> list:
 
 _EMPTY_JSON = frozenset({"[]", "{}", "null", ""})
 _JSON = msgspec.json.Decoder()
+
+
+def _decoded(values: list, empty: str) -> list | None:
+    """Values given as a database gives them (JSON texts, or None) parsed in one go, a missing or empty
+    one read as the JSON ``empty``; None when some value is not a text or not one JSON value (the
+    caller then goes value by value, to name it).
+
+    >>> _decoded(['[1]', None, '{}'], "null"), _decoded(['[1]', 2], "null"), _decoded(['1, 2'], "null")
+    ([[1], None, None], None, None)
+    """
+    try:
+        parsed = _JSON.decode("[" + ",".join([empty if v is None or v in _EMPTY_JSON else v for v in values]) + "]")
+    except (TypeError, ValueError, msgspec.DecodeError):
+        return None
+    return parsed if len(parsed) == len(values) else None
 
 
 def _groups(by: str, key: np.ndarray, values: pd.DataFrame, min_group: int) -> Groups:
@@ -481,12 +493,9 @@ def _lists(values: list, column: str) -> list:
     >>> _lists(['["p"]', None, '[]', '{"a": 1}'], "x")
     [['p'], [], [], []]
     """
-    try:  # texts or None, as a database gives them: one parse, lists only
-        parsed = _JSON.decode("[" + ",".join(["[]" if v is None or v in _EMPTY_JSON else v for v in values]) + "]")
-        if len(parsed) == len(values) and all(type(v) is list for v in parsed):
-            return parsed
-    except (TypeError, ValueError, msgspec.DecodeError):
-        pass  # value by value, naming a bad one
+    parsed = _decoded(values, "[]")
+    if parsed is not None and all(type(v) is list for v in parsed):
+        return parsed
     return [list(v) if isinstance(v, (list, tuple)) else [] for v in json_values(values, column)]
 
 
