@@ -109,8 +109,8 @@ def test_query_count_of_the_page_does_not_grow_with_the_firms(org_a, wine_framew
         with CaptureQueriesContext(connection) as warm:
             assert client.get(reverse("portfolio")).status_code == 200
         counts.append((len(cold), len(warm)))
-    # the same queries at 10 and 200 firms; a warm view skips the four reads of load_frame
-    assert counts[0] == counts[1] and counts[0][1] == counts[0][0] - 4 and counts[0][0] <= 15
+    # the same queries at 10 and 200 firms; a warm view skips the three reads of load_frame
+    assert counts[0] == counts[1] and counts[0][1] == counts[0][0] - 3 and counts[0][0] <= 15
 
 
 def test_analysts_plane_has_no_firm_name(org_a, wine_framework) -> None:
@@ -123,7 +123,7 @@ def test_analysts_plane_has_no_firm_name(org_a, wine_framework) -> None:
 
 def _every_column(user, filters) -> pd.DataFrame:
     """The reference: every column of every diagnostic of the selection, read with the ORM (one row each,
-    its firm's and its plan's columns joined): what load_frame's four reads must amount to."""
+    its firm's and its plan's columns joined): what load_frame's three reads must amount to."""
     rows = []
     for a in view.selection(user, filters).select_related("firm"):
         plan = ActionPlan.objects.filter(assessment=a).first()
@@ -138,7 +138,7 @@ def _every_column(user, filters) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("filters", [{}, {"to": dt.date(2025, 6, 30)}, {"sector": "10.1"}, {"from": dt.date(2025, 6, 2)}])
-def test_the_four_reads_give_the_portfolio_of_every_column(org_a, wine_framework, filters) -> None:
+def test_the_three_reads_give_the_portfolio_of_every_column(org_a, wine_framework, filters) -> None:
     """Ties on a day (the larger id is the latest), a latest diagnostic outside the period, plans on
     earlier diagnostics (supported, programmes), a draft, a firm without sector: the portfolio of
     load_frame's frame (details on each firm's latest diagnostic only) is that of every column."""

@@ -79,9 +79,11 @@ EVERY_ROW: tuple[tuple[str, str], ...] = (
 """What :func:`load_frame` reads of every diagnostic of the selection (frame column, model field)."""
 LATEST_ROW: tuple[tuple[str, str], ...] = (
     ("assessment", "pk"), ("iip", "iip"), ("iep", "iep"), ("class_iip", "class_iip"), ("class_iep", "class_iep"),
-    ("top_activities", "top_activities"), ("dimension_scores", "dimension_scores"),
+    ("top_activities", "top_activities"), ("dimension_scores", "dimension_scores"), ("name", "firm__name"),
+    ("sector", "firm__sector"), ("region", "firm__region"),
 )
-"""What it reads of each firm's latest diagnostic only (:data:`innexport.portfolio.compute.LATEST_COLUMNS`)."""
+"""What it reads of each firm's latest diagnostic only (:data:`innexport.portfolio.compute.LATEST_COLUMNS`),
+its firm's name, sector and region with it."""
 PLAN_ROW: tuple[tuple[str, str], ...] = (
     ("assessment", "assessment_id"), ("actions_done", "actions_done"),
     ("programmes_proposed", "programmes_proposed"), ("programmes_used", "programmes_used"),
@@ -241,8 +243,8 @@ def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
     diagnostic contributes (:data:`EVERY_ROW`) in one query; then each firm's latest diagnostic
     (the one rule, :func:`~innexport.portfolio.compute.chronological` and
     :func:`~innexport.portfolio.compute.last_of_each`) by id, for its scores and priorities
-    (:data:`LATEST_ROW`), left None on the other rows; the firms' names, sectors and regions; the
-    plans of the organisation, kept for the diagnostics selected. Four reads of a few columns each,
+    (:data:`LATEST_ROW`, with the firm's name, sector and region), left None on the other rows; the
+    plans of the organisation, kept for the diagnostics selected. Three reads of a few columns each,
     rather than one read of every column of every diagnostic joined to its firm and plan: a third
     of the values to turn into Python objects at 3 diagnostics per firm (bench/bench_portfolio.py).
     """
@@ -268,11 +270,6 @@ def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
     at = row_of.get_indexer(chosen["assessment"].astype(np.int64))
     for name, _orm in LATEST_ROW[1:]:
         columns[name] = spread(at, chosen[name], name)
-    firms = _read(tenancy.firms(user).order_by(), (("firm", "pk"), ("name", "name"), ("sector", "sector"),
-                                                   ("region", "region")))
-    of_firm = pd.Index(firms["firm"]).get_indexer(columns["firm"][at])
-    for name in ("name", "sector", "region"):  # a firm erased meanwhile (-1): None
-        columns[name] = spread(at, np.append(firms[name], np.array([None], dtype=object))[of_firm], name)
 
     # the plans of the diagnostics selected; acted on when an action is done or a programme used
     # (ActionPlan.supported)
