@@ -462,11 +462,7 @@ def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Fram
     if not isinstance(mapping, Mapping):
         mapping = load_mapping(mapping, framework)
     if framework is None:
-        try:
-            framework = load_framework(mapping.framework.id)
-        except FrameworkError as exc:
-            raise MappingError([mapping.issue(["framework"], f"cannot load framework '{mapping.framework.id}': {exc}; "
-                                                             "pass the framework")]) from None
+        framework = framework_named(mapping)
     problems = check_mapping(mapping, framework, explain_uncovered=not framework.modules)
     if problems:
         raise MappingError(problems)
@@ -513,6 +509,20 @@ def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Fram
     frame = score_population(framework, values, meta, weights)
     frame.attrs.update(mapping=mapping.id, mapping_version=mapping.version, survey=survey.source)
     return frame
+
+
+def framework_named(mapping: Mapping) -> Framework:
+    """The framework ``mapping`` names (its ``framework.id``), as :func:`apply_mapping` loads it when it is
+    given none; refused with a :class:`MappingError` naming the mapping's ``framework`` line.
+
+    >>> framework_named(load_mapping("endei2")).id
+    'iiep'
+    """
+    try:
+        return load_framework(mapping.framework.id)
+    except FrameworkError as exc:
+        raise MappingError([mapping.issue(["framework"], f"cannot load framework '{mapping.framework.id}': {exc}; "
+                                                         "pass the framework")]) from None
 
 
 def id_text(value: Any) -> str:
@@ -974,7 +984,8 @@ def coverage(mapping: Mapping, framework: Framework | None = None, level: Litera
 
 __all__ = [
     "GroupMap", "Mapping", "MappingError", "NotCovered", "ObservableMap", "OutcomeMap", "Source", "SurveyError",
-    "apply_mapping", "builtin_mappings", "check_mapping", "coverage", "load_mapping", "parse_mapping",
+    "apply_mapping", "builtin_mappings", "check_mapping", "coverage", "framework_named", "id_text", "id_texts",
+    "load_mapping", "parse_mapping",
     "read_for_mapping",
 ]
 

@@ -80,8 +80,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from innexport.core.framework import Framework, FrameworkError
-from innexport.files.frameworks import load_framework
+from innexport.core.framework import Framework
 from innexport.files.limits import MAX_TABLE_BYTES, InputRefused, bom_encoding, check_table_shape, check_zip, read_text
 from innexport.population.engine import score_partition
 from innexport.population.frame import FIRM_ID, WEIGHT
@@ -102,7 +101,7 @@ from innexport.population.io import (
     stamp_of,
     write_sidecar,
 )
-from innexport.population.mapping import Mapping, id_texts, load_mapping
+from innexport.population.mapping import Mapping, MappingError, framework_named, id_texts, load_mapping
 
 __all__ = ["DEFAULT_BATCH_ROWS", "SeenIds", "StreamResult", "codes_applied", "id_hashes", "import_stream",
            "survey_batches"]
@@ -796,8 +795,8 @@ def import_stream(survey: str | Path, mapping: Mapping | str | Path, out: str | 
     if framework is None:
         # the framework the mapping names, loaded once here rather than by apply_mapping for every batch
         # (a tenth of a second each); one that cannot be loaded is refused by apply_mapping at the first batch
-        with contextlib.suppress(FrameworkError):
-            framework = load_framework(spec.framework.id)
+        with contextlib.suppress(MappingError):
+            framework = framework_named(spec)
     try:
         for batch in survey_batches(survey, spec, batch_rows):
             # the one per-batch rule, shared with the Dask engine: apply_mapping, rows and ids of the whole file

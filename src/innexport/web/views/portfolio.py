@@ -280,7 +280,7 @@ def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
     for name in ("programmes_proposed", "programmes_used"):
         columns[name] = spread(at, plans[name][kept], name)
     done = pd.to_numeric(pd.Series(plans["actions_done"][kept]), errors="coerce").fillna(0).to_numpy() > 0
-    used = np.fromiter((bool(v) and v not in ("[]", "null") for v in used), dtype=bool, count=len(used))
+    used = np.fromiter(map(bool, core.json_values(used.tolist(), "programmes_used")), dtype=bool, count=len(used))
     columns["supported"] = spread(at, done | used, "supported").astype(bool)  # None (no plan): False
     # object columns kept as such: pandas would otherwise turn every text into its string type (the JSON
     # texts too, read back as Python texts by the core)
