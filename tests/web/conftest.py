@@ -49,6 +49,13 @@ def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_background_warming(settings) -> None:
+    """No portfolio computed in a background thread (:mod:`innexport.web.warming`) unless a test asks for
+    it: its connections would outlive the test's database."""
+    settings.PORTFOLIO_WARM_DELAY = None
+
+
 @pytest.fixture
 def frameworks(db) -> list[FrameworkVersion]:
     return services.register_builtin_frameworks()

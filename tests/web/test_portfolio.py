@@ -248,7 +248,7 @@ def test_brief_html_has_no_firm_name_nor_point(org_a, seeded) -> None:
     """The HTML the brief is printed from: the plane is the class table, with masked cells."""
     from innexport.web.views import portfolio as view
 
-    frame = view.load_frame(org_a.admin, {})
+    frame = view.load_frame(org_a.organisation, {})
     fws = view.frameworks_of(frame)
     assert "name" in frame.columns and len(frame) == 14
     html = shared.brief_html(core.portfolio(frame, fws), fws, organisation="Chamber A", lang="en")

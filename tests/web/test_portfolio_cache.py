@@ -166,7 +166,7 @@ def test_the_three_reads_give_the_portfolio_of_every_column(org_a, wine_framewor
                                   programmes_used=["fr_cir"] if j % 3 == 0 else [])
     user = org_a.admin
     fws = view.frameworks_by_key([wine_framework.pk])
-    fast = portfolio(view.load_frame(user, filters), fws)
+    fast = portfolio(view.load_frame(org_a.organisation, filters), fws)
     reference = portfolio(_every_column(user, filters), fws)
     assert fast.firms == reference.firms > 0 and fast.assessments == reference.assessments
     for name in ("points", "distribution", "cross", "activities", "programmes"):

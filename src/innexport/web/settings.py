@@ -20,6 +20,9 @@ Environment variables (all optional for a local run):
   instead of ``$INNEXPORT_DATA_DIR/evidence`` (:func:`evidence_storage`).
 * ``INNEXPORT_REMINDER_AFTER_DAYS``/``_EVERY_DAYS``/``_MAX``/``_BEFORE_EXPIRY_DAYS``: when directors are reminded;
   ``INNEXPORT_PLAN_REMINDER_DAYS``: how long before a plan action is due its advisor is reminded.
+* ``INNEXPORT_PORTFOLIO_WARM_DELAY``: seconds after an organisation's last change before its portfolio
+  is computed in the background (default 2; ``off``: only when viewed), :mod:`innexport.web.warming`.
+  Computed portfolios are kept in ``$INNEXPORT_DATA_DIR/cache`` (files shared by the worker processes).
 
 Browser policies (Content-Security-Policy with django-csp, Permissions-Policy, framing) and the
 private modes of the data folder (0700) and database (0600) are decided in
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "innexport.web.warming.WarmAfterChangeMiddleware",  # after a change, the portfolio computed ahead
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -140,6 +144,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The computed portfolios (innexport.web.views.portfolio.portfolio_of, keyed on the organisation's last
+# change, so never stale) are kept in files of the data folder (0700; each file 0600), shared by the
+# server's worker processes: computed once after a change, by the first view or ahead of it
+# (innexport.web.warming), every worker's next view reads them.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+        "TIMEOUT": 3600,
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -368,6 +385,32 @@ SITE_URL = os.environ.get("INNEXPORT_SITE_URL", "").strip().rstrip("/")
 request (``innexport manage send_reminders``); a request's own address is used otherwise."""
 if SITE_URL and urlsplit(SITE_URL).scheme not in {"http", "https"}:
     raise ImproperlyConfigured(f"INNEXPORT_SITE_URL: '{SITE_URL}' is not an http(s):// address")
+
+def warm_delay(value: str) -> float | None:
+    """``INNEXPORT_PORTFOLIO_WARM_DELAY``: seconds (0 to 3600; empty: 2), or ``off`` (never).
+
+    >>> warm_delay(""), warm_delay("0.5"), warm_delay("off")
+    (2.0, 0.5, None)
+    >>> warm_delay("soon")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    django.core.exceptions.ImproperlyConfigured: INNEXPORT_PORTFOLIO_WARM_DELAY: 'soon' is not a number of seconds...
+    """
+    text = value.strip().lower()
+    if text in {"off", "no", "never", "false"}:
+        return None
+    try:
+        seconds = float(text) if text else 2.0
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ImproperlyConfigured(f"INNEXPORT_PORTFOLIO_WARM_DELAY: '{value}' is not a number of seconds "
+                                   "from 0 to 3600, nor 'off'")
+    return seconds
+
+
+PORTFOLIO_WARM_DELAY = warm_delay(os.environ.get("INNEXPORT_PORTFOLIO_WARM_DELAY", ""))
+"""Seconds after an organisation's last change before its portfolio is computed ahead (None: never)."""
 
 REMINDER_AFTER_DAYS = _number("INNEXPORT_REMINDER_AFTER_DAYS", os.environ.get("INNEXPORT_REMINDER_AFTER_DAYS") or "7",
                               1, 365)

@@ -3,8 +3,8 @@ priorities, gaps by sector and region, programmes and movement after support; XL
 
 Every member of the organisation sees it (admins, advisors and read-only analysts; an analyst's
 plane has no firm name as tooltip, as the analysts' flat tables have none). The data is
-read with **one** ``values_list`` query over the organisation's completed diagnostics
-(:func:`tenancy.assessments`), using the summary columns kept on each assessment and its plan —
+read with a few narrow queries over the organisation's completed diagnostics
+(:func:`selection_of`), using the summary columns kept on each assessment and its plan —
 never the stored results, which would be far too slow for thousands of firms — and
 :mod:`innexport.portfolio.compute` does every computation. The page shows the organisation its own
 numbers unmasked, marking those that the shared outputs hide (:mod:`innexport.portfolio.disclosure`);
@@ -34,7 +34,7 @@ import pandas as pd
 from django import forms
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, OuterRef, QuerySet, Subquery, TextField, Value
+from django.db.models import BooleanField, Count, OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -166,9 +166,20 @@ class PortfolioFilters(forms.Form):
 
 
 def selection(user: Any, filters: dict[str, Any]) -> QuerySet[Assessment]:
-    """The organisation's completed diagnostics matching ``filters`` (cleaned), unordered: the one
+    """The completed diagnostics of ``user``'s organisation matching ``filters`` (cleaned), unordered,
+    with their firms and frameworks (:func:`tenancy.assessments`; the rule: :func:`_selected`)."""
+    return _selected(tenancy.assessments(user).order_by(), filters)
+
+
+def selection_of(organisation: Organisation, filters: dict[str, Any]) -> QuerySet[Assessment]:
+    """The completed diagnostics of ``organisation`` matching ``filters`` (cleaned), unordered (the
+    rule: :func:`_selected`), for a computation without a signed-in member (:mod:`innexport.web.warming`)."""
+    return _selected(Assessment.objects.filter(organisation=organisation).order_by(), filters)
+
+
+def _selected(qs: QuerySet[Assessment], filters: dict[str, Any]) -> QuerySet[Assessment]:
+    """The completed diagnostics of ``qs`` (one organisation's) matching ``filters`` (cleaned): the one
     home of what the portfolio's filters select (the page, its downloads and its PROMETHEE ranking)."""
-    qs = tenancy.assessments(user).order_by()
     if connections[qs.db].vendor == "sqlite":
         # SQLite's planner would read the rows through the (organisation, status, date) index, in date
         # order, one scattered page per row: 3–4× slower at 30,000 diagnostics than through the
@@ -225,17 +236,21 @@ def _read(qs: QuerySet[Any], fields: tuple[tuple[str, str], ...]) -> dict[str, n
     return out
 
 
-def id_list(db: str, ids: Any) -> RawSQL:
-    """The integer ids ``ids`` as a subquery the database unpacks from **one** parameter (a JSON array),
-    for ``filter(pk__in=…)``: one short query whatever their number, where a list of parameters would
-    meet the database's limit (999 in Django's SQLite settings) and cost a query per thousand ids."""
-    text = json.dumps([int(i) for i in ids])
-    if connections[db].vendor == "postgresql":
-        return RawSQL("SELECT (value)::bigint FROM json_array_elements_text(%s::json)", [text])
-    return RawSQL("SELECT value FROM json_each(%s)", [text])
+def ids_in(model: Any, db: str, ids: Any) -> Q | RawSQL:
+    """A filter keeping the rows of ``model`` whose id is one of ``ids`` (integers), given to the
+    database as **one** parameter whatever their number (a list of parameters would meet the
+    database's limit — 999 in Django's SQLite settings — and cost a query per thousand ids):
+    PostgreSQL compares the id with the elements of an array (``= ANY``: one index probe per id);
+    SQLite unpacks a JSON array (``json_each``)."""
+    values = [int(i) for i in ids]
+    connection = connections[db]
+    if connection.vendor == "postgresql":
+        column = f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name(model._meta.pk.column)}"
+        return RawSQL(f"{column} = ANY(%s::bigint[])", [values], output_field=BooleanField())
+    return Q(pk__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)]))
 
 
-def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
+def load_frame(organisation: Organisation, filters: dict[str, Any]) -> pd.DataFrame:
     """The organisation's completed diagnostics matching ``filters`` (cleaned): one row per diagnostic,
     the columns :func:`innexport.portfolio.compute.portfolio` needs, plus ``framework``.
 
@@ -248,7 +263,7 @@ def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
     rather than one read of every column of every diagnostic joined to its firm and plan: a third
     of the values to turn into Python objects at 3 diagnostics per firm (bench/bench_portfolio.py).
     """
-    qs = selection(user, filters)
+    qs = selection_of(organisation, filters)
     columns: dict[str, Any] = _read(qs, EVERY_ROW)
     ids = columns["assessment"] = columns["assessment"].astype(np.int64)
     columns["firm"] = columns["firm"].astype(np.int64)
@@ -265,7 +280,7 @@ def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
     columns["assessed_on"], order, codes = core.chronological(pd.DataFrame({
         "firm": columns["firm"], "assessment": ids, "assessed_on": pd.Series(columns["assessed_on"], dtype=object)}),
         "portfolio")  # the dates read once (the computation's own call finds them read)
-    chosen = _read(Assessment.objects.filter(pk__in=id_list(qs.db, ids[order[core.last_of_each(codes)]])).order_by(),
+    chosen = _read(Assessment.objects.filter(ids_in(Assessment, qs.db, ids[order[core.last_of_each(codes)]])).order_by(),
                    LATEST_ROW)
     at = row_of.get_indexer(chosen["assessment"].astype(np.int64))
     for name, _orm in LATEST_ROW[1:]:
@@ -273,15 +288,17 @@ def load_frame(user: Any, filters: dict[str, Any]) -> pd.DataFrame:
 
     # the plans of the diagnostics selected; acted on when an action is done or a programme used
     # (ActionPlan.supported)
-    plans = _read(ActionPlan.objects.filter(organisation=tenancy.organisation(user)).order_by(), PLAN_ROW)
+    plans = _read(ActionPlan.objects.filter(organisation=organisation).order_by(), PLAN_ROW)
     of_plan = row_of.get_indexer(plans["assessment"].astype(np.int64))
     kept = of_plan >= 0
-    at, used = of_plan[kept], plans["programmes_used"][kept]
-    for name in ("programmes_proposed", "programmes_used"):
-        columns[name] = spread(at, plans[name][kept], name)
+    at = of_plan[kept]
+    used = np.fromiter(core.json_values(plans["programmes_used"][kept].tolist(), "programmes_used"),
+                       dtype=object, count=len(at))  # parsed once, for `supported` and for the computation
+    columns["programmes_proposed"] = spread(at, plans["programmes_proposed"][kept], "programmes_proposed")
+    columns["programmes_used"] = spread(at, used, "programmes_used")
     done = pd.to_numeric(pd.Series(plans["actions_done"][kept]), errors="coerce").fillna(0).to_numpy() > 0
-    used = np.fromiter(map(bool, core.json_values(used.tolist(), "programmes_used")), dtype=bool, count=len(used))
-    columns["supported"] = spread(at, done | used, "supported").astype(bool)  # None (no plan): False
+    columns["supported"] = spread(at, done | np.fromiter(map(bool, used), dtype=bool, count=len(used)),
+                                  "supported").astype(bool)  # None (no plan): False
     # object columns kept as such: pandas would otherwise turn every text into its string type (the JSON
     # texts too, read back as Python texts by the core)
     return pd.DataFrame({name: pd.Series(values, dtype=object, copy=False) if values.dtype == object else values
@@ -386,9 +403,17 @@ CACHE_SECONDS = 3600
 
 def cache_key(organisation: Any, filters: dict[str, Any], stamp: str, kind: str = "portfolio") -> str:
     """The cache key of what ``kind`` computes from the selection ``filters`` (the portfolio's
-    filters only: :data:`innexport.portfolio.compute.FILTERS`) under the stamp :func:`last_change`."""
-    wanted = "&".join(f"{k}={filters.get(k)}" for k in core.FILTERS)
-    digest = hashlib.sha256(f"{organisation.pk}|{wanted}|{stamp}".encode()).hexdigest()
+    filters only: :data:`innexport.portfolio.compute.FILTERS`; one left out, empty or None alike)
+    under the stamp :func:`last_change`, in this database (the cache is kept in files that several
+    databases' servers or test runs may share).
+
+    >>> class Org: pk = 7
+    >>> cache_key(Org(), {}, "s") == cache_key(Org(), {"sector": "", "advisor": None}, "s")
+    True
+    """
+    wanted = "&".join(f"{k}={'' if filters.get(k) is None else filters[k]}" for k in core.FILTERS)
+    database = connections[Organisation.objects.db].settings_dict["NAME"]
+    digest = hashlib.sha256(f"{database}|{organisation.pk}|{wanted}|{stamp}".encode()).hexdigest()
     return f"innexport:{kind}:{organisation.pk}:{digest}"
 
 
@@ -404,8 +429,19 @@ def computed(request: HttpRequest, form: PortfolioFilters,
     hide (:func:`innexport.portfolio.disclosure.masked_flags`): from the cache when the
     organisation's data has not changed since they were computed (:func:`last_change`), else
     computed and kept (keyed on the organisation, the filters and that stamp)."""
-    organisation = tenancy.organisation(request.user)
-    key = cache_key(organisation, form.cleaned_data, last_change(organisation))
+    return portfolio_of(tenancy.organisation(request.user), form.cleaned_data, timer)
+
+
+def portfolio_of(organisation: Organisation, filters: dict[str, Any],
+                 timer: _Timer | None = None) -> tuple[core.Portfolio, list[Framework], dict[str, Any]]:
+    """The (unmasked) portfolio of the organisation's diagnostics selected by ``filters`` (cleaned),
+    its frameworks and the cells the shared outputs hide (:func:`innexport.portfolio.disclosure.masked_flags`):
+    from the cache when the organisation's data has not changed since they were computed
+    (:func:`last_change`), else computed and kept (keyed on the organisation, the filters and that
+    stamp: :func:`cache_key`). The page's (:func:`computed`) and the background warming's
+    (:mod:`innexport.web.warming`) one way to it."""
+    timer = timer or _Timer()
+    key = cache_key(organisation, filters, last_change(organisation))
     kept = cache.get(key)
     if kept is not None:
         p, flags, keys = kept
@@ -414,7 +450,7 @@ def computed(request: HttpRequest, form: PortfolioFilters,
         timer.lap("core")
         return p, fws, flags
     with collector_paused():
-        frame = load_frame(request.user, form.cleaned_data)
+        frame = load_frame(organisation, filters)
         timer.lap("query")
         keys = framework_keys(frame)
         fws = frameworks_by_key(keys)
@@ -423,6 +459,12 @@ def computed(request: HttpRequest, form: PortfolioFilters,
     cache.set(key, (p, flags, keys), CACHE_SECONDS)
     timer.lap("core")
     return p, fws, flags
+
+
+def is_kept(organisation: Organisation, filters: dict[str, Any]) -> bool:
+    """Whether the portfolio of the organisation's current data selected by ``filters`` is in the
+    cache (:func:`portfolio_of` would not compute it)."""
+    return cache.has_key(cache_key(organisation, filters, last_change(organisation)))
 
 
 def _bad_filters(form: PortfolioFilters) -> HttpResponse:
