@@ -177,3 +177,55 @@ def test_the_three_reads_give_the_portfolio_of_every_column(org_a, wine_framewor
     for g in ("supported", "comparison"):
         m, r = fast.movement(g), reference.movement(g)
         assert (m.firms, m.up, m.same, m.down, m.mean_delta) == (r.firms, r.up, r.same, r.down, r.mean_delta)
+
+
+def test_an_unreadable_cache_costs_a_computation_not_the_page(org_a, wine_framework, settings, tmp_path,
+                                                              caplog) -> None:
+    """The cache is files that outlive the server: a damaged file is computed again (and said in the
+    log), a cache folder that cannot be written leaves the page whole."""
+    from django.core.cache import cache
+
+    for i in range(2):
+        add(org_a, wine_framework, f"Domaine U{i}")
+    client, organisation = org_a.client("admin"), org_a.organisation
+    assert figure(client.get(reverse("portfolio")).content.decode(), "firms") == 2
+    key = view.cache_key(organisation, {}, view.last_change(organisation))
+    assert view.kept(key) is not None
+    with open(cache._key_to_file(key), "wb") as damaged:  # e.g. a disk error, a copy cut short
+        damaged.write(b"\x00not a pickle")
+    with caplog.at_level("WARNING", logger="innexport.web.views.portfolio"):
+        assert figure(client.get(reverse("portfolio")).content.decode(), "firms") == 2
+    assert "could not be read" in caplog.text
+    assert view.kept(key) is not None  # written again
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                                   "LOCATION": str(blocked / "cache")}}
+    add(org_a, wine_framework, "Domaine U2")
+    with caplog.at_level("WARNING", logger="innexport.web.views.portfolio"):
+        response = client.get(reverse("portfolio"))
+    assert response.status_code == 200 and figure(response.content.decode(), "firms") == 3
+    assert "could not be written" in caplog.text
+
+
+def test_the_cache_key_names_the_code_that_computed() -> None:
+    """A portfolio pickled by another version of the computation is never read: the key holds a
+    fingerprint of its source."""
+    import hashlib
+    from pathlib import Path
+
+    from innexport.portfolio import compute, disclosure
+
+    source = b"".join(Path(m.__file__).read_bytes() for m in (compute, disclosure))
+    assert hashlib.sha256(source).hexdigest()[:16] == view.CODE
+
+    class Org:
+        pk = 1
+
+    first = view.cache_key(Org(), {}, "stamp")
+    view.CODE, kept_code = "0" * 16, view.CODE
+    try:
+        assert view.cache_key(Org(), {}, "stamp") != first
+    finally:
+        view.CODE = kept_code

@@ -23,10 +23,14 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import logging
+import pickle
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -68,6 +72,8 @@ from innexport.web.models import (
     SizeClass,
 )
 from innexport.web.tenancy import member_required
+
+log = logging.getLogger(__name__)
 
 TOP = 10
 """Rows of the top-N lists (priorities, programmes) on the page and in the brief."""
@@ -246,7 +252,7 @@ def ids_in(model: Any, db: str, ids: Any) -> Q | RawSQL:
     connection = connections[db]
     if connection.vendor == "postgresql":
         column = f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name(model._meta.pk.column)}"
-        return RawSQL(f"{column} = ANY(%s::bigint[])", [values], output_field=BooleanField())
+        return RawSQL(f"{column} = ANY(%s::bigint[])", [values], output_field=BooleanField())  # noqa: S611 - names quoted, ids a parameter
     return Q(pk__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)]))
 
 
@@ -400,12 +406,37 @@ class _Timer:
 CACHE_SECONDS = 3600
 """How long a computed portfolio is kept (it is keyed on :func:`last_change`, so never stale)."""
 
+CODE = hashlib.sha256(b"".join(Path(cast(str, m.__file__)).read_bytes() for m in (core, disclosure))).hexdigest()[:16]
+"""A fingerprint of the code that computes portfolios, in every cache key: the cache is kept in files
+that outlive the server, and a portfolio computed (and pickled) by another version is never read."""
+
+
+def kept(key: str) -> Any:
+    """What the cache holds under ``key``, or None — also when it cannot be read (an unreadable file, a
+    value pickled by another version of a library): then it is computed again, never a failed page."""
+    try:
+        return cache.get(key)
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
+            pickle.UnpicklingError, zlib.error) as exc:
+        log.warning("the portfolio cache could not be read (%s: %s): computed again", type(exc).__name__, exc)
+        return None
+
+
+def keep(key: str, value: Any) -> None:
+    """Keep ``value`` under ``key`` for :data:`CACHE_SECONDS`; a cache that cannot be written (a full
+    disk, a folder made read-only) costs the next view its computation, never this page."""
+    try:
+        cache.set(key, value, CACHE_SECONDS)
+    except OSError as exc:
+        log.warning("the portfolio cache could not be written (%s): the next view computes it again", exc)
+
 
 def cache_key(organisation: Any, filters: dict[str, Any], stamp: str, kind: str = "portfolio") -> str:
     """The cache key of what ``kind`` computes from the selection ``filters`` (the portfolio's
     filters only: :data:`innexport.portfolio.compute.FILTERS`; one left out, empty or None alike)
-    under the stamp :func:`last_change`, in this database (the cache is kept in files that several
-    databases' servers or test runs may share).
+    under the stamp :func:`last_change`, in this database and by this code (:data:`CODE`: the cache
+    is kept in files that outlive the server, and that several databases' servers or test runs may
+    share).
 
     >>> class Org: pk = 7
     >>> cache_key(Org(), {}, "s") == cache_key(Org(), {"sector": "", "advisor": None}, "s")
@@ -413,7 +444,7 @@ def cache_key(organisation: Any, filters: dict[str, Any], stamp: str, kind: str 
     """
     wanted = "&".join(f"{k}={'' if filters.get(k) is None else filters[k]}" for k in core.FILTERS)
     database = connections[Organisation.objects.db].settings_dict["NAME"]
-    digest = hashlib.sha256(f"{database}|{organisation.pk}|{wanted}|{stamp}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{CODE}|{database}|{organisation.pk}|{wanted}|{stamp}".encode()).hexdigest()
     return f"innexport:{kind}:{organisation.pk}:{digest}"
 
 
@@ -442,9 +473,9 @@ def portfolio_of(organisation: Organisation, filters: dict[str, Any],
     (:mod:`innexport.web.warming`) one way to it."""
     timer = timer or _Timer()
     key = cache_key(organisation, filters, last_change(organisation))
-    kept = cache.get(key)
-    if kept is not None:
-        p, flags, keys = kept
+    found = kept(key)
+    if found is not None:
+        p, flags, keys = found
         timer.lap("query")
         fws = frameworks_by_key(keys)
         timer.lap("core")
@@ -456,7 +487,7 @@ def portfolio_of(organisation: Organisation, filters: dict[str, Any],
         fws = frameworks_by_key(keys)
         p = core.portfolio(frame, fws)
         flags = disclosure.masked_flags(p)
-    cache.set(key, (p, flags, keys), CACHE_SECONDS)
+    keep(key, (p, flags, keys))
     timer.lap("core")
     return p, fws, flags
 

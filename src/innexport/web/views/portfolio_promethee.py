@@ -34,7 +34,6 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 from django import forms
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import F, TextField, Window
 from django.db.models.functions import Cast, RowNumber
@@ -55,11 +54,12 @@ from innexport.web.language import interface_language
 from innexport.web.models import Role
 from innexport.web.tenancy import member_required
 from innexport.web.views.portfolio import (
-    CACHE_SECONDS,
     PortfolioFilters,
     cache_key,
     collector_paused,
     frameworks_by_key,
+    keep,
+    kept,
     last_change,
     raw_rows,
     selection,
@@ -159,12 +159,12 @@ def ranking(user: Any, filters: dict[str, Any], preference: Preference, *, maske
     (:func:`innexport.web.views.portfolio.last_change`: never stale), whatever the preference function."""
     organisation = tenancy.organisation(user)
     key = cache_key(organisation, filters, last_change(organisation), "promethee-masked" if masked else "promethee")
-    kept = cache.get(key)
-    if kept is None:
+    found = kept(key)
+    if found is None:
         with collector_paused():
-            kept = latest_scores(user, filters, with_names=not masked)
-        cache.set(key, kept, CACHE_SECONDS)
-    table, names, keys = kept
+            found = latest_scores(user, filters, with_names=not masked)
+        keep(key, found)
+    table, names, keys = found
     fw = frameworks_by_key(keys)[0]
     dims = [d.id for d in fw.dimensions]
     values = table.reindex(columns=dims).apply(pd.to_numeric, errors="coerce").astype(float)
