@@ -10,7 +10,7 @@ nothing.
   OPTIONS (a form, an API call) that a signed-in member made and that succeeded
   (:class:`WarmAfterChangeMiddleware`). Everything the portfolio reads (completed diagnostics,
   firms, plans) is changed that way; a change made outside the web (a command) is computed by the
-  next view.
+  next view. Signing in is such a request too: the portfolio is ready when the member opens it.
 * When: :data:`settings.PORTFOLIO_WARM_DELAY` seconds after the organisation's **last** change
   (``INNEXPORT_PORTFOLIO_WARM_DELAY``, default 2 s; ``off``: never), so that a burst of changes —
   a questionnaire saved at every answer, a plan's actions ticked one by one — is computed once.
