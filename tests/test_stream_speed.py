@@ -1,10 +1,11 @@
 """The streamed import's speed work (issue 14) changes no result (innexport.population.stream).
 
-* each batch gets the mapping's missing codes exactly once (``survey_batches`` applies them; the
-  mapping handed to ``apply_mapping`` is :func:`~innexport.population.stream.codes_applied`), and the
-  streamed table is still the in-memory one: hypothesis on the survey, the form of the missing codes
+* each batch gets the mapping's missing codes exactly once (``survey_batches`` applies them and
+  ``apply_mapping`` is told so: ``Survey.codes_applied``), and the streamed table is still the
+  in-memory one: hypothesis on the survey, the form of the missing codes
   (a list of numbers and texts, a list holding a number as text, a dict by column naming a column only
-  the missing codes read), the file format and the batch size;
+  the missing codes read), the file format and the batch size; the in-memory import applies them
+  once too (``read_survey``'s), and a survey read without them gets them from ``apply_mapping``;
 * a dict of missing codes naming a column the survey lacks is refused as the in-memory import
   refuses it;
 * the framework is loaded once per import, not once per batch; one that cannot be loaded is refused
@@ -26,11 +27,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from innexport.files import builtin
+from innexport.population import io as io_module
 from innexport.population import mapping as mapping_module
 from innexport.population import stream as stream_module
-from innexport.population.io import SurveyError, write_table
-from innexport.population.mapping import MappingError, apply_mapping, parse_mapping, read_for_mapping
-from innexport.population.stream import codes_applied, import_stream
+from innexport.population.io import SurveyError, read_survey, write_table
+from innexport.population.mapping import MappingError, apply_mapping, load_mapping, parse_mapping, read_for_mapping
+from innexport.population.stream import import_stream
 
 ITEMS = ["lean1", "lean2", "perf1", "perf2", "perf3", "perf4", "perf7", "perf8", "talent1", "talent2", "talent4", "talent5"]
 COUNTRIES = ["France", "Chile", "Argentina", "Germany"]
@@ -123,15 +125,24 @@ def test_missing_codes_applied_once_per_batch_and_the_table_unchanged(mappings, 
     same(pd.read_parquet(folder / "p.parquet"), expected)
 
 
-def test_codes_applied_is_the_mapping_without_its_missing_codes(mappings):
-    spec = mapping_module.load_mapping(mappings["by column"])
-    once = codes_applied(spec)
-    assert spec.missing_codes is not None and once.missing_codes is None
-    assert once.model_dump(exclude={"missing_codes"}) == spec.model_dump(exclude={"missing_codes"})
-    assert "extra" in spec.columns_used() and "extra" not in once.columns_used()
-    assert once.file == spec.file and once.line("observables") == spec.line("observables") is not None
-    plain = spec.model_copy(update={"missing_codes": None})
-    assert codes_applied(plain) is plain
+@pytest.mark.parametrize("form", sorted(CODES))
+def test_the_in_memory_import_applies_the_missing_codes_once_too(mappings, tmp_path, monkeypatch, form):
+    """read_survey applies the mapping's codes and says so (``Survey.codes_applied``): apply_mapping does
+    not look for them again; a survey read without them gets them from apply_mapping, same table."""
+    path = tmp_path / "s.csv"
+    write_table(survey(N, 3), path)
+    expected = in_memory(path, mappings[form])
+    calls: list[Any] = []
+    for module in (io_module, mapping_module):
+        counting(monkeypatch, module, "apply_missing_codes", calls, keep=lambda data, codes, *rest: bool(codes))
+    read = read_for_mapping(path, mappings[form])
+    assert read.codes_applied == load_mapping(mappings[form]).missing_codes is not None
+    same(apply_mapping(read, mappings[form]), expected)
+    assert len(calls) == 1  # read_survey's only
+    plain = read_survey(path, weight="w", id_column="code")
+    assert plain.codes_applied is None
+    same(apply_mapping(plain, mappings[form]), expected)
+    assert len(calls) == 2  # apply_mapping's, for the survey read without them
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

@@ -82,10 +82,11 @@ class Partition:
 
 def score_partition(data: pd.DataFrame, mapping: Mapping, framework: Framework | None = None, *,
                     source: str = "", first_row: int = 0, survey: str | None = None,
-                    rows: Literal["survey", "partition"] = "survey") -> pd.DataFrame:
+                    rows: Literal["survey", "partition"] = "survey", codes_applied: Any = None) -> pd.DataFrame:
     """The population table of one partition of a survey: :func:`apply_mapping` on its rows.
 
-    ``data`` is the partition's rows as read (missing codes are applied by ``apply_mapping``);
+    ``data`` is the partition's rows as read (missing codes are applied by ``apply_mapping``, unless
+    ``codes_applied`` says the reader applied the mapping's: :attr:`~innexport.population.io.Survey.codes_applied`);
     ``source`` names it in messages; ``first_row`` is the number of survey rows before it (firms of
     a survey without id column are numbered from ``first_row + 1``); ``survey`` is the whole
     survey's name for the table's stamp (default ``source``). ``rows``: messages name rows of the
@@ -106,8 +107,8 @@ def score_partition(data: pd.DataFrame, mapping: Mapping, framework: Framework |
 
     token = io.ROW_OFFSET.set(first_row) if rows == "survey" else None  # the rows before it, for format_rows
     try:
-        frame = apply_mapping(io.Survey(data=data, weight=mapping.weight, source=source, id_column=mapping.id_column),
-                              mapping, framework)
+        frame = apply_mapping(io.Survey(data=data, weight=mapping.weight, source=source, id_column=mapping.id_column,
+                                        codes_applied=codes_applied), mapping, framework)
     finally:
         if token is not None:
             io.ROW_OFFSET.reset(token)
@@ -244,7 +245,8 @@ def _run_partition(part: Partition, mapping: Mapping, framework: Framework | Non
     try:
         frame = score_partition(read_partition(part, mapping), mapping, framework, source=part.source,
                                 first_row=part.first_row, survey=survey,
-                                rows="partition" if part.whole_file else "survey")
+                                rows="partition" if part.whole_file else "survey",
+                                codes_applied=mapping.missing_codes if part.whole_file else None)
         write_table(frame, Path(folder) / PART_NAME.format(part.index))
     except MappingError as exc:
         return "mapping", exc.issues

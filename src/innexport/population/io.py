@@ -77,6 +77,9 @@ class Survey:
     """The file read."""
     id_column: str | None = None
     """The column identifying firms (unique, never missing), if one was given."""
+    codes_applied: MissingCodes = None
+    """The missing codes already made missing in ``data`` (by :func:`read_survey`, or a streamed
+    batch's reader): ``apply_mapping`` does not look for the same codes a second time."""
 
     def __len__(self) -> int:
         return len(self.data)
@@ -374,7 +377,7 @@ def read_survey(path: str | Path, *, weight: str | None = None, missing_codes: M
     if id_column is not None:
         check_ids(data, id_column, path)
     return Survey(data=data, weight=weight, value_labels=value_labels, variable_labels=variable_labels,
-                  source=str(path), id_column=id_column)
+                  source=str(path), id_column=id_column, codes_applied=missing_codes or None)
 
 
 def _read_text(path: Path) -> str:

@@ -449,6 +449,16 @@ def read_for_mapping(path: str | Path, mapping: Mapping | str | Path) -> Survey:
     return read_survey(path, weight=mapping.weight, missing_codes=mapping.missing_codes, id_column=mapping.id_column)
 
 
+def _same_codes(applied: Any, wanted: Any) -> bool:
+    """Whether the missing codes a reader ``applied`` are those the mapping ``wanted`` (then applying them
+    again would find none: a code already missing is not found again).
+
+    >>> _same_codes(["Ns/Nc", -9], ["Ns/Nc", -9]), _same_codes(None, [-9]), _same_codes({"a": [1]}, {"a": [2]})
+    (True, False, False)
+    """
+    return applied is not None and wanted is not None and applied == wanted
+
+
 def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Framework | None = None) -> pd.DataFrame:
     """The population table of ``survey`` read through ``mapping`` (see :mod:`innexport.population.frame`).
 
@@ -474,8 +484,9 @@ def apply_mapping(survey: Survey, mapping: Mapping | str | Path, framework: Fram
                                           + (f" (also used by {', '.join(' → '.join(p) for p in places[1:])})"
                                              if len(places) > 1 else ""))
                             for col, places in unknown.items()])
-    # only the columns the mapping reads, with the mapping's missing codes
-    data = apply_missing_codes(survey.data[list(used)], mapping.missing_codes, survey.source).reset_index(drop=True)
+    # only the columns the mapping reads, with the mapping's missing codes (unless the reader applied them)
+    codes = None if _same_codes(survey.codes_applied, mapping.missing_codes) else mapping.missing_codes
+    data = apply_missing_codes(survey.data[list(used)], codes, survey.source).reset_index(drop=True)
 
     weight_col = survey.weight or mapping.weight
     if weight_col is not None:

@@ -5,8 +5,9 @@
 batch of rows is cleaned as :func:`~innexport.population.io.read_survey` cleans a whole file and
 goes through the SAME :func:`~innexport.population.mapping.apply_mapping`; its rows are written
 before the next batch is read. Only the columns the mapping reads are read. A batch gets the mapping's
-missing codes once, from :func:`survey_batches` (``apply_mapping`` is handed the mapping without them:
-:func:`codes_applied`), and the framework the mapping names is loaded once per import, not per batch.
+missing codes once, from :func:`survey_batches` (``apply_mapping`` is told they are applied:
+:attr:`~innexport.population.io.Survey.codes_applied`, as for a file read whole), and the framework the
+mapping names is loaded once per import, not per batch.
 
 What is survey-wide, and where it is decided (every other rule is per row, hence identical per batch):
 
@@ -103,7 +104,7 @@ from innexport.population.io import (
 )
 from innexport.population.mapping import Mapping, MappingError, framework_named, id_texts, load_mapping
 
-__all__ = ["DEFAULT_BATCH_ROWS", "SeenIds", "StreamResult", "codes_applied", "id_hashes", "import_stream",
+__all__ = ["DEFAULT_BATCH_ROWS", "SeenIds", "StreamResult", "id_hashes", "import_stream",
            "survey_batches"]
 
 DEFAULT_BATCH_ROWS = 100_000
@@ -742,21 +743,6 @@ class SeenIds:
 # --- the import ---------------------------------------------------------------------------------
 
 
-def codes_applied(mapping: Mapping) -> Mapping:
-    """``mapping`` for rows whose missing codes are already applied (:func:`survey_batches` applies them,
-    as :func:`~innexport.population.io.read_survey` does): the same mapping without its missing codes, so
-    that ``apply_mapping`` does not look for them a second time (applying them again changed nothing: a
-    code already missing is not found again). Its messages still name the mapping file's lines.
-
-    >>> from innexport.population.mapping import load_mapping
-    >>> spec = load_mapping("endei2")
-    >>> once = codes_applied(spec)
-    >>> spec.missing_codes[-2:], once.missing_codes, once.id == spec.id, once.line("missing_codes")
-    (['Ns/Nc', 'Ns/Ns'], None, True, 47)
-    """
-    return mapping.model_copy(update={"missing_codes": None}) if mapping.missing_codes else mapping
-
-
 def import_stream(survey: str | Path, mapping: Mapping | str | Path, out: str | Path, framework: Framework | None = None,
                   *, batch_rows: int = DEFAULT_BATCH_ROWS, folder: bool | None = None,
                   progress: Callable[[int], None] | None = None) -> StreamResult:
@@ -791,7 +777,6 @@ def import_stream(survey: str | Path, mapping: Mapping | str | Path, out: str | 
     rows = 0
     label = ""
     ok = False
-    scoring = codes_applied(spec)
     if framework is None:
         # the framework the mapping names, loaded once here rather than by apply_mapping for every batch
         # (a tenth of a second each); one that cannot be loaded is refused by apply_mapping at the first batch
@@ -800,8 +785,9 @@ def import_stream(survey: str | Path, mapping: Mapping | str | Path, out: str | 
     try:
         for batch in survey_batches(survey, spec, batch_rows):
             # the one per-batch rule, shared with the Dask engine: apply_mapping, rows and ids of the whole file
-            # (the batch's missing codes are applied by survey_batches: ``scoring`` does not look for them again)
-            frame = score_partition(batch, scoring, framework, source=str(survey), first_row=rows)
+            # (the batch's missing codes are applied by survey_batches: apply_mapping does not look for them again)
+            frame = score_partition(batch, spec, framework, source=str(survey), first_row=rows,
+                                    codes_applied=spec.missing_codes)
             if spec.id_column is not None:
                 hashes = id_hashes(frame[FIRM_ID])
                 again = seen.seen(hashes)
