@@ -403,8 +403,10 @@ class _Timer:
         return ", ".join(f"{name};dur={ms:.1f}" for name, ms in self.marks.items())
 
 
-CACHE_SECONDS = 3600
-"""How long a computed portfolio is kept (it is keyed on :func:`last_change`, so never stale)."""
+CACHE_SECONDS = 7 * 24 * 3600
+"""How long a computed portfolio is kept: a week (it is keyed on :func:`last_change`, so never stale;
+the portfolios of data changed since are never read again, and beyond its ``MAX_ENTRIES`` files the
+cache drops a third of them at random)."""
 
 CODE = hashlib.sha256(b"".join(Path(cast(str, m.__file__)).read_bytes() for m in (core, disclosure))).hexdigest()[:16]
 """A fingerprint of the code that computes portfolios, in every cache key: the cache is kept in files
