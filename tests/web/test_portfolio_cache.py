@@ -200,7 +200,7 @@ def test_an_unreadable_cache_costs_a_computation_not_the_page(org_a, wine_framew
 
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be")
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+    settings.CACHES = {"default": {"BACKEND": "innexport.web.filecache.PlainFileCache",
                                    "LOCATION": str(blocked / "cache")}}
     add(org_a, wine_framework, "Domaine U2")
     with caplog.at_level("WARNING", logger="innexport.web.views.portfolio"):

@@ -151,7 +151,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # (innexport.web.warming), every worker's next view reads them.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "innexport.web.filecache.PlainFileCache",  # Django's file cache, without compression
         "LOCATION": str(DATA_DIR / "cache"),
         "TIMEOUT": 7 * 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 300},  # beyond, a third dropped at random (some 300 kB each at 10,000 firms)
