@@ -5,8 +5,10 @@ once — and a query count that does not grow with the firms."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.db import connection
@@ -229,3 +231,27 @@ def test_the_cache_key_names_the_code_that_computed() -> None:
         assert view.cache_key(Org(), {}, "stamp") != first
     finally:
         view.CODE = kept_code
+
+
+def test_the_read_gives_every_value_exactly(org_a, wine_framework) -> None:
+    """_read's values are the ORM's to the last bit (PostgreSQL's arrive as one JSON array per column):
+    awkward doubles, a missing index, text with quotes and accents, lists and dicts, dates."""
+    awkward = [0.1 + 0.2, 1 / 3, 5e-324, 0.9999999999999999, None]
+    made = []
+    for k, value in enumerate(awkward):
+        a = add(org_a, wine_framework, f'Domaine "É{k}" \\ n', day=f"2025-0{k + 1}-0{k + 1}", value=0.5)
+        Assessment.objects.filter(pk=a.pk).update(iip=value, top_activities=["net_weak_ties", "é\"x"][: k % 3],
+                                                  dimension_scores={"networks": value, "customer": 1e-300})
+        made.append(a.pk)
+    qs = Assessment.objects.filter(pk__in=made).order_by()
+    got = view._read(qs, view.LATEST_ROW)
+    by_id = {int(i): k for k, i in enumerate(got["assessment"])}
+    for a in Assessment.objects.filter(pk__in=made).select_related("firm"):
+        k = by_id[a.pk]
+        assert (np.isnan(got["iip"][k]) if a.iip is None else got["iip"][k] == a.iip), (a.iip, got["iip"][k])
+        for name in ("top_activities", "dimension_scores"):
+            value = got[name][k]
+            assert (json.loads(value) if isinstance(value, str) else value) == getattr(a, name)
+        assert got["name"][k] == a.firm.name
+    every = view._read(qs, view.EVERY_ROW)
+    assert sorted(str(d) for d in every["assessed_on"]) == sorted(str(a.assessed_on) for a in qs)

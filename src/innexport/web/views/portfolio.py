@@ -225,21 +225,25 @@ def raw_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
 def _read(qs: QuerySet[Any], fields: tuple[tuple[str, str], ...]) -> dict[str, np.ndarray]:
     """The ``fields`` (frame column, model field) of the rows of ``qs``, read with :func:`raw_rows` (one
     query; no per-value conversion: the JSON columns come as their text, and SQLite's dates as ISO
-    text), as one array per column (floats for :data:`FLOAT_COLUMNS`)."""
+    text), as one array per column (floats for :data:`FLOAT_COLUMNS`).
+
+    (Each column aggregated by PostgreSQL into one JSON array, ``json_agg``, was tried: fewer values
+    through the driver, but the server's writing of the JSON columns cost as much as it saved.)"""
     sqlite = connections[qs.db].vendor == "sqlite"
     texts = {f"{name}_text": Cast(orm, output_field=TextField()) for name, orm in fields
              if name in JSON_COLUMNS or (sqlite and name == "assessed_on")}
     rows = raw_rows(qs.annotate(**texts).values_list(
         *(f"{name}_text" if f"{name}_text" in texts else orm for name, orm in fields)))
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(fields)
-    out: dict[str, np.ndarray] = {}
-    for (name, _orm), values in zip(fields, columns, strict=True):
-        if name in FLOAT_COLUMNS:
-            out[name] = np.array(values, dtype=float)
-        else:
-            out[name] = np.empty(len(values), dtype=object)
-            out[name][:] = values
-    return out
+    return {name: _array(name, values) for (name, _orm), values in zip(fields, columns, strict=True)}
+
+
+def _array(name: str, values: Any) -> np.ndarray:
+    """A column's values as an array: floats for :data:`FLOAT_COLUMNS` (None: NaN), else objects (one
+    per value: a list is one value, never spread over a second axis)."""
+    if name in FLOAT_COLUMNS:
+        return np.array(values, dtype=float)
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 def ids_in(model: Any, db: str, ids: Any) -> Q | RawSQL:
