@@ -1,7 +1,7 @@
 """Keeping each organisation's portfolio computed after a change, before anyone asks for it.
 
 What this module decides: **when** the portfolio page's computation
-(:func:`innexport.web.views.portfolio.portfolio_of`, kept in the shared cache under the
+(:func:`innexport.web.views.portfolio.computed_unless_kept`, kept in the shared cache under the
 organisation's last change) runs ahead of a view. The page itself never waits for it: a view that
 comes first computes the portfolio as it always did; the warming then finds it kept and does
 nothing.
@@ -15,8 +15,8 @@ nothing.
   (``INNEXPORT_PORTFOLIO_WARM_DELAY``, default 2 s; ``off``: never), so that a burst of changes —
   a questionnaire saved at every answer, a plan's actions ticked one by one — is computed once.
 * What: the portfolio with no filter (the page as it opens), unless the cache already holds it
-  for the organisation's current data (:func:`innexport.web.views.portfolio.is_kept`: a draft's
-  answers change nothing the portfolio reads, so they cost one short query).
+  for the organisation's current data (a draft's answers change nothing the portfolio reads, so
+  they cost one short query).
 * Where: one background thread per server process, started at the first change and stopped after
   :data:`IDLE_SECONDS` without any; it closes its database connections after each organisation.
 
@@ -119,13 +119,12 @@ def warm(organisation_id: int) -> bool:
     """Compute and keep the organisation's portfolio with no filter, unless the cache holds it for the
     organisation's current data (or the organisation is gone); True when it was computed."""
     from innexport.web.models import Organisation
-    from innexport.web.views.portfolio import is_kept, portfolio_of
+    from innexport.web.views.portfolio import computed_unless_kept
 
     organisation = Organisation.objects.filter(pk=organisation_id).first()
-    if organisation is None or is_kept(organisation, {}):
-        return False
     started = time.perf_counter()
-    portfolio_of(organisation, {})
+    if organisation is None or not computed_unless_kept(organisation, {}):
+        return False
     log.info("portfolio of organisation %s computed ahead of its next view in %.0f ms", organisation_id,
              (time.perf_counter() - started) * 1000)
     return True

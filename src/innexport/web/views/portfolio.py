@@ -26,7 +26,6 @@ import json
 import logging
 import pickle
 import time
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -423,7 +422,7 @@ def kept(key: str) -> Any:
     try:
         return cache.get(key)
     except (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError,
-            pickle.UnpicklingError, zlib.error) as exc:
+            pickle.UnpicklingError) as exc:
         log.warning("the portfolio cache could not be read (%s: %s): computed again", type(exc).__name__, exc)
         return None
 
@@ -475,8 +474,8 @@ def portfolio_of(organisation: Organisation, filters: dict[str, Any],
     its frameworks and the cells the shared outputs hide (:func:`innexport.portfolio.disclosure.masked_flags`):
     from the cache when the organisation's data has not changed since they were computed
     (:func:`last_change`), else computed and kept (keyed on the organisation, the filters and that
-    stamp: :func:`cache_key`). The page's (:func:`computed`) and the background warming's
-    (:mod:`innexport.web.warming`) one way to it."""
+    stamp: :func:`cache_key`): the page's way to it (:func:`computed`; the warming's is
+    :func:`computed_unless_kept`)."""
     timer = timer or _Timer()
     key = cache_key(organisation, filters, last_change(organisation))
     found = kept(key)
@@ -486,6 +485,12 @@ def portfolio_of(organisation: Organisation, filters: dict[str, Any],
         fws = frameworks_by_key(keys)
         timer.lap("core")
         return p, fws, flags
+    return _computed_and_kept(organisation, filters, key, timer)
+
+
+def _computed_and_kept(organisation: Organisation, filters: dict[str, Any], key: str,
+                       timer: _Timer) -> tuple[core.Portfolio, list[Framework], dict[str, Any]]:
+    """The portfolio computed from the database and kept under ``key`` (:func:`portfolio_of`)."""
     with collector_paused():
         frame = load_frame(organisation, filters)
         timer.lap("query")
@@ -502,6 +507,17 @@ def is_kept(organisation: Organisation, filters: dict[str, Any]) -> bool:
     """Whether the portfolio of the organisation's current data selected by ``filters`` is in the
     cache (:func:`portfolio_of` would not compute it)."""
     return cache.has_key(cache_key(organisation, filters, last_change(organisation)))
+
+
+def computed_unless_kept(organisation: Organisation, filters: dict[str, Any]) -> bool:
+    """Compute and keep the portfolio of the organisation's current data selected by ``filters`` unless
+    the cache holds it (read neither way: one stamp query when it does); True when it was computed.
+    The background warming's way (:mod:`innexport.web.warming`)."""
+    key = cache_key(organisation, filters, last_change(organisation))
+    if cache.has_key(key):
+        return False
+    _computed_and_kept(organisation, filters, key, _Timer())
+    return True
 
 
 def _bad_filters(form: PortfolioFilters) -> HttpResponse:
